@@ -1,0 +1,88 @@
+"""Gap analysis: provision against need for every authority and service type.
+
+For each service type s and authority i:
+
+    provision_i = sum over services of capacity x w_i / sum_{k in areas} w_k
+                  (w = the service's need base: the model's population base or demand measure)
+    need_i      = the service's need model (see need.py)
+    shortfall_i = need_i - provision_i            (signed: positive = a gap)
+    coverage_i  = 100 x provision_i / need_i      (%), status red / amber / green from benchmarks.yaml
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .need import NeedModel
+
+GAP_COLUMNS = ["code", "name", "service", "provision", "need", "shortfall", "coverage_pct", "status"]
+
+
+def need_base(model: NeedModel, ds: Dataset) -> pd.Series:
+    """The weights used to apportion multi-area capacity (Series indexed by code)."""
+    if model.kind == "rate":
+        return ds.population.set_index("code")[model.base].astype(float)
+    demand = ds.demand.loc[ds.demand["measure"] == model.measure].set_index("code")["value"].astype(float)
+    return demand.reindex(ds.population["code"])
+
+
+def apportion(services: pd.DataFrame, weights: pd.Series) -> pd.Series:
+    """Spread each service's capacity over its areas in proportion to ``weights``.
+
+    ``services`` has ``service_id``, ``capacity`` and ``areas`` (tuples of codes); ``weights`` is
+    indexed by code. Missing weights count as 0; a service whose areas all weigh 0 is split evenly.
+    Returns provision per code (Series indexed like ``weights``).
+    """
+    if services.empty:
+        return pd.Series(0.0, index=weights.index)
+    long = services[["service_id", "capacity", "areas"]].explode("areas").rename(columns={"areas": "code"})
+    long["w"] = weights.reindex(long["code"]).fillna(0.0).to_numpy()
+    totals = long.groupby("service_id")["w"].transform("sum")
+    counts = long.groupby("service_id")["w"].transform("size")
+    share = np.where(totals > 0, long["w"] / totals.where(totals > 0, 1.0), 1.0 / counts)
+    long["provision"] = long["capacity"].astype(float) * share
+    return long.groupby("code")["provision"].sum().reindex(weights.index, fill_value=0.0)
+
+
+def assess(ds: Dataset, services: list[str] | None = None) -> pd.DataFrame:
+    """The gap table: one row per authority x service type (in the benchmarks' order).
+
+    Columns: ``code, name, service, provision, need, shortfall, coverage_pct, status``; units are
+    those of the service (FTE or spaces); coverage in %. Unrounded.
+    """
+    frames = []
+    codes = ds.population["code"]
+    for service in services or ds.service_types:
+        model = ds.benchmarks.services[service].model
+        need = model.need(ds.population, ds.demand).reindex(codes)
+        provision = apportion(ds.services.loc[ds.services["service"] == service], need_base(model, ds).reindex(codes))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coverage = np.where(need.to_numpy() > 0, 100.0 * provision.to_numpy() / need.to_numpy(), np.nan)
+        frames.append(pd.DataFrame({
+            "code": codes.to_numpy(), "name": ds.population["name"].to_numpy(), "service": service,
+            "provision": provision.to_numpy(), "need": need.to_numpy(),
+            "shortfall": need.to_numpy() - provision.to_numpy(), "coverage_pct": coverage,
+            "status": ds.benchmarks.status(coverage),
+        }))
+    return pd.concat(frames, ignore_index=True)[GAP_COLUMNS]
+
+
+def london_totals(gaps: pd.DataFrame, benchmarks=None) -> pd.DataFrame:
+    """Totals per service over all authorities (the area's totals; named for London, the default).
+
+    ``gap_total`` sums only the positive shortfalls (posts missing where they are short), which is
+    larger than the net shortfall when some boroughs have more than their benchmark.
+    """
+    grouped = gaps.groupby("service", sort=False)
+    out = grouped[["provision", "need"]].sum()
+    out["shortfall"] = out["need"] - out["provision"]
+    out["gap_total"] = grouped["shortfall"].apply(lambda s: s.clip(lower=0).sum())
+    out["coverage_pct"] = 100.0 * out["provision"] / out["need"]
+    out["red"] = grouped["status"].apply(lambda s: int((s == "red").sum()))
+    out["amber"] = grouped["status"].apply(lambda s: int((s == "amber").sum()))
+    out["green"] = grouped["status"].apply(lambda s: int((s == "green").sum()))
+    if benchmarks is not None:
+        out["status"] = benchmarks.status(out["coverage_pct"].to_numpy())
+    return out.reset_index()

@@ -1,0 +1,55 @@
+"""``python -m commissioning <command>``: a thin dispatcher over the library.
+
+Each command lives in ``commissioning/commands/<name>.py`` and exposes
+``add_arguments(parser)`` and ``run(args) -> int``. Bad input (``InputError``) is printed on
+stderr and gives exit code 2; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import InputError
+
+COMMANDS: dict[str, str] = {
+    "assess": "Needs assessment: provision, need, shortfall and coverage per borough and service",
+    "import": "Import a real-format file (MPS crime, MPS VAWG, ONS population, services register)",
+    "score": "Score and rank bids under a published rules file",
+    "lots": "Group the authorities into contiguous, need-balanced commissioning lots",
+    "allocate": "Place new posts where they cut the need-weighted shortfall most",
+    "access": "Accessibility (E2SFCA) per borough",
+    "report": "Build a PDF: needs assessment, evaluation report or published priorities",
+    "users": "Manage app accounts (create the first commissioner, add panel members)",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m commissioning", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, help_text in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"commissioning.commands.{name.replace('-', '_')}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"commissioning.commands.{name.replace('-', '_')}":
+                continue  # command not built yet
+            raise
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

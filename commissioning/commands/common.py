@@ -1,0 +1,54 @@
+"""Options shared by several commands (--data, --benchmarks, --boundaries, --model, --out)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..dataset import Dataset, load_dataset
+from ..errors import InputError
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, default=None, metavar="DIR",
+                        help="data directory (default: the embedded London data in data/)")
+    parser.add_argument("--benchmarks", type=Path, default=None, metavar="FILE",
+                        help="need models (default: DIR/benchmarks.yaml)")
+    parser.add_argument("--model", action="append", default=[], metavar="SERVICE=MODEL",
+                        help="use another listed need model, e.g. idva=caseload (repeatable)")
+    parser.add_argument("--boundaries", type=Path, default=None, metavar="FILE",
+                        help="boundary file (GeoJSON, GeoPackage, Shapefile); default boroughs_geo/")
+    parser.add_argument("--code-column", default="code", help="code column of --boundaries (default: code)")
+
+
+def dataset_from_args(args) -> Dataset:
+    ds = load_dataset(args.data, benchmarks=args.benchmarks)
+    choice = {}
+    for item in args.model:
+        if "=" not in item:
+            raise InputError(f"--model {item!r}", expected="SERVICE=MODEL, e.g. idva=caseload")
+        service, model = (s.strip() for s in item.split("=", 1))
+        choice[service] = model
+    if choice:
+        ds = ds.with_benchmarks(ds.benchmarks.with_models(choice))
+    if args.boundaries is not None:
+        from ..geo import check_codes, load_boundaries
+
+        check_codes(load_boundaries(args.boundaries, code_column=args.code_column), ds.authorities,
+                    file=args.boundaries)
+    return ds
+
+
+def write_output(text: str, out: Path | None) -> None:
+    """Write to --out atomically (temp file + rename), or to stdout."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out = Path(out)
+    if out.parent and not out.parent.exists():
+        raise InputError("output folder does not exist", file=out.parent)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    print(f"wrote {out}", file=sys.stderr)

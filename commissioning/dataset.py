@@ -1,0 +1,223 @@
+"""The input data set: population, demand, services, benchmarks and sources, read and validated.
+
+A data directory holds ``population.csv``, ``demand.csv``, ``services.csv``, ``benchmarks.yaml``
+and optionally ``sources.yaml`` (see README "Data formats"). Every problem is raised as an
+:class:`~commissioning.errors.InputError` naming file, line and column; nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .boroughs import LONDON_AUTHORITIES, PAN_LONDON, resolve_code
+from .errors import InputError, csv_line
+from .need import Benchmarks, load_benchmarks
+from .paths import DEFAULT_DATA_DIR
+from .tables import read_table, to_bool, to_number
+
+POPULATION_COLUMNS = ["code", "name", "population", "adult_women"]
+DEMAND_COLUMNS = ["code", "name", "measure", "value"]
+SERVICE_COLUMNS = ["service_id", "provider", "service", "capacity", "areas"]
+SERVICE_OPTIONAL = ["lat", "lon", "confidential", "specialism", "illustrative", "note"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Validated inputs for one area (London by default). See docs/ARCHITECTURE.md."""
+
+    population: pd.DataFrame
+    demand: pd.DataFrame
+    services: pd.DataFrame
+    benchmarks: Benchmarks
+    authorities: dict[str, str]
+    sources: list[dict] = field(default_factory=list)
+    data_dir: Path | None = None
+
+    @property
+    def service_types(self) -> list[str]:
+        return list(self.benchmarks.services)
+
+    @property
+    def illustrative(self) -> set[str]:
+        """Which inputs are illustrative, e.g. {"services", "demand:marac_cases", "model:isva"}."""
+        flags = set()
+        if self.services["illustrative"].any():
+            flags.add("services")
+        for measure in self.demand.loc[self.demand["illustrative"], "measure"].unique():
+            flags.add(f"demand:{measure}")
+        for service, bench in self.benchmarks.services.items():
+            if bench.model.illustrative:
+                flags.add(f"model:{service}")
+        return flags
+
+    def illustrative_notes(self) -> list[str]:
+        """Plain-words list of what is illustrative, for banners and PDF cover marks."""
+        notes = []
+        if self.services["illustrative"].any():
+            n, total = int(self.services["illustrative"].sum()), len(self.services)
+            notes.append(f"services ({n} of {total} rows)")
+        for measure, rows in self.demand.groupby("measure", sort=False):
+            flagged = rows.loc[rows["illustrative"], "name"].tolist()
+            if flagged and len(flagged) == len(rows):
+                notes.append(f"{measure.replace('_', ' ')} (all authorities)")
+            elif flagged:
+                shown = ", ".join(flagged[:3]) + (" ..." if len(flagged) > 3 else "")
+                notes.append(f"{measure.replace('_', ' ')} ({shown})")
+        for service, bench in self.benchmarks.services.items():
+            if bench.model.illustrative:
+                notes.append(f"the {bench.label} need model (a local assumption)")
+        return notes
+
+    def with_services(self, extra: pd.DataFrame) -> "Dataset":
+        """A new Dataset with ``extra`` service rows appended (same columns as ``services``)."""
+        services = pd.concat([self.services, extra[self.services.columns]], ignore_index=True)
+        return replace(self, services=services)
+
+    def with_benchmarks(self, benchmarks: Benchmarks) -> "Dataset":
+        return replace(self, benchmarks=benchmarks)
+
+
+def _resolve_codes(frame: pd.DataFrame, path: Path, authorities: dict[str, str]) -> pd.Series:
+    codes = []
+    for i, (code, name) in enumerate(zip(frame["code"], frame["name"])):
+        value, column = (code, "code") if code else (name, "name")
+        codes.append(resolve_code(value, file=path, line=csv_line(i), column=column, authorities=authorities))
+    return pd.Series(codes, index=frame.index)
+
+
+def read_population(path: Path, authorities: dict[str, str]) -> pd.DataFrame:
+    frame = read_table(path, POPULATION_COLUMNS)
+    frame["code"] = _resolve_codes(frame, path, authorities)
+    dup = frame["code"].duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(f"authority {frame['code'].iloc[i]} appears twice", file=path, line=csv_line(i),
+                         column="code", expected="one row per authority")
+    missing = sorted(set(authorities) - set(frame["code"]))
+    if missing:
+        raise InputError(f"no row for {', '.join(f'{c} {authorities[c]}' for c in missing)}", file=path,
+                         column="code", expected=f"one row for each of the {len(authorities)} authorities")
+    for column in ("population", "adult_women"):
+        frame[column] = to_number(frame, column, path, minimum=0, what="a count of people")
+    frame["name"] = frame["code"].map(authorities)
+    return frame.sort_values("code").reset_index(drop=True)
+
+
+def read_demand(path: Path, authorities: dict[str, str]) -> pd.DataFrame:
+    frame = read_table(path, DEMAND_COLUMNS, optional=["period", "source", "illustrative", "note"])
+    frame["code"] = _resolve_codes(frame, path, authorities)
+    frame["value"] = to_number(frame, "value", path, minimum=0, allow_blank=True, what="a count (blank = no figure)")
+    frame["illustrative"] = to_bool(frame, "illustrative", path)
+    bad = frame["measure"] == ""
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError("blank measure", file=path, line=csv_line(i), column="measure",
+                         expected="a measure name such as sexual_offences")
+    dup = frame.duplicated(["code", "measure"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(f"{frame['measure'].iloc[i]} for {frame['code'].iloc[i]} appears twice", file=path,
+                         line=csv_line(i), column="measure", expected="one row per authority and measure")
+    frame["name"] = frame["code"].map(authorities)
+    return frame.reset_index(drop=True)
+
+
+def _parse_areas(text: str, path: Path, line: int, authorities: dict[str, str]) -> tuple[str, ...]:
+    if text.strip().lower() in {PAN_LONDON.lower(), "all", "pan-london"}:
+        return tuple(authorities)
+    parts = [p for p in (s.strip() for s in text.split(";")) if p]
+    if not parts:
+        raise InputError("no areas given", file=path, line=line, column="areas",
+                         expected="';'-separated ONS codes or borough names, or 'London'")
+    codes = tuple(dict.fromkeys(resolve_code(p, file=path, line=line, column="areas", authorities=authorities)
+                                for p in parts))
+    return codes
+
+
+def read_services(path: Path, authorities: dict[str, str], service_types: list[str]) -> pd.DataFrame:
+    frame = read_table(path, SERVICE_COLUMNS, optional=SERVICE_OPTIONAL)
+    blank = frame["service_id"] == ""
+    if blank.any():
+        i = int(np.flatnonzero(blank.to_numpy())[0])
+        raise InputError("blank service_id", file=path, line=csv_line(i), column="service_id",
+                         expected="a unique id per service")
+    dup = frame["service_id"].duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        first = int(np.flatnonzero((frame["service_id"] == frame["service_id"].iloc[i]).to_numpy())[0])
+        raise InputError(f"duplicate service_id {frame['service_id'].iloc[i]!r} (first on line {csv_line(first)})",
+                         file=path, line=csv_line(i), column="service_id", expected="a unique id per service")
+    frame["service"] = frame["service"].str.lower()
+    unknown = ~frame["service"].isin(service_types)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InputError(f"service type {frame['service'].iloc[i]!r} has no need model in benchmarks.yaml",
+                         file=path, line=csv_line(i), column="service", expected=f"one of {service_types}")
+    frame["capacity"] = to_number(frame, "capacity", path, minimum=0, what="FTE or bed spaces, a number >= 0")
+    frame["areas"] = [_parse_areas(a, path, csv_line(i), authorities) for i, a in enumerate(frame["areas"])]
+    frame["lat"] = to_number(frame, "lat", path, allow_blank=True, what="latitude in degrees (WGS84)")
+    frame["lon"] = to_number(frame, "lon", path, allow_blank=True, what="longitude in degrees (WGS84)")
+    for column, low, high in (("lat", -90, 90), ("lon", -180, 180)):
+        out = (frame[column] < low) | (frame[column] > high)
+        if out.any():
+            i = int(np.flatnonzero(out.to_numpy())[0])
+            # Do not echo the value: it may be a refuge location.
+            raise InputError("coordinate out of range", file=path, line=csv_line(i), column=column,
+                             expected=f"degrees between {low} and {high}")
+    frame["confidential"] = to_bool(frame, "confidential", path)
+    not_conf = (frame["service"] == "refuge") & ~frame["confidential"]
+    if not_conf.any():
+        i = int(np.flatnonzero(not_conf.to_numpy())[0])
+        raise InputError("a refuge must be confidential", file=path, line=csv_line(i), column="confidential",
+                         expected="true for every refuge")
+    frame["illustrative"] = to_bool(frame, "illustrative", path)
+    return frame.reset_index(drop=True)
+
+
+def read_sources(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    try:
+        sources = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {exc}", file=path) from None
+    if not isinstance(sources, list):
+        raise InputError("expected a list of sources", file=path)
+    return sources
+
+
+def load_dataset(data_dir: str | Path | None = None, *, benchmarks: str | Path | None = None,
+                 authorities: dict[str, str] | None = None) -> Dataset:
+    """Read and validate a data directory (default: the embedded London data in ``data/``).
+
+    ``authorities`` ({code: name}) sets the area; it defaults to the 33 London authorities, so any
+    code outside London is rejected.
+    """
+    data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    if not data_dir.is_dir():
+        raise InputError("data directory not found", file=data_dir)
+    authorities = dict(LONDON_AUTHORITIES if authorities is None else authorities)
+    bench = load_benchmarks(Path(benchmarks) if benchmarks else data_dir / "benchmarks.yaml")
+    population = read_population(data_dir / "population.csv", authorities)
+    demand = read_demand(data_dir / "demand.csv", authorities)
+    services = read_services(data_dir / "services.csv", authorities, list(bench.services))
+    for service, b in bench.services.items():
+        for model in b.models.values():
+            if model.kind == "rate":
+                if model.base not in population.columns:
+                    raise InputError(f"need model for {service!r} uses base column {model.base!r}, "
+                                     "which population.csv does not have", file=data_dir / "population.csv",
+                                     column=model.base, expected="the column named in benchmarks.yaml")
+                population[model.base] = to_number(population, model.base, data_dir / "population.csv",
+                                                   minimum=0, what="a count of people")
+            if model.kind == "caseload" and model is b.model and not (demand["measure"] == model.measure).any():
+                raise InputError(f"need model for {service!r} uses measure {model.measure!r}, "
+                                 "which demand.csv does not have", file=data_dir / "demand.csv",
+                                 column="measure", expected="the measure named in benchmarks.yaml")
+    return Dataset(population=population, demand=demand, services=services, benchmarks=bench,
+                   authorities=authorities, sources=read_sources(data_dir / "sources.yaml"), data_dir=data_dir)

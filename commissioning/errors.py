@@ -1,0 +1,46 @@
+"""One error type for bad input, with a message that names file, line, column and what was expected.
+
+Every reader in the library raises :class:`InputError`; the CLI prints ``str(err)`` on stderr and
+exits 2, and the app shows it in an error box. No traceback reaches a user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class InputError(Exception):
+    """Bad input.
+
+    ``line`` is the 1-based line of the file as a user sees it in an editor: for a CSV the header
+    is line 1 and the first data row is line 2.
+    """
+
+    message: str
+    file: str | Path | None = None
+    line: int | None = None
+    column: str | None = None
+    expected: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(str(self.file))
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        text = (", ".join(where) + ": " if where else "") + self.message
+        if self.expected:
+            text += f" (expected {self.expected})"
+        return text
+
+
+def csv_line(index: int) -> int:
+    """Editor line of the 0-based data row ``index`` of a CSV with one header line."""
+    return int(index) + 2
