@@ -165,7 +165,10 @@ def main() -> int:
     t = time.perf_counter()
     costs = cost_table(demand_xy, supply_xy)
     build_s = time.perf_counter() - t
-    print(f"peer input: cost table of {len(costs):,} pairs within the radius built in {build_s:.3f} s")
+    print(
+        f"peer input: cost table of {len(costs):,} pairs within the radius "
+        f"built in {build_s:.3f} s (not in peer_s)"
+    )
 
     try:
         import access  # noqa: F401

@@ -95,6 +95,8 @@ def resolve_code(value: str, *, file=None, line=None, column=None,
     normalisation). Raises :class:`InputError` naming the value when nothing matches.
     """
     authorities = LONDON_AUTHORITIES if authorities is None else authorities
+    # Compared by value: callers (e.g. load_dataset) pass copies of LONDON_AUTHORITIES.
+    whole_london = authorities == LONDON_AUTHORITIES
     raw = "" if value is None else str(value).strip()
     if not raw or raw.lower() == "nan":
         raise InputError("empty borough", file=file, line=line, column=column,
@@ -103,13 +105,14 @@ def resolve_code(value: str, *, file=None, line=None, column=None,
         code = raw.upper()
         if code in authorities:
             return code
-        where = "London (E09000001..E09000033)" if authorities is LONDON_AUTHORITIES else "the area"
+        where = "London (E09000001..E09000033)" if whole_london else "the area"
         raise InputError(f"code {raw!r} is not an authority in {where}",
                          file=file, line=line, column=column,
                          expected="one of the authorities' ONS codes")
     key = normalise_name(raw)
-    if authorities is LONDON_AUTHORITIES:
+    if whole_london or set(authorities) <= set(LONDON_AUTHORITIES):
         code = _lookup(str(aliases_file)).get(key)
+        code = code if code in authorities else None
     else:
         code = {normalise_name(n): c for c, n in authorities.items()}.get(key)
     if code is None:

@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "report": "Build a PDF: needs assessment, evaluation report or published priorities",
     "users": "Manage app accounts (create the first commissioner, add panel members)",
 }
+# Commands whose module name differs from the command ("import" is a Python keyword).
+MODULES: dict[str, str] = {"import": "importer"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,10 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, help_text in COMMANDS.items():
+        module_name = f"commissioning.commands.{MODULES.get(name, name.replace('-', '_'))}"
         try:
-            module = importlib.import_module(f"commissioning.commands.{name.replace('-', '_')}")
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name == f"commissioning.commands.{name.replace('-', '_')}":
+            if exc.name == module_name:
                 continue  # command not built yet
             raise
         command = sub.add_parser(name, help=help_text, description=help_text)

@@ -6,6 +6,7 @@ reported where it is (editor line: header = line 1) rather than as a pandas trac
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -41,6 +42,7 @@ def read_table(path: str | Path, required: list[str] | tuple[str, ...] = (), *,
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise InputError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", file=path, line=line,
+                             column=_column_at(raw, exc.start),
                              expected="a UTF-8 encoded CSV; re-save it as 'CSV UTF-8'") from None
         if not text.strip():
             raise InputError("file is empty", file=path, expected=f"a header row with {', '.join(required)}")
@@ -52,7 +54,7 @@ def read_table(path: str | Path, required: list[str] | tuple[str, ...] = (), *,
     frame = frame.fillna("").astype(str).apply(lambda col: col.str.strip())
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise InputError(f"missing column(s) {missing}; found {list(frame.columns)}", file=path,
+        raise InputError(f"missing column(s) {missing}; found {list(frame.columns)}", file=path, line=1,
                          column=missing[0], expected=f"columns {list(required)}")
     if frame.empty:
         raise InputError("file has a header but no rows", file=path)
@@ -60,6 +62,20 @@ def read_table(path: str | Path, required: list[str] | tuple[str, ...] = (), *,
         if column not in frame.columns:
             frame[column] = ""
     return frame
+
+
+def _column_at(raw: bytes, offset: int) -> str | None:
+    """Header name of the CSV field holding byte ``offset`` (None if it cannot be told)."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    end = raw.find(b"\n", offset)
+    row_text = raw[start: end if end >= 0 else len(raw)].decode("utf-8", errors="replace")
+    header_text = raw[: raw.find(b"\n")].decode("utf-8-sig", errors="replace")
+    try:
+        header, row = next(csv.reader([header_text])), next(csv.reader([row_text]))
+    except (csv.Error, StopIteration):
+        return None
+    index = next((i for i, cell in enumerate(row) if "\ufffd" in cell), None)
+    return header[index].strip() if index is not None and index < len(header) and start > 0 else None
 
 
 def to_number(frame: pd.DataFrame, column: str, path, *, minimum: float | None = None,

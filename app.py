@@ -1,0 +1,56 @@
+"""The commissioning toolkit app: ``streamlit run app.py``.
+
+One app, four audiences. The menu lists only the pages the session's role may open
+(``auth.allowed_pages``) and every page checks again with ``auth.require`` before it shows
+anything. Log in and out in the sidebar; per-user state lives in ``st.session_state`` only.
+"""
+
+import streamlit as st
+
+from commissioning import auth
+from app_pages import _shared as ui
+
+st.set_page_config(page_title="Victim services commissioning", page_icon=":material/shield_person:",
+                   layout="wide")
+
+
+def login_form() -> None:
+    with st.sidebar.form("login", border=True):
+        st.markdown("**Log in** (commissioners and panel)")
+        username = st.text_input("Username", key="login_username", autocomplete="username")
+        password = st.text_input("Password", type="password", key="login_password",
+                                 autocomplete="current-password")
+        submitted = st.form_submit_button("Log in", type="primary", width="stretch")
+    if submitted:
+        user = auth.authenticate(ui.store(), username, password)
+        if user is None:
+            st.sidebar.error("Wrong username or password.")
+        else:
+            st.session_state[ui.USER_KEY] = user
+            st.session_state["go_home"] = True
+            st.rerun()
+
+
+def account_box(user: auth.User) -> None:
+    st.sidebar.markdown(f"Signed in as **{user.username}**  \n{auth.ROLE_LABELS[user.role]}")
+    if st.sidebar.button("Log out", icon=":material/logout:", width="stretch"):
+        for key in list(st.session_state.keys()):
+            del st.session_state[key]
+        st.rerun()
+
+
+user = ui.current_user()
+role = auth.role_of(user)
+home = auth.home_page(role)
+pages = {page_id: st.Page(f"app_pages/{page_id}.py", title=auth.PAGES[page_id].title,
+                          icon=auth.PAGES[page_id].icon, url_path=page_id, default=(page_id == home))
+         for page_id in auth.allowed_pages(role)}
+navigation = st.navigation(list(pages.values()))
+if st.session_state.pop("go_home", False):
+    st.switch_page(pages[home])
+if user is None:
+    login_form()
+else:
+    account_box(user)
+st.sidebar.caption("Open data: ONS, MPS (OGL). Refuge locations are confidential and never shown.")
+navigation.run()

@@ -1,0 +1,163 @@
+"""Streamlit glue shared by the pages: the session's user, the access guard, cached loaders.
+
+Library logic lives in ``commissioning/``; this module only caches it (``st.cache_resource`` for
+objects shared read-only across sessions, ``st.cache_data`` for small tables) and renders common
+pieces. Per-user state lives in ``st.session_state`` only.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import streamlit as st
+
+from commissioning import appdata, auth
+from commissioning.errors import InputError
+
+USER_KEY = "user"
+
+
+def current_user() -> auth.User | None:
+    return st.session_state.get(USER_KEY)
+
+
+def guard(page_id: str) -> auth.User | None:
+    """The page's access check (``auth.require``); stops the page with a message when denied."""
+    try:
+        return auth.require(current_user(), page_id)
+    except auth.AccessDenied as denied:
+        st.error(str(denied))
+        st.stop()
+
+
+@contextmanager
+def user_errors(stop: bool = True):
+    """Show bad input or a refused store operation as ``st.error`` with its message (never a
+    traceback); then stop the page, or with ``stop=False`` carry on below."""
+    from commissioning.store import AccessDenied, StoreError
+
+    try:
+        yield
+    except (InputError, AccessDenied, StoreError) as err:
+        st.error(str(err))
+        if stop:
+            st.stop()
+
+
+# ------------------------------------------------------------------------------------------------
+# Cached loaders (keyed on the configured data directory / database URL)
+# ------------------------------------------------------------------------------------------------
+
+def _data_key() -> str:
+    path = appdata.data_dir()
+    return "" if path is None else str(path)
+
+
+@st.cache_resource(show_spinner=False)
+def _dataset(key: str):
+    from commissioning.dataset import load_dataset
+
+    return load_dataset(key or None)
+
+
+def dataset():
+    with user_errors():
+        return _dataset(_data_key())
+
+
+@st.cache_resource(show_spinner=False)
+def _gaps(key: str):
+    from commissioning.assessment import assess
+
+    return assess(_dataset(key))
+
+
+def gaps():
+    with user_errors():
+        return _gaps(_data_key())
+
+
+@st.cache_resource(show_spinner=False)
+def boundaries():
+    from commissioning.geo import load_boundaries
+
+    return load_boundaries()
+
+
+@st.cache_resource(show_spinner=False)
+def boundary_features() -> dict:
+    return appdata.boundary_features(boundaries())
+
+
+@st.cache_resource(show_spinner=False)
+def _access(key: str, service: str):
+    from commissioning.layers import service_access
+
+    return service_access(_dataset(key), service, boundaries())
+
+
+def access(service: str):
+    with user_errors():
+        return _access(_data_key(), service)
+
+
+@st.cache_resource(show_spinner=False)
+def rules():
+    from commissioning.rules import load_rules
+
+    return load_rules()
+
+
+# ------------------------------------------------------------------------------------------------
+# Common pieces
+# ------------------------------------------------------------------------------------------------
+
+def illustrative_banner(ds, what: str = "The data shown") -> None:
+    notes = ds.illustrative_notes()
+    if notes:
+        st.warning(f"**Illustrative data.** {what} includes illustrative figures, not real ones: "
+                   + "; ".join(notes) + ". See data/sources.yaml.", icon=":material/info:")
+
+
+def csv_download(frame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
+    st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=file_name,
+                       mime="text/csv", key=key, icon=":material/download:")
+
+
+# ------------------------------------------------------------------------------------------------
+# The store (one engine per database for the whole server; sessions share it, not user state)
+# ------------------------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def _store(location: str):
+    from commissioning.store import open_store
+
+    store = open_store(location)
+    appdata.first_run(store)
+    return store
+
+
+def store():
+    with user_errors():
+        return _store(appdata.db_location())
+
+
+def pdf_download(key: str, label: str, file_name: str, build) -> None:
+    """A "Build" button that runs ``build(progress)`` under a progress bar, then a download button.
+
+    ``build(progress)`` returns the PDF bytes and calls ``progress(fraction, message)`` as it goes.
+    The bytes are kept in this session only.
+    """
+    state_key = f"pdf_{key}"
+    if st.button(f"Build {label}", key=f"build_{key}", icon=":material/picture_as_pdf:"):
+        bar = st.progress(0.0, text=f"Building {label}…")
+
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{label}: {message}")
+
+        with user_errors(stop=False):
+            st.session_state[state_key] = build(progress)
+        bar.empty()
+    if st.session_state.get(state_key):
+        st.download_button(f"Download {label}", st.session_state[state_key], file_name=file_name,
+                           mime="application/pdf", key=f"download_{key}", icon=":material/download:")

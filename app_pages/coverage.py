@@ -1,0 +1,72 @@
+"""Coverage (commissioner): choropleth of the authorities by service and measure, with the table."""
+
+import pydeck as pdk
+import streamlit as st
+
+from commissioning import appdata
+from commissioning.layers import service_points
+from app_pages import _shared as ui
+
+ui.guard("coverage")
+ds = ui.dataset()
+gaps = ui.gaps()
+
+st.title("Coverage")
+ui.illustrative_banner(ds)
+
+labels = appdata.service_labels(ds)
+left, right = st.columns([2, 3])
+service = left.selectbox("Service", list(labels), format_func=labels.get, key="coverage_service")
+measure_key = right.radio("Measure", list(appdata.MEASURES), horizontal=True, key="coverage_measure",
+                          format_func=lambda m: {"coverage": "Coverage %", "shortfall": "Shortfall",
+                                                 "access": "Access score"}[m])
+bench = ds.benchmarks.services[service]
+unit = bench.unit
+measure = appdata.MEASURES[measure_key]
+
+table = appdata.coverage_table(gaps, service, ui.access(service))
+collection, legend = appdata.choropleth(ui.boundary_features(), table, measure_key, unit)
+points = appdata.point_records(service_points(ds, service), bench.label.split(" (")[0], unit)
+
+total_need, total_provision = table["need"].sum(), table["provision"].sum()
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(f"Provision ({unit})", f"{total_provision:,.1f}")
+m2.metric(f"Need ({unit})", f"{total_need:,.1f}")
+m3.metric("Coverage", f"{100 * total_provision / total_need:.0f}%" if total_need else "n/a")
+m4.metric("Authorities red", f"{int((table['status'] == 'red').sum())} of {len(table)}")
+
+map_col, table_col = st.columns([3, 2], gap="medium")
+with map_col:
+    layers = [pdk.Layer("GeoJsonLayer", data=collection, id="authorities", pickable=True, stroked=True,
+                        filled=True, get_fill_color="properties.fill", get_line_color=[255, 255, 255],
+                        line_width_min_pixels=1, opacity=0.9)]
+    if points:
+        layers.append(pdk.Layer("ScatterplotLayer", data=points, id="services", pickable=True,
+                                get_position=["lon", "lat"], get_fill_color=list(appdata.POINT_COLOUR),
+                                get_line_color=[0, 0, 0], stroked=True, line_width_min_pixels=1,
+                                radius_min_pixels=4, get_radius=150))
+    st.pydeck_chart(pdk.Deck(layers=layers, map_provider=None, map_style=None,
+                             initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.7),
+                             tooltip={"html": "<b>{name}</b><br/>{detail}"}),
+                    height=470, alt=f"Map of the London authorities coloured by {measure.label.replace('{unit}', unit)}")
+    legend_col, note_col = st.columns([1, 1])
+    legend_col.html(appdata.legend_html(legend, measure.label.replace("{unit}", unit)))
+    with note_col:
+        if points:
+            st.html(appdata.legend_html([("#E69F00", f"{bench.label.split(' (')[0]} service (not confidential)")],
+                                        "Points"))
+        if service == "refuge" or ds.services.loc[ds.services["service"] == service, "confidential"].any():
+            st.caption("Refuge and other confidential locations are never shown.")
+        if measure_key == "access":
+            st.caption("Access: E2SFCA (Luo & Qi 2009), 10 km catchment, Gaussian decay, from each "
+                       "authority's centre; confidential capacity placed at the centres it serves.")
+
+with table_col:
+    shown = appdata.display_table(table, unit).drop(columns=["Code"])
+    st.dataframe(shown, hide_index=True, height=470, width="stretch",
+                 column_config={"Coverage %": st.column_config.NumberColumn(format="%d%%")})
+    ui.csv_download(appdata.display_table(table, unit), f"coverage_{service}.csv")
+
+st.caption(f"Need model: {bench.model.describe()} ({unit}). Source: {bench.model.citation} "
+           f"Status: green at {ds.benchmarks.green_at:g}% coverage or more, amber from "
+           f"{ds.benchmarks.amber_at:g}%, red below.")

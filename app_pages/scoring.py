@@ -1,0 +1,96 @@
+"""Scoring (panel member): my assigned, non-conflicted bids; each criterion with guidance and scale;
+my score and a required comment, saved to the store. Other members' scores are never shown here."""
+
+import streamlit as st
+
+from commissioning import appdata
+from app_pages import _shared as ui
+
+user = ui.guard("scoring")
+store = ui.store()
+
+st.title("Scoring")
+with ui.user_errors():
+    assigned = store.bids_for_scorer(user.username)
+    mine = store.my_scores(user.username)
+    rounds = store.rounds().set_index("id")
+
+if assigned.empty:
+    st.info("No bids are assigned to you yet. The commissioner assigns bids to panel members; bids from "
+            "an organisation you declared a conflict with are never assigned to you.")
+    st.stop()
+
+rules_of = {rid: store.rules(rid) for rid in assigned["round_id"].unique()}
+scored, total = appdata.scoring_progress(assigned, mine,
+                                         {rid: len(r.panel_criteria) for rid, r in rules_of.items()})
+st.progress(scored / total if total else 0.0, text=f"**{scored} of {total}** criterion scores done "
+            f"across {len(assigned)} assigned bids")
+if any(appdata.is_illustrative_round(rounds.loc[rid, "name"]) for rid in rules_of):
+    st.warning("**Illustrative round.** The example bids are fictional and exist to show the workflow.",
+               icon=":material/info:")
+st.caption("You see only your own scores. Other panel members' scores stay private until the "
+           "commissioner opens moderation. Prices are not shown to the quality panel.")
+
+done = mine.groupby("key").size() if len(mine) else {}
+
+
+def bid_label(key: int) -> str:
+    row = assigned.set_index("key").loc[key]
+    n = len(rules_of[row["round_id"]].panel_criteria)
+    mark = "✓" if done.get(key, 0) >= n else f"{done.get(key, 0)}/{n}"
+    return f"{row['bid_id']} — {row['organisation']} (lot {row['lot']}) [{mark}]"
+
+
+key = st.selectbox("Bid", assigned["key"].tolist(), format_func=bid_label, key="scoring_bid")
+bid = assigned.set_index("key").loc[key]
+rules = rules_of[bid["round_id"]]
+locked = bid["state"] == "locked"
+saved = {r.criterion: r for r in mine.loc[mine["key"] == key].itertuples()} if len(mine) else {}
+scale = rules.scale
+
+st.subheader(f"{bid['bid_id']}: {bid['organisation']}")
+st.caption(f"Lot {bid['lot']} · round “{rounds.loc[bid['round_id'], 'name']}” ({bid['state']})")
+if locked:
+    st.info("This round is locked: scores are final and shown read-only.")
+
+with st.form(f"score_form_{key}", border=False):
+    entries = []
+    for c in rules.panel_criteria:
+        with st.container(border=True):
+            section = appdata.SECTION_LABELS.get(c.section, c.section).lower()
+            minimum = f"; minimum to pass {c.min_score:g}" if c.min_score is not None else ""
+            st.markdown(f"**{c.id}. {c.title}** — {c.weight:g}% of {section}{minimum}")
+            st.markdown(c.guidance)
+            options = list(range(scale.min, c.max_score + 1))
+            previous = saved.get(c.id)
+            value = st.radio(f"Score for {c.id}", options, horizontal=True, key=f"score_{key}_{c.id}",
+                             index=options.index(int(previous.score)) if previous is not None else None,
+                             format_func=lambda v: f"{v} {scale.descriptors.get(v, '')}", disabled=locked)
+            comment = st.text_area(f"Reason for your {c.id} score (required)", key=f"comment_{key}_{c.id}",
+                                   value=previous.comment if previous is not None else "", height=80,
+                                   disabled=locked)
+            entries.append((c, value, comment, previous))
+    submitted = st.form_submit_button("Save my scores", type="primary", icon=":material/save:", disabled=locked)
+
+if submitted:
+    rows, problems = [], []
+    for c, value, comment, previous in entries:
+        if value is None and not comment.strip():
+            continue
+        if value is None:
+            problems.append(f"{c.id}: choose a score")
+        elif not comment.strip():
+            problems.append(f"{c.id}: a score needs a comment (the reason for it)")
+        elif previous is None or float(previous.score) != float(value) or previous.comment != comment.strip():
+            rows.append((int(key), c.id, float(value), comment.strip()))
+    if problems:
+        st.error("Not saved: " + "; ".join(problems) + ".")
+    elif not rows:
+        st.info("Nothing new to save.")
+    else:
+        with ui.user_errors(stop=False):
+            count = store.save_scores(user.username, rows)
+            st.session_state["scoring_saved"] = f"Saved {count} score{'s' if count != 1 else ''} for {bid['bid_id']}."
+            st.rerun()
+if st.session_state.get("scoring_saved"):
+    st.success(st.session_state.pop("scoring_saved"), icon=":material/check_circle:")

@@ -1,0 +1,484 @@
+"""Data shaping for the Streamlit app: configuration, the coverage table, the choropleth and legend.
+
+Plain functions with no Streamlit import; ``pages/_shared.py`` wraps the slow ones in
+``st.cache_data`` / ``st.cache_resource``. Everything returned here is meant for the browser, so
+nothing carries a confidential service's coordinates (points come from ``layers.service_points``,
+which drops them).
+
+Configuration (environment):
+
+- ``COMMISSIONING_DB``: SQLite path or SQLAlchemy URL of the store (default ``./commissioning.sqlite``)
+- ``COMMISSIONING_DATA``: data directory (default: the embedded London data in ``data/``)
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from shapely.geometry import mapping
+
+from .dataset import Dataset
+from .paths import DEFAULT_DATA_DIR
+
+DB_ENV = "COMMISSIONING_DB"
+DATA_ENV = "COMMISSIONING_DATA"
+DEFAULT_DB_FILE = "commissioning.sqlite"
+EXAMPLE_DIR = DEFAULT_DATA_DIR / "example_bids"
+EXAMPLE_ROUND = "Example round (illustrative)"
+
+# Viridis in five classes (matplotlib's "viridis" at 0, .25, .5, .75, 1): perceptually uniform and
+# readable with the common colour-vision deficiencies. Class 0 is always the worst-served.
+PALETTE = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+NO_FIGURE = "#e6e6e6"
+# Okabe-Ito orange with a black outline for service points (distinct from every viridis class).
+POINT_COLOUR = (230, 159, 0)
+# Text labels go with every status colour, so the colour is never the only cue (Okabe-Ito).
+STATUS_COLOURS = {"red": "#D55E00", "amber": "#E69F00", "green": "#009E73", "n/a": "#999999"}
+
+
+def db_location(env: dict | None = None) -> str:
+    """Where the store is: ``COMMISSIONING_DB`` (a SQLite path or a SQLAlchemy URL) or the default
+    ``./commissioning.sqlite``. Pass it to ``store.open_store``."""
+    return (env if env is not None else os.environ).get(DB_ENV, "").strip() or DEFAULT_DB_FILE
+
+
+def data_dir(env: dict | None = None) -> Path | None:
+    """The data directory from ``COMMISSIONING_DATA``, or None for the embedded data."""
+    value = (env if env is not None else os.environ).get(DATA_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def first_run(store, env: dict | None = None) -> None:
+    """Prepare a store for the app: create the admin commissioner from the environment
+    (``auth.ensure_admin``; never a default password) and, when the store has no round yet and a
+    commissioner exists, import the illustrative example round from ``data/example_bids/`` so the
+    Scoring and Moderation pages have content. The round's name says it is illustrative."""
+    from . import auth
+
+    auth.ensure_admin(store, env)
+    if not store.rounds().empty or not (EXAMPLE_DIR / "bids.csv").exists():
+        return
+    commissioners = auth.list_users(store).query("role == @auth.COMMISSIONER")["username"]
+    if commissioners.empty:
+        return
+    optional = {name: EXAMPLE_DIR / f"{name}.csv" for name in ("scores", "moderation")}
+    optional = {name: path if path.exists() else None for name, path in optional.items()}
+    store.import_round_from_csv(commissioners.iloc[0], EXAMPLE_ROUND, EXAMPLE_DIR / "bids.csv",
+                                optional["scores"], moderation_csv=optional["moderation"])
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A mapped measure: its column in :func:`coverage_table`, label, legend suffix and direction.
+
+    ``suffix`` "{unit}" stands for the service's unit. Class breaks are ``breaks`` when fixed;
+    otherwise data quintiles, or, with ``split_at_zero``, 0 plus the quartiles of the positive values
+    (so "surplus" is always its own class).
+    """
+
+    column: str
+    label: str
+    higher_is_better: bool
+    suffix: str
+    breaks: tuple[float, ...] | None = None
+    split_at_zero: bool = False
+
+
+MEASURES: dict[str, Measure] = {
+    "coverage": Measure("coverage_pct", "Coverage (% of need met)", True, "%", (30.0, 60.0, 90.0, 120.0)),
+    "shortfall": Measure("shortfall", "Shortfall (need − provision)", False, " {unit}", split_at_zero=True),
+    "access": Measure("access_per_100k", "Access score (E2SFCA: {unit} within reach per 100,000 of the need base)",
+                      True, " per 100k"),
+}
+
+TABLE_COLUMNS = {
+    "name": "Authority", "provision": "Provision", "need": "Need", "shortfall": "Shortfall",
+    "coverage_pct": "Coverage %", "status": "Status", "access_per_100k": "Access per 100k",
+}
+
+
+def service_labels(ds: Dataset) -> dict[str, str]:
+    """{service: label} in the benchmarks' order, e.g. {"idva": "IDVA (Independent ...)"}."""
+    return {s: b.label for s, b in ds.benchmarks.services.items()}
+
+
+def coverage_table(gaps: pd.DataFrame, service: str, access: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per authority for ``service``: the gap-table columns plus ``access_per_100k``.
+
+    ``access`` is a ``layers.service_access`` frame (``code``, ``access_per_100k``); without it
+    the access column is NaN. Values are rounded for display: provision, need, shortfall and
+    access to 0.1, coverage to whole percent.
+    """
+    rows = gaps.loc[gaps["service"] == service].sort_values("code").copy()
+    rows["access_per_100k"] = (np.nan if access is None else
+                               access.set_index("code")["access_per_100k"].reindex(rows["code"]).to_numpy(float))
+    for column in ("provision", "need", "shortfall", "access_per_100k"):
+        rows[column] = rows[column].astype(float).round(1)
+    rows["coverage_pct"] = rows["coverage_pct"].astype(float).round(0)
+    return rows[["code", *TABLE_COLUMNS]].reset_index(drop=True)
+
+
+def display_table(table: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """``table`` with readable headers (units in the names), for the page and the CSV download."""
+    out = table.rename(columns={"code": "Code", **TABLE_COLUMNS})
+    return out.rename(columns={"Provision": f"Provision ({unit})", "Need": f"Need ({unit})",
+                               "Shortfall": f"Shortfall ({unit})"})
+
+
+def class_breaks(values: pd.Series, measure: Measure) -> list[float]:
+    """Ascending class breaks (four for five classes; fewer when the data has few distinct values)."""
+    if measure.breaks is not None:
+        return list(measure.breaks)
+    finite = values.astype(float).dropna()
+    if measure.split_at_zero:
+        positive = finite[finite > 0]
+        inner = np.quantile(positive, [0.25, 0.5, 0.75]) if len(positive) else []
+        return sorted({0.0, *(_nice(q) for q in inner if _nice(q) > 0)})
+    if finite.empty:
+        return []
+    return sorted({_nice(q) for q in np.quantile(finite, [0.2, 0.4, 0.6, 0.8])})
+
+
+def _nice(value: float) -> float:
+    """Round a break to two significant figures, so legend labels read cleanly."""
+    if value == 0 or not math.isfinite(value):
+        return float(value)
+    digits = 1 - int(math.floor(math.log10(abs(value))))
+    return round(float(value), digits)
+
+
+def classify(values: pd.Series, breaks: list[float], higher_is_better: bool) -> list[int | None]:
+    """Palette index per value (0 = worst-served class); None for a missing value."""
+    out: list[int | None] = []
+    n = len(breaks)
+    for v in values.astype(float):
+        if math.isnan(v):
+            out.append(None)
+            continue
+        k = int(np.searchsorted(breaks, v, side="right"))  # 0..n, ascending value
+        out.append(k if higher_is_better else n - k)
+    return out
+
+
+def legend(breaks: list[float], measure: Measure, unit: str = "") -> list[tuple[str, str]]:
+    """[(hex colour, label)] from worst-served to best-served, then the no-figure swatch."""
+    suffix = measure.suffix.replace("{unit}", unit)
+    if breaks:
+        labels = ([f"below {breaks[0]:g}{suffix}"]
+                  + [f"{a:g} to {b:g}{suffix}" for a, b in zip(breaks, breaks[1:])]
+                  + [f"{breaks[-1]:g}{suffix} or more"])
+        if measure.split_at_zero and breaks[0] == 0:
+            labels[0] = f"below 0{suffix} (surplus)"
+    else:
+        labels = ["all values"]
+    if not measure.higher_is_better:
+        labels = labels[::-1]
+    colours = _palette(len(labels))
+    return list(zip(colours, labels)) + [(NO_FIGURE, "no figure")]
+
+
+def _palette(n: int) -> tuple[str, ...]:
+    """n colours spread over the five-class palette (n = 5 gives the palette itself)."""
+    if n >= len(PALETTE):
+        return PALETTE
+    idx = np.round(np.linspace(0, len(PALETTE) - 1, n)).astype(int) if n > 1 else [0]
+    return tuple(PALETTE[i] for i in idx)
+
+
+def _rgb(hex_colour: str) -> list[int]:
+    return [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
+
+
+def boundary_features(boundaries) -> dict[str, dict]:
+    """{code: GeoJSON geometry dict} from a boundaries GeoDataFrame (EPSG:4326, indexed by code).
+
+    Only geometry is kept: the properties shown are attached per measure by :func:`choropleth`.
+    """
+    return {str(code): mapping(geom) for code, geom in boundaries.geometry.items()}
+
+
+def _fmt(value: float, unit: str = "", digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "no figure"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def choropleth(features: dict[str, dict], table: pd.DataFrame, measure_key: str,
+               unit: str) -> tuple[dict, list[tuple[str, str]]]:
+    """A GeoJSON FeatureCollection coloured by one measure, and its legend.
+
+    Each feature carries exactly what the tooltip shows: ``name`` and ``detail`` (provision, need,
+    shortfall, coverage, access; HTML-escaped) plus ``fill`` (RGB). No other field is sent.
+    """
+    measure = MEASURES[measure_key]
+    breaks = class_breaks(table[measure.column], measure)
+    classes = classify(table[measure.column], breaks, measure.higher_is_better)
+    colours = _palette(len(breaks) + 1)
+    out = []
+    for row, k in zip(table.itertuples(index=False), classes):
+        detail = "<br/>".join([
+            f"Provision: {_fmt(row.provision)} {unit}",
+            f"Need: {_fmt(row.need)} {unit}",
+            f"Shortfall: {_fmt(row.shortfall)} {unit}",
+            f"Coverage: {_fmt(row.coverage_pct, '%', 0)} ({row.status})",
+            f"Access: {_fmt(row.access_per_100k)} per 100k",
+        ])
+        out.append({
+            "type": "Feature", "geometry": features[row.code],
+            "properties": {"name": html.escape(row.name), "detail": html.escape(detail).replace("&lt;br/&gt;", "<br/>"),
+                           "fill": _rgb(NO_FIGURE if k is None else colours[k])},
+        })
+    return {"type": "FeatureCollection", "features": out}, legend(breaks, measure, unit)
+
+
+def point_records(points: pd.DataFrame, label: str, unit: str) -> list[dict]:
+    """Tooltip-ready records (lon, lat, name, detail) for ``layers.service_points(ds, service)``.
+
+    ``service_points`` has already dropped every confidential row; the check below is a second
+    line of defence, not the filter.
+    """
+    if "confidential" in points.columns and points["confidential"].astype(bool).any():
+        raise ValueError("confidential services must not be sent to the map")
+    records = []
+    for row in points.itertuples(index=False):
+        detail = f"{label}: {row.capacity:g} {unit}"
+        if isinstance(row.specialism, str) and row.specialism.strip():
+            detail += f"<br/>Specialism: {html.escape(row.specialism)}"
+        records.append({"lon": round(float(row.lon), 5), "lat": round(float(row.lat), 5),
+                        "name": html.escape(str(row.provider)), "detail": detail})
+    return records
+
+
+def legend_html(items: list[tuple[str, str]], title: str) -> str:
+    """A small HTML legend (swatch + text label per class) for ``st.html``/markdown."""
+    rows = "".join(
+        f'<div style="display:flex;align-items:center;gap:.5rem;margin:.15rem 0">'
+        f'<span style="display:inline-block;width:1.4rem;height:1rem;background:{c};'
+        f'border:1px solid #555"></span><span>{html.escape(label)}</span></div>'
+        for c, label in items)
+    return f'<div aria-label="{html.escape(title)}"><strong>{html.escape(title)}</strong>{rows}</div>'
+
+
+# ------------------------------------------------------------------------------------------------
+# Published rules and priorities (public: built from the rules file and the needs assessment only)
+# ------------------------------------------------------------------------------------------------
+
+PRICE_METHODS = {
+    "lowest_relative": "price points = price weight × lowest price in the lot ÷ this bid's price",
+    "proportional_deviation": ("price points = price weight × max(0, 1 − (this bid's price − lowest price) "
+                               "÷ lowest price)"),
+}
+SECTION_LABELS = {"quality": "Quality", "social_value": "Social value", "price": "Price"}
+
+
+def rules_summary(rules) -> str:
+    """Markdown: weights, scoring formula, price method, thresholds and moderation, in the words the
+    engine (scoring.py) applies them."""
+    w = rules.weights
+    lines = [
+        f"**Weights:** quality {w['quality']:g}%, social value {w['social_value']:g}%, price {w['price']:g}% "
+        "of the total score.",
+        f"**Scale:** every panel criterion is scored from {rules.scale.min} to its maximum "
+        f"({rules.scale.max} unless stated) using the descriptors below; each score needs a written reason.",
+        "**Section points** = section weight × Σ (criterion weight ÷ 100 × moderated score ÷ criterion maximum).",
+        f"**Price:** {PRICE_METHODS.get(rules.price_method, rules.price_method)}, among the bids still in "
+        f"the running in each lot. A price below {rules.abnormally_low:.0%} of the lot's median is flagged "
+        "for clarification (it stays in the running).",
+        f"**Moderation:** the panel's {rules.consensus} score, unless the chair records a moderated score "
+        f"with a note; a spread of {rules.spread_flag:g} points or more between panel members is flagged "
+        "for discussion.",
+        "**Thresholds:** a bid that fails a pass/fail gate, or scores below a criterion's minimum, is not "
+        "ranked.",
+        "**Ranking:** by total within each lot; ties go to the higher quality score, then social value, "
+        "then the earlier submission.",
+    ]
+    return "\n\n".join(lines)
+
+
+def criteria_table(rules) -> pd.DataFrame:
+    """One row per criterion: id, title, section, weight in section, points in the total, max, minimum, guidance."""
+    rows = []
+    for c in rules.criteria:
+        how = ("needs assessment: share of the bid's capacity placed where provision is short"
+               if c.type != "panel" else "panel")
+        rows.append({
+            "Id": c.id, "Criterion": c.title, "Section": SECTION_LABELS.get(c.section, c.section),
+            "Weight in section %": c.weight, "Points in total": round(rules.weights[c.section] * c.weight / 100, 2),
+            "Max score": c.max_score, "Minimum to pass": "" if c.min_score is None else f"{c.min_score:g}",
+            "Scored by": how, "Guidance": c.guidance,
+        })
+    rows.append({"Id": "P", "Criterion": "Price", "Section": "Price", "Weight in section %": 100,
+                 "Points in total": rules.weights["price"], "Max score": None, "Minimum to pass": "",
+                 "Scored by": "formula", "Guidance": PRICE_METHODS.get(rules.price_method, rules.price_method)})
+    return pd.DataFrame(rows)
+
+
+def scale_table(rules) -> pd.DataFrame:
+    return pd.DataFrame({"Score": list(rules.scale.descriptors),
+                         "Meaning": list(rules.scale.descriptors.values())})
+
+
+TIMETABLE_LABELS = {"priorities_published": "Priorities and scoring rules published",
+                    "bids_invited": "Bids invited", "bids_close": "Bids close", "award": "Contracts awarded"}
+
+
+def timetable_table(rules) -> pd.DataFrame:
+    return pd.DataFrame([{"Milestone": TIMETABLE_LABELS.get(k, k.replace("_", " ").capitalize()),
+                          "Date": f"{d.day} {d:%B %Y}"} for k, d in rules.timetable.items()])
+
+
+def groups_table(ds: Dataset, groups) -> pd.DataFrame:
+    """Specialist share of each service type's capacity per under-served group (``priorities.group_provision``)."""
+    labels = {s: b.label.split(" (")[0] for s, b in ds.benchmarks.services.items()}
+    rows = []
+    for g in groups:
+        row = {"Group": g.group, "Specialist services": g.services}
+        row.update({f"{labels[s]} share %": round(v, 1) for s, v in g.share_pct.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------------
+# Lots
+# ------------------------------------------------------------------------------------------------
+
+# Okabe-Ito qualitative colours (black left out so borders stay visible): up to 7 lots distinct.
+LOT_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+
+
+def lot_colours(labels: list[str]) -> dict[str, str]:
+    """{lot label: hex colour}; colours repeat after seven lots (the map also labels every lot)."""
+    return {label: LOT_COLOURS[i % len(LOT_COLOURS)] for i, label in enumerate(labels)}
+
+
+def lots_collection(features: dict[str, dict], lots, gaps: pd.DataFrame) -> tuple[dict, list[dict]]:
+    """The lots map: authorities filled by lot colour, and one label point per lot.
+
+    ``lots`` is a :class:`~commissioning.lots.Lots`. Tooltip fields: ``name`` (authority) and
+    ``detail`` (its lot and that lot's need / provision / coverage per service type). Label points
+    (``lon``, ``lat``, ``text``) sit at the mean of each lot's authority centroids.
+    """
+    colours = lot_colours(lots.labels)
+    summary = lots.summary
+    lot_detail = {}
+    for lot, rows in summary.groupby("lot", sort=False):
+        lines = [html.escape(lot)] + [
+            f"{html.escape(r.service)}: need {r.need:,.1f}, provision {r.provision:,.1f}, coverage "
+            f"{_fmt(r.coverage_pct, '%', 0)}" for r in rows.itertuples()]
+        lot_detail[lot] = "<br/>".join(lines)
+    out, centres = [], {}
+    for row in lots.assignment.itertuples(index=False):
+        out.append({"type": "Feature", "geometry": features[row.code],
+                    "properties": {"name": html.escape(row.name), "detail": lot_detail.get(row.lot, ""),
+                                   "fill": _rgb(colours[row.lot])}})
+    from shapely.geometry import shape
+
+    for lot, rows in lots.assignment.groupby("lot", sort=False):
+        points = [shape(features[c]).representative_point() for c in rows["code"]]
+        centres[lot] = (float(np.mean([p.x for p in points])), float(np.mean([p.y for p in points])))
+    labels = [{"lon": round(x, 4), "lat": round(y, 4), "text": lot.split(" (")[0]}
+              for lot, (x, y) in centres.items()]
+    return {"type": "FeatureCollection", "features": out}, labels
+
+
+def lots_table(lots, ds: Dataset) -> pd.DataFrame:
+    """The lot summary with readable headers and rounded figures (one row per lot × service)."""
+    labels = {s: b.label.split(" (")[0] for s, b in ds.benchmarks.services.items()}
+    units = {s: b.unit for s, b in ds.benchmarks.services.items()}
+    s = lots.summary
+    return pd.DataFrame({
+        "Lot": s["lot"], "Authorities": s["authorities"], "Service": s["service"].map(labels),
+        "Unit": s["service"].map(units), "Need": s["need"].round(1), "Provision": s["provision"].round(1),
+        "Shortfall": s["shortfall"].round(1), "Coverage %": s["coverage_pct"].round(0), "Members": s["members"],
+    })
+
+
+def scenario_table(diff: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
+    """A scenario's before/after rows (``Scenario.diff``) with readable headers; changed rows first."""
+    labels = {s: b.label.split(" (")[0] for s, b in ds.benchmarks.services.items()}
+    out = pd.DataFrame({
+        "Authority": diff["name"], "Service": diff["service"].map(labels),
+        "Provision before": diff["provision_before"].round(2), "Provision after": diff["provision_after"].round(2),
+        "Shortfall before": diff["shortfall_before"].round(2), "Shortfall after": diff["shortfall_after"].round(2),
+        "Status before": diff["status_before"], "Status after": diff["status_after"],
+    })
+    for when in ("before", "after"):
+        if f"access_{when}" in diff.columns:
+            out[f"Access {when}"] = diff[f"access_{when}"].round(2)
+    changed = (diff["provision_after"] - diff["provision_before"]).abs() > 1e-9
+    return pd.concat([out[changed], out[~changed]]).reset_index(drop=True)
+
+
+def allocation_table(allocation) -> pd.DataFrame:
+    """The allocator's before/after table (``Allocation.table``), authorities receiving posts first."""
+    t = allocation.table.sort_values(["added", "code"], ascending=[False, True])
+    return pd.DataFrame({
+        "Authority": t["name"], f"Added ({allocation.unit})": t["added"],
+        "Provision before": t["provision_before"].round(2), "Provision after": t["provision_after"].round(2),
+        "Shortfall before": t["shortfall_before"].round(2), "Shortfall after": t["shortfall_after"].round(2),
+        "Coverage before %": t["coverage_before"].round(0), "Coverage after %": t["coverage_after"].round(0),
+    }).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Scoring and moderation
+# ------------------------------------------------------------------------------------------------
+
+def is_illustrative_round(name: str) -> bool:
+    return "illustrative" in str(name).lower()
+
+
+def scoring_progress(assigned: pd.DataFrame, mine: pd.DataFrame, criteria_per_round: dict[int, int]) -> tuple[int, int]:
+    """``(scored, total)`` criterion scores for a panel member.
+
+    ``assigned``: ``Store.bids_for_scorer`` (key, round_id, ...); ``mine``: ``Store.my_scores``;
+    ``criteria_per_round``: {round_id: number of panel criteria}. Only scores on assigned bids count.
+    """
+    total = int(sum(criteria_per_round.get(r, 0) for r in assigned["round_id"]))
+    scored = int(mine["key"].isin(set(assigned["key"])).sum()) if len(mine) else 0
+    return scored, total
+
+
+def spread_table(scores: pd.DataFrame, moderation: pd.DataFrame, rules) -> pd.DataFrame:
+    """Per bid × panel criterion: the panel's scores, n, min, max, spread, consensus, flag, moderated.
+
+    ``scores``: ``Store.all_scores`` (bid_id, scorer, criterion, score); ``moderation``: bid_id,
+    criterion, score, note. ``flag`` is True when spread = max − min reaches ``rules.spread_flag``
+    (the engine flags such a criterion unless the chair records a moderated score).
+    """
+    columns = ["bid_id", "criterion", "scores", "n", "min", "max", "spread", "consensus", "flag",
+               "moderated", "note"]
+    if scores.empty:
+        return pd.DataFrame(columns=columns)
+    g = scores.groupby(["bid_id", "criterion"], sort=True)["score"]
+    out = pd.DataFrame({
+        "scores": g.apply(lambda s: ", ".join(f"{v:g}" for v in sorted(s))),
+        "n": g.size(), "min": g.min(), "max": g.max(),
+        "consensus": g.median() if rules.consensus == "median" else g.mean(),
+    }).reset_index()
+    out["spread"] = out["max"] - out["min"]
+    out["flag"] = out["spread"] >= rules.spread_flag
+    mod = moderation.set_index(["bid_id", "criterion"]) if len(moderation) else None
+    keys = list(zip(out["bid_id"], out["criterion"]))
+    out["moderated"] = [mod["score"].get(k, np.nan) if mod is not None else np.nan for k in keys]
+    out["note"] = [mod["note"].get(k, "") if mod is not None else "" for k in keys]
+    order = {c.id: i for i, c in enumerate(rules.criteria)}
+    out = out.sort_values(["bid_id", "criterion"], key=lambda s: s.map(order) if s.name == "criterion" else s)
+    return out[columns].reset_index(drop=True)
+
+
+def ranking_table(result) -> pd.DataFrame:
+    """The ranking with organisation and price, rounded, for the page and the CSV."""
+    t = result.table
+    return pd.DataFrame({
+        "Lot": t["lot"], "Rank": t["rank"].astype("Int64"), "Bid": t["bid_id"], "Organisation": t["organisation"],
+        "Quality": t["quality"].round(2), "Social value": t["social_value"].round(2),
+        "Price points": t["price"].round(2), "Total": t["total"].round(2), "Price (£)": t["price_amount"],
+        "Status": t["status"], "Reasons": t["reasons"],
+    }).reset_index(drop=True)

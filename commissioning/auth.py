@@ -1,0 +1,213 @@
+"""Roles, pages and accounts for the app: the one place that decides who may see what.
+
+Four audiences: ``commissioner``, ``chair`` (panel chair), ``panel`` (panel member) and ``public``
+(nobody logged in). Every page calls :func:`require` with the session's user and its page id;
+the navigation lists only :func:`allowed_pages` of the user's role. Pages never test roles
+themselves.
+
+Accounts live in the store's ``users`` table with argon2id password hashes (argon2-cffi, hashed
+and verified by ``store.Store``). There is
+no default password: the first commissioner comes from ``COMMISSIONING_ADMIN_USER`` /
+``COMMISSIONING_ADMIN_PASSWORD`` (see :func:`ensure_admin`) or from
+``python -m commissioning users create``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+
+from .errors import InputError
+from .store import Store, users
+
+COMMISSIONER, CHAIR, PANEL, PUBLIC = "commissioner", "chair", "panel", "public"
+#: Roles an account can have (``public`` is the absence of a login).
+ROLES: tuple[str, ...] = (COMMISSIONER, CHAIR, PANEL)
+ROLE_LABELS = {COMMISSIONER: "Commissioner", CHAIR: "Panel chair", PANEL: "Panel member", PUBLIC: "Public"}
+
+ADMIN_USER_ENV = "COMMISSIONING_ADMIN_USER"
+ADMIN_PASSWORD_ENV = "COMMISSIONING_ADMIN_PASSWORD"
+MIN_PASSWORD_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of the app: id (also its URL path), title, and the roles that may open it."""
+
+    id: str
+    title: str
+    roles: frozenset[str]
+    icon: str
+
+
+#: Every page, in menu order.
+PAGES: dict[str, Page] = {p.id: p for p in (
+    Page("priorities", "Published priorities", frozenset({PUBLIC, COMMISSIONER, CHAIR, PANEL}), ":material/campaign:"),
+    Page("coverage", "Coverage", frozenset({COMMISSIONER}), ":material/map:"),
+    Page("lots", "Lots and scenarios", frozenset({COMMISSIONER}), ":material/grid_view:"),
+    Page("scoring", "Scoring", frozenset({PANEL, CHAIR}), ":material/rate_review:"),
+    Page("moderation", "Moderation and ranking", frozenset({COMMISSIONER, CHAIR}), ":material/balance:"),
+    Page("exports", "Exports", frozenset({COMMISSIONER}), ":material/picture_as_pdf:"),
+)}
+
+
+#: Actions inside pages and the roles that may take them (the store enforces the same rules; this
+#: decides which controls a page offers).
+ACTIONS: dict[str, frozenset[str]] = {
+    "score": frozenset({PANEL, CHAIR}),
+    "moderate": frozenset({CHAIR}),
+    "open_moderation": frozenset({COMMISSIONER}),
+    "lock_round": frozenset({COMMISSIONER}),
+    "export_awards": frozenset({COMMISSIONER, CHAIR}),
+}
+
+#: The page each role lands on after logging in.
+HOME = {PUBLIC: "priorities", COMMISSIONER: "coverage", CHAIR: "moderation", PANEL: "scoring"}
+
+
+@dataclass(frozen=True)
+class User:
+    """A logged-in account (what the session keeps; never the password hash)."""
+
+    username: str
+    role: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.username} ({ROLE_LABELS[self.role]})"
+
+
+class AccessDenied(Exception):
+    """Raised by :func:`require`; its text is safe to show to the user."""
+
+
+def role_of(user: User | None) -> str:
+    return PUBLIC if user is None else user.role
+
+
+def allowed_pages(role: str) -> list[str]:
+    """Page ids the role may open, in menu order (an unknown role opens none)."""
+    return [p.id for p in PAGES.values() if role in p.roles]
+
+
+def home_page(role: str) -> str:
+    return HOME.get(role, "priorities")
+
+
+def can_open(role: str, page_id: str) -> bool:
+    page = PAGES.get(page_id)
+    return page is not None and role in page.roles
+
+
+def can(user: User | None, action: str) -> bool:
+    """Whether ``user`` may take ``action`` (a key of :data:`ACTIONS`) on the pages."""
+    return role_of(user) in ACTIONS.get(action, frozenset())
+
+
+def require(user: User | None, page_id: str) -> User | None:
+    """Return ``user`` if it may open ``page_id``; otherwise raise :class:`AccessDenied`.
+
+    The one access check every page makes before showing anything.
+    """
+    if page_id not in PAGES:
+        raise AccessDenied(f"There is no page {page_id!r}.")
+    if can_open(role_of(user), page_id):
+        return user
+    page = PAGES[page_id]
+    needed = " or ".join(ROLE_LABELS[r] for r in ROLES if r in page.roles)
+    if user is None:
+        raise AccessDenied(f"{page.title} is for signed-in users ({needed}). Please log in.")
+    raise AccessDenied(f"{page.title} is open to {needed} accounts only; you are signed in as "
+                       f"{ROLE_LABELS[user.role]}.")
+
+
+# ------------------------------------------------------------------------------------------------
+# Accounts (a thin layer over the store's users table; the store hashes with argon2id)
+# ------------------------------------------------------------------------------------------------
+
+def check_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InputError(f"password too short ({len(password or '')} characters)", column="password",
+                         expected=f"at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}", column="role", expected=f"one of {', '.join(ROLES)}")
+    return role
+
+
+def check_username(username: str) -> str:
+    name = (username or "").strip()
+    if not name or len(name) > 64 or any(c.isspace() for c in name):
+        raise InputError(f"bad username {username!r}", column="username",
+                         expected="1 to 64 characters without spaces")
+    return name
+
+
+def authenticate(store: Store, username: str, password: str) -> User | None:
+    """The account if ``password`` matches its stored argon2 hash, else None (same answer for an
+    unknown user, a wrong password and an account without a password)."""
+    if not username or not password:
+        return None
+    found = store.verify_password(username.strip(), password)
+    if found is None or found.role not in ROLES:
+        return None
+    return User(found.username, found.role)
+
+
+def list_users(store: Store) -> pd.DataFrame:
+    """Accounts: username, display_name, role, can_sign_in (has a password), created_at. No hashes."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(users.c.username, users.c.display_name, users.c.role,
+                                   users.c.password_hash.isnot(None).label("can_sign_in"),
+                                   users.c.created_at).order_by(users.c.id)).mappings().all()
+    return pd.DataFrame(rows, columns=["username", "display_name", "role", "can_sign_in", "created_at"])
+
+
+def create_user(store: Store, username: str, role: str, password: str, *, by: str | None = None,
+                display_name: str | None = None) -> User:
+    """Create an account with an argon2 password hash.
+
+    The first account of a store must be a commissioner (it then adds everyone else). Later
+    accounts are added on behalf of commissioner ``by`` (default: the first commissioner), which
+    the audit log records. Raises InputError for a bad username, role or password, or when the
+    username is taken.
+    """
+    username, role, password = check_username(username), check_role(role), check_password(password)
+    existing = list_users(store)
+    if username in set(existing["username"]):
+        raise InputError(f"user {username!r} exists already", column="username",
+                         expected="a new username (or set a password with the store's set_password)")
+    if existing.empty:
+        if role != COMMISSIONER:
+            raise InputError("the first account must be a commissioner", column="role",
+                             expected="--role commissioner")
+        made = store.create_user(username, password, role, display_name)
+    else:
+        commissioners = existing.loc[existing["role"] == COMMISSIONER, "username"]
+        actor = by or (commissioners.iloc[0] if len(commissioners) else None)
+        if actor is None or actor not in set(commissioners):
+            raise InputError(f"{actor!r} is not a commissioner" if actor else "no commissioner account",
+                             column="by", expected="the username of a commissioner")
+        made = store.add_member(actor, username, role, password, display_name)
+    return User(made.username, made.role)
+
+
+def ensure_admin(store: Store, env: dict | None = None) -> User | None:
+    """First run: create the commissioner named by ``COMMISSIONING_ADMIN_USER`` with the password in
+    ``COMMISSIONING_ADMIN_PASSWORD`` when that account does not exist. There is no default: with
+    either variable unset nothing is created and None is returned. An existing account is left
+    as it is (its password is not reset)."""
+    env = os.environ if env is None else env
+    username, password = env.get(ADMIN_USER_ENV, "").strip(), env.get(ADMIN_PASSWORD_ENV, "")
+    if not username or not password:
+        return None
+    existing = list_users(store).set_index("username")
+    if username in existing.index:
+        return User(username, existing.loc[username, "role"])
+    return create_user(store, username, COMMISSIONER, password)

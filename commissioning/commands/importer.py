@@ -1,0 +1,98 @@
+"""python -m commissioning import FORMAT FILE [options]: replace data/ tables with real-format files.
+
+    import mps-crime FILE [--months 12] [--end YYYYMM]            -> DIR/demand.csv (sexual_offences, rape_offences)
+    import mps-vawg FILE [--months 12] [--end YYYY-MM] [--as-domestic-abuse]
+                                                                  -> DIR/demand.csv (vawg_offences, vawg_victims)
+    import ons-population FILE [--year Y] [--population-column C] [--adult-women-column C] [--code-column C]
+                                                                  -> DIR/population.csv
+    import services FILE                                          -> DIR/services.csv
+
+Every format takes --data DIR (default data/), --out FILE (write there instead of DIR) and
+--dry-run (print what would change, write nothing). (The command module is named ``importer``
+because ``import`` is a Python keyword.)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .. import importers
+from ..paths import DEFAULT_DATA_DIR
+
+
+def _common(parser, months: bool = False) -> None:
+    parser.add_argument("file", type=Path, metavar="FILE", help="the file to import (read only)")
+    if months:
+        parser.add_argument("--months", type=int, default=12, help="length of the window in months (default 12)")
+        parser.add_argument("--end", default=None, metavar="YYYYMM",
+                            help="last month of the window (default: the latest month in the file)")
+    parser.add_argument("--data", type=Path, default=None, metavar="DIR",
+                        help="data directory to update (default: the embedded data/)")
+    parser.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="write the new table to FILE instead of replacing it in DIR")
+    parser.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+
+
+def add_arguments(parser) -> None:
+    sub = parser.add_subparsers(dest="format", metavar="FORMAT")
+    sub.required = True
+    p = sub.add_parser("mps-crime", help="London Datastore 'MPS Borough Level Crime' CSV -> sexual and rape offences")
+    _common(p, months=True)
+    p.set_defaults(_import=_mps_crime)
+    p = sub.add_parser("mps-vawg", help="MPS VAWG offences and victims by borough and month -> demand.csv")
+    _common(p, months=True)
+    p.add_argument("--as-domestic-abuse", action="store_true",
+                   help="also write the VAWG offences as domestic_abuse_offences (a labelled proxy)")
+    p.set_defaults(_import=_mps_vawg)
+    p = sub.add_parser("ons-population", help="ONS population table by authority -> population.csv")
+    _common(p)
+    p.add_argument("--code-column", default=None, help="column of ONS codes (default: guessed)")
+    p.add_argument("--name-column", default=None, help="column of authority names (default: guessed)")
+    p.add_argument("--population-column", default=None, help="column of total population (default: guessed)")
+    p.add_argument("--adult-women-column", default=None,
+                   help="column of adult women (female 15+/16+); without it adult_women is kept from DIR")
+    p.add_argument("--year", type=int, default=None, help="year of the estimates (picks the column with it)")
+    p.set_defaults(_import=_ons_population)
+    p = sub.add_parser("services", help="services register (CSV/XLSX) -> services.csv")
+    _common(p)
+    p.set_defaults(_import=_services)
+
+
+def _data_dir(args) -> Path:
+    return args.data if args.data is not None else DEFAULT_DATA_DIR
+
+
+def _mps_crime(args) -> importers.Import:
+    update = importers.mps_crime(args.file, months=args.months, end=args.end)
+    return importers.merge_demand(update, _data_dir(args) / "demand.csv")
+
+
+def _mps_vawg(args) -> importers.Import:
+    update = importers.mps_vawg(args.file, months=args.months, end=args.end, as_domestic_abuse=args.as_domestic_abuse)
+    return importers.merge_demand(update, _data_dir(args) / "demand.csv")
+
+
+def _ons_population(args) -> importers.Import:
+    return importers.ons_population(args.file, _data_dir(args) / "population.csv", code_column=args.code_column,
+                                    name_column=args.name_column, population_column=args.population_column,
+                                    adult_women_column=args.adult_women_column, year=args.year)
+
+
+def _services(args) -> importers.Import:
+    data = _data_dir(args)
+    return importers.services_register(args.file, data / "benchmarks.yaml", data / "services.csv")
+
+
+def run(args) -> int:
+    result = args._import(args)
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    target = args.out if args.out is not None else _data_dir(args) / result.file_name
+    if args.dry_run:
+        print("\n".join(result.changes) if result.changes else "no changes to existing rows")
+        print(f"dry run: {target} not written", file=sys.stderr)
+        return 0
+    importers.write_import(result, target)
+    print(f"wrote {target}", file=sys.stderr)
+    return 0

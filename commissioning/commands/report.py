@@ -1,0 +1,91 @@
+"""python -m commissioning report --kind needs|evaluation|priorities --out FILE.pdf [options]
+
+needs:       the needs assessment (maps, every authority, accessibility, lots, priorities, sources)
+priorities:  the published priorities and scoring rules, with the timetable check (no bid data)
+evaluation:  the evaluation report of a round (bids, panel scores, moderation, price, ranks)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from ..errors import InputError
+from ..paths import DEFAULT_DATA_DIR, DEFAULT_RULES
+from .common import add_data_arguments, dataset_from_args
+
+EXAMPLE_BIDS = DEFAULT_DATA_DIR / "example_bids"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--kind", choices=["needs", "evaluation", "priorities"], required=True)
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE.pdf", help="where to write the PDF")
+    add_data_arguments(parser)
+    parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, metavar="FILE",
+                        help=f"scoring rules YAML (default: scoring_rules/{DEFAULT_RULES.name})")
+    parser.add_argument("--bids", type=Path, default=EXAMPLE_BIDS / "bids.csv", metavar="FILE",
+                        help="evaluation: bids CSV (default: the illustrative data/example_bids/)")
+    parser.add_argument("--scores", type=Path, default=EXAMPLE_BIDS / "scores.csv", metavar="FILE",
+                        help="evaluation: panel scores CSV")
+    parser.add_argument("--moderation", type=Path, default=EXAMPLE_BIDS / "moderation.csv", metavar="FILE",
+                        help="evaluation: chair's moderation CSV ('-' for none)")
+    parser.add_argument("--names", action="store_true",
+                        help="evaluation: show scorer identifiers instead of pseudonyms (Scorer A, B, ...)")
+    parser.add_argument("--round-name", default=None, help="evaluation: name of the round on the cover")
+    parser.add_argument("--lots", type=int, default=5, metavar="K", help="needs: number of commissioning lots")
+    parser.add_argument("--dpi", type=int, default=200, help="needs: map resolution (default 200)")
+
+
+def progress_printer():
+    """A progress callback printing elapsed seconds, percent and step on stderr."""
+    start = time.perf_counter()
+
+    def show(fraction: float, message: str) -> None:
+        print(f"[{time.perf_counter() - start:5.1f} s] {fraction:4.0%} {message}", file=sys.stderr)
+
+    return show
+
+
+def run(args) -> int:
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise InputError("output folder does not exist", file=out.parent)
+    progress = progress_printer()
+    if args.kind == "needs":
+        from ..geo import load_boundaries
+        from ..reports.needs import build_needs_pdf
+
+        ds = dataset_from_args(args)
+        boundaries = load_boundaries(args.boundaries, code_column=args.code_column)
+        build_needs_pdf(ds, out, progress=progress, boundaries=boundaries, dpi=args.dpi, lots_k=args.lots)
+    elif args.kind == "priorities":
+        from ..reports.priorities import build_priorities_pdf
+        from ..rules import load_rules
+
+        build_priorities_pdf(dataset_from_args(args), load_rules(args.rules), out, progress=progress)
+    else:
+        build_evaluation(args, out, progress)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def build_evaluation(args, out: Path, progress) -> None:
+    from ..reports.evaluation import build_evaluation_pdf
+    from ..rules import load_rules
+    from ..scoring import read_bids, read_moderation, read_scores, score_bids
+
+    rules = load_rules(args.rules)
+    bids, scores = read_bids(args.bids), read_scores(args.scores)
+    moderation = None if str(args.moderation) == "-" else read_moderation(args.moderation)
+    shortfall = None
+    if any(c.type == "need_alignment" for c in rules.criteria):
+        from ..assessment import assess
+
+        shortfall = assess(dataset_from_args(args))
+    progress(0.0, "scoring bids")
+    result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
+    example = Path(args.bids).resolve().parent == EXAMPLE_BIDS.resolve()
+    build_evaluation_pdf(rules, result, out, moderation=moderation, names=args.names, round_name=args.round_name,
+                         illustrative="the example bids (fictional organisations, prices and scores)" if example else None,
+                         progress=progress)

@@ -1,0 +1,44 @@
+"""``python -m commissioning score``: score and rank bids under a published rules file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+from ..paths import DEFAULT_RULES
+from ..rules import load_rules
+from ..scoring import read_bids, read_moderation, read_scores, read_shortfall, score_bids
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--rules", type=Path, default=DEFAULT_RULES,
+                        help=f"scoring rules YAML (default: {DEFAULT_RULES.name})")
+    parser.add_argument("--bids", type=Path, required=True,
+                        help="bids CSV: bid_id, organisation, lot, price, submitted_at, gate_<id>..., [areas]")
+    parser.add_argument("--scores", type=Path, required=True,
+                        help="panel scores CSV: bid_id, scorer, criterion, score, comment")
+    parser.add_argument("--moderation", type=Path,
+                        help="chair's moderation CSV: bid_id, criterion, score, note")
+    parser.add_argument("--shortfall", type=Path,
+                        help="gap table CSV (code, shortfall[, service]) for need_alignment criteria")
+    parser.add_argument("--out", type=Path, help="write the ranking CSV here (default: stdout)")
+
+
+def run(args) -> int:
+    rules = load_rules(args.rules)
+    bids = read_bids(args.bids)
+    scores = read_scores(args.scores)
+    moderation = read_moderation(args.moderation) if args.moderation else None
+    shortfall = read_shortfall(args.shortfall) if args.shortfall else None
+    result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
+    ranking = result.ranking.round(4)
+    if args.out is None:
+        ranking.to_csv(sys.stdout, index=False, lineterminator="\n")
+        return 0
+    try:
+        ranking.to_csv(args.out, index=False, lineterminator="\n")
+    except OSError as err:
+        raise InputError(f"cannot write: {err.strerror}", file=str(args.out)) from None
+    print(f"wrote {len(ranking)} bids to {args.out}", file=sys.stderr)
+    return 0

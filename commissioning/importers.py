@@ -1,0 +1,588 @@
+"""Importers for the real formats a commissioner holds, so illustrative data can be replaced.
+
+===================  =========================================================  ==================
+importer             input                                                      writes
+===================  =========================================================  ==================
+:func:`mps_crime`    London Datastore "MPS Borough Level Crime": MajorText,     demand.csv measures
+                     MinorText, BoroughName, then one column per month YYYYMM   sexual_offences,
+                                                                                rape_offences
+:func:`mps_vawg`     MPS violence against women and girls by borough and        vawg_offences,
+                     month: code, name, month (YYYY-MM), vawg_offences,         vawg_victims (and
+                     vawg_victims                                               domestic_abuse_offences
+                                                                                as a labelled proxy)
+:func:`ons_population`  an ONS table by authority (code, name, population and   population.csv
+                     optionally adult women columns)
+:func:`services_register`  a services register (CSV/XLSX) with the headers     services.csv
+                     listed in :data:`REGISTER_HEADERS`
+===================  =========================================================  ==================
+
+Each importer reads and checks its whole input and returns an :class:`Import`: the complete new
+file as a table of text cells. Nothing is written until :func:`write_import`, which writes a
+temporary file, validates it with the same reader :func:`~commissioning.dataset.load_dataset`
+uses, and only then renames it into place, so a failed import never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import numpy as np
+import pandas as pd
+
+from .boroughs import LONDON_AUTHORITIES, PAN_LONDON, is_ons_code, normalise_name, resolve_code
+from .dataset import (DEMAND_COLUMNS, POPULATION_COLUMNS, SERVICE_COLUMNS, SERVICE_OPTIONAL, _resolve_codes,
+                      read_demand, read_population, read_services)
+from .errors import InputError, csv_line
+from .need import load_benchmarks
+from .tables import read_table
+
+# The City of London is policed by the City of London Police, so it is not in MPS data.
+MPS_NOT_COVERED = ("E09000001",)
+# Rows of MPS files that are not a borough; they are left out (and reported), never an error.
+NON_BOROUGH_LABELS = frozenset(normalise_name(s) for s in (
+    "Unknown", "London Heathrow and London City Airports", "Other", "Aviation Security (SO18)"))
+MPS_LICENCE = "Open Government Licence v2.0"
+
+DEMAND_OPTIONAL = ["period", "source", "illustrative", "note"]
+POPULATION_OUT = POPULATION_COLUMNS + ["year", "source", "adult_women_method"]
+
+# services.csv column -> register headers accepted for it (compared after lower-casing and folding
+# punctuation to spaces, so "Service ID", "service_id" and "SERVICE-ID" are the same header).
+REGISTER_HEADERS: dict[str, tuple[str, ...]] = {
+    "service_id": ("Service ID", "ID", "Ref", "Reference"),
+    "provider": ("Provider", "Organisation", "Organization", "Provider name", "Organisation name"),
+    "service": ("Service", "Type", "Service type"),
+    "capacity": ("Capacity", "FTE", "Bed spaces", "Spaces", "Beds"),
+    "areas": ("Areas", "Areas served", "Boroughs", "Boroughs served", "Borough", "Area"),
+    "lat": ("Lat", "Latitude"),
+    "lon": ("Lon", "Lng", "Longitude"),
+    "confidential": ("Confidential",),
+    "specialism": ("Specialism", "Specialist", "Specialist focus"),
+    "illustrative": ("Illustrative",),
+    "note": ("Note", "Notes", "Comments"),
+}
+PAN_LONDON_WORDS = {"london", "pan london", "all", "all boroughs", "all london"}
+
+
+@dataclass(frozen=True)
+class Import:
+    """The result of an importer, not yet written.
+
+    ``table``: the complete new file (text cells, output column order); ``notes``: lines for the
+    user (window chosen, totals, rows left out); ``changes``: one line per row that differs from
+    the existing file (for ``--dry-run``); ``validate(path)``: the dataset reader for this file.
+    """
+
+    file_name: str
+    table: pd.DataFrame
+    validate: Callable[[Path], object] = field(repr=False)
+    notes: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DemandUpdate:
+    """New demand figures: ``values[measure][code]`` (counts) for one period; ``row_notes[measure]``
+    goes in the note column of that measure's rows."""
+
+    values: dict[str, dict[str, float]]
+    period: str
+    source: str
+    row_notes: dict[str, str]
+    not_covered: tuple[str, ...] = MPS_NOT_COVERED
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# months and counts
+
+def _month(text: str, path, line=None, column=None) -> int:
+    """'YYYYMM' or 'YYYY-MM' -> months since year 0 (an int, so windows are ranges)."""
+    m = re.fullmatch(r"(\d{4})-?(\d{2})", str(text).strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise InputError(f"{text!r} is not a month", file=path, line=line, column=column,
+                         expected="a month as YYYYMM or YYYY-MM, e.g. 202602")
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def _month_text(month: int) -> str:
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def _window(available: list[int], months: int, end: str | None, path) -> list[int]:
+    """The ``months`` consecutive months ending at ``end`` (default: the latest in the file)."""
+    if months < 1:
+        raise InputError(f"--months {months}", expected="a number of months >= 1")
+    have = set(available)
+    last = _month(end, path="--end") if end else max(have)
+    window = list(range(last - months + 1, last + 1))
+    missing = [m for m in window if m not in have]
+    if missing:
+        raise InputError(f"the {months}-month window {_month_text(window[0])} to {_month_text(last)} "
+                         f"is not in the file (it has {_month_text(min(have))} to {_month_text(max(have))}; "
+                         f"missing {_month_text(missing[0])}" + (" ..." if len(missing) > 1 else "") + ")",
+                         file=path, expected="--months and --end within the months the file covers")
+    return window
+
+
+def _counts(frame: pd.DataFrame, columns: list[str], path) -> pd.DataFrame:
+    """Parse count columns (commas allowed) of ``frame``; its index is the 0-based row of the file."""
+    out = {}
+    for column in columns:
+        text = frame[column].str.replace(",", "", regex=False)
+        values = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        bad = values.isna() | (values < 0)
+        if bad.any():
+            i = bad.idxmax()
+            shown = frame.at[i, column]
+            raise InputError(f"{shown!r} is not a count" if shown else "blank cell", file=path,
+                             line=csv_line(i), column=column, expected="a whole number >= 0")
+        out[column] = values.astype(float)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _fmt(value: float) -> str:
+    if pd.isna(value):
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _borough(label: str, path, line: int, column: str, authorities) -> str | None:
+    """ONS code of an MPS borough label, or None for a known non-borough row ('Unknown', airports)."""
+    if normalise_name(label) in NON_BOROUGH_LABELS:
+        return None
+    return resolve_code(label, file=path, line=line, column=column, authorities=authorities)
+
+
+def _check_complete(found: set[str], not_covered, authorities, path, what: str) -> None:
+    missing = [c for c in authorities if c not in found and c not in not_covered]
+    if missing:
+        raise InputError(f"no {what} rows for {', '.join(f'{c} {authorities[c]}' for c in missing[:5])}"
+                         + (" ..." if len(missing) > 5 else ""), file=path,
+                         expected=f"rows for every authority except {', '.join(not_covered) or 'none'}")
+
+
+# ---------------------------------------------------------------------------------------------
+# MPS borough level crime
+
+def mps_crime(path: str | Path, months: int = 12, end: str | None = None,
+              authorities: dict[str, str] | None = None) -> DemandUpdate:
+    """Recorded rape and sexual offences per borough, summed over a window of months.
+
+    ``sexual_offences`` = all minor categories of MajorText "SEXUAL OFFENCES" (RAPE and OTHER
+    SEXUAL OFFENCES); ``rape_offences`` = MinorText "RAPE". Counts are offences by where they
+    happened. Non-borough rows ("Unknown", airports) are left out and reported in ``notes``.
+    """
+    path = Path(path)
+    authorities = LONDON_AUTHORITIES if authorities is None else authorities
+    frame = read_table(path, ["MajorText", "MinorText", "BoroughName"])
+    month_columns = [c for c in frame.columns if re.fullmatch(r"\d{6}", c)]
+    if not month_columns:
+        raise InputError("no month columns", file=path, line=1,
+                         expected="one column per month named YYYYMM after BoroughName, e.g. 202602")
+    month_of = {c: _month(c, path, line=1, column=c) for c in month_columns}
+    window = _window(sorted(month_of.values()), months, end, path)
+    columns = [c for c in month_columns if month_of[c] in set(window)]
+    sexual = frame.loc[frame["MajorText"].str.upper() == "SEXUAL OFFENCES"]
+    if sexual.empty:
+        raise InputError("no SEXUAL OFFENCES rows", file=path, column="MajorText",
+                         expected="rows with MajorText 'SEXUAL OFFENCES'")
+    totals = _counts(sexual, columns, path).sum(axis=1)
+    values: dict[str, dict[str, float]] = {"sexual_offences": {}, "rape_offences": {}}
+    seen: dict[tuple[str, str], int] = {}
+    skipped: dict[str, float] = {}
+    for i, label, minor in zip(sexual.index, sexual["BoroughName"], sexual["MinorText"].str.upper()):
+        code = _borough(label, path, csv_line(i), "BoroughName", authorities)
+        if code is None:
+            skipped[label] = skipped.get(label, 0.0) + totals[i]
+            continue
+        if (code, minor) in seen:
+            raise InputError(f"{minor} for {label} appears twice (first on line {seen[code, minor]})",
+                             file=path, line=csv_line(i), column="MinorText",
+                             expected="one row per borough and minor category")
+        seen[code, minor] = csv_line(i)
+        values["sexual_offences"][code] = values["sexual_offences"].get(code, 0.0) + totals[i]
+        if minor == "RAPE":
+            values["rape_offences"][code] = totals[i]
+    _check_complete(set(values["sexual_offences"]), MPS_NOT_COVERED, authorities, path, "SEXUAL OFFENCES")
+    _check_complete(set(values["rape_offences"]), MPS_NOT_COVERED, authorities, path, "RAPE")
+    period = f"{_month_text(window[0])}/{_month_text(window[-1])}"
+    notes = [f"{path.name}: months {_month_text(window[0])} to {_month_text(window[-1])} ({months})"]
+    notes += [f"left out non-borough row {label!r}: {_fmt(total)} sexual offences" for label, total in skipped.items()]
+    for measure, by_code in values.items():
+        notes.append(f"{measure}: {_fmt(sum(by_code.values()))} over {len(by_code)} boroughs")
+    return DemandUpdate(values=values, period=period, notes=notes,
+                        source=f"MPS recorded crime, London Datastore 'MPS Borough Level Crime' ({path.name}), "
+                               f"{MPS_LICENCE}",
+                        row_notes=dict.fromkeys(values, "real: MPS recorded offences by location of offence"))
+
+
+# ---------------------------------------------------------------------------------------------
+# MPS violence against women and girls
+
+def mps_vawg(path: str | Path, months: int = 12, end: str | None = None, as_domestic_abuse: bool = False,
+             authorities: dict[str, str] | None = None) -> DemandUpdate:
+    """MPS VAWG offences and victims per borough, summed over a window of months.
+
+    Input: the long monthly layout ``code, name, month, vawg_offences, vawg_victims``. With
+    ``as_domestic_abuse`` the offences are also written as ``domestic_abuse_offences``: VAWG is the
+    best public borough proxy for domestic-abuse demand but is wider (it includes sexual offences,
+    stalking and harassment), so those rows carry the note "VAWG proxy".
+    """
+    path = Path(path)
+    authorities = LONDON_AUTHORITIES if authorities is None else authorities
+    frame = read_table(path, ["code", "name", "month", "vawg_offences", "vawg_victims"])
+    month = pd.Series([_month(m, path, csv_line(i), "month") for i, m in enumerate(frame["month"])],
+                      index=frame.index)
+    window = _window(sorted(set(month)), months, end, path)
+    counts = _counts(frame, ["vawg_offences", "vawg_victims"], path)
+    codes, skipped, in_window_months = [], {}, set(window)
+    for i, (code, name) in enumerate(zip(frame["code"], frame["name"])):
+        label, column = (code, "code") if code else (name, "name")
+        resolved = None if normalise_name(name) in NON_BOROUGH_LABELS and not is_ons_code(code) else \
+            _borough(label, path, csv_line(i), column, authorities)
+        if resolved is None and month[i] in in_window_months:
+            skipped[label] = skipped.get(label, 0.0) + counts.at[i, "vawg_offences"]
+        codes.append(resolved)
+    frame = frame.assign(code=codes, m=month)
+    in_window = frame["m"].isin(window) & frame["code"].notna()
+    dup = frame.loc[in_window].duplicated(["code", "m"])
+    if dup.any():
+        i = dup.index[dup.to_numpy()][0]
+        raise InputError(f"{frame.at[i, 'code']} {_month_text(frame.at[i, 'm'])} appears twice", file=path,
+                         line=csv_line(i), column="month", expected="one row per borough and month")
+    per_code = frame.loc[in_window].groupby("code")["m"].nunique()
+    short = per_code[per_code < len(window)]
+    if len(short):
+        code = short.index[0]
+        have = set(frame.loc[in_window & (frame["code"] == code), "m"])
+        gap = next(m for m in window if m not in have)
+        raise InputError(f"no row for {code} {authorities[code]} in {_month_text(gap)}", file=path,
+                         column="month", expected=f"every month of the window for every borough")
+    _check_complete(set(per_code.index), MPS_NOT_COVERED, authorities, path, "VAWG")
+    sums = counts.loc[in_window].groupby(frame.loc[in_window, "code"]).sum()
+    values = {"vawg_offences": sums["vawg_offences"].to_dict(), "vawg_victims": sums["vawg_victims"].to_dict()}
+    if as_domestic_abuse:
+        values["domestic_abuse_offences"] = dict(values["vawg_offences"])
+    period = f"{_month_text(window[0])}/{_month_text(window[-1])}"
+    notes = [f"{path.name}: months {_month_text(window[0])} to {_month_text(window[-1])} ({months})"]
+    notes += [f"left out non-borough row {label!r}: {_fmt(total)} VAWG offences" for label, total in skipped.items()]
+    for measure, by_code in values.items():
+        notes.append(f"{measure}: {_fmt(sum(by_code.values()))} over {len(by_code)} boroughs")
+    if as_domestic_abuse:
+        notes.append("domestic_abuse_offences = VAWG offences (a proxy: VAWG is wider than domestic abuse)")
+    return DemandUpdate(
+        values=values, period=period, notes=notes,
+        source=f"MPS violence against women and girls, London Datastore ({path.name}), {MPS_LICENCE}",
+        row_notes={"vawg_offences": "real: MPS recorded VAWG offences by borough",
+                   "vawg_victims": "real: MPS VAWG victims by borough",
+                   "domestic_abuse_offences": "VAWG proxy: MPS VAWG offences, which also count sexual offences, "
+                                              "stalking and harassment, not only domestic abuse"})
+
+
+# ---------------------------------------------------------------------------------------------
+# merging into demand.csv
+
+def merge_demand(update: DemandUpdate, existing: Path | None,
+                 authorities: dict[str, str] | None = None) -> Import:
+    """demand.csv with the rows of the imported measures replaced, other measures kept.
+
+    An authority the source does not cover (the City of London for MPS data) keeps its existing
+    row for that measure if it has one (with its illustrative flag); otherwise it gets a row with a
+    blank value (no figure). Rows keep their order; new rows are appended.
+    """
+    authorities = LONDON_AUTHORITIES if authorities is None else authorities
+    if existing is not None and Path(existing).exists():
+        read_demand(Path(existing), authorities)  # the existing file must be valid first
+        raw = read_table(existing, DEMAND_COLUMNS, optional=DEMAND_OPTIONAL)
+        raw["code"] = _resolve_codes(raw, Path(existing), authorities).to_numpy()
+    else:
+        raw = pd.DataFrame(columns=DEMAND_COLUMNS + DEMAND_OPTIONAL, dtype=str)
+    old = {(c, m): row for c, m, row in zip(raw["code"], raw["measure"], raw.to_dict("records"))}
+    new: dict[tuple[str, str], dict] = {}
+    changes = []
+    for measure, by_code in update.values.items():
+        for code, name in authorities.items():
+            key = (code, measure)
+            if code in by_code:
+                new[key] = {"code": code, "name": name, "measure": measure, "value": _fmt(by_code[code]),
+                            "period": update.period, "source": update.source, "illustrative": "false",
+                            "note": update.row_notes[measure]}
+            elif key in old:
+                changes.append(f"{code} {name:<24} {measure:<24} kept {old[key]['value'] or '(blank)'} "
+                               "(no figure in the source)")
+                continue
+            else:
+                new[key] = {"code": code, "name": name, "measure": measure, "value": "", "period": update.period,
+                            "source": update.source, "illustrative": "false",
+                            "note": "no figure: the City of London is policed by the City of London Police"
+                                    if code in MPS_NOT_COVERED else "no figure in the source"}
+            before = f"{old[key]['value'] or '(blank)'} ({old[key]['period']})" if key in old else "(new row)"
+            after = f"{new[key]['value'] or '(blank)'} ({update.period})"
+            changes.append(f"{code} {name:<24} {measure:<24} {before} -> {after}")
+    rows, pending = [], dict(new)
+    for record in raw.to_dict("records"):
+        key = (record["code"], record["measure"])
+        rows.append(pending.pop(key) if key in pending else record)
+    rows += pending.values()
+    columns = list(dict.fromkeys(list(raw.columns) + DEMAND_COLUMNS + DEMAND_OPTIONAL))
+    table = pd.DataFrame(rows, columns=columns).fillna("")
+    return Import("demand.csv", table, lambda p: read_demand(p, authorities), list(update.notes), changes)
+
+
+# ---------------------------------------------------------------------------------------------
+# ONS population
+
+def _header_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", str(text).lower()).strip()
+
+
+def _pick_column(frame, given: str | None, path, *, what: str, option: str,
+                 pattern: str | None = None, exclude=()) -> str | None:
+    if given is not None:
+        if given not in frame.columns:
+            raise InputError(f"no column {given!r} ({option}); columns are {list(frame.columns)}", file=path,
+                             line=1, column=given, expected=what)
+        return given
+    if pattern is None:
+        return None
+    matches = [c for c in frame.columns if c not in exclude and re.search(pattern, _header_key(c))]
+    return matches[0] if matches else None
+
+
+def ons_population(path: str | Path, existing: Path | None = None, *, code_column: str | None = None,
+                   name_column: str | None = None, population_column: str | None = None,
+                   adult_women_column: str | None = None, year: int | None = None, source: str | None = None,
+                   authorities: dict[str, str] | None = None) -> Import:
+    """population.csv from an ONS table by authority.
+
+    Columns are chosen by the options, else guessed: code = the first header with "code"/"cd"/"gss",
+    name = the first with "name"; population = the header containing ``year`` if given, else a
+    column called "population", else the column with the latest year in its header. Rows for
+    codes outside the area (e.g. England, regions, other districts) are left out. Without an adult
+    women column, adult_women is kept from ``existing`` and ``adult_women_method`` says it is from
+    another year.
+    """
+    path = Path(path)
+    authorities = LONDON_AUTHORITIES if authorities is None else authorities
+    frame = read_table(path)
+    code_col = _pick_column(frame, code_column, path, what="a column of ONS codes", option="--code-column",
+                            pattern=r"(^|\s)(code|cd|gss)(\s|$)|code$|cd$")
+    name_col = _pick_column(frame, name_column, path, what="a column of authority names", option="--name-column",
+                            pattern=r"name", exclude=(code_col,))
+    if code_col is None and name_col is None:
+        raise InputError(f"no code or name column; columns are {list(frame.columns)}", file=path, line=1,
+                         expected="--code-column or --name-column")
+    women_col = _pick_column(frame, adult_women_column, path, what="a count of adult women",
+                             option="--adult-women-column")
+    taken = {code_col, name_col, women_col}
+    if population_column is not None:
+        pop_col = _pick_column(frame, population_column, path, what="a population count",
+                               option="--population-column")
+    else:
+        candidates = [c for c in frame.columns if c not in taken]
+        if year is not None:
+            matches = [c for c in candidates if str(year) in c]
+        elif any(_header_key(c) == "population" for c in candidates):
+            matches = [c for c in candidates if _header_key(c) == "population"]
+        else:
+            years = {c: max(map(int, re.findall(r"(?:19|20)\d\d", c))) for c in candidates
+                     if re.search(r"(?:19|20)\d\d", c)}
+            matches = [c for c, y in years.items() if y == max(years.values())] if years else []
+        if len(matches) != 1:
+            raise InputError(f"cannot tell which column is the population ({'several' if matches else 'none'} "
+                             f"match{' year ' + str(year) if year else ''}: {matches or list(frame.columns)})",
+                             file=path, line=1, expected="--population-column NAME")
+        pop_col = matches[0]
+    if year is None:
+        found = re.findall(r"(?:19|20)\d\d", pop_col)
+        year = int(found[-1]) if found else None
+    keep, codes, left_out = [], [], 0
+    for i in frame.index:
+        raw_code = frame.at[i, code_col] if code_col else ""
+        if raw_code and is_ons_code(raw_code) and raw_code.strip().upper() not in authorities:
+            left_out += 1
+            continue
+        value, column = (raw_code, code_col) if raw_code else (frame.at[i, name_col] if name_col else "", name_col)
+        codes.append(resolve_code(value, file=path, line=csv_line(i), column=column, authorities=authorities))
+        keep.append(i)
+    rows = frame.loc[keep].assign(code=codes)
+    dup = rows["code"].duplicated()
+    if dup.any():
+        i = dup.index[dup.to_numpy()][0]
+        raise InputError(f"authority {rows.at[i, 'code']} appears twice", file=path, line=csv_line(i),
+                         column=code_col or name_col, expected="one row per authority")
+    _check_complete(set(rows["code"]), (), authorities, path, "population")
+    numbers = _counts(rows, [c for c in (pop_col, women_col) if c], path)
+    rows = rows.assign(population=numbers[pop_col]).set_index("code")
+    old_raw = None
+    if existing is not None and Path(existing).exists():
+        read_population(Path(existing), authorities)
+        old_raw = read_table(existing, POPULATION_COLUMNS)
+        old_raw.index = _resolve_codes(old_raw, Path(existing), authorities).to_numpy()
+    if women_col:
+        women = numbers[women_col].set_axis(rows.index)
+        method = f"imported from {path.name} column {women_col!r}"
+    elif old_raw is not None:
+        women = old_raw["adult_women"]
+        old_year = old_raw["year"] if "year" in old_raw else pd.Series("an earlier year", index=old_raw.index)
+        old_method = (old_raw["adult_women_method"] if "adult_women_method" in old_raw
+                      else pd.Series("", index=old_raw.index))
+        method = {c: f"kept from the {old_year[c] or 'earlier'} population.csv, not {year or 'this year'} "
+                     f"(the imported table has no adult-women column)" + (f"; {old_method[c]}" if old_method[c] else "")
+                  for c in authorities}
+    else:
+        raise InputError("the table has no adult-women column and there is no population.csv to keep "
+                         "adult_women from", file=path, expected="--adult-women-column NAME")
+    source = source or f"ONS population table ({path.name}, column {pop_col}), Open Government Licence v3.0"
+    columns = list(dict.fromkeys((list(old_raw.columns) if old_raw is not None else []) + POPULATION_OUT))
+    out, changes = [], []
+    for code, name in sorted(authorities.items()):
+        row = dict(old_raw.loc[code]) if old_raw is not None else {}
+        row.update(code=code, name=name, population=_fmt(rows.at[code, "population"]),
+                   adult_women=_fmt(women[code]) if women_col else women[code],
+                   year="" if year is None else str(year), source=source,
+                   adult_women_method=method[code] if isinstance(method, dict) else method)
+        if old_raw is not None and old_raw.at[code, "population"] != row["population"]:
+            changes.append(f"{code} {name:<24} population {old_raw.at[code, 'population']} -> {row['population']}")
+        out.append(row)
+    table = pd.DataFrame(out, columns=columns).fillna("")
+    total = rows["population"].sum()
+    notes = [f"{path.name}: population from column {pop_col!r}" + (f" (year {year})" if year else ""),
+             f"population: {_fmt(total)} over {len(rows)} authorities"]
+    if left_out:
+        notes.append(f"left out {left_out} rows for codes outside the area")
+    if not women_col:
+        notes.append("adult_women kept from the existing population.csv (a different year; see adult_women_method)")
+    return Import("population.csv", table, lambda p: read_population(p, authorities), notes, changes)
+
+
+# ---------------------------------------------------------------------------------------------
+# services register
+
+def _register_columns(frame: pd.DataFrame, path) -> dict[str, list[str]]:
+    """services.csv column -> the register columns that hold it (in the register's order)."""
+    lookup = {_header_key(h): target for target, headers in REGISTER_HEADERS.items() for h in headers}
+    lookup.update({_header_key(t): t for t in REGISTER_HEADERS})
+    found: dict[str, list[str]] = {}
+    for column in frame.columns:
+        target = lookup.get(_header_key(column))
+        if target:
+            found.setdefault(target, []).append(column)
+    missing = [t for t in ("provider", "service", "capacity", "areas") if t not in found]
+    if missing:
+        accepted = "; ".join(f"{t}: {', '.join(repr(h) for h in REGISTER_HEADERS[t])}" for t in missing)
+        raise InputError(f"no column for {missing}; found {list(frame.columns)}", file=path, line=1,
+                         column=missing[0], expected=f"a header such as {accepted}")
+    return found
+
+
+def _coalesce(frame: pd.DataFrame, columns: list[str], path) -> tuple[pd.Series, pd.Series]:
+    """One value per row from several register columns (e.g. 'FTE' and 'Bed spaces')."""
+    filled = pd.DataFrame({c: frame[c] != "" for c in columns})
+    both = filled.sum(axis=1) > 1
+    if both.any():
+        i = both.idxmax()
+        raise InputError(f"both {' and '.join(repr(c) for c in columns if filled.at[i, c])} are filled",
+                         file=path, line=csv_line(i), column=columns[1], expected="one of them per row")
+    source = filled.idxmax(axis=1).where(filled.any(axis=1), columns[0])
+    values = pd.Series([frame.at[i, c] for i, c in source.items()], index=frame.index)
+    return values, source
+
+
+def services_register(path: str | Path, benchmarks: str | Path, existing: Path | None = None,
+                      authorities: dict[str, str] | None = None) -> Import:
+    """services.csv from a services register (CSV or XLSX).
+
+    Headers are matched by :data:`REGISTER_HEADERS`. Service types are folded to the benchmark
+    keys ("IDVA" -> idva, "LD advocate" -> ld_advocate); areas may be names or codes separated by
+    ``;`` or ``,``, or "Pan-London"; a refuge with a blank Confidential cell is confidential (an
+    explicit "no" is an error). Validation is :func:`~commissioning.dataset.read_services`, with
+    errors pointing at the register's own file, line and column. Without an id column, ids are
+    R001, R002, ... in register order.
+    """
+    path = Path(path)
+    authorities = LONDON_AUTHORITIES if authorities is None else authorities
+    frame = read_table(path)
+    found = _register_columns(frame, path)
+    out = pd.DataFrame(index=frame.index)
+    origin: dict[str, pd.Series] = {}
+    for target in SERVICE_COLUMNS + SERVICE_OPTIONAL:
+        if target in found:
+            out[target], origin[target] = _coalesce(frame, found[target], path)
+        else:
+            out[target] = ""
+            origin[target] = pd.Series(target, index=frame.index)
+    if "service_id" not in found:
+        out["service_id"] = [f"R{i + 1:03d}" for i in range(len(frame))]
+    out["service"] = out["service"].map(lambda s: re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_"))
+
+    def areas(text: str) -> str:
+        parts = [p.strip() for p in re.split(r"[;,]", text) if p.strip()]
+        return ";".join(PAN_LONDON if _header_key(p) in PAN_LONDON_WORDS else p for p in parts)
+
+    out["areas"] = out["areas"].map(areas)
+    refuge_blank = (out["service"] == "refuge") & (out["confidential"] == "")
+    out.loc[refuge_blank, "confidential"] = "true"
+    bench = load_benchmarks(benchmarks)
+    with TemporaryDirectory() as tmp:
+        mapped = Path(tmp) / "services.csv"
+        out.to_csv(mapped, index=False)
+        try:
+            services = read_services(mapped, authorities, list(bench.services))
+        except InputError as err:
+            column = err.column
+            if err.line is not None and column in origin:
+                column = origin[column].iloc[err.line - 2]
+            raise InputError(err.message, file=path, line=err.line, column=column, expected=err.expected) from None
+    all_codes = set(authorities)
+    table = out.copy()
+    table["service"] = services["service"].to_numpy()
+    table["capacity"] = [_fmt(v) for v in services["capacity"]]
+    table["areas"] = [PAN_LONDON if set(a) == all_codes and len(all_codes) > 1 else ";".join(a)
+                      for a in services["areas"]]
+    table["confidential"] = np.where(services["confidential"], "true", "false")
+    table["illustrative"] = np.where(services["illustrative"], "true", "false")
+    table = table[SERVICE_COLUMNS + SERVICE_OPTIONAL].reset_index(drop=True)
+    notes = [f"{path.name}: {len(table)} services; columns used: "
+             + ", ".join(f"{t} <- {', '.join(repr(c) for c in cols)}" for t, cols in found.items())]
+    for service, rows in services.groupby("service", sort=False):
+        notes.append(f"{service}: {len(rows)} services, capacity {_fmt(round(rows['capacity'].sum(), 6))}")
+    changes = []
+    if existing is not None and Path(existing).exists():
+        old_ids = set(read_table(existing, ["service_id"])["service_id"])
+        new_ids = set(table["service_id"])
+        changes.append(f"services.csv: {len(old_ids)} rows -> {len(new_ids)} rows "
+                       f"({len(new_ids - old_ids)} new ids, {len(old_ids - new_ids)} ids no longer listed)")
+    return Import("services.csv", table,
+                  lambda p: read_services(p, authorities, list(bench.services)), notes, changes)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+def write_import(result: Import, target: str | Path) -> Path:
+    """Write ``result.table`` to ``target`` atomically, after validating the written file.
+
+    The table goes to ``target.part``, is read back with ``result.validate``, and only then
+    replaces ``target``; on any error the temporary file is removed and ``target`` is untouched.
+    """
+    target = Path(target)
+    if not target.parent.is_dir():
+        raise InputError("output folder does not exist", file=target.parent)
+    tmp = target.with_name(target.name + ".part")
+    try:
+        result.table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        try:
+            result.validate(tmp)
+        except InputError as err:
+            raise InputError(f"the imported {result.file_name} would not load: {err.message}", file=target,
+                             line=err.line, column=err.column, expected=err.expected) from None
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

@@ -1,0 +1,242 @@
+"""Contiguous, need-balanced commissioning lots.
+
+The authorities are grouped into ``k`` lots, each one connected piece on the contiguity graph of
+the boundaries (:func:`commissioning.geo.adjacency`), with need spread as evenly as the geography
+allows. Two documented steps:
+
+1. **Seeds**: scikit-learn's ``AgglomerativeClustering`` with the contiguity matrix as
+   ``connectivity``: clusters are only ever merged along shared borders, so every seed lot is
+   contiguous. Six seeds: Ward, complete and average linkage, each on the authorities' centroids
+   (EPSG:27700) alone and on the standardised centroids plus standardised need. Clustering on
+   coordinates balances area, not need, hence step 2.
+2. **Balance**: greedy boundary moves. An authority on the edge of lot A that touches lot B moves
+   to B when A stays connected without it (checked with
+   ``scipy.sparse.csgraph.connected_components``) and the sum of squared lot needs falls. Moving
+   need ``w`` from A to B changes that sum by ``2w(w + N_B - N_A)``, so a move helps exactly when
+   ``N_A - N_B > w``; the largest decrease is taken each round (ties: lowest authority code) until
+   no move helps. The sum strictly falls at every move, so this ends, and it is deterministic.
+
+The balanced seed with the lowest ``max lot need / mean lot need`` is kept (ties: the first seed
+in the order above).
+
+Balance is reported as ``max lot need / mean lot need`` (1.0 = perfectly even).
+
+"Need" of an authority: for one service, its need in the service's unit (FTE or spaces); for
+``service="all"``, the mean over service types of its share of the area's need for that type
+(unit-free, so FTE and refuge spaces can be combined). Lots are numbered west to east by the
+need-weighted centre and named by compass direction from the area's centre, e.g.
+``"Lot 1 (West)"``.
+
+If the boundaries fall into several pieces that do not touch (islands), each extra piece is joined
+to its nearest neighbour (centroid distance) before clustering; "contiguous" then means connected
+on that augmented graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+from sklearn.cluster import AgglomerativeClustering
+
+from .assessment import assess
+from .dataset import Dataset
+from .errors import InputError
+from .geo import adjacency, check_codes, load_boundaries, to_bng
+
+ALL = "all"
+_DIRECTIONS = ["East", "North East", "North", "North West", "West", "South West", "South", "South East"]
+
+
+@dataclass(frozen=True)
+class Lots:
+    """A lot plan.
+
+    ``assignment``: one row per authority (sorted by code), columns ``code, name, lot`` (the lot
+    label, e.g. ``"Lot 1 (West)"``).
+    ``summary``: one row per lot x service, columns ``lot, members, authorities, service, need,
+    provision, shortfall, coverage_pct`` (units of the service; ``members`` = names joined by ", ").
+    ``balance``: max lot need / mean lot need of the balancing need (see module docstring).
+    ``adjacency``: the contiguity matrix used (n x n, rows in ``assignment`` order).
+    """
+
+    assignment: pd.DataFrame
+    summary: pd.DataFrame
+    balance: float
+    service: str
+    k: int
+    adjacency: sparse.csr_matrix
+
+    @property
+    def labels(self) -> list[str]:
+        return sorted(self.assignment["lot"].unique(), key=_lot_number)
+
+    def members(self, lot: str) -> list[str]:
+        """Codes of a lot, given its label (``"Lot 2 (North)"``) or just ``"Lot 2"`` / ``"2"``."""
+        label = self.resolve(lot)
+        return self.assignment.loc[self.assignment["lot"] == label, "code"].tolist()
+
+    def resolve(self, lot: str) -> str:
+        text = str(lot).strip().lower()
+        for label in self.labels:
+            number = str(_lot_number(label))
+            if text in (label.lower(), f"lot {number}", number):
+                return label
+        raise InputError(f"unknown lot {lot!r}", expected=f"one of {self.labels}")
+
+
+def _lot_number(label: str) -> int:
+    return int(label.split()[1])
+
+
+def balancing_need(ds: Dataset, service: str = ALL, gaps: pd.DataFrame | None = None) -> pd.Series:
+    """The need each authority brings to a lot (Series indexed by code, sorted). See module doc."""
+    gaps = assess(ds) if gaps is None else gaps
+    if service == ALL:
+        wide = gaps.pivot(index="code", columns="service", values="need").fillna(0.0)
+        totals = wide.sum()
+        shares = wide.loc[:, totals > 0] / totals[totals > 0]
+        return shares.mean(axis=1).sort_index()
+    if service not in ds.service_types:
+        raise InputError(f"unknown service {service!r}", expected=f"'all' or one of {ds.service_types}")
+    rows = gaps.loc[gaps["service"] == service]
+    return rows.set_index("code")["need"].fillna(0.0).sort_index()
+
+
+def _connect_pieces(adj: sparse.csr_matrix, xy: np.ndarray) -> sparse.csr_matrix:
+    """Join separate pieces of the contiguity graph to their nearest other piece (centroid distance)."""
+    adj = adj.tolil()
+    while True:
+        n_pieces, piece = connected_components(adj, directed=False)
+        if n_pieces == 1:
+            return adj.tocsr()
+        inside = np.flatnonzero(piece == piece[0])
+        outside = np.flatnonzero(piece != piece[0])
+        dist, nearest = cKDTree(xy[outside]).query(xy[inside])
+        i = inside[int(np.argmin(dist))]
+        j = outside[nearest[int(np.argmin(dist))]]
+        adj[i, j] = adj[j, i] = 1.0
+
+
+def _is_connected(adj: sparse.csr_matrix, members: np.ndarray) -> bool:
+    if len(members) <= 1:
+        return len(members) == 1
+    return connected_components(adj[members][:, members], directed=False)[0] == 1
+
+
+def _balance(adj: sparse.csr_matrix, need: np.ndarray, labels: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Greedy contiguity-keeping boundary moves that lower the sum of squared lot needs."""
+    labels = labels.copy()
+    k = labels.max() + 1
+    neighbours = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]] for i in range(len(need))]
+    order = np.argsort(codes)
+    while True:
+        totals = np.bincount(labels, weights=need, minlength=k)
+        best = (0.0, None, None)
+        for i in order:
+            a, w = labels[i], need[i]
+            targets = set(labels[neighbours[i]]) - {a}
+            for b in sorted(targets):
+                change = 2 * w * (w + totals[b] - totals[a])
+                if change < best[0] - 1e-12 * max(1.0, abs(best[0])):
+                    rest = np.flatnonzero(labels == a)
+                    if _is_connected(adj, rest[rest != i]):
+                        best = (change, i, b)
+        if best[1] is None:
+            return labels
+        labels[best[1]] = best[2]
+
+
+def _seeds(adj: sparse.csr_matrix, xy: np.ndarray, need: np.ndarray, k: int):
+    """Contiguous starting partitions (see module docstring, step 1)."""
+    centred = xy - xy.mean(axis=0)
+    scaled = centred / (centred.std() or 1.0)
+    with_need = np.column_stack([scaled, (need - need.mean()) / (need.std() or 1.0)])
+    for linkage in ("ward", "complete", "average"):
+        for features in (centred, with_need):
+            model = AgglomerativeClustering(n_clusters=k, connectivity=adj, linkage=linkage)
+            yield model.fit(features).labels_.astype(int)
+
+
+def _ratio(labels: np.ndarray, need: np.ndarray, k: int) -> float:
+    totals = np.bincount(labels, weights=need, minlength=k)
+    return float(totals.max() / totals.mean()) if totals.mean() > 0 else float("nan")
+
+
+def _label(lots: np.ndarray, xy: np.ndarray, need: np.ndarray) -> list[str]:
+    """Lot names numbered west to east by need-weighted centre, with a compass direction."""
+    weight = need if need.sum() > 0 else np.ones_like(need)
+    centre = np.average(xy, axis=0, weights=weight)
+    k = lots.max() + 1
+    centres = np.array([np.average(xy[lots == c], axis=0,
+                                   weights=weight[lots == c] if weight[lots == c].sum() > 0 else None)
+                        for c in range(k)])
+    spread = np.sqrt(np.average(((xy - centre) ** 2).sum(axis=1), weights=weight))
+    names = {}
+    for number, c in enumerate(np.lexsort((centres[:, 1], centres[:, 0])), start=1):
+        dx, dy = centres[c] - centre
+        if np.hypot(dx, dy) < 0.25 * spread:
+            direction = "Central"
+        else:
+            direction = _DIRECTIONS[int(np.round(np.degrees(np.arctan2(dy, dx)) / 45.0)) % 8]
+        names[c] = f"Lot {number} ({direction})"
+    return [names[c] for c in lots]
+
+
+def make_lots(ds: Dataset, k: int = 5, service: str = ALL, boundaries: gpd.GeoDataFrame | None = None,
+              gaps: pd.DataFrame | None = None) -> Lots:
+    """Group ``ds.authorities`` into ``k`` contiguous lots balanced in need.
+
+    ``boundaries``: GeoDataFrame indexed by code (as :func:`commissioning.geo.load_boundaries`
+    returns; default the London boroughs), one feature per authority of ``ds``. ``service``:
+    ``"all"`` or a service type; it sets the need that is balanced and the services summarised.
+    ``gaps``: the gap table if already computed. Deterministic for the same inputs.
+    """
+    boundaries = load_boundaries() if boundaries is None else boundaries
+    check_codes(boundaries, ds.authorities)
+    codes = np.array(sorted(ds.authorities))
+    n = len(codes)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+        raise InputError(f"cannot make {k!r} lots from {n} authorities", expected=f"a whole number from 1 to {n}")
+    gaps = assess(ds) if gaps is None else gaps
+    need = balancing_need(ds, service, gaps).reindex(codes).fillna(0.0).to_numpy()
+    bng = to_bng(boundaries.loc[codes])
+    centroids = bng.geometry.centroid
+    xy = np.column_stack([centroids.x.to_numpy(), centroids.y.to_numpy()])
+    adj = _connect_pieces(adjacency(bng), xy)
+
+    labels = np.zeros(n, dtype=int)
+    if k > 1:
+        best = np.inf
+        for seed in _seeds(adj, xy, need, k):
+            candidate = _balance(adj, need, seed, codes)
+            ratio = _ratio(candidate, need, k)
+            if ratio < best - 1e-12:
+                best, labels = ratio, candidate
+    balance = _ratio(labels, need, k)
+
+    assignment = pd.DataFrame({"code": codes, "name": [ds.authorities[c] for c in codes],
+                               "lot": _label(labels, xy, need)})
+    services = ds.service_types if service == ALL else [service]
+    return Lots(assignment, lot_summary(assignment, gaps, services), balance, service, k, adj)
+
+
+def lot_summary(assignment: pd.DataFrame, gaps: pd.DataFrame, services: list[str]) -> pd.DataFrame:
+    """Need, provision, shortfall (signed, need - provision) and coverage per lot and service."""
+    rows = gaps.loc[gaps["service"].isin(services)].merge(assignment[["code", "lot"]], on="code")
+    out = rows.groupby(["lot", "service"], sort=False)[["need", "provision"]].sum().reset_index()
+    out["shortfall"] = out["need"] - out["provision"]
+    out["coverage_pct"] = np.where(out["need"] > 0, 100 * out["provision"] / out["need"].where(out["need"] > 0, 1),
+                                   np.nan)
+    members = assignment.sort_values("name").groupby("lot")
+    out["authorities"] = out["lot"].map(members.size())
+    out["members"] = out["lot"].map(members["name"].agg(", ".join))
+    out["_n"] = out["lot"].map(_lot_number)
+    out["_s"] = out["service"].map({s: i for i, s in enumerate(services)})
+    out = out.sort_values(["_n", "_s"]).reset_index(drop=True)
+    return out[["lot", "members", "authorities", "service", "need", "provision", "shortfall", "coverage_pct"]]

@@ -1,0 +1,231 @@
+"""Commissioning priorities derived from the needs assessment, and the publication timetable check.
+
+The London Assembly review asks commissioners to publish their priorities, and how bids will be
+judged, at least three months before bids are invited. This module turns the gap table into those
+priorities (which boroughs are worst served for which service, which victim groups have little
+specialist provision) and checks the timetable. Nothing here uses a service location: the outputs
+are safe to publish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from dateutil.relativedelta import relativedelta
+
+from .assessment import assess, london_totals
+from .dataset import Dataset
+
+#: Minimum notice between publishing priorities and inviting bids, in calendar months.
+NOTICE_MONTHS = 3
+
+#: The groups the review found less well served, with the pattern that recognises a service's
+#: ``specialism`` text as specialist provision for that group (case-insensitive).
+REVIEW_GROUPS: dict[str, str] = {
+    "Black and minoritised victims": r"\bblack\b|minoriti[sz]ed",
+    "Disabled and Deaf victims": r"\bdeaf\b|(?<!learning )disab",
+    "LGBT+ victims": r"lgbt|\bqueer\b|\btrans\b",
+    "Young victims": r"\byoung\b|\byouth\b",
+    "Male victims": r"\bmale\b|\bmen\b",
+    "Victims with learning disabilities": r"learning disab",
+}
+
+
+@dataclass(frozen=True)
+class Priority:
+    """One commissioning priority: a service whose provision falls short of its benchmark.
+
+    ``boroughs`` are the names of the worst-served authorities (largest positive shortfall first);
+    ``shortfall`` is their combined shortfall in ``unit`` (FTE or spaces); ``gap_total`` and
+    ``coverage_pct`` are the area-wide figures (sum of positive shortfalls; provision / need, %).
+    """
+
+    rank: int
+    service: str
+    label: str
+    unit: str
+    title: str
+    boroughs: tuple[str, ...]
+    shortfall: float
+    gap_total: float
+    coverage_pct: float
+    red_count: int
+    rationale: str
+    citation: str
+    illustrative: bool
+
+
+@dataclass(frozen=True)
+class GroupProvision:
+    """Specialist provision for one of the review's under-served groups.
+
+    ``capacity`` maps service type -> specialist capacity in that service's unit; ``share_pct``
+    maps service type -> that capacity as % of all provision of the type; ``authorities`` is how
+    many authorities at least one specialist service covers; ``little`` lists the service types
+    whose specialist share is below the threshold given to :func:`group_provision`.
+    """
+
+    group: str
+    services: int
+    capacity: dict[str, float]
+    share_pct: dict[str, float]
+    authorities: int
+    little: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TimetableCheck:
+    """Whether bids are invited at least :data:`NOTICE_MONTHS` calendar months after publication."""
+
+    ok: bool
+    priorities_published: dt.date
+    bids_invited: dt.date
+    earliest_invitation: dt.date
+    days_between: int
+    months_between: int
+    message: str
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months later, or the month's last day if it has none.
+
+    31 August + 3 months = 30 November; 30 November + 3 months = 28 February (29 in a leap year).
+    This is the "corresponding date" rule used for periods in calendar months in UK law.
+    """
+    return day + relativedelta(months=months)
+
+
+def check_timetable(priorities_published: dt.date, bids_invited: dt.date,
+                    months: int = NOTICE_MONTHS) -> TimetableCheck:
+    """Check that ``bids_invited >= add_months(priorities_published, months)``.
+
+    Inviting bids on the corresponding date itself (e.g. published 15 January, invited 15 April)
+    meets the rule; a day earlier does not. ``months_between`` counts whole calendar months.
+    """
+    earliest = add_months(priorities_published, months)
+    delta = relativedelta(bids_invited, priorities_published)
+    whole_months = delta.years * 12 + delta.months
+    days = (bids_invited - priorities_published).days
+    ok = bids_invited >= earliest
+    if ok:
+        message = (f"Priorities published {_day(priorities_published)}, bids invited {_day(bids_invited)}: "
+                   f"{days} days ({whole_months} whole calendar months) apart, meeting the rule of at least "
+                   f"{months} calendar months (bids may be invited from {_day(earliest)}).")
+    else:
+        short = (earliest - bids_invited).days
+        message = (f"Too little notice: priorities published {_day(priorities_published)} but bids invited "
+                   f"{_day(bids_invited)}, {days} days later. Bids must not be invited before "
+                   f"{_day(earliest)} ({months} calendar months after publication), {short} day{'s' if short != 1 else ''} "
+                   "later than planned.")
+    return TimetableCheck(ok, priorities_published, bids_invited, earliest, days, whole_months, message)
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def worst_boroughs(gaps: pd.DataFrame, service: str, top_n: int = 5) -> pd.DataFrame:
+    """The ``top_n`` rows of ``gaps`` for ``service`` with the largest positive shortfall."""
+    rows = gaps.loc[(gaps["service"] == service) & (gaps["shortfall"] > 0)]
+    return rows.sort_values(["shortfall", "code"], ascending=[False, True]).head(top_n)
+
+
+def derive_priorities(ds: Dataset, gaps: pd.DataFrame | None = None, top_n: int = 5) -> list[Priority]:
+    """One priority per service type with a shortfall anywhere, most severe first.
+
+    Severity is the area-wide coverage (lowest first), ties broken by the number of red
+    authorities. Each priority names the ``top_n`` authorities with the largest shortfall in the
+    service's unit (where new posts or spaces would close the most gap) and cites the benchmark.
+    ``gaps`` defaults to ``assess(ds)``.
+    """
+    gaps = assess(ds) if gaps is None else gaps
+    totals = london_totals(gaps, ds.benchmarks).set_index("service")
+    illustrative = ds.illustrative
+    out = []
+    for service in ds.service_types:
+        if service not in totals.index:
+            continue
+        bench = ds.benchmarks.services[service]
+        worst = worst_boroughs(gaps, service, top_n)
+        if worst.empty:
+            continue
+        t = totals.loc[service]
+        names = tuple(worst["name"])
+        shortfall = float(worst["shortfall"].sum())
+        flagged = (f"model:{service}" in illustrative or "services" in illustrative
+                   or (bench.model.kind == "caseload" and f"demand:{bench.model.measure}" in illustrative))
+        rationale = (
+            f"{bench.label}: across the area provision is {t.provision:,.1f} {bench.unit} against a need of "
+            f"{t.need:,.1f} ({t.coverage_pct:.0f}% coverage); red (below {ds.benchmarks.amber_at:g}% of the benchmark) in {int(t.red)} of {len(ds.authorities)} "
+            f"authorities. The largest shortfalls are in "
+            f"{_join(names)}: {shortfall:,.1f} {bench.unit} between them, "
+            f"{_share(shortfall, t.gap_total)} of the {t.gap_total:,.1f} {bench.unit} missing wherever "
+            f"provision is short. Benchmark: {bench.model.describe()}."
+        )
+        out.append(Priority(
+            rank=0, service=service, label=bench.label, unit=bench.unit,
+            title=f"Close the {bench.label.split(' (')[0]} gap in {_join(names[:3])}"
+                  + (" and others" if len(names) > 3 else ""),
+            boroughs=names, shortfall=shortfall, gap_total=float(t.gap_total),
+            coverage_pct=float(t.coverage_pct), red_count=int(t.red), rationale=rationale,
+            citation=bench.model.citation, illustrative=flagged,
+        ))
+    out.sort(key=lambda p: (p.coverage_pct, -p.red_count, p.service))
+    return [Priority(**{**p.__dict__, "rank": i}) for i, p in enumerate(out, start=1)]
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.0f}%" if whole > 0 else "all"
+
+
+def _join(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def group_provision(ds: Dataset, little_share_pct: float = 5.0) -> list[GroupProvision]:
+    """Specialist provision for each of :data:`REVIEW_GROUPS`, from the services' ``specialism``.
+
+    A service counts for every group its ``specialism`` text matches. For each service type with
+    any provision, a group has little specialist provision when its share of that type's capacity
+    is below ``little_share_pct`` percent. Order: most service types with little provision first.
+    """
+    services = ds.services
+    specialism = services["specialism"].fillna("").astype(str)
+    totals = services.groupby("service")["capacity"].sum()
+    types = [s for s in ds.service_types if totals.get(s, 0.0) > 0]
+    out = []
+    for group, pattern in REVIEW_GROUPS.items():
+        chosen = services.loc[specialism.str.contains(pattern, case=False, regex=True)]
+        capacity = {s: float(chosen.loc[chosen["service"] == s, "capacity"].sum()) for s in types}
+        share = {s: float(100.0 * capacity[s] / totals[s]) for s in types}
+        out.append(GroupProvision(
+            group=group, services=len(chosen), capacity=capacity, share_pct=share,
+            authorities=len({code for areas in chosen["areas"] for code in areas}),
+            little=tuple(s for s in types if share[s] < little_share_pct)))
+    out.sort(key=lambda g: (-len(g.little), sum(g.share_pct.values()), g.group))
+    return out
+
+
+def group_summary(ds: Dataset, groups: list[GroupProvision], little_share_pct: float = 5.0) -> str:
+    """Plain words naming, per group, the services with little specialist provision."""
+    parts = []
+    for g in groups:
+        if g.little:
+            labels = [ds.benchmarks.services[s].label.split(" (")[0] for s in g.little]
+            parts.append(f"{g.group} ({_join(labels)})")
+    if not parts:
+        return "Every group the review named has specialist provision in every service type."
+    return (f"Specialist provision below {little_share_pct:g}% of a service's capacity: " + "; ".join(parts) +
+            ". Bids will be asked to show how they reach these groups.")
+
+
+def timetable_check_from_rules(rules) -> TimetableCheck | None:
+    """The check for a :class:`~commissioning.rules.Rules` timetable, or None if either date is missing."""
+    timetable = getattr(rules, "timetable", None) or {}
+    if "priorities_published" not in timetable or "bids_invited" not in timetable:
+        return None
+    return check_timetable(timetable["priorities_published"], timetable["bids_invited"])
+

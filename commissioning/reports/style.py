@@ -1,0 +1,318 @@
+"""Shared look and plumbing of the PDF reports: fonts, styles, tables, page furniture, output.
+
+Fonts are DejaVu Sans from matplotlib's bundled fonts (Bitstream Vera licence, free to embed);
+reportlab embeds a subset of every TrueType font it uses, so the PDFs are self-contained.
+Colours: dark blue headings, and red/amber/green status cells that also carry the word, so a
+greyscale print reads the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import BinaryIO
+
+import matplotlib
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import (BaseDocTemplate, Frame, Image, KeepTogether, PageTemplate, Paragraph, Spacer, Table,
+                                TableStyle)
+from reportlab.platypus.tableofcontents import TableOfContents
+
+from ..errors import InputError
+
+FONT = "DejaVuSans"
+PAGE = A4
+MARGIN = 18 * mm
+CONTENT_WIDTH = PAGE[0] - 2 * MARGIN
+
+INK = colors.HexColor("#1a1a1a")
+BLUE = colors.HexColor("#1d3557")
+GREY = colors.HexColor("#5c5c5c")
+RULE = colors.HexColor("#b8b8b8")
+ZEBRA = colors.HexColor("#f2f4f7")
+HEADER_FILL = colors.HexColor("#dfe5ee")
+MARK_FILL = colors.HexColor("#fff1c2")
+MARK_EDGE = colors.HexColor("#8a6d00")
+RAG_FILL = {"red": colors.HexColor("#f4b6b0"), "amber": colors.HexColor("#fbd79a"),
+            "green": colors.HexColor("#b9e0b4"), "n/a": colors.white}
+RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", "n/a": "n/a"}
+
+#: callable(fraction 0..1, message) that the app passes to drive a progress bar
+Progress = Callable[[float, str], None]
+
+
+@lru_cache(maxsize=1)
+def register_fonts() -> str:
+    """Register DejaVu Sans (regular, bold, italic, bold italic) once; return the family name."""
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    faces = {FONT: "DejaVuSans.ttf", f"{FONT}-Bold": "DejaVuSans-Bold.ttf",
+             f"{FONT}-Oblique": "DejaVuSans-Oblique.ttf", f"{FONT}-BoldOblique": "DejaVuSans-BoldOblique.ttf"}
+    for name, file in faces.items():
+        pdfmetrics.registerFont(TTFont(name, str(ttf / file)))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=f"{FONT}-Bold", italic=f"{FONT}-Oblique",
+                                  boldItalic=f"{FONT}-BoldOblique")
+    return FONT
+
+
+@lru_cache(maxsize=1)
+def styles() -> dict[str, ParagraphStyle]:
+    """Paragraph styles by name: title, subtitle, h1, h2, body, small, cell, cell_r, cell_b, mark, toc1."""
+    register_fonts()
+    body = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13.5, textColor=INK, spaceAfter=5,
+                          embeddedHyphenation=1)
+    cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=10, spaceAfter=0)
+    return {
+        "title": ParagraphStyle("title", parent=body, fontName=f"{FONT}-Bold", fontSize=24, leading=30,
+                                textColor=BLUE, spaceAfter=10),
+        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=13, leading=18, textColor=GREY,
+                                   spaceAfter=14),
+        "h1": ParagraphStyle("h1", parent=body, fontName=f"{FONT}-Bold", fontSize=15, leading=19,
+                             textColor=BLUE, spaceBefore=4, spaceAfter=8),
+        "h2": ParagraphStyle("h2", parent=body, fontName=f"{FONT}-Bold", fontSize=11.5, leading=15,
+                             textColor=BLUE, spaceBefore=8, spaceAfter=5),
+        "body": body,
+        "bullet": ParagraphStyle("bullet", parent=body, leftIndent=12, bulletIndent=2),
+        "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5, textColor=GREY),
+        "cell": cell,
+        "cell_r": ParagraphStyle("cell_r", parent=cell, alignment=TA_RIGHT),
+        "cell_c": ParagraphStyle("cell_c", parent=cell, alignment=TA_CENTER),
+        "cell_b": ParagraphStyle("cell_b", parent=cell, fontName=f"{FONT}-Bold"),
+        "mark": ParagraphStyle("mark", parent=body, fontName=f"{FONT}-Bold", fontSize=10, leading=14,
+                               textColor=colors.HexColor("#4d3d00")),
+        "toc1": ParagraphStyle("toc1", parent=body, fontSize=10.5, leading=16, leftIndent=6),
+        "toc2": ParagraphStyle("toc2", parent=body, fontSize=9, leading=12.5, leftIndent=22),
+    }
+
+
+def esc(text) -> str:
+    """Escape text for a reportlab Paragraph (which reads a small XML markup)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def para(text: str, style: str = "body") -> Paragraph:
+    """A Paragraph from markup text (escape user data with :func:`esc` first)."""
+    return Paragraph(text, styles()[style])
+
+
+def heading(text: str, level: int = 1) -> Paragraph:
+    """A section heading that is listed in the contents (level 1 or 2)."""
+    p = Paragraph(esc(text), styles()[f"h{level}"])
+    p.toc_level = level - 1
+    return p
+
+
+def bullets(items: Sequence[str]) -> list[Paragraph]:
+    return [Paragraph(item, styles()["bullet"], bulletText="•") for item in items]
+
+
+def illustrative_mark(notes: Sequence[str]) -> list:
+    """A boxed 'Illustrative data' notice listing what is illustrative; empty when nothing is."""
+    if not notes:
+        return []
+    text = ("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + esc("; ".join(notes)) +
+            ". Do not use the results for decisions until these are replaced with local data.")
+    box = Table([[para(text, "mark")]], colWidths=[CONTENT_WIDTH])
+    box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), MARK_FILL),
+                             ("BOX", (0, 0), (-1, -1), 1.2, MARK_EDGE),
+                             ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                             ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    return [box, Spacer(1, 8)]
+
+
+def data_table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows: int = 1,
+               align_right: Sequence[int] = (), fills: Sequence[tuple] = (), total_row: bool = False,
+               row_heights: Sequence[float | None] | None = None) -> Table:
+    """A zebra-striped table; strings are wrapped in cell paragraphs, the header repeats on each page.
+
+    ``widths`` are fractions of the content width; ``align_right`` lists numeric column indexes;
+    ``fills`` are extra ``(col, row, colour)`` cell backgrounds (status cells); ``row_heights`` in
+    points (None = fit the content).
+    """
+    st = styles()
+    body = []
+    for r, row in enumerate(rows):
+        out = []
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                name = "cell_b" if r < header_rows or (total_row and r == len(rows) - 1) else "cell"
+                if c in align_right:
+                    name = "cell_r" if name == "cell" else name
+                    value = Paragraph(value, ParagraphStyle(f"{name}_r", parent=st[name], alignment=TA_RIGHT))
+                else:
+                    value = Paragraph(value, st[name])
+            out.append(value)
+        body.append(out)
+    table = Table(body, colWidths=[w * CONTENT_WIDTH for w in widths], rowHeights=row_heights,
+                  repeatRows=header_rows)
+    commands = [
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEADER_FILL),
+        ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.8, BLUE),
+        ("LINEBELOW", (0, -1), (-1, -1), 0.5, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+    ]
+    for r in range(header_rows, len(rows)):
+        if (r - header_rows) % 2 == 1:
+            commands.append(("BACKGROUND", (0, r), (-1, r), ZEBRA))
+    if total_row:
+        commands.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, BLUE))
+    for c, r, colour in fills:
+        commands.append(("BACKGROUND", (c, r), (c, r), colour))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def rag(status: str) -> str:
+    """The status word for a cell ("Red", "Amber", "Green", "n/a")."""
+    return RAG_WORD.get(str(status), str(status))
+
+
+def contents() -> TableOfContents:
+    toc = TableOfContents(dotsMinLevel=0)
+    toc.levelStyles = [styles()["toc1"], styles()["toc2"]]
+    return toc
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    """A number for a table cell: thousands separators, fixed decimals, en dash for missing."""
+    if value is None or value != value:
+        return "–"
+    text = f"{value:,.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
+
+
+def today_text(day: dt.date | None = None) -> str:
+    day = day or dt.date.today()
+    return f"{day.day} {day:%B %Y}"
+
+
+class _Doc(BaseDocTemplate):
+    """A4 portrait document whose headings feed the table of contents."""
+
+    def __init__(self, buffer, **kwargs):
+        super().__init__(buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
+                         topMargin=MARGIN + 6 * mm, bottomMargin=MARGIN + 2 * mm, **kwargs)
+        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body",
+                      leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+        self.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+
+    def afterFlowable(self, flowable) -> None:
+        level = getattr(flowable, "toc_level", None)
+        if level is not None:
+            key = f"h{id(flowable)}"
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(flowable.getPlainText(), key, level=level, closed=level > 0)
+            self.notify("TOCEntry", (level, esc(flowable.getPlainText()), self.page, key))
+
+
+def _numbered_canvas(header: str, footer: str):
+    """A canvas class that draws the running header and 'Page n of N' on every page but the cover."""
+
+    class NumberedCanvas(rl_canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            kwargs["initialFontName"] = kwargs.get("initialFontName") or FONT  # not Helvetica: not embedded
+            super().__init__(*args, **kwargs)
+            self._states = []
+
+        def showPage(self):
+            self._states.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._states)
+            for state in self._states:
+                self.__dict__.update(state)
+                if self._pageNumber > 1:
+                    self._furniture(total)
+                super().showPage()
+            super().save()
+
+        def _furniture(self, total: int) -> None:
+            width, height = PAGE
+            self.saveState()
+            self.setFont(FONT, 7.5)
+            self.setFillColor(GREY)
+            self.drawString(MARGIN, height - MARGIN + 2 * mm, header)
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.5)
+            self.line(MARGIN, height - MARGIN + 0.5 * mm, width - MARGIN, height - MARGIN + 0.5 * mm)
+            self.drawString(MARGIN, MARGIN - 4 * mm, footer)
+            self.drawRightString(width - MARGIN, MARGIN - 4 * mm, f"Page {self._pageNumber} of {total}")
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+def render(story: list, *, title: str, subject: str, author: str, header: str, footer: str = "",
+           keywords: Sequence[str] = (), toc: bool = True) -> bytes:
+    """Lay out ``story`` into PDF bytes with metadata, bookmarks, running header and page numbers.
+
+    With ``toc`` the document is built twice (reportlab's multiBuild) so the contents page has
+    page numbers.
+    """
+    register_fonts()
+    buffer = io.BytesIO()
+    doc = _Doc(buffer, title=title, author=author, subject=subject, creator="commissioning toolkit (reportlab)",
+               keywords=", ".join(keywords), lang="en-GB")
+    maker = _numbered_canvas(header, footer)
+    if toc:
+        doc.multiBuild(story, canvasmaker=maker)
+    else:
+        doc.build(story, canvasmaker=maker)
+    return buffer.getvalue()
+
+
+def deliver(pdf: bytes, out: str | os.PathLike | BinaryIO | None) -> bytes:
+    """Write ``pdf`` to ``out`` and return it.
+
+    A path is written atomically (a temporary file in the same folder, then renamed over the
+    target), so a failed build never leaves a half-written PDF; a binary buffer is written to;
+    ``None`` only returns the bytes.
+    """
+    if out is None:
+        return pdf
+    if hasattr(out, "write"):
+        out.write(pdf)
+        return pdf
+    path = Path(out)
+    if not path.parent.is_dir():
+        raise InputError("output folder does not exist", file=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pdf)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return pdf
+
+
+def keep(*flowables) -> KeepTogether:
+    return KeepTogether(list(flowables))
+
+
+def step(progress: Progress | None, fraction: float, message: str) -> None:
+    if progress is not None:
+        progress(min(max(fraction, 0.0), 1.0), message)
+
+
+def png_image(png: bytes, width: float = CONTENT_WIDTH) -> Image:
+    """A reportlab Image of PNG bytes scaled to ``width`` points, keeping its aspect ratio."""
+    reader = ImageReader(io.BytesIO(png))
+    w, h = reader.getSize()
+    return Image(io.BytesIO(png), width=width, height=width * h / w)

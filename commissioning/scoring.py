@@ -1,0 +1,607 @@
+"""The bid-scoring rules engine: moderation, gates, thresholds, price, totals, ranks, explanations.
+
+Formulas (weights in percent, from :class:`~commissioning.rules.Rules`):
+
+- moderated score of a bid on a criterion: the chair's moderated value where one is recorded,
+  else the rules' consensus (median or mean) of the panel's scores; for a ``need_alignment``
+  criterion, ``scale.min + share × (max_score − scale.min)`` where ``share`` is the fraction of the
+  bid's proposed capacity placed in boroughs with a positive shortfall;
+- section score = section weight × Σ_criteria (criterion weight / 100) × (moderated / max_score);
+- price score, within a lot over the bids still in the running:
+  ``lowest_relative`` = price weight × lowest / price,
+  ``proportional_deviation`` = price weight × max(0, 1 − (price − lowest) / lowest);
+- a bid that fails a gate or scores below a criterion's ``min_score`` is out: no rank, it does not
+  set the lowest price, and its reasons are listed;
+- a price under ``abnormally_low`` × the lot's median price (bids in the running) is flagged for
+  clarification but stays in the running, is ranked and can set the lowest price;
+- total = quality + social value + price; rank within each lot by total, then quality, then social
+  value, then earlier ``submitted_at`` (then ``bid_id``, so the order is always defined).
+
+Status: ``ranked``; ``flagged`` (ranked, but needs a human look: an abnormally low price or a
+criterion whose panel spread reached ``spread_flag`` without a chair's moderation); ``failed``.
+
+Input frames may come straight from :func:`read_bids` / :func:`read_scores` /
+:func:`read_moderation` (strings, with the editor line of each row in ``_line``) or from the store;
+:func:`score_bids` validates them up front and every problem is an
+:class:`~commissioning.errors.InputError` naming file, line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .boroughs import resolve_code
+from .errors import InputError
+from .rules import Rules
+
+OUTPUT_COLUMNS = ["bid_id", "lot", "quality", "social_value", "price", "total", "rank", "status", "reasons"]
+BID_COLUMNS = ["bid_id", "organisation", "lot", "price", "submitted_at"]
+SCORE_COLUMNS = ["bid_id", "scorer", "criterion", "score", "comment"]
+MODERATION_COLUMNS = ["bid_id", "criterion", "score", "note"]
+LINE = "_line"
+# Totals are sums of floats: compare them at this resolution so equal scores reached through
+# different arithmetic still count as a tie and go to the tie-breaks.
+_TIE_DECIMALS = 9
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading CSV files with editor line numbers
+# ---------------------------------------------------------------------------------------------
+
+def read_table(path: str | Path, required: list[str], *, allow_empty: bool = False) -> pd.DataFrame:
+    """Read a UTF-8 CSV into a DataFrame of stripped strings plus ``_line`` (editor line of each row).
+
+    Checks: readable UTF-8, not empty, header present without duplicates, ``required`` columns
+    present, every row with as many fields as the header. Blank lines are skipped. The frame's
+    ``attrs["source"]`` is the file name, used by the engine in its error messages.
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path)) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        start = data.rfind(b"\n", 0, err.start) + 1
+        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")]), [])
+        field_index = data[start:err.start].decode("utf-8", "replace").count(",")
+        column = header[field_index].strip() if line > 1 and field_index < len(header) else None
+        raise InputError(f"not UTF-8 text (byte 0x{data[err.start]:02x})", file=name, line=line,
+                         column=column, expected="a UTF-8 encoded CSV file") from None
+    if not text.strip():
+        raise InputError("file is empty", file=name, expected=f"a header line: {','.join(required)}")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows, lines = [], []
+    last = 0
+    for fields in reader:
+        start, last = last + 1, reader.line_num
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        if header is None:
+            header = [f.strip() for f in fields]
+            for i, col in enumerate(header):
+                if col in header[:i]:
+                    raise InputError("duplicate column", file=name, line=start, column=col)
+            for col in required:
+                if col not in header:
+                    raise InputError("missing column", file=name, line=start, column=col,
+                                     expected=f"columns {', '.join(required)}")
+            continue
+        if len(fields) != len(header):
+            raise InputError(f"{len(fields)} fields, the header has {len(header)}", file=name,
+                             line=start, expected="one value per header column")
+        rows.append([f.strip() for f in fields])
+        lines.append(start)
+    if not rows and not allow_empty:
+        raise InputError("no data rows", file=name, line=2, expected="at least one row under the header")
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame[LINE] = np.asarray(lines, dtype=np.int64)
+    frame.attrs["source"] = name
+    return frame
+
+
+def read_bids(path: str | Path) -> pd.DataFrame:
+    """Bids CSV: bid_id, organisation, lot, price, submitted_at, gate_<id>…, optional areas."""
+    return read_table(path, BID_COLUMNS)
+
+
+def read_scores(path: str | Path) -> pd.DataFrame:
+    """Panel scores CSV: bid_id, scorer, criterion, score, comment (one row per scorer and criterion)."""
+    return read_table(path, SCORE_COLUMNS)
+
+
+def read_moderation(path: str | Path) -> pd.DataFrame:
+    """Chair's moderation CSV: bid_id, criterion, score, note (may have no rows)."""
+    return read_table(path, MODERATION_COLUMNS, allow_empty=True)
+
+
+def read_shortfall(path: str | Path) -> pd.DataFrame:
+    """A gap table CSV (``assess`` output or any file with ``code`` and ``shortfall``)."""
+    return read_table(path, ["code", "shortfall"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation helpers
+# ---------------------------------------------------------------------------------------------
+
+def _source(frame: pd.DataFrame, default: str) -> str:
+    return frame.attrs.get("source", default)
+
+
+def _raise_first(frame: pd.DataFrame, mask, source: str, column: str | None, message, expected=None):
+    """Raise an InputError for the first row (in file order) where ``mask`` is true."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    pos = np.flatnonzero(mask)
+    if LINE in frame.columns:
+        pos = pos[np.argmin(frame[LINE].to_numpy()[pos])]
+        line = int(frame[LINE].iat[pos])
+    else:
+        pos, line = pos[0], None
+    row = frame.iloc[pos]
+    text = message(row) if callable(message) else message
+    raise InputError(text, file=source, line=line, column=column, expected=expected)
+
+
+def _require_columns(frame: pd.DataFrame, columns, source: str) -> None:
+    for col in columns:
+        if col not in frame.columns:
+            raise InputError("missing column", file=source, line=1, column=col,
+                             expected=f"columns {', '.join(columns)}")
+
+
+def _text(frame: pd.DataFrame, col: str, source: str, *, required: bool = True) -> np.ndarray:
+    values = frame[col].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    if required:
+        _raise_first(frame, values == "", source, col, "empty value")
+    return values
+
+
+def _number(frame: pd.DataFrame, col: str, source: str, expected: str) -> np.ndarray:
+    raw = frame[col]
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        values = raw.to_numpy(dtype=float)
+    else:
+        values = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").to_numpy(dtype=float)
+    _raise_first(frame, ~np.isfinite(values), source, col,
+                 lambda r: f"{r[col]!r} is not a number", expected)
+    return values
+
+
+# ---------------------------------------------------------------------------------------------
+# Need alignment
+# ---------------------------------------------------------------------------------------------
+
+def parse_areas(text: str, *, file=None, line=None, column: str = "areas") -> dict[str, float]:
+    """``"E09000012:2;Tower Hamlets:1.5"`` -> ``{"E09000012": 2.0, "E09000030": 1.5}``.
+
+    Each ``;``-separated item is a borough (ONS code or name) and the capacity (FTE or spaces, > 0)
+    the bid places there.
+    """
+    out: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in str(text).split(";"))):
+        place, sep, amount = item.rpartition(":")
+        if not sep:
+            raise InputError(f"{item!r} has no capacity", file=file, line=line, column=column,
+                             expected="code:capacity items separated by ';', e.g. E09000012:2;E09000030:1.5")
+        code = resolve_code(place, file=file, line=line, column=column)
+        try:
+            capacity = float(amount)
+        except ValueError:
+            capacity = float("nan")
+        if not np.isfinite(capacity) or capacity <= 0:
+            raise InputError(f"capacity {amount!r} for {place.strip()} is not a positive number",
+                             file=file, line=line, column=column)
+        if code in out:
+            raise InputError(f"{code} listed twice", file=file, line=line, column=column)
+        out[code] = capacity
+    return out
+
+
+def shortfall_map(shortfall, service: str | None = None) -> dict[str, float]:
+    """Normalise a shortfall input to ``{ONS code: shortfall}`` (positive = gap).
+
+    ``shortfall`` is a mapping ``{code or name: shortfall}`` or a DataFrame with ``code`` and
+    ``shortfall`` columns (e.g. the gap table from ``assess``). A frame with a ``service`` column is
+    filtered to ``service`` when one is given; it must then hold one row per code.
+    """
+    if isinstance(shortfall, pd.DataFrame):
+        source = _source(shortfall, "shortfall")
+        _require_columns(shortfall, ["code", "shortfall"], source)
+        frame = shortfall
+        if service is not None:
+            if "service" not in frame.columns:
+                raise InputError(f"no service column to select {service!r}", file=source, line=1,
+                                 column="service")
+            frame = frame[frame["service"].astype(str).str.strip() == service]
+            if frame.empty:
+                raise InputError(f"no rows for service {service!r}", file=source, column="service")
+        values = _number(frame, "shortfall", source, "a number (positive = gap)")
+        lines = frame[LINE].to_numpy() if LINE in frame.columns else [None] * len(frame)
+        out: dict[str, float] = {}
+        for raw, value, line in zip(frame["code"], values, lines):
+            code = resolve_code(raw, file=source, line=line, column="code")
+            if code in out:
+                raise InputError(f"{code} appears more than once; set `service:` on the need_alignment "
+                                 "criterion to pick one service", file=source, line=line, column="code")
+            out[code] = float(value)
+        return out
+    if isinstance(shortfall, Mapping):
+        return {resolve_code(k, column="shortfall"): float(v) for k, v in shortfall.items()}
+    raise TypeError("shortfall must be a mapping {code: shortfall} or a DataFrame with code, shortfall")
+
+
+def need_alignment_scores(areas: list[dict[str, float]], shortfall: Mapping[str, float],
+                          scale_min: float, max_score: float, *, source: str = "bids",
+                          lines=None) -> np.ndarray:
+    """Scores (n,) = ``scale_min + share × (max_score − scale_min)``, share = capacity in gap boroughs / capacity."""
+    out = np.empty(len(areas))
+    for i, bid_areas in enumerate(areas):
+        line = None if lines is None else int(lines[i])
+        if not bid_areas:
+            raise InputError("no areas: a need-aligned criterion needs the capacity per borough",
+                             file=source, line=line, column="areas", expected="code:capacity;...")
+        missing = [c for c in bid_areas if c not in shortfall]
+        if missing:
+            raise InputError(f"{missing[0]} is not in the needs assessment's shortfall table",
+                             file=source, line=line, column="areas")
+        total = sum(bid_areas.values())
+        in_gap = sum(cap for code, cap in bid_areas.items() if shortfall[code] > 0)
+        out[i] = scale_min + (in_gap / total) * (max_score - scale_min)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Explanation:
+    """Why a bid scored and ranked as it did.
+
+    ``criteria``: one row per criterion with panel_scores (tuple), moderated, basis
+    (chair / median / mean / need alignment), points and max_points.
+    ``to_overtake``: total points needed to pass the bid ranked just above (0 when level on total
+    and behind on a tie-break); ``margin_below``: lead over the bid ranked just below.
+    """
+
+    bid_id: str
+    lot: str
+    status: str
+    rank: int | None
+    total: float
+    reasons: str
+    criteria: pd.DataFrame
+    above: str | None
+    to_overtake: float | None
+    below: str | None
+    margin_below: float | None
+
+    def text(self) -> str:
+        lines = [f"Bid {self.bid_id} (lot {self.lot}): {self.status}"
+                 + (f", rank {self.rank}, total {self.total:.2f}" if self.rank else "")]
+        for row in self.criteria.itertuples():
+            panel = ", ".join(f"{s:g}" for s in row.panel_scores) or "-"
+            moderated = "-" if np.isnan(row.moderated) else f"{row.moderated:g}"
+            lines.append(f"  {row.criterion} {row.title}: panel [{panel}] -> {moderated} ({row.basis}), "
+                         f"{row.points:.2f} of {row.max_points:.2f} points")
+        if self.above is not None:
+            lines.append(f"  needs {self.to_overtake:.2f} more points to overtake {self.above}")
+        if self.below is not None:
+            lines.append(f"  leads {self.below} by {self.margin_below:.2f} points")
+        if self.reasons:
+            lines.append(f"  reasons: {self.reasons}")
+        return "\n".join(lines)
+
+
+@dataclass
+class ScoringResult:
+    """Output of :func:`score_bids`.
+
+    ``table``: one row per bid, the output columns plus organisation, price_amount (money),
+    submitted_at, areas ({code: capacity}), price_factor (price score / price weight),
+    lot_lowest, lot_median, above,
+    to_overtake, below, margin_below; rows ordered by lot, then rank, failed bids last.
+    ``moderated``: (bids × criteria) moderated scores (NaN where none); ``basis``: same shape,
+    how each was reached; ``points``: same shape, points earned; ``scores``: the validated panel
+    scores.
+    """
+
+    rules: Rules
+    table: pd.DataFrame
+    moderated: pd.DataFrame
+    basis: pd.DataFrame
+    points: pd.DataFrame
+    scores: pd.DataFrame
+
+    @property
+    def ranking(self) -> pd.DataFrame:
+        """The published ranking: ``OUTPUT_COLUMNS`` in order."""
+        return self.table[OUTPUT_COLUMNS].reset_index(drop=True)
+
+    def explain(self, bid_id: str) -> Explanation:
+        row = self.table.loc[self.table["bid_id"] == bid_id]
+        if row.empty:
+            raise KeyError(bid_id)
+        row = row.iloc[0]
+        mine = self.scores[self.scores["bid_id"] == bid_id]
+        panel = mine.groupby("criterion")["score"].apply(tuple)
+        criteria = pd.DataFrame({
+            "criterion": [c.id for c in self.rules.criteria],
+            "title": [c.title for c in self.rules.criteria],
+            "panel_scores": [panel.get(c.id, ()) for c in self.rules.criteria],
+            "moderated": self.moderated.loc[bid_id].to_numpy(),
+            "basis": self.basis.loc[bid_id].to_numpy(),
+            "points": self.points.loc[bid_id].to_numpy(),
+            "max_points": [_effective_weight(self.rules, c) for c in self.rules.criteria],
+        })
+        def opt(value):
+            return None if pd.isna(value) else value
+        return Explanation(
+            bid_id=bid_id, lot=row["lot"], status=row["status"], rank=opt(row["rank"]),
+            total=row["total"], reasons=row["reasons"], criteria=criteria,
+            above=opt(row["above"]), to_overtake=opt(row["to_overtake"]),
+            below=opt(row["below"]), margin_below=opt(row["margin_below"]))
+
+
+def _effective_weight(rules: Rules, criterion) -> float:
+    """Points a criterion carries in the total: section weight × criterion weight / 100."""
+    return rules.weights[criterion.section] * criterion.weight / 100.0
+
+
+def prepare_bids(rules: Rules, bids: pd.DataFrame, need_areas: bool = False) -> dict:
+    """Validate a bids frame (see :func:`score_bids`) and return its parsed columns as arrays."""
+    source = _source(bids, "bids")
+    gate_cols = [g.column for g in rules.gates]
+    _require_columns(bids, BID_COLUMNS + gate_cols + (["areas"] if need_areas else []), source)
+    bid_id = _text(bids, "bid_id", source)
+    dup = pd.Series(bid_id).duplicated().to_numpy()
+    _raise_first(bids, dup, source, "bid_id", lambda r: f"duplicate bid id {str(r['bid_id']).strip()!r}")
+    _text(bids, "organisation", source)
+    lot = _text(bids, "lot", source)
+    price = _number(bids, "price", source, "a positive amount such as 125000")
+    _raise_first(bids, price <= 0, source, "price", lambda r: f"price {r['price']} is not positive",
+                 "a positive amount such as 125000")
+    raw_time = bids["submitted_at"]
+    if pd.api.types.is_datetime64_any_dtype(raw_time.dtype):
+        submitted = pd.to_datetime(raw_time, utc=True)
+    else:
+        submitted = pd.to_datetime(raw_time.astype("string").str.strip(), format="ISO8601",
+                                   utc=True, errors="coerce")
+    _raise_first(bids, submitted.isna().to_numpy(), source, "submitted_at",
+                 lambda r: f"{r['submitted_at']!r} is not a timestamp",
+                 "an ISO 8601 date and time such as 2027-06-03T14:05:00")
+    gate_fail = np.zeros((len(bids), len(gate_cols)), dtype=bool)
+    for j, col in enumerate(gate_cols):
+        values = bids[col]
+        if values.dtype == bool:
+            gate_fail[:, j] = ~values.to_numpy()
+            continue
+        values = values.astype("string").fillna("").str.strip().str.lower().to_numpy(dtype=object)
+        _raise_first(bids, ~np.isin(values, ["pass", "fail"]), source, col,
+                     lambda r: f"{r[col]!r} is not pass or fail", "pass or fail")
+        gate_fail[:, j] = values == "fail"
+    areas = None
+    if "areas" in bids.columns:
+        lines = bids[LINE].to_numpy() if LINE in bids.columns else [None] * len(bids)
+        areas = [parse_areas(a if isinstance(a, str) else "", file=source, line=ln)
+                 for a, ln in zip(bids["areas"].fillna(""), lines)]
+    return {"source": source, "bid_id": bid_id, "lot": lot, "price": price,
+            "organisation": bids["organisation"].astype(str).str.strip().to_numpy(dtype=object),
+            "submitted": submitted, "gate_fail": gate_fail, "areas": areas,
+            "lines": bids[LINE].to_numpy() if LINE in bids.columns else None}
+
+
+def prepare_marks(rules: Rules, frame: pd.DataFrame, bid_index: pd.Index, *, kind: str) -> dict:
+    """Validate panel scores (``kind="scores"``) or the chair's moderation (``kind="moderation"``)
+    against the rules and the known ``bid_index``; return parsed columns and row/column codes."""
+    source = _source(frame, kind)
+    key = ["bid_id", "scorer", "criterion"] if kind == "scores" else ["bid_id", "criterion"]
+    _require_columns(frame, key + ["score"] + (["note"] if kind == "moderation" else []), source)
+    bid_id = _text(frame, "bid_id", source)
+    bi = bid_index.get_indexer(bid_id)
+    _raise_first(frame, bi < 0, source, "bid_id", lambda r: f"unknown bid id {str(r['bid_id']).strip()!r}",
+                 "a bid_id from the bids file")
+    criterion = _text(frame, "criterion", source)
+    crit_index = pd.Index(rules.criterion_ids)
+    ci = crit_index.get_indexer(criterion)
+    _raise_first(frame, ci < 0, source, "criterion",
+                 lambda r: f"unknown criterion {str(r['criterion']).strip()!r}",
+                 f"one of {', '.join(rules.criterion_ids)} ({rules.source})")
+    need = np.array([c.type == "need_alignment" for c in rules.criteria])
+    _raise_first(frame, need[ci], source, "criterion",
+                 lambda r: f"criterion {str(r['criterion']).strip()} is scored from the needs assessment, "
+                           "not by the panel")
+    score = _number(frame, "score", source, "a number on the scale")
+    max_score = np.array([c.max_score for c in rules.criteria], dtype=float)[ci]
+    _raise_first(frame, (score < rules.scale.min) | (score > max_score), source, "score",
+                 lambda r: f"score {r['score']} is outside the scale "
+                           f"({rules.scale.min}..{rules.criterion(str(r['criterion']).strip()).max_score})")
+    if kind == "scores":
+        scorer = _text(frame, "scorer", source)
+        codes = pd.Series(scorer).factorize()[0]
+        group = (codes.astype(np.int64) * len(bid_index) + bi) * len(crit_index) + ci
+    else:
+        scorer = None
+        _text(frame, "note", source)
+        group = bi.astype(np.int64) * len(crit_index) + ci
+    dup = pd.Series(group).duplicated().to_numpy()
+    what = "(bid, scorer, criterion)" if kind == "scores" else "(bid, criterion)"
+    _raise_first(frame, dup, source, None, f"duplicate {what}: this combination appears twice")
+    return {"source": source, "bid_id": bid_id, "scorer": scorer, "criterion": criterion,
+            "bi": bi, "ci": ci, "score": score}
+
+
+def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
+               moderation: pd.DataFrame | None = None, *, shortfall=None) -> ScoringResult:
+    """Score and rank bids under ``rules``.
+
+    Parameters
+    ----------
+    rules : validated rules (:func:`commissioning.rules.load_rules`).
+    bids : (n_bids rows) bid_id, organisation, lot, price (money, > 0), submitted_at (ISO 8601),
+        one ``gate_<id>`` column per gate (pass/fail), and ``areas`` ("code:capacity;...") when
+        the rules have a need_alignment criterion.
+    scores : (one row per bid × scorer × panel criterion) bid_id, scorer, criterion, score.
+    moderation : optional (one row per bid × criterion) bid_id, criterion, score, note.
+    shortfall : ``{ONS code: shortfall}`` or a gap-table DataFrame (code, shortfall[, service]);
+        required when the rules have a need_alignment criterion.
+
+    Every bid that passes its gates needs a moderated score on every criterion.
+    """
+    if not isinstance(rules, Rules):
+        raise TypeError("rules must be a Rules (see commissioning.rules.load_rules)")
+    for name, frame in (("bids", bids), ("scores", scores)):
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{name} must be a DataFrame")
+    need_criteria = [c for c in rules.criteria if c.type == "need_alignment"]
+    if need_criteria and shortfall is None:
+        raise InputError(f"criterion {need_criteria[0].id} is scored from the needs assessment: "
+                         "a shortfall table is needed", file=rules.source)
+
+    b = prepare_bids(rules, bids, need_areas=bool(need_criteria))
+    n, criteria = len(b["bid_id"]), rules.criteria
+    k = len(criteria)
+    bid_index = pd.Index(b["bid_id"])
+    s = prepare_marks(rules, scores, bid_index, kind="scores")
+    m = (prepare_marks(rules, moderation, bid_index, kind="moderation")
+         if moderation is not None and len(moderation) else None)
+
+    # Panel consensus per (bid, criterion), vectorised over one integer group key.
+    group = s["bi"].astype(np.int64) * k + s["ci"]
+    grouped = pd.Series(s["score"]).groupby(group)
+    consensus = grouped.median() if rules.consensus == "median" else grouped.mean()
+    flat = np.full(n * k, np.nan)
+    low, high = flat.copy(), flat.copy()
+    flat[consensus.index.to_numpy()] = consensus.to_numpy()
+    low[consensus.index.to_numpy()] = grouped.min().to_numpy()
+    high[consensus.index.to_numpy()] = grouped.max().to_numpy()
+    moderated, low, high = flat.reshape(n, k), low.reshape(n, k), high.reshape(n, k)
+    basis = np.where(np.isnan(moderated), "none", rules.consensus).astype(object)
+    chair = np.zeros((n, k), dtype=bool)
+    if m is not None:
+        moderated[m["bi"], m["ci"]] = m["score"]
+        chair[m["bi"], m["ci"]] = True
+        basis[chair] = "chair"
+    for criterion in need_criteria:
+        j = rules.criterion_ids.index(criterion.id)
+        moderated[:, j] = need_alignment_scores(
+            b["areas"], shortfall_map(shortfall, criterion.service), rules.scale.min,
+            criterion.max_score, source=b["source"], lines=b["lines"])
+        basis[:, j] = "need alignment"
+
+    max_score = np.array([c.max_score for c in criteria], dtype=float)
+    eff = np.array([_effective_weight(rules, c) for c in criteria])
+    points = moderated / max_score * eff
+    in_quality = np.array([c.section == "quality" for c in criteria])
+    quality = points[:, in_quality].sum(axis=1)
+    social = points[:, ~in_quality].sum(axis=1) if (~in_quality).any() else np.zeros(n)
+
+    gate_fail = b["gate_fail"]
+    min_score = np.array([np.nan if c.min_score is None else c.min_score for c in criteria])
+    below_min = moderated < min_score  # NaN compares false: missing scores are caught below
+    out = gate_fail.any(axis=1) | below_min.any(axis=1)
+    missing = np.isnan(moderated) & ~out[:, None]
+    if missing.any():
+        i, j = np.argwhere(missing)[0]
+        raise InputError(f"bid {b['bid_id'][i]} has no score for criterion {criteria[j].id} "
+                         "(every bid that passes its gates needs one)", file=s["source"])
+    running = ~out
+
+    # Price within each lot over the bids still in the running.
+    lot_codes, lot_names = pd.factorize(b["lot"])
+    price = b["price"]
+    by_lot = pd.Series(price[running]).groupby(lot_codes[running])
+    lowest = by_lot.min().reindex(range(len(lot_names))).to_numpy()[lot_codes]
+    median = by_lot.median().reindex(range(len(lot_names))).to_numpy()[lot_codes]
+    if rules.price_method == "lowest_relative":
+        factor = lowest / price
+    else:
+        factor = np.maximum(0.0, 1.0 - (price - lowest) / lowest)
+    factor = np.where(running, factor, np.nan)
+    price_score = rules.weights["price"] * factor
+    abnormal = running & (price < rules.abnormally_low * median)
+    total = np.where(running, quality + social + price_score, np.nan)
+    spread_flag = running[:, None] & ~chair & (high - low >= rules.spread_flag)
+
+    table = pd.DataFrame({
+        "bid_id": b["bid_id"], "lot": b["lot"], "quality": quality, "social_value": social,
+        "price": price_score, "total": total, "organisation": b["organisation"],
+        "price_amount": price, "submitted_at": b["submitted"].to_numpy(), "price_factor": factor,
+        "areas": b["areas"] if b["areas"] is not None else [{} for _ in range(n)],
+        "lot_lowest": np.where(running, lowest, np.nan), "lot_median": np.where(running, median, np.nan),
+        "_lot": lot_codes, "_out": out,
+    })
+    # Rank: sort once by lot, in/out, rounded total, quality, social value, time, id.
+    table["_t"], table["_q"], table["_s"] = (np.round(v, _TIE_DECIMALS) for v in (total, quality, social))
+    table = table.sort_values(["_lot", "_out", "_t", "_q", "_s", "submitted_at", "bid_id"],
+                              ascending=[True, True, False, False, False, True, True], kind="stable")
+    pos = table.groupby("_lot").cumcount().to_numpy() + 1
+    rank = pd.array(pos, dtype="Int64")
+    rank[table["_out"].to_numpy()] = pd.NA
+    table["rank"] = rank
+    same_lot_above = (table["_lot"].to_numpy()[1:] == table["_lot"].to_numpy()[:-1]) & ~table["_out"].to_numpy()[1:]
+    ids, totals = table["bid_id"].to_numpy(dtype=object), table["total"].to_numpy()
+    above = np.full(len(table), None, dtype=object)
+    below = np.full(len(table), None, dtype=object)
+    to_overtake, margin = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    above[1:][same_lot_above] = ids[:-1][same_lot_above]
+    to_overtake[1:][same_lot_above] = (totals[:-1] - totals[1:])[same_lot_above]
+    below[:-1][same_lot_above] = ids[1:][same_lot_above]
+    margin[:-1][same_lot_above] = (totals[:-1] - totals[1:])[same_lot_above]
+    table["above"], table["to_overtake"] = above, np.maximum(to_overtake, 0.0)
+    table["below"], table["margin_below"] = below, np.maximum(margin, 0.0)
+
+    order = table.index.to_numpy()
+    reasons, status = _reasons(rules, b, order, gate_fail, below_min, moderated, abnormal,
+                               spread_flag, low, high, median)
+    table["status"], table["reasons"] = status, reasons
+    table = table.drop(columns=["_lot", "_out", "_t", "_q", "_s"]).reset_index(drop=True)
+    ids_index, crit_cols = pd.Index(b["bid_id"], name="bid_id"), pd.Index(rules.criterion_ids, name="criterion")
+    scores_out = pd.DataFrame({"bid_id": s["bid_id"], "scorer": s["scorer"], "criterion": s["criterion"],
+                               "score": s["score"]})
+    if "comment" in scores.columns:
+        scores_out["comment"] = scores["comment"].to_numpy()
+    return ScoringResult(
+        rules=rules, table=table,
+        moderated=pd.DataFrame(moderated, index=ids_index, columns=crit_cols),
+        basis=pd.DataFrame(basis, index=ids_index, columns=crit_cols),
+        points=pd.DataFrame(points, index=ids_index, columns=crit_cols),
+        scores=scores_out)
+
+
+def _reasons(rules, b, order, gate_fail, below_min, moderated, abnormal, spread_flag, low, high, median):
+    """Status and reason text per bid, in ``order``; loops only over bids that have a reason."""
+    n = len(order)
+    status = np.full(n, "ranked", dtype=object)
+    reasons = np.full(n, "", dtype=object)
+    failed = gate_fail.any(axis=1) | below_min.any(axis=1)
+    noted = failed | abnormal | spread_flag.any(axis=1)
+    where = np.empty(n, dtype=np.int64)
+    where[order] = np.arange(n)
+    for i in np.flatnonzero(noted):
+        items = [f"failed gate {g.id}" for g, bad in zip(rules.gates, gate_fail[i]) if bad]
+        items += [f"{c.id} moderated {moderated[i, j]:g} is below the minimum {c.min_score:g}"
+                  for j, c in enumerate(rules.criteria) if below_min[i, j]]
+        if not failed[i]:
+            if abnormal[i]:
+                items.append(f"abnormally low price: {b['price'][i]:g} is under "
+                             f"{rules.abnormally_low:.0%} of the lot median {median[i]:g}; "
+                             "ask the bidder to explain before any decision")
+            items += [f"{c.id} panel scores range {low[i, j]:g}-{high[i, j]:g} with no chair's moderation"
+                      for j, c in enumerate(rules.criteria) if spread_flag[i, j]]
+        status[where[i]] = "failed" if failed[i] else "flagged"
+        reasons[where[i]] = "; ".join(items)
+    return reasons, status
