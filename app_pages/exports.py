@@ -1,8 +1,65 @@
-"""exports (placeholder)."""
+"""Exports (commissioner): the PDFs (needs assessment, published priorities, evaluation report),
+each built with a progress bar and then offered for download."""
 
 import streamlit as st
 
+from commissioning import appdata
 from app_pages import _shared as ui
 
-ui.guard("exports")
-st.title("exports")
+user = ui.guard("exports")
+ds = ui.dataset()
+gaps = ui.gaps()
+
+st.title("Exports")
+ui.illustrative_banner(ds, "The needs assessment")
+st.caption("PDFs are built on this server from the same library functions as the pages. "
+           "No refuge location appears in any of them.")
+
+with st.container(border=True):
+    st.subheader("Needs assessment")
+    st.write("Coverage maps and tables for every service, accessibility, lots and the resulting priorities.")
+
+    def build_needs(progress):
+        from commissioning.reports.needs import build_needs_pdf
+
+        return build_needs_pdf(ds, progress=progress, gaps=gaps, boundaries=ui.boundaries())
+
+    ui.pdf_download("needs", "needs assessment PDF", "needs_assessment.pdf", build_needs)
+
+with st.container(border=True):
+    st.subheader("Published priorities")
+    st.write("The public document: priorities, scoring rules and timetable (the same as the public page).")
+
+    def build_priorities(progress):
+        from commissioning.reports.priorities import build_priorities_pdf
+
+        return build_priorities_pdf(ds, ui.rules(), progress=progress, gaps=gaps)
+
+    ui.pdf_download("priorities_export", "published priorities PDF", "published_priorities.pdf", build_priorities)
+
+with st.container(border=True):
+    st.subheader("Evaluation report")
+    store = ui.store()
+    rounds = store.rounds()
+    ready = rounds.loc[rounds["state"] != "scoring"] if not rounds.empty else rounds
+    if ready.empty:
+        st.info("Available once a round has reached moderation.")
+    else:
+        names = {int(i): n for i, n in zip(ready["id"], ready["name"])}
+        round_id = st.selectbox("Round", list(names)[::-1], format_func=names.get, key="export_round")
+        st.write("Ranking per lot with each bid's explanation, panel spread (members pseudonymised), "
+                 "moderation notes and rank sensitivity.")
+
+        def build_evaluation(progress):
+            from commissioning.reports.evaluation import build_evaluation_pdf
+
+            rules, _, _, moderation = store.engine_inputs(user.username, round_id)
+            shortfall = gaps if any(c.type == "need_alignment" for c in rules.criteria) else None
+            result = store.rank(user.username, round_id, shortfall=shortfall)
+            note = ("Example round: the organisations, prices and scores are fictional."
+                    if appdata.is_illustrative_round(names[round_id]) else None)
+            return build_evaluation_pdf(rules, result, moderation=moderation, round_name=names[round_id],
+                                        illustrative=note, progress=progress)
+
+        ui.pdf_download(f"evaluation_{round_id}", "evaluation report PDF", f"evaluation_round{round_id}.pdf",
+                        build_evaluation)

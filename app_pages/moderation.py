@@ -1,8 +1,129 @@
-"""moderation (placeholder)."""
+"""Moderation and ranking (commissioner, panel chair): panel spread with disagreements flagged,
+moderated scores with notes, the ranking per lot with explanations and rank sensitivity, locking,
+and downloads (ranking CSV, 360Giving-style awards)."""
 
 import streamlit as st
 
+from commissioning import appdata, auth
+from commissioning.awards import awards_frame, awards_json, build_awards
+from commissioning.sensitivity import rank_sensitivity
 from app_pages import _shared as ui
 
-ui.guard("moderation")
-st.title("moderation")
+user = ui.guard("moderation")
+store = ui.store()
+
+st.title("Moderation and ranking")
+rounds = store.rounds()
+if rounds.empty:
+    st.info("No bidding round yet. Create one with `python -m commissioning score` or import bids into the store.")
+    st.stop()
+
+names = {int(i): n for i, n in zip(rounds["id"], rounds["name"])}
+round_id = st.selectbox("Round", list(names)[::-1], format_func=names.get, key="moderation_round")
+state = rounds.set_index("id").loc[round_id, "state"]
+rules = store.rules(round_id)
+if appdata.is_illustrative_round(names[round_id]):
+    st.warning("**Illustrative round.** The organisations, prices and scores are fictional.", icon=":material/info:")
+
+steps = {"scoring": "1 Scoring", "moderation": "2 Moderation", "locked": "3 Locked"}
+st.markdown(" → ".join(f"**{label}**" if key == state else label for key, label in steps.items()))
+
+c1, c2 = st.columns(2)
+if state == "scoring" and auth.can(user, "open_moderation"):
+    if c1.button("Open moderation", type="primary", icon=":material/lock_open:"):
+        with ui.user_errors(stop=False):
+            store.open_moderation(user.username, round_id)
+            st.rerun()
+if state == "moderation" and auth.can(user, "lock_round"):
+    if c1.button("Lock the round", type="primary", icon=":material/lock:",
+                 help="Scores and moderation become final; awards can then be exported."):
+        st.session_state["confirm_lock"] = True
+    if st.session_state.get("confirm_lock"):
+        st.warning("Locking is final: no score or moderated score can change afterwards.")
+        if c2.button("Yes, lock it", icon=":material/lock:"):
+            with ui.user_errors(stop=False):
+                store.lock_round(user.username, round_id)
+                st.session_state.pop("confirm_lock", None)
+                st.rerun()
+
+if state == "scoring":
+    st.info("Panel scores stay private until the commissioner opens moderation.")
+    st.stop()
+
+with ui.user_errors():
+    _, bids, scores, moderation = store.engine_inputs(user.username, round_id)
+spread = appdata.spread_table(scores, moderation, rules)
+tab_spread, tab_ranking, tab_downloads = st.tabs(["Panel spread", "Ranking", "Downloads"])
+
+with tab_spread:
+    flagged = spread.loc[spread["flag"]]
+    open_flags = flagged.loc[flagged["moderated"].isna()]
+    st.markdown(f"**{len(flagged)}** of {len(spread)} bid × criterion scores have a panel spread of "
+                f"{rules.spread_flag:g} points or more; **{len(open_flags)}** of those have no moderated score yet.")
+    only = st.toggle("Show disagreements only", value=bool(len(flagged)), key="spread_only")
+    shown = flagged if only else spread
+    st.dataframe(shown.assign(flag=shown["flag"].map({True: "⚑ disagreement", False: ""})).rename(columns={
+        "bid_id": "Bid", "criterion": "Criterion", "scores": "Panel scores", "n": "n", "min": "Min", "max": "Max",
+        "spread": "Spread", "consensus": rules.consensus.capitalize(), "flag": "Flag",
+        "moderated": "Moderated", "note": "Moderation note"}), hide_index=True, width="stretch")
+
+    if state == "moderation" and auth.can(user, "moderate"):
+        st.subheader("Record a moderated score")
+        with st.form("moderate", border=True):
+            c1, c2, c3 = st.columns([1, 1, 1])
+            bid_id = c1.selectbox("Bid", sorted(bids["bid_id"]), key="mod_bid")
+            criterion = c2.selectbox("Criterion", [c.id for c in rules.panel_criteria], key="mod_criterion",
+                                     format_func=lambda cid: f"{cid} {rules.criterion(cid).title}")
+            score = c3.number_input("Moderated score", min_value=float(rules.scale.min),
+                                    max_value=float(rules.scale.max), step=1.0, key="mod_score")
+            note = st.text_area("Note (required): why this score", key="mod_note")
+            if st.form_submit_button("Record", type="primary", icon=":material/gavel:"):
+                with ui.user_errors(stop=False):
+                    store.record_moderation(user.username, store.bid_key(round_id, bid_id), criterion, score, note)
+                    st.rerun()
+    elif state == "moderation":
+        st.caption("Moderated scores are recorded by the panel chair.")
+
+with tab_ranking:
+    shortfall = ui.gaps() if any(c.type == "need_alignment" for c in rules.criteria) else None
+    with ui.user_errors():
+        result = store.rank(user.username, round_id, shortfall=shortfall)
+    table = appdata.ranking_table(result)
+    with st.spinner("Rank sensitivity…"):
+        sensitivity = rank_sensitivity(result, n_draws=5000, seed=0).set_index("bid_id")
+    table["Keeps rank %"] = table["Bid"].map((100 * sensitivity["keep_share"]).round(0))
+    table["Ranked first %"] = table["Bid"].map((100 * sensitivity["first_share"]).round(0))
+    st.caption("Sensitivity: share of 5,000 draws of the weights around the published ones (Dirichlet, "
+               "concentration 100) in which the bid keeps its rank, and in which it comes first in its lot.")
+    for lot, rows in table.groupby("Lot", sort=False):
+        st.subheader(f"Lot {lot}")
+        st.dataframe(rows.drop(columns=["Lot"]), hide_index=True, width="stretch")
+        for bid_id in rows["Bid"]:
+            with st.expander(f"Why {bid_id} scored as it did"):
+                explanation = result.explain(bid_id)
+                st.code(explanation.text(), language=None)
+
+with tab_downloads:
+    ui.csv_download(table.drop(columns=["Keeps rank %", "Ranked first %"]), f"ranking_round{round_id}.csv",
+                    "Download ranking CSV", key="ranking_csv")
+    st.subheader("Awards (360Giving style)")
+    if state != "locked":
+        st.info("Awards are exported once the round is locked.")
+    elif auth.can(user, "export_awards"):
+        c1, c2, c3 = st.columns(3)
+        funder_name = c1.text_input("Funder name", "Mayor's Office for Policing and Crime", key="aw_funder")
+        funder_id = c2.text_input("Funder org-id", "GB-EXAMPLE-FUNDER", key="aw_funder_id")
+        prefix = c3.text_input("360Giving prefix", "360G-example", key="aw_prefix")
+        flagged_winners = table.loc[(table["Rank"] == 1) & (table["Status"] == "flagged"), "Bid"].tolist()
+        cleared = st.multiselect("Flagged winners whose flag is resolved", flagged_winners, key="aw_cleared")
+        try:
+            grants = build_awards(result, funder_id=funder_id, funder_name=funder_name, id_prefix=prefix,
+                                  cleared=cleared)
+        except ValueError as err:
+            st.error(str(err))
+        else:
+            d1, d2 = st.columns(2)
+            d1.download_button("Download awards JSON", awards_json(grants).encode("utf-8"),
+                               f"awards_round{round_id}.json", "application/json", icon=":material/download:")
+            d2.download_button("Download awards CSV", awards_frame(grants).to_csv(index=False).encode("utf-8"),
+                               f"awards_round{round_id}.csv", "text/csv", icon=":material/download:")

@@ -20,7 +20,7 @@ if assigned.empty:
             "an organisation you declared a conflict with are never assigned to you.")
     st.stop()
 
-rules_of = {rid: store.rules(rid) for rid in assigned["round_id"].unique()}
+rules_of = {int(rid): store.rules(int(rid)) for rid in assigned["round_id"].unique()}
 scored, total = appdata.scoring_progress(assigned, mine,
                                          {rid: len(r.panel_criteria) for rid, r in rules_of.items()})
 st.progress(scored / total if total else 0.0, text=f"**{scored} of {total}** criterion scores done "
@@ -32,16 +32,17 @@ st.caption("You see only your own scores. Other panel members' scores stay priva
            "commissioner opens moderation. Prices are not shown to the quality panel.")
 
 done = mine.groupby("key").size() if len(mine) else {}
+overview = assigned.assign(
+    scored=[f"{done.get(k, 0)} of {len(rules_of[r].panel_criteria)}" for k, r in zip(assigned["key"], assigned["round_id"])])
+with st.expander(f"Your bids ({len(assigned)})", expanded=False):
+    st.dataframe(overview.rename(columns={"bid_id": "Bid", "organisation": "Organisation", "lot": "Lot",
+                                          "state": "Round state", "scored": "Scored"})
+                 [["Bid", "Organisation", "Lot", "Round state", "Scored"]], hide_index=True, width="stretch")
 
-
-def bid_label(key: int) -> str:
-    row = assigned.set_index("key").loc[key]
-    n = len(rules_of[row["round_id"]].panel_criteria)
-    mark = "✓" if done.get(key, 0) >= n else f"{done.get(key, 0)}/{n}"
-    return f"{row['bid_id']} — {row['organisation']} (lot {row['lot']}) [{mark}]"
-
-
-key = st.selectbox("Bid", assigned["key"].tolist(), format_func=bid_label, key="scoring_bid")
+by_key = assigned.set_index("key")
+key = st.selectbox("Bid", assigned["key"].tolist(), key="scoring_bid",
+                   format_func=lambda k: f"{by_key.loc[k, 'bid_id']} — {by_key.loc[k, 'organisation']} "
+                                         f"(lot {by_key.loc[k, 'lot']})")
 bid = assigned.set_index("key").loc[key]
 rules = rules_of[bid["round_id"]]
 locked = bid["state"] == "locked"

@@ -12,7 +12,9 @@ Timed pipeline ("ours"): load_boundaries + load_dataset(dir, authorities=...) + 
 Peer ("row-by-row"): the straightforward way to load and compute the gap table -- Python's csv
 module and loops over rows, no validation -- followed by the same make_lots call, so both sides do
 the whole pipeline and only the front end differs. The peer's gap table is checked to equal ours.
-Times are the median of 5 runs; peak memory is tracemalloc's peak over one extra run of ours.
+Times are the median of 5 runs. peak_mb is the process's peak RSS (ru_maxrss) right after our
+runs, before the peer runs (it includes the interpreter and the imported libraries); the
+tracemalloc peak of one extra run of ours (Python and numpy allocations only) is printed too.
 
 Ends with: RESULT bench=national ours_s=<s> peer_s=<s> ratio=<peer/ours> peak_mb=<MB>
 """
@@ -20,6 +22,7 @@ Ends with: RESULT bench=national ours_s=<s> peer_s=<s> ratio=<peer/ours> peak_mb
 from __future__ import annotations
 
 import csv
+import resource
 import shutil
 import statistics
 import sys
@@ -150,13 +153,6 @@ def peer_gaps(folder: Path, codes: list[str]) -> list[tuple]:
     return rows
 
 
-def peer(folder: Path, authorities: dict[str, str]):
-    boundaries = load_boundaries(folder / "boundaries.geojson")
-    ds = load_dataset(folder, authorities=authorities)  # only to hand make_lots the same input
-    rows = peer_gaps(folder, sorted(authorities))
-    return rows, boundaries, ds
-
-
 def timed(fn, *args):
     start = time.perf_counter()
     out = fn(*args)
@@ -179,16 +175,18 @@ def main() -> int:
             t, ours_out = timed(ours, folder, authorities)
             ours_times.append(t)
         gaps, lots = ours_out
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         # peer: row-by-row front end, then the same lots step on the same inputs
+        boundaries = load_boundaries(folder / "boundaries.geojson")
+        ds = load_dataset(folder, authorities=authorities)
         front_times, lot_times = [], []
         for _ in range(RUNS):
-            start = time.perf_counter()
-            peer_rows = peer_gaps(folder, sorted(authorities))
-            front_times.append(time.perf_counter() - start)
-            _, boundaries, ds = peer(folder, authorities)
-            t, _ = timed(make_lots, ds, K, "all", boundaries, gaps)
-            lot_times.append(t)
+            t, peer_rows = timed(peer_gaps, folder, sorted(authorities))
+            front_times.append(t)
+            lot_times.append(timed(make_lots, ds, K, "all", boundaries, gaps)[0])
+        front_ours = statistics.median(timed(lambda: assess(load_dataset(folder, authorities=authorities)))[0]
+                                       for _ in range(RUNS))
         boundary_s = statistics.median(timed(load_boundaries, folder / "boundaries.geojson")[0] for _ in range(RUNS))
 
         ordered = gaps.sort_values(["service", "code"], key=lambda s: s.map(
@@ -204,7 +202,7 @@ def main() -> int:
 
         tracemalloc.start()
         ours(folder, authorities)
-        peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+        traced_mb = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
 
     ours_s = statistics.median(ours_times)
@@ -215,10 +213,13 @@ def main() -> int:
           f"(min {min(ours_times):.3f}, max {max(ours_times):.3f}) over {RUNS} runs; target < 3 s")
     print(f"peer: load boundaries {boundary_s:.3f} s + row-by-row load and gaps {front_s:.3f} s "
           f"+ same lots {lots_s:.3f} s = {peer_s:.3f} s")
+    print(f"front end like for like: our load_dataset + assess {front_ours:.3f} s (validated, errors name "
+          f"file/line/column) vs peer row-by-row {front_s:.3f} s (no validation)")
     print(f"lots: balance (max lot need / mean) {lots.balance:.3f}; lot sizes "
           f"{sorted(lots.assignment['lot'].value_counts().tolist())}")
-    print(f"ratio peer/ours {ratio:.2f}; tracemalloc peak over one run of ours {peak_mb:.1f} MB")
-    print(f"RESULT bench=national ours_s={ours_s:.3f} peer_s={peer_s:.3f} ratio={ratio:.2f} peak_mb={peak_mb:.1f}")
+    print(f"ratio peer/ours {ratio:.2f}; peak RSS after our runs {peak_mb:.0f} MB "
+          f"(tracemalloc peak of one run of ours {traced_mb:.1f} MB)")
+    print(f"RESULT bench=national ours_s={ours_s:.3f} peer_s={peer_s:.3f} ratio={ratio:.2f} peak_mb={peak_mb:.0f}")
     return 0
 
 

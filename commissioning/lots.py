@@ -10,11 +10,11 @@ allows. Two documented steps:
    (EPSG:27700) alone and on the standardised centroids plus standardised need. Clustering on
    coordinates balances area, not need, hence step 2.
 2. **Balance**: greedy boundary moves. An authority on the edge of lot A that touches lot B moves
-   to B when A stays connected without it (checked with
-   ``scipy.sparse.csgraph.connected_components``) and the sum of squared lot needs falls. Moving
+   to B when A stays connected without it and the sum of squared lot needs falls. Moving
    need ``w`` from A to B changes that sum by ``2w(w + N_B - N_A)``, so a move helps exactly when
-   ``N_A - N_B > w``; the largest decrease is taken each round (ties: lowest authority code) until
-   no move helps. The sum strictly falls at every move, so this ends, and it is deterministic.
+   ``N_A - N_B > w``; an authority can leave A unless it is a cut vertex of A (found by a
+   depth-first search, Hopcroft & Tarjan 1973) or A's last member. The largest decrease is
+   taken each round (ties: lowest authority code, then lowest lot) until no move helps. The sum strictly falls at every move, so this ends, and it is deterministic.
 
 The balanced seed with the lowest ``max lot need / mean lot need`` is kept (ties: the first seed
 in the order above).
@@ -123,33 +123,72 @@ def _connect_pieces(adj: sparse.csr_matrix, xy: np.ndarray) -> sparse.csr_matrix
         adj[i, j] = adj[j, i] = 1.0
 
 
-def _is_connected(adj: sparse.csr_matrix, members: np.ndarray) -> bool:
-    if len(members) <= 1:
-        return len(members) == 1
-    return connected_components(adj[members][:, members], directed=False)[0] == 1
+def _fixed(neighbours: list[list[int]], members: list[int]) -> set[int]:
+    """Members that cannot leave the lot: its cut vertices (Hopcroft-Tarjan, iterative DFS), or
+    the only member. ``members`` is one connected piece of the contiguity graph."""
+    if len(members) == 1:
+        return set(members)
+    inside = set(members)
+    order, low, cut = {}, {}, set()
+    root = members[0]
+    order[root] = low[root] = 0
+    stack = [(root, -1, iter(neighbours[root]))]
+    root_children = 0
+    while stack:
+        node, parent, rest = stack[-1]
+        for other in rest:
+            if other not in inside or other == parent:
+                continue
+            if other in order:
+                low[node] = min(low[node], order[other])
+            else:
+                order[other] = low[other] = len(order)
+                stack.append((other, node, iter(neighbours[other])))
+                break
+        else:
+            stack.pop()
+            if parent == root:
+                root_children += 1
+            elif parent != -1:
+                low[parent] = min(low[parent], low[node])
+                if low[node] >= order[parent]:
+                    cut.add(parent)
+    if root_children > 1:
+        cut.add(root)
+    return cut
 
 
 def _balance(adj: sparse.csr_matrix, need: np.ndarray, labels: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Greedy contiguity-keeping boundary moves that lower the sum of squared lot needs."""
     labels = labels.copy()
     k = labels.max() + 1
-    neighbours = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]] for i in range(len(need))]
-    order = np.argsort(codes)
+    neighbours = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]].tolist() for i in range(len(need))]
+    edges = adj.tocoo()
+    rank = np.argsort(np.argsort(codes))  # tie-break: lowest authority code, then lowest lot
+    fixed: dict[int, set[int]] = {}  # lot -> authorities whose move would split or empty it
     while True:
         totals = np.bincount(labels, weights=need, minlength=k)
-        best = (0.0, None, None)
-        for i in order:
-            a, w = labels[i], need[i]
-            targets = set(labels[neighbours[i]]) - {a}
-            for b in sorted(targets):
-                change = 2 * w * (w + totals[b] - totals[a])
-                if change < best[0] - 1e-12 * max(1.0, abs(best[0])):
-                    rest = np.flatnonzero(labels == a)
-                    if _is_connected(adj, rest[rest != i]):
-                        best = (change, i, b)
-        if best[1] is None:
+        src, dst = labels[edges.row], labels[edges.col]
+        cross = src != dst
+        node, a, b = edges.row[cross], src[cross], dst[cross]
+        w = need[node]
+        change = 2 * w * (w + totals[b] - totals[a])
+        tol = 1e-12 * max(1.0, float(totals.max()) ** 2)
+        better = change < -tol
+        if not better.any():
             return labels
-        labels[best[1]] = best[2]
+        node, a, b, change = node[better], a[better], b[better], change[better]
+        for m in np.lexsort((b, rank[node], change)):
+            i, source = int(node[m]), int(a[m])
+            if source not in fixed:
+                fixed[source] = _fixed(neighbours, np.flatnonzero(labels == source).tolist())
+            if i not in fixed[source]:
+                labels[i] = b[m]
+                fixed.pop(source)
+                fixed.pop(int(b[m]), None)
+                break
+        else:
+            return labels
 
 
 def _seeds(adj: sparse.csr_matrix, xy: np.ndarray, need: np.ndarray, k: int):

@@ -117,8 +117,8 @@ def check_timetable(priorities_published: dt.date, bids_invited: dt.date,
         short = (earliest - bids_invited).days
         message = (f"Too little notice: priorities published {_day(priorities_published)} but bids invited "
                    f"{_day(bids_invited)}, {days} days later. Bids must not be invited before "
-                   f"{_day(earliest)} ({months} calendar months after publication), {short} day{'s' if short != 1 else ''} "
-                   "later than planned.")
+                   f"{_day(earliest)} ({months} calendar months after publication), {short} "
+                   f"day{'s' if short != 1 else ''} later than planned.")
     return TimetableCheck(ok, priorities_published, bids_invited, earliest, days, whole_months, message)
 
 
@@ -158,8 +158,8 @@ def derive_priorities(ds: Dataset, gaps: pd.DataFrame | None = None, top_n: int 
                    or (bench.model.kind == "caseload" and f"demand:{bench.model.measure}" in illustrative))
         rationale = (
             f"{bench.label}: across the area provision is {t.provision:,.1f} {bench.unit} against a need of "
-            f"{t.need:,.1f} ({t.coverage_pct:.0f}% coverage); red (below {ds.benchmarks.amber_at:g}% of the benchmark) in {int(t.red)} of {len(ds.authorities)} "
-            f"authorities. The largest shortfalls are in "
+            f"{t.need:,.1f} ({t.coverage_pct:.0f}% coverage); red (below {ds.benchmarks.amber_at:g}% of the "
+            f"benchmark) in {int(t.red)} of {len(ds.authorities)} authorities. The largest shortfalls are in "
             f"{_join(names)}: {shortfall:,.1f} {bench.unit} between them, "
             f"{_share(shortfall, t.gap_total)} of the {t.gap_total:,.1f} {bench.unit} missing wherever "
             f"provision is short. Benchmark: {bench.model.describe()}."

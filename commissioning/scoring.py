@@ -162,11 +162,23 @@ def _require_columns(frame: pd.DataFrame, columns, source: str) -> None:
                              expected=f"columns {', '.join(columns)}")
 
 
-def _text(frame: pd.DataFrame, col: str, source: str, *, required: bool = True) -> np.ndarray:
-    values = frame[col].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+def _coded(frame: pd.DataFrame, col: str, source: str, *, required: bool = True):
+    """Stripped text column as ``(codes, labels)``: value i is ``labels[codes[i]]`` (missing -> "").
+
+    Factorising first means only the distinct values are converted and stripped, which keeps
+    480,000-row score files fast.
+    """
+    codes, uniques = pd.factorize(frame[col])
+    labels = np.append(pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+                       .astype(str).str.strip().to_numpy(dtype=object), "")
     if required:
-        _raise_first(frame, values == "", source, col, "empty value")
-    return values
+        _raise_first(frame, labels[codes] == "", source, col, "empty value")
+    return codes, labels
+
+
+def _text(frame: pd.DataFrame, col: str, source: str, *, required: bool = True) -> np.ndarray:
+    codes, labels = _coded(frame, col, source, required=required)
+    return labels[codes]
 
 
 def _number(frame: pd.DataFrame, col: str, source: str, expected: str) -> np.ndarray:
@@ -337,7 +349,7 @@ class ScoringResult:
             raise KeyError(bid_id)
         row = row.iloc[0]
         mine = self.scores[self.scores["bid_id"] == bid_id]
-        panel = mine.groupby("criterion")["score"].apply(tuple)
+        panel = mine.groupby("criterion", observed=True)["score"].apply(tuple)
         criteria = pd.DataFrame({
             "criterion": [c.id for c in self.rules.criteria],
             "title": [c.title for c in self.rules.criteria],
@@ -410,13 +422,13 @@ def prepare_marks(rules: Rules, frame: pd.DataFrame, bid_index: pd.Index, *, kin
     source = _source(frame, kind)
     key = ["bid_id", "scorer", "criterion"] if kind == "scores" else ["bid_id", "criterion"]
     _require_columns(frame, key + ["score"] + (["note"] if kind == "moderation" else []), source)
-    bid_id = _text(frame, "bid_id", source)
-    bi = bid_index.get_indexer(bid_id)
+    bid_codes, bid_labels = _coded(frame, "bid_id", source)
+    bi = bid_index.get_indexer(bid_labels)[bid_codes]
     _raise_first(frame, bi < 0, source, "bid_id", lambda r: f"unknown bid id {str(r['bid_id']).strip()!r}",
                  "a bid_id from the bids file")
-    criterion = _text(frame, "criterion", source)
+    crit_codes, crit_labels = _coded(frame, "criterion", source)
     crit_index = pd.Index(rules.criterion_ids)
-    ci = crit_index.get_indexer(criterion)
+    ci = crit_index.get_indexer(crit_labels)[crit_codes]
     _raise_first(frame, ci < 0, source, "criterion",
                  lambda r: f"unknown criterion {str(r['criterion']).strip()!r}",
                  f"one of {', '.join(rules.criterion_ids)} ({rules.source})")
@@ -430,9 +442,10 @@ def prepare_marks(rules: Rules, frame: pd.DataFrame, bid_index: pd.Index, *, kin
                  lambda r: f"score {r['score']} is outside the scale "
                            f"({rules.scale.min}..{rules.criterion(str(r['criterion']).strip()).max_score})")
     if kind == "scores":
-        scorer = _text(frame, "scorer", source)
-        codes = pd.Series(scorer).factorize()[0]
-        group = (codes.astype(np.int64) * len(bid_index) + bi) * len(crit_index) + ci
+        scorer_codes, scorer_labels = _coded(frame, "scorer", source)
+        distinct = pd.factorize(scorer_labels)[0]  # " s1" and "s1" are one scorer
+        scorer = scorer_labels[scorer_codes]
+        group = (distinct[scorer_codes].astype(np.int64) * len(bid_index) + bi) * len(crit_index) + ci
     else:
         scorer = None
         _text(frame, "note", source)
@@ -440,8 +453,7 @@ def prepare_marks(rules: Rules, frame: pd.DataFrame, bid_index: pd.Index, *, kin
     dup = pd.Series(group).duplicated().to_numpy()
     what = "(bid, scorer, criterion)" if kind == "scores" else "(bid, criterion)"
     _raise_first(frame, dup, source, None, f"duplicate {what}: this combination appears twice")
-    return {"source": source, "bid_id": bid_id, "scorer": scorer, "criterion": criterion,
-            "bi": bi, "ci": ci, "score": score}
+    return {"source": source, "scorer": scorer, "bi": bi, "ci": ci, "score": score}
 
 
 def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
@@ -570,8 +582,13 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
     table["status"], table["reasons"] = status, reasons
     table = table.drop(columns=["_lot", "_out", "_t", "_q", "_s"]).reset_index(drop=True)
     ids_index, crit_cols = pd.Index(b["bid_id"], name="bid_id"), pd.Index(rules.criterion_ids, name="criterion")
-    scores_out = pd.DataFrame({"bid_id": s["bid_id"], "scorer": s["scorer"], "criterion": s["criterion"],
-                               "score": s["score"]})
+    # Categoricals: building 480,000-row string columns would cost more than the scoring itself.
+    scorer_codes, scorer_names = pd.factorize(s["scorer"])
+    scores_out = pd.DataFrame({
+        "bid_id": pd.Categorical.from_codes(s["bi"], categories=bid_index),
+        "scorer": pd.Categorical.from_codes(scorer_codes, categories=scorer_names),
+        "criterion": pd.Categorical.from_codes(s["ci"], categories=pd.Index(rules.criterion_ids)),
+        "score": s["score"]})
     if "comment" in scores.columns:
         scores_out["comment"] = scores["comment"].to_numpy()
     return ScoringResult(
@@ -583,25 +600,27 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
 
 
 def _reasons(rules, b, order, gate_fail, below_min, moderated, abnormal, spread_flag, low, high, median):
-    """Status and reason text per bid, in ``order``; loops only over bids that have a reason."""
+    """Status and reason text per bid, in ``order``; loops only over the cells that have a reason."""
     n = len(order)
-    status = np.full(n, "ranked", dtype=object)
-    reasons = np.full(n, "", dtype=object)
     failed = gate_fail.any(axis=1) | below_min.any(axis=1)
-    noted = failed | abnormal | spread_flag.any(axis=1)
+    items: dict[int, list[str]] = {}
+    for i, j in np.argwhere(gate_fail):
+        items.setdefault(i, []).append(f"failed gate {rules.gates[j].id}")
+    for i, j in np.argwhere(below_min):
+        c = rules.criteria[j]
+        items.setdefault(i, []).append(f"{c.id} moderated {moderated[i, j]:g} is below the minimum {c.min_score:g}")
+    for i in np.flatnonzero(abnormal & ~failed):
+        items.setdefault(i, []).append(
+            f"abnormally low price: {b['price'][i]:g} is under {rules.abnormally_low:.0%} of the lot "
+            f"median {median[i]:g}; ask the bidder to explain before any decision")
+    for i, j in np.argwhere(spread_flag & ~failed[:, None]):
+        items.setdefault(i, []).append(
+            f"{rules.criteria[j].id} panel scores range {low[i, j]:g}-{high[i, j]:g} with no chair's moderation")
     where = np.empty(n, dtype=np.int64)
     where[order] = np.arange(n)
-    for i in np.flatnonzero(noted):
-        items = [f"failed gate {g.id}" for g, bad in zip(rules.gates, gate_fail[i]) if bad]
-        items += [f"{c.id} moderated {moderated[i, j]:g} is below the minimum {c.min_score:g}"
-                  for j, c in enumerate(rules.criteria) if below_min[i, j]]
-        if not failed[i]:
-            if abnormal[i]:
-                items.append(f"abnormally low price: {b['price'][i]:g} is under "
-                             f"{rules.abnormally_low:.0%} of the lot median {median[i]:g}; "
-                             "ask the bidder to explain before any decision")
-            items += [f"{c.id} panel scores range {low[i, j]:g}-{high[i, j]:g} with no chair's moderation"
-                      for j, c in enumerate(rules.criteria) if spread_flag[i, j]]
+    status = np.full(n, "ranked", dtype=object)
+    reasons = np.full(n, "", dtype=object)
+    for i, texts in items.items():
         status[where[i]] = "failed" if failed[i] else "flagged"
-        reasons[where[i]] = "; ".join(items)
+        reasons[where[i]] = "; ".join(texts)
     return reasons, status

@@ -223,6 +223,7 @@ class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._hasher = PasswordHasher()
+        self._parsed_rules: dict[str, Rules] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -291,6 +292,12 @@ class Store:
         if row is None:
             raise StoreError(f"no bid {bid}")
         return row
+
+    def _rules_of(self, rules_yaml: str) -> Rules:
+        # A round's rules never change once stored, so each text is parsed once per store.
+        if rules_yaml not in self._parsed_rules:
+            self._parsed_rules[rules_yaml] = parse_rules(rules_yaml, source="round rules")
+        return self._parsed_rules[rules_yaml]
 
     def _conflicted(self, conn, user_id: int, organisation: str) -> bool:
         return conn.execute(select(conflicts.c.id).where(
@@ -385,8 +392,7 @@ class Store:
     def rules(self, round_id: int) -> Rules:
         """The rules the round was created under."""
         with self._read() as conn:
-            row = self._round(conn, round_id)
-        return parse_rules(row["rules_yaml"], source=f"round {row['name']} rules")
+            return self._rules_of(self._round(conn, round_id)["rules_yaml"])
 
     def rounds(self) -> pd.DataFrame:
         with self._read() as conn:
@@ -489,18 +495,22 @@ class Store:
                         members[scorer] = self._user(conn, scorer)
                     except AccessDenied:
                         members[scorer] = self._insert_user(conn, actor, scorer, "panel", None, None)
-                pairs = dict.fromkeys(zip(marks["scorer"], marks["bid_id"]))
+                refs = parsed_bids["bid_id"][marks["bi"]]
+                crits = [rules.criterion_ids[j] for j in marks["ci"]]
+                pairs = dict.fromkeys(zip(marks["scorer"], refs))
                 for scorer, ref in pairs:
                     self._insert_assignment(conn, actor, members[scorer], keys[ref], rid)
                 comments = (score_frame["comment"].astype(str).str.strip().tolist())
-                for scorer, ref, crit, value, comment in zip(marks["scorer"], marks["bid_id"],
-                                                              marks["criterion"], marks["score"], comments):
+                for scorer, ref, crit, value, comment in zip(marks["scorer"], refs, crits,
+                                                              marks["score"], comments):
                     self._upsert_score(conn, members[scorer], keys[ref], rid, ref, crit, float(value),
                                        comment or "(imported without a comment)")
             if mods is not None:
                 conn.execute(update(rounds).where(rounds.c.id == rid).values(state="moderation"))
                 notes = mod_frame["note"].astype(str).str.strip().tolist()
-                for ref, crit, value, note in zip(mods["bid_id"], mods["criterion"], mods["score"], notes):
+                for ref, crit, value, note in zip(parsed_bids["bid_id"][mods["bi"]],
+                                                  [rules.criterion_ids[j] for j in mods["ci"]],
+                                                  mods["score"], notes):
                     self._upsert_moderation(conn, actor, keys[ref], rid, ref, crit, float(value), note)
         return rid
 
@@ -597,7 +607,6 @@ class Store:
         with self._write() as conn:
             user = self._actor(conn, user, *SCORING_ROLES)
             count = 0
-            rules_cache: dict[int, Rules] = {}
             for bid, criterion, value, comment in rows:
                 row = self._bid(conn, bid)
                 if row["state"] == "locked":
@@ -606,9 +615,7 @@ class Store:
                     assignments.c.bid_id == bid, assignments.c.user_id == user.id)).first()
                 if not assigned or self._conflicted(conn, user.id, row["organisation"]):
                     raise AccessDenied(f"bid {row['bid_ref']} is not assigned to {user.username}")
-                if row["round_id"] not in rules_cache:
-                    rules_cache[row["round_id"]] = parse_rules(row["rules_yaml"], source="round rules")
-                value = self._check_mark(rules_cache[row["round_id"]], criterion, value)
+                value = self._check_mark(self._rules_of(row["rules_yaml"]), criterion, value)
                 if not str(comment or "").strip():
                     raise InputError("a score needs a comment (the reason for it)", column="comment")
                 self._upsert_score(conn, user, bid, row["round_id"], row["bid_ref"], criterion,
@@ -710,8 +717,7 @@ class Store:
             row = self._bid(conn, bid)
             if row["state"] != "moderation":
                 raise StoreError(f"moderation is not open (the round is {row['state']})")
-            rules = parse_rules(row["rules_yaml"], source="round rules")
-            value = self._check_mark(rules, criterion, score)
+            value = self._check_mark(self._rules_of(row["rules_yaml"]), criterion, score)
             self._upsert_moderation(conn, actor, bid, row["round_id"], row["bid_ref"], criterion,
                                     value, str(note).strip())
 

@@ -86,6 +86,6 @@ def build_evaluation(args, out: Path, progress) -> None:
     progress(0.0, "scoring bids")
     result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
     example = Path(args.bids).resolve().parent == EXAMPLE_BIDS.resolve()
+    note = "the example bids (fictional organisations, prices and scores)" if example else None
     build_evaluation_pdf(rules, result, out, moderation=moderation, names=args.names, round_name=args.round_name,
-                         illustrative="the example bids (fictional organisations, prices and scores)" if example else None,
-                         progress=progress)
+                         illustrative=note, progress=progress)

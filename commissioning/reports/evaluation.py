@@ -54,16 +54,18 @@ def build_evaluation_pdf(rules: Rules, result: ScoringResult, out: str | os.Path
     """Build the evaluation report PDF; return its bytes and write them to ``out`` if given.
 
     ``rules``: the rules the bids were scored under; ``result``: :func:`commissioning.scoring.score_bids`
-    output under those rules (a ValueError if it was scored under other rules).
+    output under those rules (a ValueError if title, version, weights or criteria differ).
     ``moderation``: the chair's decisions (bid_id, criterion, score, note) for their notes.
     ``panel``: optional members (``scorer`` and optionally ``name``, ``role``); default: every
-    scorer in the scores. ``conflicts``: optional declarations (``scorer``, ``organisation``,
-    ``note``). ``lots``: restrict to these lots (default all). ``names``: show scorer names (the
+    scorer in the scores. ``conflicts``: the declarations (``scorer``, ``organisation``,
+    ``note``); an empty frame states that none were declared, None that none were supplied. ``lots``: restrict to these lots (default all). ``names``: show scorer names (the
     panel's ``name`` column, else identifiers) instead of pseudonyms. ``illustrative``: a note
     shown as the illustrative-data mark when the bids are examples. ``n_draws``: weight draws for
     the rank sensitivity.
     """
-    if rules != result.rules:
+    applied = result.rules
+    if (rules.title, rules.version, rules.weights, rules.criteria) != (applied.title, applied.version,
+                                                                       applied.weights, applied.criteria):
         raise ValueError("the result was scored under other rules than those given")
     table = result.table
     lots = list(dict.fromkeys(table["lot"])) if lots is None else list(lots)
@@ -181,14 +183,18 @@ def _panel_section(members: pd.DataFrame, conflicts: pd.DataFrame | None, shown:
         rows.append([esc(m.shown), esc(m.role), str(m.scores)])
     story = [heading("Panel and conflicts of interest"),
              data_table(rows, [0.4, 0.35, 0.25], align_right=[2]), Spacer(1, 6)]
-    if conflicts is None or conflicts.empty:
+    if conflicts is None:
+        story.append(para("<b>Conflict declarations were not supplied to this report</b>: attach the round's "
+                          "register of declarations before sign-off."))
+    elif conflicts.empty:
         story.append(para("No conflict of interest was declared by any panel member for this round."))
     else:
         crow = [["Member", "Organisation", "Declaration"]]
         for c in conflicts.itertuples():
             crow.append([esc(shown.get(str(c.scorer), "Scorer (not on the panel)")), esc(c.organisation),
                          esc(_replace_names(str(getattr(c, "note", "")), shown))])
-        story += [para("Conflicts declared before scoring; a conflicted member did not score that organisation's bids."),
+        story += [para("Conflicts declared before scoring; a conflicted member did not score that organisation's "
+                       "bids."),
                   data_table(crow, [0.2, 0.35, 0.45])]
     return story + [PageBreak()]
 
@@ -253,8 +259,8 @@ def _prices(rules, table: pd.DataFrame, lots: list[str]) -> list:
         for b in table.loc[table["lot"] == lot].itertuples():
             note = ("not scored (failed)" if b.status == "failed" else
                     "abnormally low: clarification asked" if "abnormally low" in str(b.reasons) else "")
-            rows.append([esc(lot), esc(b.bid_id), f"£{b.price_amount:,.0f}", _money(b.lot_lowest), _money(b.lot_median),
-                         fmt(b.price, 2), note])
+            rows.append([esc(lot), esc(b.bid_id), _money(b.price_amount), _money(b.lot_lowest),
+                         _money(b.lot_median), fmt(b.price, 2), note])
     return story + [data_table(rows, [0.13, 0.09, 0.13, 0.14, 0.14, 0.12, 0.25], align_right=[2, 3, 4, 5]),
                     CondPageBreak(200)]
 
@@ -269,7 +275,8 @@ def _failed_flagged(table: pd.DataFrame, shown: dict) -> list:
     for b in table.loc[table["status"] != "ranked"].itertuples():
         rows.append([esc(b.bid_id), esc(b.lot), _status_word(b.status), esc(_replace_names(str(b.reasons), shown))])
     if len(rows) == 1:
-        return story + [para("Every bid passed its gates and minimum scores, and none was flagged."), CondPageBreak(200)]
+        return story + [para("Every bid passed its gates and minimum scores, and none was flagged."),
+                        CondPageBreak(200)]
     return story + [para("A failed bid is not ranked and does not set the lowest price. A flagged bid is ranked but "
                          "needs a decision before award (an explanation of a low price, or moderation of a wide "
                          "spread of scores)."),
@@ -286,9 +293,9 @@ def _sensitivity(result: ScoringResult, table: pd.DataFrame, n_draws: int) -> li
         rows.append([esc(s.lot), esc(s.bid_id), str(int(s.rank)), f"{s.keep_share:.0%}", f"{s.first_share:.0%}"])
     return [heading("Rank sensitivity"),
             para(f"How robust the ranks are to the weights: {n_draws:,} random sets of weights were drawn around the "
-                 "published ones (Dirichlet, concentration 100: a criterion worth 12 points varies by about ±3), every "
-                 "total recomputed and the bids re-ranked within their lot. A rank kept in nearly every draw does not "
-                 "hinge on the exact weights."),
+                 "published ones (Dirichlet, concentration 100: a criterion worth 12 points varies by about ±3), "
+                 "every total recomputed and the bids re-ranked within their lot. A rank kept in nearly every draw "
+                 "does not hinge on the exact weights."),
             data_table(rows, [0.25, 0.15, 0.12, 0.24, 0.24], align_right=[2, 3, 4]), PageBreak()]
 
 

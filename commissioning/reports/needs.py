@@ -22,10 +22,11 @@ from ..dataset import Dataset
 from ..geo import load_boundaries
 from ..layers import service_access
 from ..lots import make_lots
-from ..priorities import derive_priorities, group_provision, group_summary
+from ..priorities import derive_priorities
 from .maps import boundary_attribution, coverage_map_png, lot_map_png, projected
-from .style import (CONTENT_WIDTH, RAG_FILL, Progress, bullets, contents, data_table, deliver, esc, fmt, heading,
-                    illustrative_mark, keep, para, png_image, rag, render, step, today_text)
+from .priorities import priority_flowables
+from .style import (RAG_FILL, Progress, bullets, contents, data_table, deliver, esc, fmt, heading,
+                    illustrative_mark, para, png_image, rag, render, step, today_text)
 
 DEFAULT_TITLE = "Victim support services in London: needs assessment"
 DEFAULT_AUTHOR = "Victim services commissioning"
@@ -109,8 +110,8 @@ def _summary(ds: Dataset, totals: pd.DataFrame, priorities, notes: list[str]) ->
     n = len(ds.authorities)
     story = [heading("Executive summary")]
     if notes:
-        story.append(para("<b>Illustrative data.</b> The figures below use illustrative inputs (" + esc("; ".join(notes)) +
-                          ") and show how the assessment works, not the real position."))
+        story.append(para("<b>Illustrative data.</b> The figures below use illustrative inputs ("
+                          + esc("; ".join(notes)) + ") and show how the assessment works, not the real position."))
     story.append(para(f"This assessment compares the provision of each victim support service with the need "
                       f"for it in each of the {n} authorities, using published benchmarks where they exist and "
                       "stated local assumptions where they do not. The worst gaps, most severe first:"))
@@ -266,27 +267,9 @@ def _lots(ds: Dataset, gaps: pd.DataFrame, boundaries: gpd.GeoDataFrame, bng: gp
 
 
 def _priorities(ds: Dataset, priorities) -> list:
-    story = [heading("Commissioning priorities"),
-             para("Derived from the gaps above: for each service short of its benchmark, the authorities with "
-                  "the largest shortfall, most severe service first.")]
-    for p in priorities:
-        story.append(keep(heading(f"{p.rank}. {p.title}", 2), para(esc(p.rationale)),
-                          para(f"Source: {esc(p.citation)}" + (" Based on illustrative data." if p.illustrative else ""),
-                               "small")))
-    groups = group_provision(ds)
-    types = [s for s in ds.service_types if s in (groups[0].share_pct if groups else {})]
-    rows = [["Group the review found less well served"] + [esc(_label(ds, s).split(" (")[0]) for s in types]
-            + ["Authorities covered"]]
-    for g in groups:
-        rows.append([esc(g.group)] + [f"{g.share_pct[s]:.0f}%" for s in types] + [str(g.authorities)])
-    width = 0.4 / max(len(types), 1)
-    story += [keep(heading("Specialist provision for under-served groups", 2),
-                   para("Share of each service's capacity delivered by services specialising in the group (from "
-                        "the register's specialism field), and how many authorities those services cover."),
-                   data_table(rows, [0.42] + [width] * len(types) + [0.18], align_right=range(1, len(types) + 2)),
-                   Spacer(1, 4), para(esc(group_summary(ds, groups)))),
-              PageBreak()]
-    return story
+    return priority_flowables(ds, priorities, "Derived from the gaps above: for each service short of its benchmark, "
+                                              "the authorities with the largest shortfall, most severe service first."
+                              ) + [PageBreak()]
 
 
 def _appendix(ds: Dataset, attribution: str) -> list:

@@ -19,8 +19,8 @@ from ..assessment import assess
 from ..dataset import Dataset
 from ..priorities import NOTICE_MONTHS, derive_priorities, group_provision, group_summary, timetable_check_from_rules
 from ..rules import TIMETABLE_ORDER, Rules
-from .style import (CONTENT_WIDTH, MARK_EDGE, RAG_FILL, Progress, bullets, contents, data_table, deliver, esc, fmt,
-                    heading, illustrative_mark, keep, para, render, step, today_text)
+from .style import (CONTENT_WIDTH, FONT, MARK_EDGE, RAG_FILL, Progress, bullets, contents, data_table, deliver, esc,
+                    fmt, heading, illustrative_mark, keep, para, render, step, today_text)
 
 DEFAULT_AUTHOR = "Victim services commissioning"
 SECTION_WORDS = {"quality": "Quality", "social_value": "Social value", "price": "Price"}
@@ -63,7 +63,11 @@ def build_priorities_pdf(ds: Dataset, rules: Rules, out: str | os.PathLike | Bin
               PageBreak(), heading("Contents"), contents(), PageBreak()]
 
     step(progress, 0.3, "writing priorities")
-    story += _priorities(ds, priorities, top_n)
+    story += priority_flowables(
+        ds, priorities, f"From the needs assessment: each service that falls short of its benchmark, most severe "
+        f"first, with the {top_n} authorities where the shortfall is largest. Bids that add capacity where these "
+        "gaps are will answer the priorities best.")
+    story.append(CondPageBreak(250))
     step(progress, 0.5, "writing scoring rules")
     story += _rules(rules)
     story += _timetable(rules, check)
@@ -78,30 +82,27 @@ def build_priorities_pdf(ds: Dataset, rules: Rules, out: str | os.PathLike | Bin
     return deliver(pdf, out)
 
 
-def _priorities(ds: Dataset, priorities, top_n: int) -> list:
-    story = [heading("Commissioning priorities"),
-             para(f"From the needs assessment: each service that falls short of its benchmark, most severe first, "
-                  f"with the {top_n} authorities where the shortfall is largest. Bids that add capacity where "
-                  "these gaps are will answer the priorities best.")]
+def priority_flowables(ds: Dataset, priorities, intro: str) -> list:
+    """The priorities chapter (shared with the needs assessment): one block per priority, then the
+    specialist provision for each group the review named."""
+    story = [heading("Commissioning priorities"), para(intro)]
     if not priorities:
         story.append(para("Every service meets its benchmark in every authority: there is no shortfall to prioritise."))
     for p in priorities:
-        story.append(keep(heading(f"{p.rank}. {p.title}", 2), para(esc(p.rationale)),
-                          para(f"Source: {esc(p.citation)}" + (" Based on illustrative data." if p.illustrative else ""),
-                               "small")))
+        source = f"Source: {esc(p.citation)}" + (" Based on illustrative data." if p.illustrative else "")
+        story.append(keep(heading(f"{p.rank}. {p.title}", 2), para(esc(p.rationale)), para(source, "small")))
     groups = group_provision(ds)
     types = list(groups[0].share_pct) if groups else []
-    rows = [["Group the review found less well served"] + [esc(ds.benchmarks.services[s].label.split(" (")[0])
-                                                          for s in types] + ["Authorities covered"]]
+    labels = [esc(ds.benchmarks.services[s].label.split(" (")[0]) for s in types]
+    rows = [["Group the review found less well served", *labels, "Authorities covered"]]
     for g in groups:
         rows.append([esc(g.group)] + [f"{g.share_pct[s]:.0f}%" for s in types] + [str(g.authorities)])
     width = 0.4 / max(len(types), 1)
-    story += [keep(heading("Groups with little specialist provision", 2),
-                   para("Share of each service's capacity delivered by services specialising in the group, and "
-                        "how many authorities those services cover."),
-                   data_table(rows, [0.42] + [width] * len(types) + [0.18], align_right=range(1, len(types) + 2)),
-                   Spacer(1, 4), para(esc(group_summary(ds, groups)))),
-              CondPageBreak(250)]
+    story.append(keep(heading("Groups with little specialist provision", 2),
+                      para("Share of each service's capacity delivered by services specialising in the group (from "
+                           "the register's specialism field), and how many authorities those services cover."),
+                      data_table(rows, [0.42] + [width] * len(types) + [0.18], align_right=range(1, len(types) + 2)),
+                      Spacer(1, 4), para(esc(group_summary(ds, groups)))))
     return story
 
 
@@ -128,25 +129,28 @@ def _rules(rules: Rules) -> list:
                      fmt(_points(rules, c), 1), "–" if c.min_score is None else f"{c.min_score:g} of {c.max_score}"])
     rows.append(["", "Price", "Price", "–", fmt(w.get("price", 0.0), 1), "–"])
     story.append(data_table(rows, [0.07, 0.43, 0.13, 0.12, 0.12, 0.13], align_right=[3, 4]))
-    story.append(heading("What a strong answer shows", 2))
+    # the heading goes inside the first criterion's block: keepWithNext does not reach into a KeepTogether
+    first = [heading("What a strong answer shows", 2)]
     for c in rules.criteria:
         extra = ""
         if c.type == "need_alignment":
             extra = (f" Scored from the bid itself, not by the panel: the share of the bid's proposed "
                      f"{esc(c.service or 'service')} capacity placed in authorities with a shortfall.")
-        story.append(keep(para(f"<b>{esc(c.id)} {esc(c.title)}</b> ({SECTION_WORDS.get(c.section, c.section)}, "
+        story.append(keep(*first,
+                          para(f"<b>{esc(c.id)} {esc(c.title)}</b> ({SECTION_WORDS.get(c.section, c.section)}, "
                                f"weight {c.weight:g}%, {fmt(_points(rules, c), 1)} points; scored 0–{c.max_score})"),
                           para(esc(c.guidance) + extra)))
+        first = []
     scale = rules.scale
-    story += [heading("Scoring scale", 2),
-              para(f"Each panel member scores each quality and social value criterion on a whole-number scale from "
-                   f"{scale.min} to {scale.max}:"),
-              data_table([["Score", "Meaning"]] + [[str(k), esc(v)] for k, v in scale.descriptors.items()],
-                         [0.15, 0.85])]
+    story.append(keep(heading("Scoring scale", 2),
+                      para(f"Each panel member scores each quality and social value criterion on a whole-number "
+                           f"scale from {scale.min} to {scale.max}:"),
+                      data_table([["Score", "Meaning"]] + [[str(k), esc(v)] for k, v in scale.descriptors.items()],
+                                 [0.15, 0.85])))
     minimums = [c for c in rules.criteria if c.min_score is not None]
     story += [heading("Minimum scores", 2),
-              para("Minimum scores: " + "; ".join(f"{esc(c.id)} {esc(c.title)}: {c.min_score:g}" for c in minimums) + "."
-                   if minimums else "No criterion has a minimum score."),
+              para("Minimum scores: " + "; ".join(f"{esc(c.id)} {esc(c.title)}: {c.min_score:g}" for c in minimums)
+                   + "." if minimums else "No criterion has a minimum score."),
               para(esc(rules.min_score_policy) if rules.min_score_policy else
                    "A bid below a published minimum fails and is not ranked. Minimums are never waived or lowered "
                    "after bids arrive.")]
@@ -184,8 +188,8 @@ def _timetable(rules: Rules, check) -> list:
     if not timetable:
         return story + [para("The timetable will be published before bids are invited.")]
     order = [k for k in TIMETABLE_ORDER if k in timetable] + [k for k in timetable if k not in TIMETABLE_ORDER]
-    rows = [["Milestone", "Date"]] + [[MILESTONE_WORDS.get(k, k.replace("_", " ").capitalize()), today_text(timetable[k])]
-                                      for k in order]
+    rows = [["Milestone", "Date"]] + [[MILESTONE_WORDS.get(k, k.replace("_", " ").capitalize()),
+                                       today_text(timetable[k])] for k in order]
     story.append(data_table(rows, [0.6, 0.4]))
     story.append(Spacer(1, 8))
     if check is None:
@@ -196,7 +200,8 @@ def _timetable(rules: Rules, check) -> list:
         text = ("<b>Notice check: met.</b> " if check.ok else "<b>Notice check: NOT MET.</b> ") + esc(check.message)
         ok = check.ok
     box = Table([[para(text)]], colWidths=[CONTENT_WIDTH])
-    box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), RAG_FILL["green" if ok else "red"]),
+    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
+                             ("BACKGROUND", (0, 0), (-1, -1), RAG_FILL["green" if ok else "red"]),
                              ("BOX", (0, 0), (-1, -1), 1, MARK_EDGE), ("LEFTPADDING", (0, 0), (-1, -1), 8),
                              ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
     story += [box, Spacer(1, 6),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import matplotlib
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -72,7 +73,7 @@ def styles() -> dict[str, ParagraphStyle]:
     """Paragraph styles by name: title, subtitle, h1, h2, body, small, cell, cell_r, cell_b, mark, toc1."""
     register_fonts()
     body = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13.5, textColor=INK, spaceAfter=5,
-                          embeddedHyphenation=1)
+                          embeddedHyphenation=1, bulletFontName=FONT)
     cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=10, spaceAfter=0)
     return {
         "title": ParagraphStyle("title", parent=body, fontName=f"{FONT}-Bold", fontSize=24, leading=30,
@@ -80,9 +81,9 @@ def styles() -> dict[str, ParagraphStyle]:
         "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=13, leading=18, textColor=GREY,
                                    spaceAfter=14),
         "h1": ParagraphStyle("h1", parent=body, fontName=f"{FONT}-Bold", fontSize=15, leading=19,
-                             textColor=BLUE, spaceBefore=4, spaceAfter=8),
+                             textColor=BLUE, spaceBefore=4, spaceAfter=8, keepWithNext=1),
         "h2": ParagraphStyle("h2", parent=body, fontName=f"{FONT}-Bold", fontSize=11.5, leading=15,
-                             textColor=BLUE, spaceBefore=8, spaceAfter=5),
+                             textColor=BLUE, spaceBefore=8, spaceAfter=5, keepWithNext=1),
         "body": body,
         "bullet": ParagraphStyle("bullet", parent=body, leftIndent=12, bulletIndent=2),
         "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5, textColor=GREY),
@@ -125,7 +126,7 @@ def illustrative_mark(notes: Sequence[str]) -> list:
     text = ("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + esc("; ".join(notes)) +
             ". Do not use the results for decisions until these are replaced with local data.")
     box = Table([[para(text, "mark")]], colWidths=[CONTENT_WIDTH])
-    box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), MARK_FILL),
+    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("BACKGROUND", (0, 0), (-1, -1), MARK_FILL),
                              ("BOX", (0, 0), (-1, -1), 1.2, MARK_EDGE),
                              ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
                              ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
@@ -158,6 +159,7 @@ def data_table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows
     table = Table(body, colWidths=[w * CONTENT_WIDTH for w in widths], rowHeights=row_heights,
                   repeatRows=header_rows)
     commands = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),  # the cell default (Helvetica) would not be embedded
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEADER_FILL),
         ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.8, BLUE),
@@ -184,6 +186,9 @@ def rag(status: str) -> str:
 def contents() -> TableOfContents:
     toc = TableOfContents(dotsMinLevel=0)
     toc.levelStyles = [styles()["toc1"], styles()["toc2"]]
+    toc.tableStyle = TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                 ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                                 ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)])
     return toc
 
 
@@ -266,6 +271,18 @@ def render(story: list, *, title: str, subject: str, author: str, header: str, f
     """
     register_fonts()
     buffer = io.BytesIO()
+    # Binary streams, not ASCII85: without reportlab's optional C accelerator, A85-encoding the
+    # map images in Python took over half the build time (and makes the file 25% larger).
+    saved, rl_config.useA85 = rl_config.useA85, 0
+    try:
+        _build(buffer, story, title=title, author=author, subject=subject, header=header, footer=footer,
+               keywords=keywords, toc=toc)
+    finally:
+        rl_config.useA85 = saved
+    return buffer.getvalue()
+
+
+def _build(buffer, story, *, title, author, subject, header, footer, keywords, toc) -> None:
     doc = _Doc(buffer, title=title, author=author, subject=subject, creator="commissioning toolkit (reportlab)",
                keywords=", ".join(keywords), lang="en-GB")
     maker = _numbered_canvas(header, footer)
@@ -273,7 +290,6 @@ def render(story: list, *, title: str, subject: str, author: str, header: str, f
         doc.multiBuild(story, canvasmaker=maker)
     else:
         doc.build(story, canvasmaker=maker)
-    return buffer.getvalue()
 
 
 def deliver(pdf: bytes, out: str | os.PathLike | BinaryIO | None) -> bytes:

@@ -1,0 +1,331 @@
+"""Streamlit AppTest tests: every page renders on the embedded data, and each audience sees only
+what it may (public page free of bids, scores and refuge coordinates; a panel member sees only
+assigned, non-conflicted bids; commissioner pages closed to the public and the panel)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from commissioning import appdata, auth
+from commissioning.dataset import load_dataset
+from commissioning.scoring import read_bids
+from commissioning.store import open_store
+
+APP = "../app.py"
+TIMEOUT = 60
+ADMIN, CHAIR, PANEL, OTHER = "admin", "chair", "pat", "sam"
+PASSWORD = "a-long-test-password"  # test accounts only
+
+
+@pytest.fixture(scope="module")
+def example_bids():
+    return read_bids(appdata.EXAMPLE_DIR / "bids.csv")
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory, example_bids):
+    """A store built once per module: four accounts, the example round (in moderation), and a
+    'Test round' in scoring where pat is assigned NE-01, NE-02 and S-01 but then declares a
+    conflict with S-01's organisation; sam scores NE-01 Q1 privately."""
+    location = tmp_path_factory.mktemp("db") / "template.sqlite"
+    store = open_store(location)
+    auth.create_user(store, ADMIN, "commissioner", PASSWORD)
+    for name, role in ((CHAIR, "chair"), (PANEL, "panel"), (OTHER, "panel")):
+        auth.create_user(store, name, role, PASSWORD)
+    appdata.first_run(store, env={})               # imports the example round
+    rid = store.import_round_from_csv(ADMIN, "Test round", appdata.EXAMPLE_DIR / "bids.csv")
+    for ref in ("NE-01", "NE-02", "S-01"):
+        store.assign(ADMIN, PANEL, store.bid_key(rid, ref))
+        store.assign(ADMIN, OTHER, store.bid_key(rid, ref))
+    s01_org = example_bids.loc[example_bids["bid_id"] == "S-01", "organisation"].iloc[0]
+    store.declare_conflict(PANEL, s01_org, "I am a trustee")
+    store.save_score(OTHER, store.bid_key(rid, "NE-01"), "Q1", 2, "sam's private comment")
+    store.close()                                  # checkpoints the WAL into the file
+    return location, rid
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch, template_db):
+    """A fresh copy of the template store for one test, named by COMMISSIONING_DB."""
+    location = tmp_path / "app.sqlite"
+    shutil.copyfile(template_db[0], location)
+    monkeypatch.setenv("COMMISSIONING_DB", str(location))
+    monkeypatch.delenv("COMMISSIONING_ADMIN_USER", raising=False)
+    monkeypatch.delenv("COMMISSIONING_ADMIN_PASSWORD", raising=False)
+    store = open_store(location)
+    store.test_round = template_db[1]
+    yield store
+    store.close()
+
+
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def login(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
+    at.sidebar.text_input(key="login_username").input(username)
+    at.sidebar.text_input(key="login_password").input(password)
+    at.sidebar.button[0].click().run()
+    return at
+
+
+def as_user(page: str, username: str, role: str) -> AppTest:
+    """Run one page file on its own with a user already in the session (bypassing navigation)."""
+    at = AppTest.from_file(f"../app_pages/{page}.py", default_timeout=TIMEOUT)
+    at.session_state["user"] = auth.User(username, role)
+    return at.run()
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page shows as text: every element's protobuf, plus every table's cells."""
+    parts = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    parts += [frame.value.to_csv() for frame in at.dataframe]
+    return "\n".join(parts)
+
+
+def deck(at: AppTest) -> dict:
+    charts = at.get("deck_gl_json_chart")
+    assert charts, "no map on the page"
+    return json.loads(charts[0].proto.json)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public
+# ---------------------------------------------------------------------------------------------
+
+def test_public_page_logged_out_shows_priorities_rules_and_timetable(store):
+    at = app().run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Published priorities"]
+    assert auth.allowed_pages("public") == ["priorities"]
+    text = page_text(at)
+    # default.yaml: weights quality 60, social value 10, price 30; Q1 carries 60 x 20 / 100 = 12 points
+    assert "quality 60%, social value 10%, price 30%" in text
+    criteria = next(f.value for f in at.dataframe if "Points in total" in f.value.columns)
+    assert criteria.set_index("Id").loc["Q1", "Points in total"] == 12
+    # published 15 January 2027, invited 20 April 2027: 95 days, more than three calendar months
+    assert any("meeting the rule" in s.value for s in at.success)
+    assert any("Illustrative data" in w.value for w in at.warning)
+
+
+def test_public_page_has_no_bid_score_or_refuge_coordinate(store, example_bids):
+    at = app().run()
+    text = page_text(at)
+    for ref, organisation in zip(example_bids["bid_id"], example_bids["organisation"]):
+        assert ref not in text and organisation not in text
+    assert "well evidenced" not in text and "sam's private comment" not in text   # score comments
+    refuges = load_dataset().services.query("service == 'refuge'")
+    assert len(refuges) > 0
+    for lat, lon in zip(refuges["lat"], refuges["lon"]):
+        for digits in (3, 4, 5):
+            assert f"{lat:.{digits}f}" not in text and f"{lon:.{digits}f}" not in text
+    assert not at.get("deck_gl_json_chart")
+
+
+def test_public_priorities_pdf_builds_with_progress(store):
+    at = app().run()
+    at.button(key="build_priorities").click().run()
+    no_exception(at)
+    assert not at.error
+    assert [b.label for b in at.download_button] == ["Download published priorities PDF"]
+
+
+def test_public_and_panel_cannot_reach_commissioner_pages(store):
+    at = app().run()
+    with pytest.raises(ValueError):          # not even registered in the navigation
+        at.switch_page("app_pages/coverage.py")
+    login(at, PANEL)
+    assert auth.allowed_pages("panel") == ["priorities", "scoring"]
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/moderation.py")
+    # Each page's own guard (auth.require), run directly without the navigation:
+    for page in ("coverage", "lots", "moderation", "exports"):
+        for who, role in ((PANEL, "panel"), (None, "public")):
+            at = AppTest.from_file(f"../app_pages/{page}.py", default_timeout=TIMEOUT)
+            if who:
+                at.session_state["user"] = auth.User(who, role)
+            at.run()
+            no_exception(at)
+            assert len(at.error) == 1 and "Commissioner" in at.error[0].value
+            assert not at.get("deck_gl_json_chart") and not at.dataframe and not at.title
+
+
+def test_wrong_password_is_refused(store):
+    at = login(app().run(), PANEL, "not-the-password")
+    assert any("Wrong username or password" in e.value for e in at.error)
+    assert "user" not in at.session_state
+
+
+# ---------------------------------------------------------------------------------------------
+# Commissioner
+# ---------------------------------------------------------------------------------------------
+
+def test_coverage_page_map_table_and_measure_switch(store):
+    at = login(app().run(), ADMIN)
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Coverage"]
+    spec = deck(at)
+    polygons = spec["layers"][0]["data"]["features"]
+    assert len(polygons) == 33
+    # the GeoJSON carries only what the tooltip shows, plus the fill colour
+    assert all(set(f["properties"]) == {"name", "detail", "fill"} for f in polygons)
+    # IDVA points: the 43 non-confidential IDVA services in data/services.csv, each with coordinates
+    points = spec["layers"][1]["data"]
+    assert len(points) == 43
+    table = at.dataframe[0].value
+    assert len(table) == 33 and "Coverage %" in table.columns
+    assert [b.label for b in at.download_button] == ["Download CSV"]
+    fills_before = [f["properties"]["fill"] for f in polygons]
+    at.radio(key="coverage_measure").set_value("shortfall").run()
+    no_exception(at)
+    assert [f["properties"]["fill"] for f in deck(at)["layers"][0]["data"]["features"]] != fills_before
+    at.radio(key="coverage_measure").set_value("access").run()
+    no_exception(at)
+
+
+def test_coverage_refuge_map_has_no_refuge_location(store):
+    at = login(app().run(), ADMIN)
+    at.selectbox(key="coverage_service").set_value("refuge").run()
+    no_exception(at)
+    spec = deck(at)
+    assert len(spec["layers"]) == 1          # polygons only: no point layer for refuges
+    # Outside the authority outlines (drawn from the boundary file) no refuge coordinate appears,
+    # even rounded to 3 decimals (about 100 m).
+    for feature in spec["layers"][0]["data"]["features"]:
+        feature.pop("geometry")
+    raw = json.dumps(spec)
+    refuges = load_dataset().services.query("service == 'refuge'")
+    for lat, lon in zip(refuges["lat"], refuges["lon"]):
+        assert f"{lat:.3f}" not in raw and f"{lon:.3f}" not in raw
+    assert any("never shown" in c.value for c in at.caption)
+
+
+def test_lots_page_k_scenario_and_allocator(store):
+    at = login(app().run(), ADMIN)
+    at.switch_page("app_pages/lots.py").run()
+    no_exception(at)
+    at.slider(key="lots_k").set_value(3).run()
+    no_exception(at)
+    assert any(c.value.startswith("3 contiguous lots") for c in at.caption)
+    assert len(deck(at)["layers"][1]["data"]) == 3           # one label per lot
+    at.selectbox(key="scenario_service").set_value("idva")
+    at.number_input(key="scenario_delta").set_value(2.0)
+    at.multiselect(key="scenario_areas").set_value(["Hackney"])
+    at.button(key="FormSubmitter:scenario_add-Add change").click().run()
+    no_exception(at)
+    scenario = next(f.value for f in at.dataframe if "Provision after" in f.value.columns
+                    and "Status after" in f.value.columns)
+    hackney = scenario.loc[scenario["Authority"] == "Hackney"].iloc[0]
+    # +2 FTE in Hackney alone: provision rises by exactly 2
+    assert hackney["Provision after"] - hackney["Provision before"] == pytest.approx(2.0, abs=0.011)
+    at.number_input(key="alloc_posts").set_value(3.0)
+    at.selectbox(key="alloc_step").set_value(1.0)
+    at.button(key="FormSubmitter:allocate-Allocate").click().run()
+    no_exception(at)
+    allocation = next(f.value for f in at.dataframe if "Added (FTE)" in f.value.columns)
+    assert allocation["Added (FTE)"].sum() == pytest.approx(3.0)
+
+
+def test_commissioner_pages_render(store):
+    at = login(app().run(), ADMIN)
+    for page, title in (("moderation", "Moderation and ranking"), ("exports", "Exports"),
+                        ("priorities", "Published priorities")):
+        at.switch_page(f"app_pages/{page}.py").run()
+        no_exception(at)
+        assert [t.value for t in at.title] == [title]
+
+
+# ---------------------------------------------------------------------------------------------
+# Panel member
+# ---------------------------------------------------------------------------------------------
+
+def test_panel_member_sees_only_assigned_unconflicted_bids_and_score_is_saved(store):
+    at = login(app().run(), PANEL)
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Scoring"]
+    labels = at.selectbox(key="scoring_bid").options
+    # assigned NE-01, NE-02, S-01; S-01 withdrawn by the conflict declaration
+    assert len(labels) == 2
+    assert any("NE-01" in s for s in labels) and any("NE-02" in s for s in labels)
+    assert not any("S-01" in s for s in labels)
+    assert "sam's private comment" not in page_text(at)
+    # 2 bids x 9 panel criteria (Q1-Q6 and SV1-SV3 in default.yaml) = 18 scores to do
+    assert "0 of 18" in at.get("progress")[0].proto.text
+
+    key = store.bid_key(store.test_round, "NE-01")
+    at.selectbox(key="scoring_bid").set_value(key).run()
+    at.radio(key=f"score_{key}_Q1").set_value(3)
+    at.text_area(key=f"comment_{key}_Q1").input("Good local evidence on under-served groups")
+    at.button(key=f"FormSubmitter:score_form_{key}-Save my scores").click().run()
+    no_exception(at)
+    assert not at.error
+    mine = store.my_scores(PANEL)
+    assert mine[["bid_id", "criterion", "score", "comment"]].values.tolist() == [
+        ["NE-01", "Q1", 3.0, "Good local evidence on under-served groups"]]
+    assert "1 of 18" in at.get("progress")[0].proto.text
+
+
+def test_score_without_comment_is_not_saved(store):
+    at = login(app().run(), PANEL)
+    key = store.bid_key(store.test_round, "NE-01")
+    at.selectbox(key="scoring_bid").set_value(key).run()
+    at.radio(key=f"score_{key}_Q2").set_value(4)
+    at.button(key=f"FormSubmitter:score_form_{key}-Save my scores").click().run()
+    assert any("Q2: a score needs a comment" in e.value for e in at.error)
+    assert store.my_scores(PANEL).empty
+
+
+# ---------------------------------------------------------------------------------------------
+# Chair and moderation
+# ---------------------------------------------------------------------------------------------
+
+def test_chair_records_moderated_score_and_sees_ranking(store):
+    at = login(app().run(), CHAIR)
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Moderation and ranking"]
+    example = next(i for i, n in zip(store.rounds()["id"], store.rounds()["name"]) if n == appdata.EXAMPLE_ROUND)
+    at.selectbox(key="moderation_round").set_value(example).run()
+    no_exception(at)
+    assert any(s.value.startswith("Lot ") for s in at.subheader)
+    at.selectbox(key="mod_bid").set_value("NE-01")
+    at.selectbox(key="mod_criterion").set_value("Q3")
+    at.number_input(key="mod_score").set_value(2.0)
+    at.text_area(key="mod_note").input("Agreed at the panel meeting")
+    at.button(key="FormSubmitter:moderate-Record").click().run()
+    no_exception(at)
+    _, _, _, moderation = store.engine_inputs(ADMIN, example)
+    row = moderation.loc[(moderation["bid_id"] == "NE-01") & (moderation["criterion"] == "Q3")]
+    assert row[["score", "note"]].values.tolist() == [[2.0, "Agreed at the panel meeting"]]
+
+
+def test_commissioner_locks_round_and_exports_awards(store):
+    at = login(app().run(), ADMIN)
+    at.switch_page("app_pages/moderation.py").run()
+    example = next(i for i, n in zip(store.rounds()["id"], store.rounds()["name"]) if n == appdata.EXAMPLE_ROUND)
+    at.selectbox(key="moderation_round").set_value(example).run()
+    assert "mod_bid" not in [w.key for w in at.selectbox]     # only the chair records moderation
+    at.button[[b.label for b in at.button].index("Lock the round")].click().run()
+    at.button[[b.label for b in at.button].index("Yes, lock it")].click().run()
+    no_exception(at)
+    assert store.rounds().set_index("id").loc[example, "state"] == "locked"
+    labels = [b.label for b in at.download_button]
+    assert "Download ranking CSV" in labels
+    # no rank-1 bid of the example round is flagged, so the awards export is offered at once
+    assert "Download awards JSON" in labels and "Download awards CSV" in labels

@@ -1,0 +1,285 @@
+"""The three PDFs, opened with pypdf: text, page counts, images, fonts, metadata; and the CLI.
+
+Each PDF is built once per module (maps at a lower resolution than print to keep the tests fast).
+When ``pdftoppm`` (poppler-utils) is installed, pages are also rendered to PNG in artifacts/pdf/
+and checked for blank pages.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from commissioning.cli import main
+from commissioning.dataset import load_dataset
+from commissioning.errors import InputError
+from commissioning.reports.evaluation import build_evaluation_pdf, pseudonyms
+from commissioning.reports.needs import build_needs_pdf
+from commissioning.reports.priorities import build_priorities_pdf
+from commissioning.reports.style import deliver
+from commissioning.rules import load_rules
+from commissioning.scoring import read_bids, read_moderation, read_scores, score_bids
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "data" / "example_bids"
+ARTIFACTS = ROOT / "artifacts" / "pdf"
+
+
+def text_of(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return load_dataset()
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules()
+
+
+@pytest.fixture(scope="module")
+def needs_pdf(ds):
+    calls = []
+    pdf = build_needs_pdf(ds, dpi=72, progress=lambda f, m: calls.append((f, m)))
+    return pdf, calls
+
+
+@pytest.fixture(scope="module")
+def priorities_pdf(ds, rules):
+    return build_priorities_pdf(ds, rules)
+
+
+@pytest.fixture(scope="module")
+def scored(rules):
+    moderation = read_moderation(EXAMPLE / "moderation.csv")
+    result = score_bids(rules, read_bids(EXAMPLE / "bids.csv"), read_scores(EXAMPLE / "scores.csv"), moderation)
+    return result, moderation
+
+
+@pytest.fixture(scope="module")
+def evaluation_pdf(rules, scored):
+    result, moderation = scored
+    return build_evaluation_pdf(rules, result, moderation=moderation, n_draws=500, illustrative="example bids")
+
+
+def refuge_coordinate_strings(ds) -> set[str]:
+    refuges = ds.services.loc[ds.services["service"] == "refuge"]
+    out = set()
+    for value in pd.concat([refuges["lat"], refuges["lon"]]).dropna():
+        for digits in (5, 4, 3):
+            out.add(f"{value:.{digits}f}")
+    return out
+
+
+# --- needs assessment -------------------------------------------------------------------------
+
+def test_needs_names_every_authority(ds, needs_pdf):
+    text = flat(text_of(needs_pdf[0]))
+    assert len(ds.authorities) == 33
+    missing = [name for name in ds.authorities.values() if name not in text]
+    assert missing == []
+
+
+def test_needs_structure_and_marks(ds, needs_pdf):
+    pdf, calls = needs_pdf
+    reader = PdfReader(io.BytesIO(pdf))
+    # cover, contents, summary, method, 2 pages per service (4 services), accessibility, lots,
+    # priorities, appendix: 16-18 pages with these data.
+    assert 14 <= len(reader.pages) <= 20
+    cover = reader.pages[0].extract_text()
+    assert "ILLUSTRATIVE DATA" in cover  # the default services are illustrative
+    text = flat(text_of(pdf))
+    for words in ("Contents", "Executive summary", "Method and benchmarks", "Accessibility", "Commissioning lots",
+                  "Commissioning priorities", "Appendix: data sources", "Open Government Licence",
+                  "SafeLives", "Council of Europe", "Page 2 of"):
+        assert words in text, words
+    for source in ds.sources:  # every source in the appendix, with its period
+        assert flat(source["period"]) in text
+    assert calls[0][0] == 0.0 and calls[-1][0] == 1.0
+    assert [f for f, _ in calls] == sorted(f for f, _ in calls)
+
+
+def test_needs_maps_are_images(ds, needs_pdf):
+    reader = PdfReader(io.BytesIO(needs_pdf[0]))
+    per_page = []
+    for page in reader.pages:
+        xobjects = page["/Resources"].get("/XObject") or {}
+        per_page.append(sum(1 for x in xobjects.values() if x.get_object()["/Subtype"] == "/Image"))
+    # one coverage map per service type plus the lots map, each alone on its page
+    assert sum(per_page) == len(ds.service_types) + 1
+    assert max(per_page) == 1
+    for i, n in enumerate(per_page):
+        if n:
+            assert "Crown copyright" not in reader.pages[i].extract_text()  # attribution is inside the image
+    assert "Boundaries: Office for National Statistics" in flat(text_of(needs_pdf[0]))
+
+
+def test_needs_has_no_refuge_coordinates(ds, needs_pdf):
+    text = text_of(needs_pdf[0])
+    assert [c for c in refuge_coordinate_strings(ds) if c in text] == []
+
+
+def test_metadata_and_embedded_fonts(needs_pdf, priorities_pdf, evaluation_pdf):
+    for pdf, title in ((needs_pdf[0], "needs assessment"), (priorities_pdf, "how bids will be judged"),
+                       (evaluation_pdf, "evaluation report")):
+        reader = PdfReader(io.BytesIO(pdf))
+        assert title in reader.metadata.title
+        assert reader.metadata.author and reader.metadata.subject
+        for page in reader.pages:
+            for font in (page["/Resources"].get("/Font") or {}).values():
+                font = font.get_object()
+                descriptor = font["/FontDescriptor"].get_object()  # standard-14 fonts have none
+                assert "/FontFile2" in descriptor, font["/BaseFont"]
+
+
+# --- published priorities ---------------------------------------------------------------------
+
+def test_priorities_lists_every_criterion_and_weight(rules, priorities_pdf):
+    text = flat(text_of(priorities_pdf))
+    for criterion in rules.criteria:
+        points = rules.weights[criterion.section] * criterion.weight / 100
+        # e.g. "Q1 Understanding of victims' needs (Quality, weight 20%, 12.0 points; scored 0-5)"
+        assert f"{criterion.id} {criterion.title} (" in text
+        assert re.search(rf"{criterion.id} {re.escape(criterion.title)} \([^)]*weight {criterion.weight:g}%, "
+                         rf"{points:.1f} points", text), criterion.id
+    assert "Quality 60%" in text and "Social value 10%" in text and "Price 30%" in text
+    for gate in rules.gates:
+        assert gate.title in text
+    for descriptor in rules.scale.descriptors.values():
+        assert descriptor in text
+    assert "Relative to the lowest price" in text and "70%" in text  # price method, abnormally low
+    assert "median of the panel's scores" in text
+
+
+def test_priorities_timetable_check(priorities_pdf):
+    text = flat(text_of(priorities_pdf))
+    assert "Notice check: met." in text
+    assert "Priorities published 15 January 2027, bids invited 20 April 2027: 95 days" in text
+
+
+def test_priorities_has_no_bid_data_or_refuge_location(ds, priorities_pdf):
+    text = text_of(priorities_pdf)
+    flat_text = flat(text)
+    bids = pd.read_csv(EXAMPLE / "bids.csv", dtype=str)
+    leaks = [b for b in bids["bid_id"] if b in flat_text]
+    leaks += [o for o in bids["organisation"] if o in flat_text or o.split(" (")[0] in flat_text]
+    for price in bids["price"].astype(int):
+        leaks += [p for p in (str(price), f"{price:,}", f"£{price:,}") if p in flat_text]
+    assert leaks == []
+    assert [c for c in refuge_coordinate_strings(ds) if c in text] == []
+    assert "Scorer" not in flat_text
+
+
+def test_priorities_page_count(priorities_pdf):
+    assert 5 <= len(PdfReader(io.BytesIO(priorities_pdf)).pages) <= 10
+
+
+# --- evaluation report ------------------------------------------------------------------------
+
+def test_evaluation_shows_every_ranked_bid_with_its_total(scored, evaluation_pdf):
+    result, _ = scored
+    text = flat(text_of(evaluation_pdf))
+    ranked = result.table.loc[result.table["rank"].notna()]
+    assert len(ranked) == 7
+    for b in ranked.itertuples():
+        assert re.search(rf"{re.escape(b.bid_id)} — [^:]+: rank {int(b.rank)}, total {b.total:.2f}", text), b.bid_id
+    for b in result.table.loc[result.table["status"] == "failed"].itertuples():
+        assert f"{b.bid_id} — " in text and b.reasons in text
+    assert "OFFICIAL-SENSITIVE" in text and "ILLUSTRATIVE DATA" in text
+    assert "Sign-off" in text and "Rank sensitivity" in text and "Moderation decisions" in text
+    assert 8 <= len(PdfReader(io.BytesIO(evaluation_pdf)).pages) <= 16
+
+
+def test_evaluation_pseudonymises_scorers(scored, evaluation_pdf):
+    result, _ = scored
+    text = flat(text_of(evaluation_pdf))
+    scorers = sorted(result.scores["scorer"].unique())
+    assert scorers == ["panel-a", "panel-b", "panel-c"]
+    assert pseudonyms(scorers) == {"panel-a": "Scorer A", "panel-b": "Scorer B", "panel-c": "Scorer C"}
+    assert not any(s in text for s in scorers)
+    assert "Scorer A" in text and "Scorer C" in text
+
+
+def test_evaluation_names_on_request(rules, scored):
+    result, moderation = scored
+    panel = pd.DataFrame({"scorer": ["panel-a", "panel-b", "panel-c"], "name": ["Ada Jones", "", "Cy Lee"],
+                          "role": ["chair", "panel", "panel"]})
+    conflicts = pd.DataFrame({"scorer": ["panel-b"], "organisation": ["Some Charity"],
+                              "note": ["panel-b is a trustee"]})
+    text = flat(text_of(build_evaluation_pdf(rules, result, moderation=moderation, panel=panel, conflicts=conflicts,
+                                             names=True, lots=["West"], n_draws=100)))
+    assert "Ada Jones" in text and "Cy Lee" in text and "panel-b is a trustee" in text
+    assert "Scorer A" not in text
+    assert "NE-01" not in text  # only the West lot
+
+
+def test_evaluation_refuses_other_rules(rules, scored):
+    other = load_rules()
+    other = type(other)(**{**other.__dict__, "version": 99})
+    with pytest.raises(ValueError, match="other rules"):
+        build_evaluation_pdf(other, scored[0])
+
+
+# --- output and CLI ---------------------------------------------------------------------------
+
+def test_deliver_writes_atomically(tmp_path):
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"old")
+    assert deliver(b"%PDF-new", target) == b"%PDF-new"
+    assert target.read_bytes() == b"%PDF-new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]  # no temporary file left
+    with pytest.raises(InputError, match="output folder does not exist"):
+        deliver(b"%PDF", tmp_path / "missing" / "report.pdf")
+    buffer = io.BytesIO()
+    deliver(b"%PDF-x", buffer)
+    assert buffer.getvalue() == b"%PDF-x"
+
+
+def test_cli_report(tmp_path, capsys):
+    out = tmp_path / "priorities.pdf"
+    assert main(["report", "--kind", "priorities", "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    assert "wrote" in capsys.readouterr().err
+    out = tmp_path / "evaluation.pdf"
+    assert main(["report", "--kind", "evaluation", "--out", str(out), "--names"]) == 0
+    assert "panel-a" in text_of(out.read_bytes())
+    assert main(["report", "--kind", "needs", "--out", str(tmp_path / "no" / "x.pdf")]) == 2
+    assert "output folder does not exist" in capsys.readouterr().err
+    assert main(["report", "--kind", "evaluation", "--out", str(tmp_path / "e.pdf"),
+                 "--bids", str(tmp_path / "missing.csv")]) == 2
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
+def test_render_pages_without_blank_ones(needs_pdf, priorities_pdf, evaluation_pdf):
+    from PIL import Image
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, pdf in (("needs", needs_pdf[0]), ("priorities", priorities_pdf), ("evaluation", evaluation_pdf)):
+        for old in ARTIFACTS.glob(f"{name}-*.png"):
+            old.unlink()
+        source = ARTIFACTS / f"{name}.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "40", "-png", str(source), str(ARTIFACTS / name)], check=True)
+        pages = sorted(ARTIFACTS.glob(f"{name}-*.png"))
+        assert len(pages) == len(PdfReader(io.BytesIO(pdf)).pages)
+        for png in pages:
+            grey = np.asarray(Image.open(png).convert("L"))
+            body = grey[int(0.1 * grey.shape[0]):int(0.9 * grey.shape[0])]  # without header and footer
+            assert (body < 200).mean() > 0.005, f"{png.name} looks blank"

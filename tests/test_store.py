@@ -1,0 +1,251 @@
+"""The panel store: roles, conflicts, visibility, moderation, locking, audit, and no lost writes."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from commissioning.errors import InputError
+from commissioning.rules import load_rules
+from commissioning.scoring import read_bids, read_moderation, read_scores, score_bids
+from commissioning.store import AccessDenied, StoreError, open_store
+
+FIX = Path(__file__).parent / "fixtures" / "scoring"
+RULES = FIX / "rules.yaml"
+
+
+@pytest.fixture()
+def panel(tmp_path):
+    """The fixture round imported with its scores (scorers s1..s3), plus a chair."""
+    store = open_store(tmp_path / "panel.sqlite")
+    boss = store.create_user("boss", "correct horse battery staple")
+    rid = store.import_round_from_csv(boss, "Round 1", FIX / "bids.csv", FIX / "scores.csv", rules=RULES)
+    store.add_member(boss, "chair", role="chair", password="chair-pass")
+    yield store, boss, rid
+    store.close()
+
+
+def test_accounts_and_passwords(panel):
+    store, boss, _ = panel
+    assert store.verify_password("boss", "correct horse battery staple") == boss
+    assert store.verify_password("boss", "wrong") is None
+    assert store.verify_password("s1", "anything") is None  # imported scorer without a password
+    with store.engine.connect() as conn:
+        digest = conn.execute(text("select password_hash from users where username='boss'")).scalar()
+    assert digest.startswith("$argon2") and "staple" not in digest
+    with pytest.raises(AccessDenied):
+        store.create_user("second", "pw")  # bootstrap only once
+    with pytest.raises(AccessDenied):
+        store.add_member("s1", "friend")  # only a commissioner adds members
+    store.set_password("s1", "s1", "s1-pass")
+    assert store.verify_password("s1", "s1-pass").role == "panel"
+    with pytest.raises(InputError, match="unknown role"):
+        store.add_member(boss, "x", role="king")
+
+
+def test_migrations_are_versioned(panel, tmp_path):
+    store, _, _ = panel
+    assert store.schema_version() == 1
+    again = open_store(tmp_path / "panel.sqlite")  # reopening applies nothing twice
+    with again.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from schema_version")).scalar() == 1
+        assert conn.execute(text("pragma journal_mode")).scalar() == "wal"
+
+
+def test_conflict_of_interest(panel):
+    store, boss, rid = panel
+    a1 = store.bid_key(rid, "A1")
+    assert "A1" in set(store.bids_for_scorer("s1")["bid_id"])
+    store.declare_conflict("s1", "alder  TRUST", note="I was a trustee until 2026")
+    # The assignment and s1's scores for Alder Trust (A1) are withdrawn, the audit keeps them.
+    assert "A1" not in set(store.bids_for_scorer("s1")["bid_id"])
+    assert "A1" not in set(store.my_scores("s1")["bid_id"])
+    with pytest.raises(AccessDenied, match="conflict"):
+        store.assign(boss, "s1", a1)
+    with pytest.raises(AccessDenied):
+        store.save_score("s1", a1, "Q1", 3, "looks fine")
+    log = store.audit_log(boss, rid)
+    withdrawn = log[log["action"] == "score.withdraw"]
+    assert len(withdrawn) == 3 and withdrawn["old_value"].str.contains('"score": 4.0').any()
+    with pytest.raises(AccessDenied):
+        store.declare_conflict("s2", "Birch Collective", note="x", member="s3")  # not for someone else
+    store.declare_conflict(boss, "Birch Collective", note="s3 works there", member="s3")
+    assert "A2" not in set(store.bids_for_scorer("s3")["bid_id"])
+
+
+def test_visibility_and_own_scores(panel):
+    store, boss, rid = panel
+    a2 = store.bid_key(rid, "A2")
+    store.save_score("s1", a2, "Q2", 4, "re-read section 4.2")
+    mine = store.my_scores("s1")
+    assert set(mine["scorer"]) == {"s1"} and len(mine) == 24
+    assert mine.set_index(["bid_id", "criterion"]).loc[("A2", "Q2"), "score"] == 4
+    # s2's score on the same bid and criterion is untouched
+    with pytest.raises(AccessDenied):
+        store.all_scores("s1", rid)
+    with pytest.raises(AccessDenied, match="private until moderation"):
+        store.all_scores("chair", rid)
+    with pytest.raises(AccessDenied):
+        store.engine_inputs("chair", rid)
+    store.open_moderation(boss, rid)
+    everyone = store.all_scores("chair", rid).set_index(["bid_id", "scorer", "criterion"])
+    assert everyone.loc[("A2", "s2", "Q2"), "score"] == 2 and everyone.loc[("A2", "s1", "Q2"), "score"] == 4
+    # not assigned: the chair has no bids to score
+    with pytest.raises(AccessDenied, match="not assigned"):
+        store.save_score("chair", a2, "Q1", 3, "I think")
+    with pytest.raises(InputError, match="needs a comment"):
+        store.save_score("s1", a2, "Q1", 3, "  ")
+    with pytest.raises(InputError, match="outside the scale"):
+        store.save_score("s1", a2, "Q1", 6, "great")
+    with pytest.raises(AccessDenied):
+        store.bids_for_scorer(boss)  # a commissioner is not a scorer
+
+
+def test_moderation_lock_and_audit(panel):
+    store, boss, rid = panel
+    a2 = store.bid_key(rid, "A2")
+    with pytest.raises(StoreError, match="moderation is not open"):
+        store.record_moderation("chair", a2, "Q2", 4, "agreed")
+    store.open_moderation(boss, rid)
+    with pytest.raises(AccessDenied):
+        store.record_moderation("s1", a2, "Q2", 4, "agreed")
+    with pytest.raises(InputError, match="needs a note"):
+        store.record_moderation("chair", a2, "Q2", 4, "")
+    store.record_moderation("chair", a2, "Q2", 3, "first view")
+    store.record_moderation("chair", a2, "Q2", 4, "Panel missed the safeguarding audit evidence in section 4.2")
+
+    # The ranking from the store equals the ranking from the same CSV files.
+    from_store = store.rank("chair", rid).ranking
+    rules = load_rules(RULES)
+    from_csv = score_bids(rules, read_bids(FIX / "bids.csv"), read_scores(FIX / "scores.csv"),
+                          read_moderation(FIX / "moderation.csv")).ranking
+    assert from_store.drop(columns="reasons").equals(from_csv.drop(columns="reasons"))
+    assert from_store.set_index("bid_id").loc["A2", "total"] == pytest.approx(66.75)
+
+    store.lock_round(boss, rid)
+    with pytest.raises(StoreError, match="locked"):
+        store.save_score("s1", a2, "Q1", 5, "late change")
+    with pytest.raises(StoreError):
+        store.record_moderation("chair", a2, "Q2", 5, "late")
+
+    log = store.audit_log("chair", rid)
+    changes = log[(log["action"] == "moderation.record")]
+    assert len(changes) == 2
+    assert changes.iloc[1]["old_value"] == '{"note": "first view", "score": 3.0}'
+    assert changes.iloc[1]["username"] == "chair"
+    assert {"round.moderation", "round.locked", "bid.add", "assign", "score.save"} <= set(log["action"])
+    with pytest.raises(AccessDenied):
+        store.audit_log("s1")
+    with store.engine.connect() as conn, pytest.raises(Exception, match="append-only"):
+        conn.execute(text("update audit set action = 'x'"))
+    with store.engine.connect() as conn, pytest.raises(Exception, match="append-only"):
+        conn.execute(text("delete from audit"))
+
+
+# --- concurrency: separate processes (spawn) against one database file -------------------------
+
+N_PROCESSES, PER_PROCESS = 8, 50
+
+
+def _concurrent_writer(path: str, username: str, keys: list[int], barrier) -> None:
+    store = open_store(path)
+    barrier.wait()
+    written = 0
+    for key in keys:
+        for criterion in ("Q1", "Q2", "SV1"):
+            if written == PER_PROCESS:
+                return
+            store.save_score(username, key, criterion, (written % 5) + 0.5, f"comment {written}")
+            written += 1
+
+
+def _slow_writer(path: str, username: str, keys: list[int], started) -> None:
+    store = open_store(path)
+
+    def rows():
+        for key in keys:
+            for criterion in ("Q1", "Q2", "SV1"):
+                yield key, criterion, 3, "batch"
+        started.set()  # every row of the batch is written, the transaction is still open
+        time.sleep(600)
+
+    store.save_scores(username, rows())
+
+
+def _round_with_members(tmp_path, n_bids=17):
+    lines = ["bid_id,organisation,lot,price,submitted_at,gate_safeguarding"]
+    lines += [f"C{i:02d},Org {i},L,{100000 + i},2027-06-01T10:00:00,pass" for i in range(n_bids)]
+    bids_csv = tmp_path / "many.csv"
+    bids_csv.write_text("\n".join(lines) + "\n")
+    path = str(tmp_path / "busy.sqlite")
+    store = open_store(path)
+    boss = store.create_user("boss", "pw")
+    rid = store.import_round_from_csv(boss, "Busy", bids_csv, rules=RULES)
+    keys = [store.bid_key(rid, f"C{i:02d}") for i in range(n_bids)]
+    names = [f"p{j}" for j in range(N_PROCESSES)]
+    for name in names:
+        store.add_member(boss, name)
+        for key in keys:
+            store.assign(boss, name, key)
+    store.close()
+    return path, keys, names
+
+
+def test_concurrent_writers_lose_nothing(tmp_path):
+    path, keys, names = _round_with_members(tmp_path)
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(N_PROCESSES)
+    procs = [ctx.Process(target=_concurrent_writer, args=(path, name, keys, barrier)) for name in names]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0] * N_PROCESSES
+
+    with sqlite3.connect(path) as db:
+        per_user = dict(db.execute("select u.username, count(*) from scores s join users u on u.id = s.user_id "
+                                   "group by u.username").fetchall())
+        assert per_user == {name: PER_PROCESS for name in names}
+        distinct = db.execute("select count(distinct bid_id || '/' || user_id || '/' || criterion) from scores").fetchone()[0]
+        assert distinct == N_PROCESSES * PER_PROCESS
+        audit_rows = dict(db.execute("select username, count(*) from audit where action = 'score.save' "
+                                     "group by username").fetchall())
+        assert audit_rows == per_user
+        # every score's value and comment is the one its writer saved
+        for score, comment in db.execute("select score, comment from scores"):
+            assert score == (int(comment.split()[1]) % 5) + 0.5
+
+
+def test_killed_writer_leaves_a_consistent_database(tmp_path):
+    path, keys, names = _round_with_members(tmp_path)
+    ctx = mp.get_context("spawn")
+    started = ctx.Event()
+    victim = ctx.Process(target=_slow_writer, args=(path, names[0], keys, started))
+    victim.start()
+    assert started.wait(60), "writer did not start"
+    # Another writer is queued behind the open transaction and must still get through afterwards.
+    solo = ctx.Barrier(1)
+    other = ctx.Process(target=_concurrent_writer, args=(path, names[1], keys, solo))
+    other.start()
+    time.sleep(0.5)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.join(30)
+    other.join(120)
+    assert victim.exitcode == -signal.SIGKILL and other.exitcode == 0
+
+    with sqlite3.connect(path) as db:
+        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+        by_user = dict(db.execute("select u.username, count(*) from scores s join users u on u.id = s.user_id "
+                                  "group by u.username").fetchall())
+        assert names[0] not in by_user  # none of the killed transaction's 51 rows
+        assert by_user[names[1]] == PER_PROCESS
+        audit_rows = dict(db.execute("select username, count(*) from audit where action = 'score.save' "
+                                     "group by username").fetchall())
+        assert audit_rows == by_user
