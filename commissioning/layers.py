@@ -70,7 +70,7 @@ def supply_points(ds: Dataset, service: str, centres: gpd.GeoDataFrame) -> gpd.G
     """
     _check_service(ds, service)
     rows = ds.services.loc[ds.services["service"] == service]
-    own = (rows["lat"].notna() & rows["lon"].notna()
+    own = (~rows["confidential"] & rows["lat"].notna() & rows["lon"].notna()
            & (rows["areas"].map(len) == 1))
     located = rows.loc[own]
     points = gpd.GeoDataFrame(

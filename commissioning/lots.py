@@ -42,7 +42,6 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
-from sklearn.cluster import AgglomerativeClustering
 
 from .assessment import assess
 from .dataset import Dataset
@@ -193,6 +192,9 @@ def _balance(adj: sparse.csr_matrix, need: np.ndarray, labels: np.ndarray, codes
 
 def _seeds(adj: sparse.csr_matrix, xy: np.ndarray, need: np.ndarray, k: int):
     """Contiguous starting partitions (see module docstring, step 1)."""
+    # imported here, not at the top: it takes ~0.7 s and the CLI imports this module for every command
+    from sklearn.cluster import AgglomerativeClustering
+
     centred = xy - xy.mean(axis=0)
     scaled = centred / (centred.std() or 1.0)
     with_need = np.column_stack([scaled, (need - need.mean()) / (need.std() or 1.0)])

@@ -16,7 +16,7 @@ import pytest
 
 from commissioning.awards import awards_frame, awards_json, build_awards
 from commissioning.errors import InputError
-from commissioning.rules import load_rules, parse_rules
+from commissioning.rules import parse_rules
 from commissioning.scoring import (need_alignment_scores, parse_areas, read_bids, read_moderation,
                                    read_scores, score_bids, shortfall_map)
 from commissioning.sensitivity import leaf_weights, rank_sensitivity

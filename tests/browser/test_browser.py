@@ -1,0 +1,212 @@
+"""Real-browser test: ``streamlit run app.py`` on a free local port, driven by Debian's headless
+Chromium through Playwright.
+
+It opens the public page, logs in as a panel member, scores a bid, checks the score is in the
+SQLite store (reopened from here), then visits the commissioner's pages. Screenshots go to
+``artifacts/screenshots/`` (test artefacts) and ``docs/screenshots/`` (for the README).
+
+Skipped when /usr/bin/chromium or Playwright is missing, unless ``COMMISSIONING_REQUIRE_BROWSER=1``
+(as in CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from commissioning import appdata, auth
+from commissioning.store import open_store
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+SHOTS = [REPO / "artifacts" / "screenshots", REPO / "docs" / "screenshots"]
+PASSWORD = "browser-test-password"  # a throwaway account in a temporary database
+VIEWPORT = {"width": 1440, "height": 960}
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} not found"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    return None
+
+
+if (reason := _missing()) is not None:
+    if os.environ.get("COMMISSIONING_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser test required but {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a free port with a temporary store: the example round, plus 'Spring round' in
+    scoring with bids NE-01 and NE-02 assigned to panel member pat."""
+    tmp = tmp_path_factory.mktemp("browser")
+    db = tmp / "app.sqlite"
+    store = open_store(db)
+    auth.create_user(store, "admin", "commissioner", PASSWORD)
+    auth.create_user(store, "chair", "chair", PASSWORD)
+    auth.create_user(store, "pat", "panel", PASSWORD)
+    appdata.first_run(store, env={})
+    rid = store.import_round_from_csv("admin", "Spring round", appdata.EXAMPLE_DIR / "bids.csv")
+    for ref in ("NE-01", "NE-02"):
+        store.assign("admin", "pat", store.bid_key(rid, ref))
+    store.close()
+
+    port = _free_port()
+    env = {**os.environ, "COMMISSIONING_DB": str(db), "PYTHONUNBUFFERED": "1"}
+    env.pop("COMMISSIONING_ADMIN_USER", None)
+    env.pop("COMMISSIONING_ADMIN_PASSWORD", None)
+    log = open(tmp / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("streamlit did not start:\n" + (tmp / "streamlit.log").read_text())
+            time.sleep(0.3)
+        yield {"url": url, "db": db}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    page.wait_for_timeout(600)   # let charts finish drawing
+    for folder in SHOTS:
+        folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS[0] / f"{name}.png"))
+    shutil.copyfile(SHOTS[0] / f"{name}.png", SHOTS[1] / f"{name}.png")
+
+
+def wait_idle(page) -> None:
+    """Wait until Streamlit has finished the current run (no 'running' status widget)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def login(page, username: str) -> None:
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("textbox", name="Username").fill(username)
+    sidebar.get_by_role("textbox", name="Password").fill(PASSWORD)
+    sidebar.get_by_role("button", name="Log in").click()
+    expect(sidebar.get_by_text(f"Signed in as {username}")).to_be_visible()
+    wait_idle(page)
+
+
+def logout(page) -> None:
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Published priorities")).to_be_visible()
+    wait_idle(page)
+
+
+def test_public_page_then_panel_scores_a_bid(server, page):
+    page.goto(server["url"])
+    expect(page.get_by_role("heading", name="Published priorities")).to_be_visible()
+    wait_idle(page)
+    body = page.locator("body").inner_text()
+    assert "NE-01" not in body and "(fictional)" not in body
+    assert "Log in" in body
+    shot(page, "priorities")
+
+    login(page, "pat")
+    expect(page.get_by_role("heading", name="Scoring", exact=True)).to_be_visible()
+    q1 = page.get_by_role("radiogroup", name="Score for Q1")
+    q1.get_by_text("3 Good", exact=True).click()
+    page.get_by_label("Reason for your Q1 score (required)").fill("Clear local evidence; names the groups")
+    page.get_by_role("button", name="Save my scores").click()
+    expect(page.get_by_text("Saved 1 score for NE-01.")).to_be_visible()
+    wait_idle(page)
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "scoring")
+
+    with sqlite3.connect(server["db"]) as db:
+        rows = db.execute(
+            "select b.bid_ref, s.criterion, s.score, s.comment from scores s "
+            "join users u on u.id = s.user_id join bids b on b.id = s.bid_id "
+            "join rounds r on r.id = b.round_id where u.username = 'pat' and r.name = 'Spring round'").fetchall()
+    assert rows == [("NE-01", "Q1", 3.0, "Clear local evidence; names the groups")]
+    logout(page)
+
+
+def test_commissioner_pages(server, page):
+    page.goto(server["url"])
+    wait_idle(page)
+    login(page, "admin")
+    expect(page.get_by_role("heading", name="Coverage")).to_be_visible()
+    expect(page.locator("canvas").first).to_be_visible()
+    wait_idle(page)
+    shot(page, "coverage")
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Lots and scenarios").click()
+    expect(page.get_by_role("heading", name="Lots and scenarios")).to_be_visible()
+    expect(page.locator("canvas").first).to_be_visible()
+    wait_idle(page)
+    shot(page, "lots")
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Moderation and ranking").click()
+    expect(page.get_by_role("heading", name="Moderation and ranking")).to_be_visible()
+    page.get_by_test_id("stSelectbox").filter(has_text="Round").click()
+    page.get_by_role("option", name="Example round (illustrative)").click()
+    wait_idle(page)
+    expect(page.get_by_text("disagreements only")).to_be_visible()
+    shot(page, "moderation")
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Exports").click()
+    expect(page.get_by_role("heading", name="Exports")).to_be_visible()
+    page.get_by_role("button", name="Build published priorities PDF").click()
+    expect(page.get_by_role("button", name="Download published priorities PDF")).to_be_visible()
+    wait_idle(page)
+    shot(page, "exports")
+    logout(page)

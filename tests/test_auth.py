@@ -1,0 +1,146 @@
+"""Roles, the page access check, accounts (argon2 in the store), first-run admin and the users CLI."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+
+import pytest
+
+from commissioning import auth
+from commissioning.cli import main
+from commissioning.errors import InputError
+from commissioning.store import open_store
+
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = open_store(tmp_path / "auth.sqlite")
+    yield store
+    store.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles and pages
+# ---------------------------------------------------------------------------------------------
+
+def test_allowed_pages_per_role():
+    # the matrix in the issue: public sees the published priorities only; the panel scores; the
+    # chair scores and moderates; the commissioner has everything but scoring
+    assert auth.allowed_pages("public") == ["priorities"]
+    assert auth.allowed_pages("panel") == ["priorities", "scoring"]
+    assert auth.allowed_pages("chair") == ["priorities", "scoring", "moderation"]
+    assert auth.allowed_pages("commissioner") == ["priorities", "coverage", "lots", "moderation", "exports"]
+    assert auth.allowed_pages("intruder") == []
+
+
+@pytest.mark.parametrize("page", ["coverage", "lots", "exports"])
+@pytest.mark.parametrize("user", [None, auth.User("pat", "panel"), auth.User("cat", "chair")])
+def test_require_refuses_commissioner_pages(page, user):
+    with pytest.raises(auth.AccessDenied, match="Commissioner"):
+        auth.require(user, page)
+
+
+def test_require_returns_the_user_when_allowed_and_names_the_login_when_not():
+    admin = auth.User("admin", "commissioner")
+    assert auth.require(admin, "coverage") is admin
+    assert auth.require(None, "priorities") is None
+    with pytest.raises(auth.AccessDenied, match="Please log in"):
+        auth.require(None, "scoring")
+    with pytest.raises(auth.AccessDenied, match="no page"):
+        auth.require(admin, "settings")
+
+
+def test_actions():
+    chair, panel, admin = auth.User("c", "chair"), auth.User("p", "panel"), auth.User("a", "commissioner")
+    assert auth.can(chair, "moderate") and not auth.can(admin, "moderate") and not auth.can(panel, "moderate")
+    assert auth.can(admin, "lock_round") and not auth.can(chair, "lock_round")
+    assert auth.can(panel, "score") and not auth.can(None, "score")
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounts
+# ---------------------------------------------------------------------------------------------
+
+def test_create_and_authenticate(store, tmp_path):
+    auth.create_user(store, "admin", "commissioner", PASSWORD)
+    pat = auth.create_user(store, "pat", "panel", "another-password")
+    assert pat == auth.User("pat", "panel")
+    assert auth.authenticate(store, "pat", "another-password") == pat
+    assert auth.authenticate(store, "pat", PASSWORD) is None
+    assert auth.authenticate(store, "nobody", PASSWORD) is None
+    assert auth.authenticate(store, "pat", "") is None
+    # stored as an argon2id hash, never as the password
+    with sqlite3.connect(tmp_path / "auth.sqlite") as db:
+        hashes = dict(db.execute("select username, password_hash from users"))
+    assert hashes["pat"].startswith("$argon2id$") and "another-password" not in hashes["pat"]
+    listed = auth.list_users(store)
+    assert listed["username"].tolist() == ["admin", "pat"]
+    assert "password_hash" not in listed.columns
+
+
+def test_account_rules(store):
+    with pytest.raises(InputError, match="first account must be a commissioner"):
+        auth.create_user(store, "pat", "panel", PASSWORD)
+    with pytest.raises(InputError, match="too short"):
+        auth.create_user(store, "admin", "commissioner", "short")
+    with pytest.raises(InputError, match="unknown role"):
+        auth.create_user(store, "admin", "public", PASSWORD)
+    with pytest.raises(InputError, match="bad username"):
+        auth.create_user(store, "two words", "commissioner", PASSWORD)
+    auth.create_user(store, "admin", "commissioner", PASSWORD)
+    with pytest.raises(InputError, match="exists already"):
+        auth.create_user(store, "admin", "panel", PASSWORD)
+    with pytest.raises(InputError, match="not a commissioner"):
+        auth.create_user(store, "pat", "panel", PASSWORD, by="nobody")
+
+
+def test_ensure_admin_needs_both_variables_and_never_resets(store):
+    assert auth.ensure_admin(store, {}) is None
+    assert auth.ensure_admin(store, {auth.ADMIN_USER_ENV: "admin"}) is None
+    assert auth.list_users(store).empty                      # no default password, no account
+    env = {auth.ADMIN_USER_ENV: "admin", auth.ADMIN_PASSWORD_ENV: PASSWORD}
+    assert auth.ensure_admin(store, env) == auth.User("admin", "commissioner")
+    changed = {**env, auth.ADMIN_PASSWORD_ENV: "a-different-password"}
+    assert auth.ensure_admin(store, changed) == auth.User("admin", "commissioner")
+    assert auth.authenticate(store, "admin", PASSWORD) is not None       # first password still works
+    assert auth.authenticate(store, "admin", "a-different-password") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# users CLI
+# ---------------------------------------------------------------------------------------------
+
+def test_users_cli_create_and_list(tmp_path, monkeypatch, capsys):
+    db = str(tmp_path / "cli.sqlite")
+    monkeypatch.setenv("FIRST_PW", PASSWORD)
+    monkeypatch.setenv("PANEL_PW", "panel-password-1")
+    assert main(["users", "--db", db, "create", "--username", "admin", "--role", "commissioner",
+                 "--password-env", "FIRST_PW"]) == 0
+    assert main(["users", "--db", db, "create", "--username", "pat", "--role", "panel",
+                 "--password-env", "PANEL_PW"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("COMMISSIONING_DB", db)
+    assert main(["users", "list", "--format", "csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "username,display_name,role,can_sign_in,created_at"
+    assert [line.split(",")[:4] for line in out[1:]] == [["admin", "admin", "commissioner", "True"],
+                                                         ["pat", "pat", "panel", "True"]]
+    assert PASSWORD not in "\n".join(out)
+    store = open_store(db)
+    assert auth.authenticate(store, "pat", "panel-password-1") == auth.User("pat", "panel")
+    store.close()
+
+
+def test_users_cli_errors_exit_2_without_traceback(tmp_path, monkeypatch, capsys):
+    db = str(tmp_path / "cli.sqlite")
+    monkeypatch.delenv("MISSING_PW", raising=False)
+    assert main(["users", "--db", db, "create", "--username", "admin", "--role", "commissioner",
+                 "--password-env", "MISSING_PW"]) == 2
+    err = capsys.readouterr().err
+    assert "MISSING_PW is not set" in err and "Traceback" not in err
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))         # no terminal to prompt on
+    assert main(["users", "--db", db, "create", "--username", "admin", "--role", "commissioner"]) == 2
+    assert "--password-env" in capsys.readouterr().err
