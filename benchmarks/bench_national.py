@@ -35,12 +35,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 import yaml
+from scipy.sparse.csgraph import connected_components
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from commissioning.assessment import assess  # noqa: E402
 from commissioning.dataset import load_dataset  # noqa: E402
-from commissioning.geo import BNG, load_boundaries  # noqa: E402
+from commissioning.geo import BNG, adjacency, load_boundaries  # noqa: E402
 from commissioning.lots import make_lots  # noqa: E402
 from commissioning.paths import DEFAULT_DATA_DIR  # noqa: E402
 
@@ -199,6 +200,12 @@ def main() -> int:
             assert a[0] == b[0] and a[1] == b[1] and a[6] == b[6], (a, b)
             assert np.allclose(a[2:6], b[2:6], rtol=1e-12, atol=1e-12, equal_nan=True), (a, b)
         print(f"check: peer gap table equals ours on all {len(mine)} rows (rtol 1e-12)")
+        codes = sorted(authorities)
+        adj = adjacency(boundaries.loc[codes])
+        for label in lots.labels:
+            idx = [codes.index(c) for c in lots.members(label)]
+            assert connected_components(adj[idx][:, idx], directed=False)[0] == 1, label
+        print(f"check: each of the {K} lots is one connected piece of the Voronoi contiguity graph")
 
         tracemalloc.start()
         ours(folder, authorities)

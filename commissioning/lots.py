@@ -14,12 +14,14 @@ allows. Two documented steps:
    need ``w`` from A to B changes that sum by ``2w(w + N_B - N_A)``, so a move helps exactly when
    ``N_A - N_B > w``; an authority can leave A unless it is a cut vertex of A (found by a
    depth-first search, Hopcroft & Tarjan 1973) or A's last member. The largest decrease is
-   taken each round (ties: lowest authority code, then lowest lot) until no move helps. The sum strictly falls at every move, so this ends, and it is deterministic.
+   taken each round (ties: lowest authority code, then lowest lot) until no move helps. The sum
+   strictly falls at every move, so this ends, and it is deterministic.
 
 The balanced seed with the lowest ``max lot need / mean lot need`` is kept (ties: the first seed
 in the order above).
 
-Balance is reported as ``max lot need / mean lot need`` (1.0 = perfectly even).
+Balance is reported as ``max lot need / mean lot need`` (1.0 = perfectly even). On the London
+data with k = 5 it is 1.03 (all services or IDVA alone); at 331 synthetic authorities, k = 9, 1.01.
 
 "Need" of an authority: for one service, its need in the service's unit (FTE or spaces); for
 ``service="all"``, the mean over service types of its share of the area's need for that type
@@ -27,8 +29,8 @@ Balance is reported as ``max lot need / mean lot need`` (1.0 = perfectly even).
 need-weighted centre and named by compass direction from the area's centre, e.g.
 ``"Lot 1 (West)"``.
 
-If the boundaries fall into several pieces that do not touch (islands), each extra piece is joined
-to its nearest neighbour (centroid distance) before clustering; "contiguous" then means connected
+If the boundaries fall into several pieces that do not touch (islands), the pieces are joined by
+an edge between their closest authorities (centroid distance) until one remains, before clustering; "contiguous" then means connected
 on that augmented graph.
 """
 

@@ -578,6 +578,31 @@ class Store:
                                 {"bid": row["bid_ref"], "scorer": member.username}, None,
                                 round_id=row["round_id"])
 
+    def panel(self, actor: User | str, round_id: int) -> pd.DataFrame:
+        """Panel members assigned in a round (commissioner or chair): username, display_name,
+        role, bids_assigned."""
+        with self._read() as conn:
+            self._actor(conn, actor, "commissioner", "chair")
+            rows = conn.execute(
+                select(users.c.username, users.c.display_name, users.c.role,
+                       func.count(assignments.c.bid_id).label("bids_assigned"))
+                .join(assignments, assignments.c.user_id == users.c.id)
+                .join(bids, bids.c.id == assignments.c.bid_id)
+                .where(bids.c.round_id == round_id)
+                .group_by(users.c.id).order_by(users.c.username)).mappings().all()
+        return pd.DataFrame(rows, columns=["username", "display_name", "role", "bids_assigned"])
+
+    def conflicts(self, actor: User | str) -> pd.DataFrame:
+        """Every conflict-of-interest declaration (commissioner or chair): username, organisation,
+        note, declared_at."""
+        with self._read() as conn:
+            self._actor(conn, actor, "commissioner", "chair")
+            rows = conn.execute(
+                select(users.c.username, conflicts.c.organisation, conflicts.c.note, conflicts.c.declared_at)
+                .join(users, users.c.id == conflicts.c.user_id)
+                .order_by(conflicts.c.declared_at)).mappings().all()
+        return pd.DataFrame(rows, columns=["username", "organisation", "note", "declared_at"])
+
     # -- scoring ----------------------------------------------------------------------------
 
     def bids_for_scorer(self, user: User | str) -> pd.DataFrame:

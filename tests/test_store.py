@@ -78,6 +78,13 @@ def test_conflict_of_interest(panel):
         store.declare_conflict("s2", "Birch Collective", note="x", member="s3")  # not for someone else
     store.declare_conflict(boss, "Birch Collective", note="s3 works there", member="s3")
     assert "A2" not in set(store.bids_for_scorer("s3")["bid_id"])
+    # The evaluation report lists the panel and every declaration; a panel member may not read them.
+    declared = store.conflicts("chair")
+    assert list(zip(declared["username"], declared["organisation"])) == [
+        ("s1", "alder  TRUST"), ("s3", "Birch Collective")]
+    assert "s3" in set(store.panel(boss, rid)["username"])
+    with pytest.raises(AccessDenied):
+        store.conflicts("s2")
 
 
 def test_visibility_and_own_scores(panel):
