@@ -39,6 +39,9 @@ def account_box(user: auth.User) -> None:
         st.rerun()
 
 
+# Less empty space above each page's title than Streamlit's default.
+st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
+
 user = ui.current_user()
 role = auth.role_of(user)
 home = auth.home_page(role)

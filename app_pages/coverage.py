@@ -35,8 +35,10 @@ m2.metric(f"Need ({unit})", f"{total_need:,.1f}")
 m3.metric("Coverage", f"{100 * total_provision / total_need:.0f}%" if total_need else "n/a")
 m4.metric("Authorities red", f"{int((table['status'] == 'red').sum())} of {len(table)}")
 
+label = measure.label.replace("{unit}", unit)
 map_col, table_col = st.columns([3, 2], gap="medium")
 with map_col:
+    st.html(appdata.legend_html(legend, label, horizontal=True))
     layers = [pdk.Layer("GeoJsonLayer", data=collection, id="authorities", pickable=True, stroked=True,
                         filled=True, get_fill_color="properties.fill", get_line_color=[255, 255, 255],
                         line_width_min_pixels=1, opacity=0.9)]
@@ -46,26 +48,26 @@ with map_col:
                                 get_line_color=[0, 0, 0], stroked=True, line_width_min_pixels=1,
                                 radius_min_pixels=4, get_radius=150))
     st.pydeck_chart(pdk.Deck(layers=layers, map_provider=None, map_style=None,
-                             initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.7),
+                             initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.8),
                              tooltip={"html": "<b>{name}</b><br/>{detail}"}),
-                    height=470, alt=f"Map of the London authorities coloured by {measure.label.replace('{unit}', unit)}")
-    legend_col, note_col = st.columns([1, 1])
-    legend_col.html(appdata.legend_html(legend, measure.label.replace("{unit}", unit)))
-    with note_col:
-        if points:
-            st.html(appdata.legend_html([("#E69F00", f"{bench.label.split(' (')[0]} service (not confidential)")],
-                                        "Points"))
-        if service == "refuge" or ds.services.loc[ds.services["service"] == service, "confidential"].any():
-            st.caption("Refuge and other confidential locations are never shown.")
-        if measure_key == "access":
-            st.caption("Access: E2SFCA (Luo & Qi 2009), 10 km catchment, Gaussian decay, from each "
-                       "authority's centre; confidential capacity placed at the centres it serves.")
+                    height=460, alt=f"Map of the London authorities coloured by {label}")
+    notes = []
+    if points:
+        notes.append(f"Orange dots: {bench.label.split(' (')[0]} services that are not confidential.")
+    if ds.services.loc[ds.services["service"] == service, "confidential"].any():
+        notes.append("Refuge and other confidential locations are never shown.")
+    if measure_key == "access":
+        notes.append("Access: E2SFCA (Luo & Qi 2009), 10 km catchment, Gaussian decay, from each authority's "
+                     "centre; confidential capacity is placed at the centres of the authorities it serves.")
+    st.caption(" ".join(notes))
 
 with table_col:
-    shown = appdata.display_table(table, unit).drop(columns=["Code"])
-    st.dataframe(shown, hide_index=True, height=470, width="stretch",
-                 column_config={"Coverage %": st.column_config.NumberColumn(format="%d%%")})
-    ui.csv_download(appdata.display_table(table, unit), f"coverage_{service}.csv")
+    shown = appdata.display_table(table, unit)
+    compact = shown[["Authority", "Coverage %", f"Shortfall ({unit})", "Status", "Access per 100k"]]
+    styled = compact.style.map(appdata.status_style, subset=["Status"]).format(
+        {"Coverage %": "{:.0f}%", f"Shortfall ({unit})": "{:.1f}", "Access per 100k": "{:.1f}"}, na_rep="no figure")
+    st.dataframe(styled, hide_index=True, height=505, width="stretch")
+    ui.csv_download(shown, f"coverage_{service}.csv", label="Download the full table (CSV)")
 
 st.caption(f"Need model: {bench.model.describe()} ({unit}). Source: {bench.model.citation} "
            f"Status: green at {ds.benchmarks.green_at:g}% coverage or more, amber from "

@@ -44,7 +44,8 @@ with tab_lots:
                               line_width_min_pixels=1, opacity=0.9),
                     pdk.Layer("TextLayer", data=centres, id="lot-labels", get_position=["lon", "lat"],
                               get_text="text", get_size=15, get_color=[0, 0, 0], get_text_anchor="'middle'",
-                              background=True, get_background_color=[255, 255, 255, 220])],
+                              font_family="'Source Sans Pro', 'Source Sans 3', sans-serif", font_weight=600,
+                              background=True, get_background_color=[255, 255, 255, 230])],
             map_provider=None, map_style=None,
             initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.7),
             tooltip={"html": "<b>{name}</b><br/>{detail}"}), height=460,
@@ -53,8 +54,11 @@ with tab_lots:
         st.html(appdata.legend_html([(colours[lot], lot) for lot in lots.labels], "Lots"))
     with table_col:
         table = appdata.lots_table(lots, ds)
-        st.dataframe(table.drop(columns=["Members"]), hide_index=True, height=420, width="stretch")
-        ui.csv_download(table, f"lots_k{k}.csv", key="lots_csv")
+        st.markdown("**Coverage of need per lot** (% of the benchmark met)")
+        st.dataframe(table.drop(columns=["Members"]), hide_index=True, width="stretch")
+        with st.expander("Members of each lot"):
+            st.markdown("\n".join(f"- **{r.Lot}**: {r.Members}" for r in table.itertuples()))
+        ui.csv_download(appdata.lots_summary_table(lots, ds), f"lots_k{k}.csv", key="lots_csv")
 
 with tab_scenario:
     st.markdown("Add or remove capacity and see where the gaps move. Added capacity is shared over the "

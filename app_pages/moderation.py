@@ -62,7 +62,9 @@ with tab_spread:
                 f"{rules.spread_flag:g} points or more; **{len(open_flags)}** of those have no moderated score yet.")
     only = st.toggle("Show disagreements only", value=bool(len(flagged)), key="spread_only")
     shown = flagged if only else spread
-    st.dataframe(shown.assign(flag=shown["flag"].map({True: "⚑ disagreement", False: ""})).rename(columns={
+    shown = shown.assign(flag=shown["flag"].map({True: "⚑ disagreement", False: ""}),
+                         moderated=shown["moderated"].map(lambda v: "—" if v != v else f"{v:g}"))
+    st.dataframe(shown.rename(columns={
         "bid_id": "Bid", "criterion": "Criterion", "scores": "Panel scores", "n": "n", "min": "Min", "max": "Max",
         "spread": "Spread", "consensus": rules.consensus.capitalize(), "flag": "Flag",
         "moderated": "Moderated", "note": "Moderation note"}), hide_index=True, width="stretch")

@@ -18,6 +18,13 @@ st.title("Published priorities")
 st.markdown(f"**{rules.title}.** What the commissioner will fund, and exactly how bids will be judged, "
             "published before bids are invited.")
 ui.illustrative_banner(ds, "The needs assessment behind these priorities")
+check = priorities.timetable_check_from_rules(rules)
+if check is None:
+    st.warning("The timetable does not give both the publication date and the date bids are invited.")
+elif check.ok:
+    st.success(f"**Timetable check passed.** {check.message}", icon=":material/check_circle:")
+else:
+    st.error(f"**Timetable check failed.** {check.message}", icon=":material/error:")
 
 tab_priorities, tab_rules, tab_timetable = st.tabs(["Priorities", "How bids are scored", "Timetable"])
 
@@ -51,13 +58,8 @@ with tab_rules:
 
 with tab_timetable:
     st.dataframe(appdata.timetable_table(rules), hide_index=True)
-    check = priorities.timetable_check_from_rules(rules)
-    if check is None:
-        st.warning("The timetable does not give both the publication date and the date bids are invited.")
-    elif check.ok:
-        st.success(check.message, icon=":material/check_circle:")
-    else:
-        st.error(check.message, icon=":material/error:")
+    st.markdown(f"Priorities must be published at least {priorities.NOTICE_MONTHS} calendar months before "
+                "bids are invited (the London Assembly review's recommendation).")
 
 st.divider()
 st.subheader("Download")

@@ -23,6 +23,8 @@ if assigned.empty:
 rules_of = {int(rid): store.rules(int(rid)) for rid in assigned["round_id"].unique()}
 scored, total = appdata.scoring_progress(assigned, mine,
                                          {rid: len(r.panel_criteria) for rid, r in rules_of.items()})
+if st.session_state.get("scoring_saved"):
+    st.success(st.session_state.pop("scoring_saved"), icon=":material/check_circle:")
 st.progress(scored / total if total else 0.0, text=f"**{scored} of {total}** criterion scores done "
             f"across {len(assigned)} assigned bids")
 if any(appdata.is_illustrative_round(rounds.loc[rid, "name"]) for rid in rules_of):
@@ -93,5 +95,3 @@ if submitted:
             count = store.save_scores(user.username, rows)
             st.session_state["scoring_saved"] = f"Saved {count} score{'s' if count != 1 else ''} for {bid['bid_id']}."
             st.rerun()
-if st.session_state.get("scoring_saved"):
-    st.success(st.session_state.pop("scoring_saved"), icon=":material/check_circle:")

@@ -38,8 +38,15 @@ PALETTE = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 NO_FIGURE = "#e6e6e6"
 # Okabe-Ito orange with a black outline for service points (distinct from every viridis class).
 POINT_COLOUR = (230, 159, 0)
-# Text labels go with every status colour, so the colour is never the only cue (Okabe-Ito).
-STATUS_COLOURS = {"red": "#D55E00", "amber": "#E69F00", "green": "#009E73", "n/a": "#999999"}
+# Status cells: light tints of Okabe-Ito vermillion / orange / bluish green behind black text (the
+# text label is always there, so colour is never the only cue; contrast stays above 7:1).
+STATUS_COLOURS = {"red": "#F5C09C", "amber": "#F8DE9C", "green": "#9EDBC6", "n/a": "#E6E6E6"}
+
+
+def status_style(value: str) -> str:
+    """CSS for a status cell (for ``DataFrame.style.map``)."""
+    colour = STATUS_COLOURS.get(str(value))
+    return f"background-color: {colour}; color: #000" if colour else ""
 
 
 def db_location(env: dict | None = None) -> str:
@@ -255,14 +262,16 @@ def point_records(points: pd.DataFrame, label: str, unit: str) -> list[dict]:
     return records
 
 
-def legend_html(items: list[tuple[str, str]], title: str) -> str:
-    """A small HTML legend (swatch + text label per class) for ``st.html``/markdown."""
-    rows = "".join(
-        f'<div style="display:flex;align-items:center;gap:.5rem;margin:.15rem 0">'
-        f'<span style="display:inline-block;width:1.4rem;height:1rem;background:{c};'
-        f'border:1px solid #555"></span><span>{html.escape(label)}</span></div>'
-        for c, label in items)
-    return f'<div aria-label="{html.escape(title)}"><strong>{html.escape(title)}</strong>{rows}</div>'
+def legend_html(items: list[tuple[str, str]], title: str, horizontal: bool = False) -> str:
+    """A small HTML legend (a swatch and a text label per class) for ``st.html``."""
+    swatch = ('<span style="display:inline-flex;align-items:center;gap:.35rem;margin:.1rem .9rem .1rem 0">'
+              '<span style="display:inline-block;width:1.3rem;height:.9rem;background:{c};border:1px solid #555">'
+              '</span><span>{label}</span></span>')
+    rows = "".join(swatch.format(c=c, label=html.escape(label)) for c, label in items)
+    layout = "display:flex;flex-wrap:wrap;align-items:center" if horizontal else "display:flex;flex-direction:column"
+    return (f'<div aria-label="{html.escape(title)}" style="font-size:.9rem">'
+            f'<strong style="margin-right:.8rem">{html.escape(title)}</strong>'
+            f'<div style="{layout}">{rows}</div></div>')
 
 
 # ------------------------------------------------------------------------------------------------
@@ -388,7 +397,20 @@ def lots_collection(features: dict[str, dict], lots, gaps: pd.DataFrame) -> tupl
 
 
 def lots_table(lots, ds: Dataset) -> pd.DataFrame:
-    """The lot summary with readable headers and rounded figures (one row per lot × service)."""
+    """One row per lot: authorities, coverage % of need for each service ("IDVA %", ...), members
+    (the long summary is :func:`lots_summary_table`)."""
+    labels = {s: b.label.split(" (")[0] for s, b in ds.benchmarks.services.items()}
+    s = lots.summary
+    wide = s.pivot(index="lot", columns="service", values="coverage_pct").round(0)
+    wide = wide[[c for c in labels if c in wide.columns]].rename(columns=lambda c: f"{labels[c]} %")
+    first = s.drop_duplicates("lot").set_index("lot")
+    out = pd.concat([first[["authorities"]].rename(columns={"authorities": "Authorities"}), wide,
+                     first[["members"]].rename(columns={"members": "Members"})], axis=1)
+    return out.loc[lots.labels].rename_axis("Lot").reset_index()
+
+
+def lots_summary_table(lots, ds: Dataset) -> pd.DataFrame:
+    """The long lot summary (lot × service) with readable headers and rounded figures, for CSV."""
     labels = {s: b.label.split(" (")[0] for s, b in ds.benchmarks.services.items()}
     units = {s: b.unit for s, b in ds.benchmarks.services.items()}
     s = lots.summary

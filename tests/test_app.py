@@ -191,7 +191,7 @@ def test_coverage_page_map_table_and_measure_switch(store):
     assert len(points) == 43
     table = at.dataframe[0].value
     assert len(table) == 33 and "Coverage %" in table.columns
-    assert [b.label for b in at.download_button] == ["Download CSV"]
+    assert [b.label for b in at.download_button] == ["Download the full table (CSV)"]
     fills_before = [f["properties"]["fill"] for f in polygons]
     at.radio(key="coverage_measure").set_value("shortfall").run()
     no_exception(at)

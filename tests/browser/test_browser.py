@@ -168,7 +168,7 @@ def test_public_page_then_panel_scores_a_bid(server, page):
     page.get_by_role("button", name="Save my scores").click()
     expect(page.get_by_text("Saved 1 score for NE-01.")).to_be_visible()
     wait_idle(page)
-    page.evaluate("window.scrollTo(0, 0)")
+    page.get_by_role("heading", name="Scoring", exact=True).scroll_into_view_if_needed()
     shot(page, "scoring")
 
     with sqlite3.connect(server["db"]) as db:
@@ -202,6 +202,10 @@ def test_commissioner_pages(server, page):
     wait_idle(page)
     expect(page.get_by_text("disagreements only")).to_be_visible()
     shot(page, "moderation")
+    page.get_by_role("tab", name="Ranking").click()
+    expect(page.get_by_role("heading", name="Lot North East")).to_be_visible()
+    wait_idle(page)
+    shot(page, "ranking")
 
     page.get_by_test_id("stSidebarNav").get_by_text("Exports").click()
     expect(page.get_by_role("heading", name="Exports")).to_be_visible()
