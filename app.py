@@ -7,7 +7,7 @@ anything. Log in and out in the sidebar; per-user state lives in ``st.session_st
 
 import streamlit as st
 
-from commissioning import auth
+from commissioning import appdata, auth
 from app_pages import _shared as ui
 
 st.set_page_config(page_title="Victim services commissioning", page_icon=":material/shield_person:",
@@ -15,6 +15,11 @@ st.set_page_config(page_title="Victim services commissioning", page_icon=":mater
 
 
 def login_form() -> None:
+    store = ui.store()
+    if auth.list_users(store).empty:
+        st.sidebar.info("No accounts yet. Create the first commissioner with "
+                        "`python -m commissioning users create --username NAME --role commissioner`, "
+                        f"or set {auth.ADMIN_USER_ENV} and {auth.ADMIN_PASSWORD_ENV} before starting the app.")
     with st.sidebar.form("login", border=True):
         st.markdown("**Log in** (commissioners and panel)")
         username = st.text_input("Username", key="login_username", autocomplete="username")
@@ -22,10 +27,11 @@ def login_form() -> None:
                                  autocomplete="current-password")
         submitted = st.form_submit_button("Log in", type="primary", width="stretch")
     if submitted:
-        user = auth.authenticate(ui.store(), username, password)
+        user = auth.authenticate(store, username, password)
         if user is None:
             st.sidebar.error("Wrong username or password.")
         else:
+            appdata.first_run(store)   # the example round, if the first account was made since startup
             st.session_state[ui.USER_KEY] = user
             st.session_state["go_home"] = True
             st.rerun()

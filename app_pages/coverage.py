@@ -49,7 +49,7 @@ with map_col:
                                 radius_min_pixels=4, get_radius=150))
     st.pydeck_chart(pdk.Deck(layers=layers, map_provider=None, map_style=None,
                              initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.8),
-                             tooltip={"html": "<b>{name}</b><br/>{detail}"}),
+                             tooltip=appdata.TOOLTIP),
                     height=460, alt=f"Map of the London authorities coloured by {label}")
     notes = []
     if points:
@@ -63,9 +63,11 @@ with map_col:
 
 with table_col:
     shown = appdata.display_table(table, unit)
-    compact = shown[["Authority", "Coverage %", f"Shortfall ({unit})", "Status", "Access per 100k"]]
+    extra = ["Access per 100k"] if measure_key == "access" else []
+    compact = shown[["Authority", "Coverage %", f"Shortfall ({unit})", "Status", *extra]]
     styled = compact.style.map(appdata.status_style, subset=["Status"]).format(
-        {"Coverage %": "{:.0f}%", f"Shortfall ({unit})": "{:.1f}", "Access per 100k": "{:.1f}"}, na_rep="no figure")
+        {"Coverage %": "{:.0f}%", f"Shortfall ({unit})": "{:.1f}", **{c: "{:.1f}" for c in extra}},
+        na_rep="no figure")
     st.dataframe(styled, hide_index=True, height=505, width="stretch")
     ui.csv_download(shown, f"coverage_{service}.csv", label="Download the full table (CSV)")
 

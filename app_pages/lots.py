@@ -33,10 +33,8 @@ with tab_lots:
                               format_func=lambda s: "all services (equal weight)" if s == ALL else labels[s])
     with ui.user_errors():
         lots = make_lots(ui._data_key(), k, balance_on)
-    collection, centres = appdata.lots_collection(ui.boundary_features(), lots, gaps)
-    st.caption(f"{k} contiguous lots; balance (largest lot need ÷ mean lot need) = {lots.balance:.2f} "
-               "(1.00 is perfectly even).")
-    map_col, table_col = st.columns([3, 2], gap="medium")
+    collection, centres = appdata.lots_collection(ui.boundary_features(), lots, short)
+    map_col, side_col = st.columns([3, 2], gap="medium")
     with map_col:
         st.pydeck_chart(pdk.Deck(
             layers=[pdk.Layer("GeoJsonLayer", data=collection, id="lots", pickable=True, stroked=True, filled=True,
@@ -44,21 +42,22 @@ with tab_lots:
                               line_width_min_pixels=1, opacity=0.9),
                     pdk.Layer("TextLayer", data=centres, id="lot-labels", get_position=["lon", "lat"],
                               get_text="text", get_size=15, get_color=[0, 0, 0], get_text_anchor="'middle'",
-                              font_family="'Source Sans Pro', 'Source Sans 3', sans-serif", font_weight=600,
                               background=True, get_background_color=[255, 255, 255, 230])],
             map_provider=None, map_style=None,
-            initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.7),
-            tooltip={"html": "<b>{name}</b><br/>{detail}"}), height=460,
-            alt=f"Map of {k} commissioning lots")
+            initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.8),
+            tooltip=appdata.TOOLTIP), height=460, alt=f"Map of {k} commissioning lots")
+    table = appdata.lots_table(lots, ds)
+    with side_col:
+        st.metric("Balance (largest lot need ÷ mean)", f"{lots.balance:.2f}",
+                  help="1.00 means every lot carries the same need; every lot is one contiguous piece.")
         colours = appdata.lot_colours(lots.labels)
-        st.html(appdata.legend_html([(colours[lot], lot) for lot in lots.labels], "Lots"))
-    with table_col:
-        table = appdata.lots_table(lots, ds)
-        st.markdown("**Coverage of need per lot** (% of the benchmark met)")
-        st.dataframe(table.drop(columns=["Members"]), hide_index=True, width="stretch")
+        st.html(appdata.legend_html([(colours[lot], f"{lot}: {n} authorities") for lot, n in
+                                     zip(table["Lot"], table["Authorities"])], "Lots"))
         with st.expander("Members of each lot"):
             st.markdown("\n".join(f"- **{r.Lot}**: {r.Members}" for r in table.itertuples()))
-        ui.csv_download(appdata.lots_summary_table(lots, ds), f"lots_k{k}.csv", key="lots_csv")
+    st.markdown("**Coverage of need per lot** (% of the benchmark met)")
+    st.dataframe(table.drop(columns=["Members"]), hide_index=True, width="stretch")
+    ui.csv_download(appdata.lots_summary_table(lots, ds), f"lots_k{k}.csv", key="lots_csv")
 
 with tab_scenario:
     st.markdown("Add or remove capacity and see where the gaps move. Added capacity is shared over the "

@@ -97,9 +97,15 @@ with tab_ranking:
     table["Ranked first %"] = table["Bid"].map((100 * sensitivity["first_share"]).round(0))
     st.caption("Sensitivity: share of 5,000 draws of the weights around the published ones (Dirichlet, "
                "concentration 100) in which the bid keeps its rank, and in which it comes first in its lot.")
+    order = ["Rank", "Bid", "Organisation", "Total", "Quality", "Social value", "Price points", "Keeps rank %",
+             "Ranked first %", "Status", "Reasons", "Price (£)"]
     for lot, rows in table.groupby("Lot", sort=False):
         st.subheader(f"Lot {lot}")
-        st.dataframe(rows.drop(columns=["Lot"]), hide_index=True, width="stretch")
+        st.dataframe(rows[order], hide_index=True, width="stretch",
+                     column_config={"Price (£)": st.column_config.NumberColumn(format="£%d"),
+                                    "Keeps rank %": st.column_config.NumberColumn(format="%d%%"),
+                                    "Ranked first %": st.column_config.NumberColumn(format="%d%%"),
+                                    "Reasons": st.column_config.TextColumn(width="large")})
         for bid_id in rows["Bid"]:
             with st.expander(f"Why {bid_id} scored as it did"):
                 explanation = result.explain(bid_id)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from shapely.geometry import mapping
+from shapely.geometry import mapping, shape
 
 from .dataset import Dataset
 from .paths import DEFAULT_DATA_DIR
@@ -126,8 +126,8 @@ def coverage_table(gaps: pd.DataFrame, service: str, access: pd.DataFrame | None
     rows["access_per_100k"] = (np.nan if access is None else
                                access.set_index("code")["access_per_100k"].reindex(rows["code"]).to_numpy(float))
     for column in ("provision", "need", "shortfall", "access_per_100k"):
-        rows[column] = rows[column].astype(float).round(1)
-    rows["coverage_pct"] = rows["coverage_pct"].astype(float).round(0)
+        rows[column] = rows[column].astype(float).round(1) + 0.0   # + 0.0 turns -0.0 into 0.0
+    rows["coverage_pct"] = rows["coverage_pct"].astype(float).round(0) + 0.0
     return rows[["code", *TABLE_COLUMNS]].reset_index(drop=True)
 
 
@@ -216,12 +216,28 @@ def _fmt(value: float, unit: str = "", digits: int = 1) -> str:
     return f"{value:,.{digits}f}{unit}"
 
 
+#: The map tooltip: the feature's name in bold, then up to five lines of text. Streamlit escapes the
+#: values it substitutes, so they are plain text (no HTML).
+TOOLTIP_LINES = 5
+TOOLTIP = {"html": "<b>{name}</b>" + "".join(f"<br/>{{line{i}}}" for i in range(1, TOOLTIP_LINES + 1))}
+
+
+def _tip(name: str, lines: list[str]) -> dict:
+    """Tooltip properties ``name``, ``line1``..``line5`` (blank when unused; extra lines joined into the last)."""
+    lines = list(lines)
+    if len(lines) > TOOLTIP_LINES:
+        lines = lines[:TOOLTIP_LINES - 1] + ["; ".join(lines[TOOLTIP_LINES - 1:])]
+    lines += [""] * (TOOLTIP_LINES - len(lines))
+    return {"name": str(name), **{f"line{i}": text for i, text in enumerate(lines, start=1)}}
+
+
 def choropleth(features: dict[str, dict], table: pd.DataFrame, measure_key: str,
                unit: str) -> tuple[dict, list[tuple[str, str]]]:
     """A GeoJSON FeatureCollection coloured by one measure, and its legend.
 
-    Each feature carries exactly what the tooltip shows: ``name`` and ``detail`` (provision, need,
-    shortfall, coverage, access; HTML-escaped) plus ``fill`` (RGB). No other field is sent.
+    Each feature carries exactly what the tooltip (:data:`TOOLTIP`) shows: ``name`` and
+    ``line1``..``line5`` (provision, need, shortfall, coverage with status, access) plus ``fill``
+    (RGB). No other field is sent.
     """
     measure = MEASURES[measure_key]
     breaks = class_breaks(table[measure.column], measure)
@@ -229,23 +245,21 @@ def choropleth(features: dict[str, dict], table: pd.DataFrame, measure_key: str,
     colours = _palette(len(breaks) + 1)
     out = []
     for row, k in zip(table.itertuples(index=False), classes):
-        detail = "<br/>".join([
+        tip = _tip(row.name, [
             f"Provision: {_fmt(row.provision)} {unit}",
             f"Need: {_fmt(row.need)} {unit}",
             f"Shortfall: {_fmt(row.shortfall)} {unit}",
             f"Coverage: {_fmt(row.coverage_pct, '%', 0)} ({row.status})",
             f"Access: {_fmt(row.access_per_100k)} per 100k",
         ])
-        out.append({
-            "type": "Feature", "geometry": features[row.code],
-            "properties": {"name": html.escape(row.name), "detail": html.escape(detail).replace("&lt;br/&gt;", "<br/>"),
-                           "fill": _rgb(NO_FIGURE if k is None else colours[k])},
-        })
+        out.append({"type": "Feature", "geometry": features[row.code],
+                    "properties": {**tip, "fill": _rgb(NO_FIGURE if k is None else colours[k])}})
     return {"type": "FeatureCollection", "features": out}, legend(breaks, measure, unit)
 
 
 def point_records(points: pd.DataFrame, label: str, unit: str) -> list[dict]:
-    """Tooltip-ready records (lon, lat, name, detail) for ``layers.service_points(ds, service)``.
+    """Tooltip-ready records (``lon``, ``lat`` and the :data:`TOOLTIP` fields) for
+    ``layers.service_points(ds, service)``.
 
     ``service_points`` has already dropped every confidential row; the check below is a second
     line of defence, not the filter.
@@ -254,11 +268,11 @@ def point_records(points: pd.DataFrame, label: str, unit: str) -> list[dict]:
         raise ValueError("confidential services must not be sent to the map")
     records = []
     for row in points.itertuples(index=False):
-        detail = f"{label}: {row.capacity:g} {unit}"
+        lines = [f"{label} service: {row.capacity:g} {unit}"]
         if isinstance(row.specialism, str) and row.specialism.strip():
-            detail += f"<br/>Specialism: {html.escape(row.specialism)}"
+            lines.append(f"Specialism: {row.specialism.strip()}")
         records.append({"lon": round(float(row.lon), 5), "lat": round(float(row.lat), 5),
-                        "name": html.escape(str(row.provider)), "detail": detail})
+                        **_tip(row.provider, lines)})
     return records
 
 
@@ -366,34 +380,29 @@ def lot_colours(labels: list[str]) -> dict[str, str]:
     return {label: LOT_COLOURS[i % len(LOT_COLOURS)] for i, label in enumerate(labels)}
 
 
-def lots_collection(features: dict[str, dict], lots, gaps: pd.DataFrame) -> tuple[dict, list[dict]]:
+def lots_collection(features: dict[str, dict], lots, service_names: dict[str, str]) -> tuple[dict, list[dict]]:
     """The lots map: authorities filled by lot colour, and one label point per lot.
 
-    ``lots`` is a :class:`~commissioning.lots.Lots`. Tooltip fields: ``name`` (authority) and
-    ``detail`` (its lot and that lot's need / provision / coverage per service type). Label points
-    (``lon``, ``lat``, ``text``) sit at the mean of each lot's authority centroids.
+    ``lots`` is a :class:`~commissioning.lots.Lots`; ``service_names`` {service: short name}.
+    Tooltip (:data:`TOOLTIP`): the authority, its lot, and that lot's coverage and need per service
+    type. Label points (``lon``, ``lat``, ``text``) sit at the mean of a representative point of
+    each of the lot's authorities.
     """
     colours = lot_colours(lots.labels)
-    summary = lots.summary
-    lot_detail = {}
-    for lot, rows in summary.groupby("lot", sort=False):
-        lines = [html.escape(lot)] + [
-            f"{html.escape(r.service)}: need {r.need:,.1f}, provision {r.provision:,.1f}, coverage "
-            f"{_fmt(r.coverage_pct, '%', 0)}" for r in rows.itertuples()]
-        lot_detail[lot] = "<br/>".join(lines)
-    out, centres = [], {}
+    lot_lines = {lot: [f"{service_names.get(r.service, r.service)}: coverage {_fmt(r.coverage_pct, '%', 0)}, "
+                       f"need {r.need:,.1f}" for r in rows.itertuples()]
+                 for lot, rows in lots.summary.groupby("lot", sort=False)}
+    out = []
     for row in lots.assignment.itertuples(index=False):
         out.append({"type": "Feature", "geometry": features[row.code],
-                    "properties": {"name": html.escape(row.name), "detail": lot_detail.get(row.lot, ""),
+                    "properties": {**_tip(row.name, [row.lot, *lot_lines.get(row.lot, [])]),
                                    "fill": _rgb(colours[row.lot])}})
-    from shapely.geometry import shape
-
+    label_points = []
     for lot, rows in lots.assignment.groupby("lot", sort=False):
         points = [shape(features[c]).representative_point() for c in rows["code"]]
-        centres[lot] = (float(np.mean([p.x for p in points])), float(np.mean([p.y for p in points])))
-    labels = [{"lon": round(x, 4), "lat": round(y, 4), "text": lot.split(" (")[0]}
-              for lot, (x, y) in centres.items()]
-    return {"type": "FeatureCollection", "features": out}, labels
+        label_points.append({"lon": round(float(np.mean([p.x for p in points])), 4),
+                             "lat": round(float(np.mean([p.y for p in points])), 4), "text": lot.split(" (")[0]})
+    return {"type": "FeatureCollection", "features": out}, label_points
 
 
 def lots_table(lots, ds: Dataset) -> pd.DataFrame:

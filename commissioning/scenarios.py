@@ -241,6 +241,11 @@ def _coverage(provision: float, need: float) -> float:
     return 100.0 * provision / need if need > 0 else float("nan")
 
 
+def _one_decimal(value: float) -> str:
+    """One decimal place without a "-0.0" for tiny negatives."""
+    return f"{round(float(value), 1) + 0.0:.1f}"
+
+
 def allocate(ds: Dataset, service: str, posts: float, step: float = 1.0, areas: Iterable[str] | None = None,
              lots=None, gaps: pd.DataFrame | None = None) -> Allocation:
     """Place ``posts`` new FTE/spaces of ``service`` to minimise J (module docstring), greedily.
@@ -285,7 +290,7 @@ def allocate(ds: Dataset, service: str, posts: float, step: float = 1.0, areas: 
     table["coverage_before"] = [_coverage(p, n) for p, n in zip(table["provision_before"], need)]
     table["coverage_after"] = [_coverage(p, n) for p, n in zip(table["provision_after"], need)]
     table["explanation"] = [
-        f"{r.name}: +{r.added:.1f} {unit}, shortfall {r.shortfall_before:.1f} → {r.shortfall_after:.1f}, "
+        f"{r.name}: +{r.added:.1f} {unit}, shortfall {_one_decimal(r.shortfall_before)} → {_one_decimal(r.shortfall_after)}, "
         f"coverage {r.coverage_before:.0f}% → {r.coverage_after:.0f}%" for r in table.itertuples()]
     return Allocation(service, unit, posts, step, placed * step, posts - placed * step,
                       objective(short, need), objective(short - added, need), table[ALLOCATION_COLUMNS])

@@ -185,7 +185,9 @@ def test_coverage_page_map_table_and_measure_switch(store):
     polygons = spec["layers"][0]["data"]["features"]
     assert len(polygons) == 33
     # the GeoJSON carries only what the tooltip shows, plus the fill colour
-    assert all(set(f["properties"]) == {"name", "detail", "fill"} for f in polygons)
+    tooltip_fields = {"name", "line1", "line2", "line3", "line4", "line5"}
+    assert all(set(f["properties"]) == tooltip_fields | {"fill"} for f in polygons)
+    assert spec["layers"][0]["data"]["features"][0]["properties"]["name"] == "City of London"
     # IDVA points: the 43 non-confidential IDVA services in data/services.csv, each with coordinates
     points = spec["layers"][1]["data"]
     assert len(points) == 43
@@ -223,7 +225,8 @@ def test_lots_page_k_scenario_and_allocator(store):
     no_exception(at)
     at.slider(key="lots_k").set_value(3).run()
     no_exception(at)
-    assert any(c.value.startswith("3 contiguous lots") for c in at.caption)
+    lots = next(f.value for f in at.dataframe if "Authorities" in f.value.columns)
+    assert len(lots) == 3 and lots["Authorities"].sum() == 33   # every authority in exactly one lot
     assert len(deck(at)["layers"][1]["data"]) == 3           # one label per lot
     at.selectbox(key="scenario_service").set_value("idva")
     at.number_input(key="scenario_delta").set_value(2.0)
@@ -329,3 +332,47 @@ def test_commissioner_locks_round_and_exports_awards(store):
     assert "Download ranking CSV" in labels
     # no rank-1 bid of the example round is flagged, so the awards export is offered at once
     assert "Download awards JSON" in labels and "Download awards CSV" in labels
+
+
+# ---------------------------------------------------------------------------------------------
+# appdata helpers (hand-worked examples)
+# ---------------------------------------------------------------------------------------------
+
+def test_coverage_classes_and_legend():
+    import pandas as pd
+
+    measure = appdata.MEASURES["coverage"]             # fixed breaks 30, 60, 90, 120; higher is better
+    values = pd.Series([10.0, 30.0, 75.0, 119.9, 150.0, float("nan")])
+    # 10 < 30 -> class 0; 30 is the first value of class 1; 75 -> 2; 119.9 -> 3; 150 -> 4; NaN -> none
+    assert appdata.classify(values, [30.0, 60.0, 90.0, 120.0], True) == [0, 1, 2, 3, 4, None]
+    labels = [label for _, label in appdata.legend([30.0, 60.0, 90.0, 120.0], measure)]
+    assert labels == ["below 30%", "30 to 60%", "60 to 90%", "90 to 120%", "120% or more", "no figure"]
+
+
+def test_shortfall_classes_put_surplus_apart_and_largest_gap_worst():
+    import pandas as pd
+
+    measure = appdata.MEASURES["shortfall"]
+    values = pd.Series([-2.0, 1.0, 2.0, 3.0, 4.0])
+    # positive values 1, 2, 3, 4: quartiles 1.75, 2.5, 3.25 -> breaks 0, 1.8, 2.5, 3.2 (2 s.f.)
+    breaks = appdata.class_breaks(values, measure)
+    assert breaks == [0.0, 1.8, 2.5, 3.2]
+    # lower is better: the largest shortfall (4 >= 3.2) is class 0, the surplus (-2 < 0) class 4
+    assert appdata.classify(values, breaks, False) == [4, 3, 2, 1, 0]
+    labels = [label for _, label in appdata.legend(breaks, measure, "FTE")]
+    assert labels[0] == "3.2 FTE or more" and labels[4] == "below 0 FTE (surplus)"
+
+
+def test_spread_table_flags_disagreement():
+    import pandas as pd
+    from commissioning.rules import load_rules
+
+    rules = load_rules()                               # median consensus, spread_flag 2
+    scores = pd.DataFrame({"bid_id": ["B1"] * 3 + ["B2"] * 3, "scorer": ["a", "b", "c"] * 2,
+                           "criterion": ["Q1"] * 6, "score": [2, 3, 4, 3, 3, 4]})
+    moderation = pd.DataFrame({"bid_id": ["B1"], "criterion": ["Q1"], "score": [3.0], "note": ["agreed"]})
+    table = appdata.spread_table(scores, moderation, rules).set_index("bid_id")
+    # B1: 2, 3, 4 -> spread 2 (flagged), median 3, moderated 3; B2: 3, 3, 4 -> spread 1, median 3
+    assert table.loc["B1", ["spread", "consensus", "flag", "moderated"]].tolist() == [2, 3, True, 3.0]
+    assert table.loc["B2", ["spread", "consensus", "flag"]].tolist() == [1, 3, False]
+    assert pd.isna(table.loc["B2", "moderated"])
