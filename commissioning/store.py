@@ -28,11 +28,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 import yaml
 from argon2 import PasswordHasher
@@ -45,6 +47,10 @@ from .errors import InputError
 from .rules import Rules, load_rules, parse_rules
 from .scoring import (ScoringResult, prepare_bids, prepare_marks, read_bids, read_moderation,
                       read_scores, score_bids)
+
+# Ids read back through pandas are numpy integers; let SQLite bind them as plain integers.
+for _numpy_int in (np.int64, np.int32):
+    sqlite3.register_adapter(_numpy_int, int)
 
 ROLES = ("commissioner", "chair", "panel", "public")
 SCORING_ROLES = ("panel", "chair")

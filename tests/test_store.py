@@ -50,6 +50,12 @@ def test_accounts_and_passwords(panel):
         store.add_member(boss, "x", role="king")
 
 
+def test_numpy_ids_from_dataframes_work(panel):
+    store, boss, rid = panel
+    round_id = store.rounds()["id"].iloc[0]  # a numpy integer, as the app reads it
+    assert store.rules(round_id).title == store.rules(int(rid)).title
+
+
 def test_migrations_are_versioned(panel, tmp_path):
     store, _, _ = panel
     assert store.schema_version() == 1
