@@ -189,13 +189,27 @@ def create_user(store: Store, username: str, role: str, password: str, *, by: st
                              expected="--role commissioner")
         made = store.create_user(username, password, role, display_name)
     else:
-        commissioners = existing.loc[existing["role"] == COMMISSIONER, "username"]
-        actor = by or (commissioners.iloc[0] if len(commissioners) else None)
-        if actor is None or actor not in set(commissioners):
-            raise InputError(f"{actor!r} is not a commissioner" if actor else "no commissioner account",
-                             column="by", expected="the username of a commissioner")
-        made = store.add_member(actor, username, role, password, display_name)
+        made = store.add_member(_acting_commissioner(existing, by), username, role, password, display_name)
     return User(made.username, made.role)
+
+
+def _acting_commissioner(existing: pd.DataFrame, by: str | None) -> str:
+    commissioners = existing.loc[existing["role"] == COMMISSIONER, "username"]
+    actor = by or (commissioners.iloc[0] if len(commissioners) else None)
+    if actor is None or actor not in set(commissioners):
+        raise InputError(f"{actor!r} is not a commissioner" if actor else "no commissioner account",
+                         column="by", expected="the username of a commissioner")
+    return actor
+
+
+def set_password(store: Store, username: str, password: str, *, by: str | None = None) -> None:
+    """Set an existing account's password (argon2), on behalf of commissioner ``by`` (default: the
+    first commissioner). Raises InputError for an unknown user or a weak password."""
+    password = check_password(password)
+    existing = list_users(store)
+    if username not in set(existing["username"]):
+        raise InputError(f"no user {username!r}", column="username", expected="an existing username")
+    store.set_password(_acting_commissioner(existing, by), username, password)
 
 
 def ensure_admin(store: Store, env: dict | None = None) -> User | None:

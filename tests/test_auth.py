@@ -134,6 +134,21 @@ def test_users_cli_create_and_list(tmp_path, monkeypatch, capsys):
     store.close()
 
 
+def test_users_cli_set_password_for_an_imported_member(tmp_path, monkeypatch, capsys):
+    # Panel members imported with a round's scores have no password until a commissioner sets one.
+    db = str(tmp_path / "cli.sqlite")
+    store = open_store(db)
+    boss = store.create_user("boss", PASSWORD)
+    store.add_member(boss, "s1", role="panel")
+    assert auth.authenticate(store, "s1", "new-password-1") is None
+    monkeypatch.setenv("NEW_PW", "new-password-1")
+    assert main(["users", "--db", db, "set-password", "--username", "s1", "--password-env", "NEW_PW"]) == 0
+    assert auth.authenticate(store, "s1", "new-password-1") == auth.User("s1", "panel")
+    assert main(["users", "--db", db, "set-password", "--username", "nobody", "--password-env", "NEW_PW"]) == 2
+    assert "no user 'nobody'" in capsys.readouterr().err
+    store.close()
+
+
 def test_users_cli_errors_exit_2_without_traceback(tmp_path, monkeypatch, capsys):
     db = str(tmp_path / "cli.sqlite")
     monkeypatch.delenv("MISSING_PW", raising=False)

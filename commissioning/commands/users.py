@@ -1,4 +1,5 @@
 """python -m commissioning users create --username X --role commissioner|chair|panel [--password-env VAR]
+python -m commissioning users set-password --username X [--password-env VAR] [--by COMMISSIONER]
 python -m commissioning users list [--format table|csv]
 
 Accounts for the app, in the store named by ``--db`` (default: ``COMMISSIONING_DB`` or
@@ -14,7 +15,7 @@ import os
 import sys
 
 from ..appdata import db_location
-from ..auth import MIN_PASSWORD_LENGTH, ROLES, create_user, list_users
+from ..auth import MIN_PASSWORD_LENGTH, ROLES, create_user, list_users, set_password
 from ..errors import InputError
 
 
@@ -31,6 +32,13 @@ def add_arguments(parser) -> None:
     create.add_argument("--display-name", default=None)
     create.add_argument("--by", default=None, metavar="COMMISSIONER",
                         help="the commissioner adding the account (default: the first commissioner)")
+    reset = sub.add_parser("set-password", help="set an account's password (e.g. a panel member "
+                                                 "imported with the example round)")
+    reset.add_argument("--username", required=True)
+    reset.add_argument("--password-env", metavar="VAR",
+                       help="read the password from this environment variable (default: prompt)")
+    reset.add_argument("--by", default=None, metavar="COMMISSIONER",
+                       help="the commissioner doing it (default: the first commissioner)")
     listing = sub.add_parser("list", help="list accounts (never passwords or hashes)")
     listing.add_argument("--format", choices=["table", "csv"], default="table")
 
@@ -60,6 +68,9 @@ def run(args) -> int:
             user = create_user(store, args.username, args.role, _password(args), by=args.by,
                                display_name=args.display_name)
             print(f"created {user.username} ({user.role})", file=sys.stderr)
+        elif args.action == "set-password":
+            set_password(store, args.username, _password(args), by=args.by)
+            print(f"password set for {args.username}", file=sys.stderr)
         else:
             table = list_users(store)
             if args.format == "csv":
