@@ -46,6 +46,9 @@ _SCHEMA = {
     },
 }
 
+# Built once: jsonschema.validate() would re-check the schema itself on every call.
+_VALIDATOR = jsonschema.Draft202012Validator(_SCHEMA)
+
 
 @dataclass(frozen=True)
 class NeedModel:
@@ -129,11 +132,10 @@ def load_benchmarks(path: str | Path) -> Benchmarks:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid YAML: {exc}", file=path) from None
-    try:
-        jsonschema.validate(raw, _SCHEMA)
-    except jsonschema.ValidationError as exc:
-        where = ".".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise InputError(f"{where}: {exc.message}", file=path) from None
+    error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(raw))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise InputError(f"{where}: {error.message}", file=path)
     status = raw["status"]
     if status["amber_at"] >= status["green_at"]:
         raise InputError("status.amber_at must be below status.green_at", file=path)
