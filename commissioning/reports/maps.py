@@ -67,14 +67,7 @@ def coverage_map_png(boundaries_bng: gpd.GeoDataFrame, coverage_pct: pd.Series, 
         gdf.loc[missing].plot(ax=ax, facecolor="white", edgecolor="#777777", hatch="///", linewidth=0.4)
     gdf.boundary.plot(ax=ax, color="#333333", linewidth=0.25)
     _labels(ax, gdf, classes, missing)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    xmin, ymin, xmax, ymax = gdf.total_bounds
-    pad = 0.02 * (xmax - xmin)
-    ax.set_xlim(xmin - pad, xmax + pad)
-    ax.set_ylim(ymin - pad, ymax + pad)
-    _north_arrow(ax, xmax, ymax, pad)
-    _scale_bar(ax, xmin + pad, ymin + pad)
+    _frame(ax, gdf)
 
     lax = fig.add_axes([0.75, 0.45, 0.24, 0.45])
     lax.set_axis_off()
@@ -129,6 +122,18 @@ def short_name(name: str) -> str:
     return f"{words[0]} {words[1][0]}"
 
 
+def _frame(ax, gdf) -> None:
+    """North-up extent with a 2% margin, a north arrow and a scale bar (EPSG:27700 axes)."""
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    xmin, ymin, xmax, ymax = gdf.total_bounds
+    pad = 0.02 * (xmax - xmin)
+    ax.set_xlim(xmin - pad, xmax + pad)
+    ax.set_ylim(ymin - pad, ymax + pad)
+    _north_arrow(ax, xmax, ymax, pad)
+    _scale_bar(ax, xmin + pad, ymin + pad)
+
+
 def _north_arrow(ax, xmax: float, ymax: float, pad: float) -> None:
     x, y = xmax - 2 * pad, ymax - 7 * pad
     ax.add_patch(FancyArrow(x, y, 0, 4 * pad, width=0.5 * pad, head_width=1.6 * pad, head_length=1.6 * pad,
@@ -175,14 +180,7 @@ def lot_map_png(boundaries_bng: gpd.GeoDataFrame, assignment: pd.DataFrame, attr
         number = str(lot).split()[1] if isinstance(lot, str) else ""
         ax.text(point.x, point.y, f"{short_name(name)}\n{number}", ha="center", va="center", fontsize=5.0,
                 color="#111111", linespacing=1.1)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    xmin, ymin, xmax, ymax = gdf.total_bounds
-    pad = 0.02 * (xmax - xmin)
-    ax.set_xlim(xmin - pad, xmax + pad)
-    ax.set_ylim(ymin - pad, ymax + pad)
-    _north_arrow(ax, xmax, ymax, pad)
-    _scale_bar(ax, xmin + pad, ymin + pad)
+    _frame(ax, gdf)
     lax = fig.add_axes([0.75, 0.3, 0.24, 0.6])
     lax.set_axis_off()
     lax.set_xlim(0, 1)
