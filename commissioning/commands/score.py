@@ -32,7 +32,7 @@ def run(args) -> int:
     moderation = read_moderation(args.moderation) if args.moderation else None
     shortfall = read_shortfall(args.shortfall) if args.shortfall else None
     result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
-    ranking = result.ranking.round(4)
+    ranking = result.ranking  # unrounded, like `assess --format csv`
     if args.out is None:
         ranking.to_csv(sys.stdout, index=False, lineterminator="\n")
         return 0
