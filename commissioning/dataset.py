@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .boroughs import LONDON_AUTHORITIES, PAN_LONDON, resolve_code
+from .boroughs import LONDON_AUTHORITIES, PAN_LONDON, is_ons_code, resolve_code
 from .errors import InputError, csv_line
 from .need import Benchmarks, load_benchmarks
 from .paths import DEFAULT_DATA_DIR
@@ -191,16 +191,36 @@ def read_sources(path: Path) -> list[dict]:
     return sources
 
 
+def authorities_from_population(path: Path) -> dict[str, str]:
+    """The area named by a population.csv itself ({code: name}), for areas other than London.
+
+    Every row needs an ONS-format code (e.g. E06000001, W06000015) and a name.
+    """
+    frame = read_table(path, ["code", "name"])
+    for i, (code, name) in enumerate(zip(frame["code"], frame["name"])):
+        if not is_ons_code(code):
+            raise InputError(f"{code!r} is not an ONS area code", file=path, line=csv_line(i), column="code",
+                             expected="a code such as E09000012 or W06000015")
+        if not name:
+            raise InputError("blank name", file=path, line=csv_line(i), column="name", expected="the area's name")
+    return dict(zip(frame["code"].str.upper(), frame["name"]))
+
+
 def load_dataset(data_dir: str | Path | None = None, *, benchmarks: str | Path | None = None,
-                 authorities: dict[str, str] | None = None) -> Dataset:
+                 authorities: dict[str, str] | str | None = None) -> Dataset:
     """Read and validate a data directory (default: the embedded London data in ``data/``).
 
-    ``authorities`` ({code: name}) sets the area; it defaults to the 33 London authorities, so any
-    code outside London is rejected.
+    ``authorities`` sets the area: ``None`` (default) is the 33 London authorities, so any code
+    outside London is rejected; a ``{code: name}`` mapping is any other area; ``"population"``
+    takes the area from ``population.csv`` itself (e.g. every authority in England and Wales).
     """
     data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
     if not data_dir.is_dir():
         raise InputError("data directory not found", file=data_dir)
+    if authorities == "population":
+        authorities = authorities_from_population(data_dir / "population.csv")
+    elif isinstance(authorities, str):
+        raise ValueError(f"authorities={authorities!r}: expected None, a {{code: name}} mapping or 'population'")
     authorities = dict(LONDON_AUTHORITIES if authorities is None else authorities)
     bench = load_benchmarks(Path(benchmarks) if benchmarks else data_dir / "benchmarks.yaml")
     population = read_population(data_dir / "population.csv", authorities)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import geopandas as gpd
 
 from ..errors import InputError
-from ..geo import load_boundaries
 from ..layers import service_access
 from ..report_text import illustrative_notice
-from .common import add_data_arguments, dataset_from_args, write_output
+from .common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
 
 
 def add_arguments(parser) -> None:
@@ -40,7 +39,7 @@ def run(args) -> int:
     if not args.radius_km > 0:
         raise InputError(f"--radius-km {args.radius_km:g}", expected="a radius in km greater than 0")
     demand = _read_demand(args.demand) if args.demand else None
-    boundaries = load_boundaries(args.boundaries, code_column=args.code_column)
+    boundaries = boundaries_from_args(args, ds)
     access = service_access(ds, service, boundaries, radius_m=args.radius_km * 1000, decay=args.decay,
                             demand_points=demand, population_col=args.population_column)
     if args.format == "csv":

@@ -8,7 +8,7 @@ import sys
 from ..errors import InputError
 from ..report_text import illustrative_notice
 from ..scenarios import allocate, posts_from_budget
-from .common import add_data_arguments, dataset_from_args, write_output
+from .common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
 
 
 def add_arguments(parser) -> None:
@@ -41,10 +41,9 @@ def run(args) -> int:
         posts = args.posts
     lots = None
     if args.areas and any(a.strip().lower().startswith("lot ") for a in args.areas):
-        from ..geo import load_boundaries
         from ..lots import ALL, make_lots
 
-        lots = make_lots(ds, args.k, ALL, load_boundaries(args.boundaries, code_column=args.code_column))
+        lots = make_lots(ds, args.k, ALL, boundaries_from_args(args, ds))
     result = allocate(ds, service, posts, step=args.step, areas=args.areas, lots=lots)
     if args.format == "csv":
         write_output(result.table.to_csv(index=False), args.out)

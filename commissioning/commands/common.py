@@ -17,13 +17,17 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                         help="need models (default: DIR/benchmarks.yaml)")
     parser.add_argument("--model", action="append", default=[], metavar="SERVICE=MODEL",
                         help="use another listed need model, e.g. idva=caseload (repeatable)")
+    parser.add_argument("--area", choices=["london", "population"], default="london",
+                        help="london (default): the 33 London authorities; population: the authorities "
+                             "listed in DIR/population.csv (e.g. England and Wales; give --boundaries too)")
     parser.add_argument("--boundaries", type=Path, default=None, metavar="FILE",
                         help="boundary file (GeoJSON, GeoPackage, Shapefile); default boroughs_geo/")
     parser.add_argument("--code-column", default="code", help="code column of --boundaries (default: code)")
 
 
 def dataset_from_args(args) -> Dataset:
-    ds = load_dataset(args.data, benchmarks=args.benchmarks)
+    ds = load_dataset(args.data, benchmarks=args.benchmarks,
+                      authorities="population" if args.area == "population" else None)
     choice = {}
     for item in args.model:
         if "=" not in item:
@@ -32,12 +36,22 @@ def dataset_from_args(args) -> Dataset:
         choice[service] = model
     if choice:
         ds = ds.with_benchmarks(ds.benchmarks.with_models(choice))
-    if args.boundaries is not None:
-        from ..geo import check_codes, load_boundaries
-
-        check_codes(load_boundaries(args.boundaries, code_column=args.code_column), ds.authorities,
-                    file=args.boundaries)
+    if args.boundaries is not None or args.area != "london":
+        boundaries_from_args(args, ds)
     return ds
+
+
+def boundaries_from_args(args, ds: Dataset):
+    """The boundaries named by --boundaries (default: the shipped London ones), checked against the
+    data's authorities; loaded once per command."""
+    if getattr(args, "_boundaries", None) is None:
+        from ..geo import check_codes, load_boundaries
+        from ..paths import DEFAULT_BOUNDARIES
+
+        boundaries = load_boundaries(args.boundaries, code_column=args.code_column)
+        check_codes(boundaries, ds.authorities, file=args.boundaries or DEFAULT_BOUNDARIES)
+        args._boundaries = boundaries
+    return args._boundaries
 
 
 def write_output(text: str, out: Path | None) -> None:

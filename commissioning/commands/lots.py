@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ..geo import load_boundaries
 from ..lots import ALL, Lots, make_lots
 from ..report_text import illustrative_notice
-from .common import add_data_arguments, dataset_from_args, write_output
+from .common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
 
 
 def add_arguments(parser) -> None:
@@ -42,7 +41,7 @@ def lots_text(ds, lots: Lots) -> str:
 
 def run(args) -> int:
     ds = dataset_from_args(args)
-    boundaries = load_boundaries(args.boundaries, code_column=args.code_column)
+    boundaries = boundaries_from_args(args, ds)
     lots = make_lots(ds, args.k, args.service.strip().lower(), boundaries)
     if args.format == "csv":
         text = lots.assignment[["code", "name", "lot"]].to_csv(index=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..paths import DEFAULT_DATA_DIR, DEFAULT_RULES
-from .common import add_data_arguments, dataset_from_args
+from .common import add_data_arguments, boundaries_from_args, dataset_from_args
 
 EXAMPLE_BIDS = DEFAULT_DATA_DIR / "example_bids"
 
@@ -53,11 +53,10 @@ def run(args) -> int:
         raise InputError("output folder does not exist", file=out.parent)
     progress = progress_printer()
     if args.kind == "needs":
-        from ..geo import load_boundaries
         from ..reports.needs import build_needs_pdf
 
         ds = dataset_from_args(args)
-        boundaries = load_boundaries(args.boundaries, code_column=args.code_column)
+        boundaries = boundaries_from_args(args, ds)
         build_needs_pdf(ds, out, progress=progress, boundaries=boundaries, dpi=args.dpi, lots_k=args.lots)
     elif args.kind == "priorities":
         from ..reports.priorities import build_priorities_pdf
