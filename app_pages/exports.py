@@ -48,18 +48,10 @@ with st.container(border=True):
         names = {int(i): n for i, n in zip(ready["id"], ready["name"])}
         round_id = st.selectbox("Round", list(names)[::-1], format_func=names.get, key="export_round")
         st.write("Ranking per lot with each bid's explanation, panel spread (members pseudonymised), "
-                 "moderation notes and rank sensitivity.")
+                 "moderation notes, the panel and its conflict of interest declarations, and rank sensitivity.")
 
         def build_evaluation(progress):
-            from commissioning.reports.evaluation import build_evaluation_pdf
-
-            rules, _, _, moderation = store.engine_inputs(user.username, round_id)
-            shortfall = gaps if any(c.type == "need_alignment" for c in rules.criteria) else None
-            result = store.rank(user.username, round_id, shortfall=shortfall)
-            note = ("Example round: the organisations, prices and scores are fictional."
-                    if appdata.is_illustrative_round(names[round_id]) else None)
-            return build_evaluation_pdf(rules, result, moderation=moderation, round_name=names[round_id],
-                                        illustrative=note, progress=progress)
+            return appdata.evaluation_report_pdf(store, user.username, round_id, gaps=gaps, progress=progress)
 
         ui.pdf_download(f"evaluation_{round_id}", "evaluation report PDF", f"evaluation_round{round_id}.pdf",
                         build_evaluation)

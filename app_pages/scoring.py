@@ -1,19 +1,48 @@
-"""Scoring (panel member): my assigned, non-conflicted bids; each criterion with guidance and scale;
-my score and a required comment, saved to the store. Other members' scores are never shown here."""
+"""Scoring (panel member): declare conflicts of interest first; then my assigned, non-conflicted bids,
+each criterion with guidance and scale, my score and a required comment, saved to the store. Other
+members' scores are never shown here."""
 
 import streamlit as st
 
-from commissioning import appdata
+from commissioning import appdata, auth
 from app_pages import _shared as ui
 
 user = ui.guard("scoring")
 store = ui.store()
 
 st.title("Scoring")
+if st.session_state.get("scoring_saved"):
+    st.success(st.session_state.pop("scoring_saved"), icon=":material/check_circle:")
 with ui.user_errors():
     assigned = store.bids_for_scorer(user.username)
     mine = store.my_scores(user.username)
     rounds = store.rounds().set_index("id")
+
+if auth.can(user, "declare_conflict"):
+    with st.expander("Declare a conflict of interest (before you score)", icon=":material/front_hand:"):
+        st.markdown("Declare any link with a bidding organisation (employment, trusteeship, family, funding) "
+                    "before scoring. A conflicted evaluator does not score that bidder: its bids leave your "
+                    "list, and any scores you saved for them are withdrawn (the audit log keeps them).")
+        with st.form("declare_conflict", clear_on_submit=True):
+            organisation = st.selectbox("Organisation (one of your bidders, or type another)",
+                                        sorted(assigned["organisation"].unique()), index=None,
+                                        accept_new_options=True, key="declare_org",
+                                        placeholder="Choose or type an organisation")
+            note = st.text_area("Note (required): the nature of the conflict", key="declare_note")
+            if st.form_submit_button("Declare conflict", icon=":material/front_hand:"):
+                if not organisation:
+                    st.error("Choose or type the organisation.")
+                else:
+                    with ui.user_errors(stop=False):
+                        store.declare_conflict(user.username, organisation, note)
+                        st.session_state["scoring_saved"] = (f"Conflict with {organisation} declared: you will "
+                                                             "not score its bids.")
+                        st.rerun()
+        declared = store.my_conflicts(user.username)
+        if len(declared):
+            st.dataframe(declared.rename(columns={"organisation": "Organisation", "note": "Note",
+                                                  "declared_at": "Declared at (UTC)"}),
+                         hide_index=True, width="stretch")
 
 if assigned.empty:
     st.info("No bids are assigned to you yet. The commissioner assigns bids to panel members; bids from "
@@ -23,8 +52,6 @@ if assigned.empty:
 rules_of = {int(rid): store.rules(int(rid)) for rid in assigned["round_id"].unique()}
 scored, total = appdata.scoring_progress(assigned, mine,
                                          {rid: len(r.panel_criteria) for rid, r in rules_of.items()})
-if st.session_state.get("scoring_saved"):
-    st.success(st.session_state.pop("scoring_saved"), icon=":material/check_circle:")
 st.progress(scored / total if total else 0.0, text=f"**{scored} of {total}** criterion scores done "
             f"across {len(assigned)} assigned bids")
 if any(appdata.is_illustrative_round(rounds.loc[rid, "name"]) for rid in rules_of):

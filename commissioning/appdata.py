@@ -513,3 +513,87 @@ def ranking_table(result) -> pd.DataFrame:
         "Price points": t["price"].round(2), "Total": t["total"].round(2), "Price (£)": t["price_amount"],
         "Status": t["status"], "Reasons": t["reasons"],
     }).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Panel set-up, conflicts of interest and the evaluation report
+# ------------------------------------------------------------------------------------------------
+
+def bid_label(row) -> str:
+    """``"NE-01 — Organisation (lot North East)"`` for a row with bid_id, organisation, lot."""
+    return f"{row['bid_id']} — {row['organisation']} (lot {row['lot']})"
+
+
+def panel_table(accounts: pd.DataFrame, assigned: pd.DataFrame) -> pd.DataFrame:
+    """The scoring accounts (panel members and chairs) and their bids in one round.
+
+    ``accounts``: ``auth.list_users`` (username, display_name, role, can_sign_in, ...);
+    ``assigned``: ``Store.assignments`` for the round (bid_id, username, ...). One row per scoring
+    account: Username, Name, Role, Can sign in ("yes"/"no: set a password"), Bids assigned (count),
+    Bids ("NE-01, NE-02").
+    """
+    from . import auth
+
+    scorers = accounts.loc[accounts["role"].isin([auth.PANEL, auth.CHAIR])]
+    by_user = assigned.groupby("username")["bid_id"].agg(list)
+    bids_of = [by_user.get(u, []) for u in scorers["username"]]
+    return pd.DataFrame({
+        "Username": scorers["username"].tolist(), "Name": scorers["display_name"].tolist(),
+        "Role": scorers["role"].map(auth.ROLE_LABELS).tolist(),
+        "Can sign in": ["yes" if ok else "no: set a password" for ok in scorers["can_sign_in"]],
+        "Bids assigned": [len(b) for b in bids_of], "Bids": [", ".join(b) for b in bids_of],
+    })
+
+
+def assignable_bids(round_bids: pd.DataFrame, assigned: pd.DataFrame, member: str) -> pd.DataFrame:
+    """The round's bids (``Store.round_bids``) not yet assigned to ``member`` (``Store.assignments``
+    rows for the round). Conflicted bids stay in: the store refuses them with its reason."""
+    taken = set(assigned.loc[assigned["username"] == member, "key"])
+    return round_bids.loc[~round_bids["key"].isin(taken)].reset_index(drop=True)
+
+
+def round_conflicts(conflicts: pd.DataFrame, organisations) -> pd.DataFrame:
+    """The declarations (``Store.conflicts``: username, organisation, note, declared_at) that name
+    an organisation in ``organisations`` (matched as the store matches them: case and spacing
+    ignored), in the same columns."""
+    from .store import organisation_key
+
+    keys = {organisation_key(o) for o in organisations}
+    keep = conflicts["organisation"].map(organisation_key).isin(keys)
+    return conflicts.loc[keep].reset_index(drop=True)
+
+
+def evaluation_panel(panel: pd.DataFrame, conflicts: pd.DataFrame, organisations) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The round's panel and its conflict register in the shapes ``build_evaluation_pdf`` takes.
+
+    ``panel``: ``Store.panel`` (username, display_name, role, bids_assigned) -> scorer, name, role
+    (role as a label, e.g. "Panel chair"). ``conflicts``: ``Store.conflicts`` -> scorer,
+    organisation, note, only the declarations naming an organisation in ``organisations`` (the
+    round's bidders). An empty register tells the report that nobody declared one.
+    """
+    from . import auth
+
+    members = pd.DataFrame({"scorer": panel["username"].astype(str), "name": panel["display_name"],
+                            "role": panel["role"].map(lambda r: auth.ROLE_LABELS.get(r, r))})
+    register = round_conflicts(conflicts, organisations)
+    register = register.rename(columns={"username": "scorer"})[["scorer", "organisation", "note"]]
+    return members, register
+
+
+def evaluation_report_pdf(store, actor: str, round_id: int, *, gaps: pd.DataFrame | None = None,
+                          progress=None) -> bytes:
+    """The evaluation report PDF of a round that has reached moderation, as the Exports page
+    builds it: ranking (with ``gaps``, the needs assessment, when the rules score need alignment),
+    moderation notes, the round's panel (pseudonymised) and the conflict declarations naming its
+    bidders. ``actor``: a commissioner or chair (the store checks)."""
+    from .reports.evaluation import build_evaluation_pdf
+
+    rules, bids, _, moderation = store.engine_inputs(actor, round_id)
+    shortfall = gaps if any(c.type == "need_alignment" for c in rules.criteria) else None
+    result = store.rank(actor, round_id, shortfall=shortfall)
+    panel, conflicts = evaluation_panel(store.panel(actor, round_id), store.conflicts(actor),
+                                        bids["organisation"].unique())
+    name = store.rounds().set_index("id").loc[round_id, "name"]
+    note = "Example round: the organisations, prices and scores are fictional." if is_illustrative_round(name) else None
+    return build_evaluation_pdf(rules, result, moderation=moderation, panel=panel, conflicts=conflicts,
+                                round_name=name, illustrative=note, progress=progress)

@@ -49,6 +49,7 @@ PAGES: dict[str, Page] = {p.id: p for p in (
     Page("coverage", "Coverage", frozenset({COMMISSIONER}), ":material/map:"),
     Page("lots", "Lots and scenarios", frozenset({COMMISSIONER}), ":material/grid_view:"),
     Page("scoring", "Scoring", frozenset({PANEL, CHAIR}), ":material/rate_review:"),
+    Page("panel_setup", "Panel set-up", frozenset({COMMISSIONER}), ":material/group:"),
     Page("moderation", "Moderation and ranking", frozenset({COMMISSIONER, CHAIR}), ":material/balance:"),
     Page("exports", "Exports", frozenset({COMMISSIONER}), ":material/picture_as_pdf:"),
 )}
@@ -62,6 +63,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "open_moderation": frozenset({COMMISSIONER}),
     "lock_round": frozenset({COMMISSIONER}),
     "export_awards": frozenset({COMMISSIONER, CHAIR}),
+    "manage_panel": frozenset({COMMISSIONER}),
+    "declare_conflict": frozenset({PANEL, CHAIR}),
 }
 
 #: The page each role lands on after logging in.
@@ -133,6 +136,14 @@ def check_password(password: str) -> str:
         raise InputError(f"password too short ({len(password or '')} characters)", column="password",
                          expected=f"at least {MIN_PASSWORD_LENGTH} characters")
     return password
+
+
+def confirm_password(password: str, repeat: str) -> str:
+    """A new password typed twice: the two must match and be long enough (InputError otherwise)."""
+    if (password or "") != (repeat or ""):
+        raise InputError("the two passwords differ", column="password",
+                         expected="the same password typed twice")
+    return check_password(password)
 
 
 def check_role(role: str) -> str:

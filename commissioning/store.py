@@ -184,6 +184,12 @@ def _org_key(name: str) -> str:
     return re.sub(r"\s+", " ", str(name)).strip().casefold()
 
 
+def organisation_key(name: str) -> str:
+    """How the store matches organisation names (conflicts against bids): spaces collapsed,
+    case folded. ``organisation_key(" Acme  Trust") == organisation_key("acme trust")``."""
+    return _org_key(name)
+
+
 def _json(value) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, default=str)
 
@@ -532,6 +538,21 @@ class Store:
                 raise StoreError("the round is locked")
             self._insert_assignment(conn, actor, member, bid, row["round_id"])
 
+    def assign_bids(self, actor: User | str, member: User | str, keys: Iterable[int]) -> int:
+        """Assign several bids (their keys) to a scorer in one transaction (commissioner): all or
+        none, refused like :meth:`assign`. Returns how many keys were given (already assigned
+        ones count)."""
+        keys = [int(k) for k in keys]
+        with self._write() as conn:
+            actor = self._actor(conn, actor, "commissioner")
+            member = self._user(conn, member)
+            for bid in keys:
+                row = self._bid(conn, bid)
+                if row["state"] == "locked":
+                    raise StoreError("the round is locked")
+                self._insert_assignment(conn, actor, member, bid, row["round_id"])
+        return len(keys)
+
     def _insert_assignment(self, conn, actor, member: User, bid: int, round_id: int) -> None:
         if member.role not in SCORING_ROLES:
             raise AccessDenied(f"{member.username} ({member.role}) is not a scorer")
@@ -598,6 +619,33 @@ class Store:
                 .group_by(users.c.id).order_by(users.c.username)).mappings().all()
         return pd.DataFrame(rows, columns=["username", "display_name", "role", "bids_assigned"])
 
+    def round_bids(self, actor: User | str, round_id: int) -> pd.DataFrame:
+        """A round's bids for panel set-up (commissioner or chair): key, bid_id, organisation, lot.
+        No price (the quality panel does not see prices)."""
+        with self._read() as conn:
+            self._actor(conn, actor, "commissioner", "chair")
+            self._round(conn, round_id)
+            rows = conn.execute(
+                select(bids.c.id.label("key"), bids.c.bid_ref.label("bid_id"), bids.c.organisation,
+                       lots.c.name.label("lot"))
+                .join(lots, lots.c.id == bids.c.lot_id).where(bids.c.round_id == round_id)
+                .order_by(bids.c.bid_ref)).mappings().all()
+        return pd.DataFrame(rows, columns=["key", "bid_id", "organisation", "lot"])
+
+    def assignments(self, actor: User | str, round_id: int) -> pd.DataFrame:
+        """Who is assigned which bid in a round (commissioner or chair): key, bid_id, organisation,
+        username; by bid, then username."""
+        with self._read() as conn:
+            self._actor(conn, actor, "commissioner", "chair")
+            rows = conn.execute(
+                select(bids.c.id.label("key"), bids.c.bid_ref.label("bid_id"), bids.c.organisation,
+                       users.c.username)
+                .join(assignments, assignments.c.bid_id == bids.c.id)
+                .join(users, users.c.id == assignments.c.user_id)
+                .where(bids.c.round_id == round_id)
+                .order_by(bids.c.bid_ref, users.c.username)).mappings().all()
+        return pd.DataFrame(rows, columns=["key", "bid_id", "organisation", "username"])
+
     def conflicts(self, actor: User | str) -> pd.DataFrame:
         """Every conflict-of-interest declaration (commissioner or chair): username, organisation,
         note, declared_at."""
@@ -608,6 +656,15 @@ class Store:
                 .join(users, users.c.id == conflicts.c.user_id)
                 .order_by(conflicts.c.declared_at)).mappings().all()
         return pd.DataFrame(rows, columns=["username", "organisation", "note", "declared_at"])
+
+    def my_conflicts(self, user: User | str) -> pd.DataFrame:
+        """The acting user's own conflict declarations: organisation, note, declared_at."""
+        with self._read() as conn:
+            user = self._actor(conn, user)
+            rows = conn.execute(
+                select(conflicts.c.organisation, conflicts.c.note, conflicts.c.declared_at)
+                .where(conflicts.c.user_id == user.id).order_by(conflicts.c.declared_at)).mappings().all()
+        return pd.DataFrame(rows, columns=["organisation", "note", "declared_at"])
 
     # -- scoring ----------------------------------------------------------------------------
 

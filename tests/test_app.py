@@ -156,7 +156,7 @@ def test_public_and_panel_cannot_reach_commissioner_pages(store):
     with pytest.raises(ValueError):
         at.switch_page("app_pages/moderation.py")
     # Each page's own guard (auth.require), run directly without the navigation:
-    for page in ("coverage", "lots", "moderation", "exports"):
+    for page in ("coverage", "lots", "panel_setup", "moderation", "exports"):
         for who, role in ((PANEL, "panel"), (None, "public")):
             at = AppTest.from_file(f"../app_pages/{page}.py", default_timeout=TIMEOUT)
             if who:
@@ -332,6 +332,175 @@ def test_commissioner_locks_round_and_exports_awards(store):
     assert "Download ranking CSV" in labels
     # no rank-1 bid of the example round is flagged, so the awards export is offered at once
     assert "Download awards JSON" in labels and "Download awards CSV" in labels
+
+
+# ---------------------------------------------------------------------------------------------
+# Panel set-up and conflicts of interest
+# ---------------------------------------------------------------------------------------------
+
+def panel_setup(store) -> AppTest:
+    """The commissioner on the Panel set-up page with the 'Test round' selected."""
+    at = login(app().run(), ADMIN)
+    at.switch_page("app_pages/panel_setup.py").run()
+    at.selectbox(key="panel_round").set_value(store.test_round).run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Panel set-up"]
+    return at
+
+
+def organisation(example_bids, ref: str) -> str:
+    return example_bids.loc[example_bids["bid_id"] == ref, "organisation"].iloc[0]
+
+
+def test_commissioner_adds_member_and_assigns_bid_which_member_then_scores(store, example_bids):
+    at = panel_setup(store)
+    at.text_input(key="add_username").input("lee")
+    at.text_input(key="add_name").input("Lee Example")
+    at.radio(key="add_role").set_value("chair")
+    at.text_input(key="add_password").input(PASSWORD)
+    at.text_input(key="add_repeat").input(PASSWORD + "!")
+    at.button(key="FormSubmitter:panel_add-Add member").click().run()
+    assert any("the two passwords differ" in e.value for e in at.error)
+    assert "lee" not in set(auth.list_users(store)["username"])
+
+    at.text_input(key="add_username").input("lee")
+    at.text_input(key="add_name").input("Lee Example")
+    at.radio(key="add_role").set_value("chair")
+    at.text_input(key="add_password").input(PASSWORD)
+    at.text_input(key="add_repeat").input(PASSWORD)
+    at.button(key="FormSubmitter:panel_add-Add member").click().run()
+    no_exception(at)
+    assert not at.error
+    assert any("Added lee (Panel chair)" in s.value for s in at.success)
+    assert auth.authenticate(store, "lee", PASSWORD) == auth.User("lee", "chair")
+
+    ne03 = store.bid_key(store.test_round, "NE-03")
+    at.selectbox(key="assign_member").set_value("lee").run()
+    at.multiselect(key="assign_bids").set_value([ne03]).run()
+    at.button(key="assign_button").click().run()
+    no_exception(at)
+    assert not at.error
+    assert store.bids_for_scorer("lee")["bid_id"].tolist() == ["NE-03"]
+    # the panel table shows the new chair with the one bid
+    table = next(f.value for f in at.dataframe if "Bids assigned" in f.value.columns).set_index("Username")
+    assert table.loc["lee", ["Name", "Role", "Bids assigned", "Bids"]].tolist() == [
+        "Lee Example", "Panel chair", 1, "NE-03"]
+
+    member = login(app().run(), "lee")      # a chair lands on moderation; the bid is on Scoring
+    member.switch_page("app_pages/scoring.py").run()
+    no_exception(member)
+    assert member.selectbox(key="scoring_bid").options == [
+        f"NE-03 — {organisation(example_bids, 'NE-03')} (lot North East)"]
+
+
+def test_commissioner_sets_password_for_imported_member(store):
+    at = panel_setup(store)
+    assert auth.authenticate(store, "panel-a", PASSWORD) is None      # imported without one
+    at.selectbox(key="pw_user").set_value("panel-a")
+    at.text_input(key="pw_password").input("short")
+    at.text_input(key="pw_repeat").input("short")
+    at.button(key="FormSubmitter:panel_password-Set password").click().run()
+    assert any("too short (5 characters)" in e.value for e in at.error)
+    at.selectbox(key="pw_user").set_value("panel-a")
+    at.text_input(key="pw_password").input(PASSWORD)
+    at.text_input(key="pw_repeat").input(PASSWORD)
+    at.button(key="FormSubmitter:panel_password-Set password").click().run()
+    no_exception(at)
+    assert any("Password set for panel-a" in s.value for s in at.success)
+    assert auth.authenticate(store, "panel-a", PASSWORD) == auth.User("panel-a", "panel")
+
+
+def test_recorded_conflict_removes_bids_and_refuses_assignment(store, example_bids):
+    # sam is assigned NE-01, NE-02 and S-01 in the test round and has scored NE-01 Q1
+    ne01_org = organisation(example_bids, "NE-01")
+    at = panel_setup(store)
+    at.selectbox(key="conflict_member").set_value(OTHER)
+    at.selectbox(key="conflict_org").set_value(ne01_org)
+    at.button(key="FormSubmitter:panel_conflict-Record conflict").click().run()
+    assert any("needs a note" in e.value for e in at.error)            # the note is required
+    assert store.conflicts(ADMIN)["username"].tolist() == [PANEL]      # only pat's, from the fixture
+
+    at.selectbox(key="conflict_member").set_value(OTHER)
+    at.selectbox(key="conflict_org").set_value(ne01_org)
+    at.text_area(key="conflict_note").input("Sam's partner is its chief executive")
+    at.button(key="FormSubmitter:panel_conflict-Record conflict").click().run()
+    no_exception(at)
+    assert not at.error
+    assert store.bids_for_scorer(OTHER)["bid_id"].tolist() == ["NE-02", "S-01"]
+    assert store.my_scores(OTHER).empty                                # the NE-01 Q1 score is withdrawn
+    declarations = next(f.value for f in at.dataframe if "Organisation" in f.value.columns)
+    assert (OTHER, ne01_org) in set(zip(declarations["Member"], declarations["Organisation"]))
+
+    # assigning NE-01 to sam again: the store refuses and the page says why
+    at.selectbox(key="assign_member").set_value(OTHER).run()
+    at.multiselect(key="assign_bids").set_value([store.bid_key(store.test_round, "NE-01")]).run()
+    at.button(key="assign_button").click().run()
+    no_exception(at)
+    assert [e.value for e in at.error] == [f"sam declared a conflict with {ne01_org}"]
+    assert "NE-01" not in set(store.bids_for_scorer(OTHER)["bid_id"])
+
+
+def test_panel_member_declares_conflict_and_loses_that_bid(store, example_bids):
+    ne02_org = organisation(example_bids, "NE-02")
+    at = login(app().run(), PANEL)                  # pat: NE-01 and NE-02 (S-01 already declared)
+    at.selectbox(key="declare_org").set_value(ne02_org)
+    at.button(key="FormSubmitter:declare_conflict-Declare conflict").click().run()
+    assert any("needs a note" in e.value for e in at.error)
+    assert len(at.selectbox(key="scoring_bid").options) == 2
+
+    at.selectbox(key="declare_org").set_value(ne02_org)
+    at.text_area(key="declare_note").input("I volunteered there last year")
+    at.button(key="FormSubmitter:declare_conflict-Declare conflict").click().run()
+    no_exception(at)
+    assert any(f"Conflict with {ne02_org} declared" in s.value for s in at.success)
+    labels = at.selectbox(key="scoring_bid").options
+    assert len(labels) == 1 and labels[0].startswith("NE-01")
+    assert store.bids_for_scorer(PANEL)["bid_id"].tolist() == ["NE-01"]
+    mine = store.my_conflicts(PANEL)
+    assert mine["organisation"].tolist() == [organisation(example_bids, "S-01"), ne02_org]
+    # 1 bid x 9 panel criteria left to score
+    assert "0 of 9" in at.get("progress")[0].proto.text
+
+
+def test_only_the_commissioner_opens_panel_set_up(store):
+    for who, role in ((PANEL, "panel"), (CHAIR, "chair")):
+        with pytest.raises(auth.AccessDenied, match="Commissioner"):
+            auth.require(auth.User(who, role), "panel_setup")
+        assert "panel_setup" not in auth.allowed_pages(role)
+        at = as_user("panel_setup", who, role)
+        no_exception(at)
+        assert len(at.error) == 1 and not at.title and not at.text_input and not at.dataframe
+    at = login(app().run(), CHAIR)
+    with pytest.raises(ValueError):                 # not registered in the chair's navigation
+        at.switch_page("app_pages/panel_setup.py")
+
+
+def test_evaluation_pdf_from_exports_lists_panel_and_conflicts(store, example_bids):
+    import io
+
+    from pypdf import PdfReader
+
+    example = next(i for i, n in zip(store.rounds()["id"], store.rounds()["name"]) if n == appdata.EXAMPLE_ROUND)
+    ne03_org = organisation(example_bids, "NE-03")
+    store.declare_conflict(ADMIN, ne03_org, "panel-b worked there until 2025", member="panel-b")
+    at = login(app().run(), ADMIN)
+    at.switch_page("app_pages/exports.py").run()
+    at.selectbox(key="export_round").set_value(example).run()
+    at.button(key=f"build_evaluation_{example}").click().run()
+    no_exception(at)
+    assert not at.error
+    pdf = at.session_state[f"pdf_evaluation_{example}"]
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    section = next((p for p in pages if "Conflicts declared before scoring" in p), "no conflicts section")
+    # example round panel: panel-a, panel-b, panel-c -> Scorer A, B, C (sorted identifiers)
+    assert all(f"Scorer {tag} Panel member" in section for tag in "ABC")
+    # panel-b's declaration, its note pseudonymised; pat (not on this round's panel) declared a
+    # conflict with S-01's organisation in the fixture, which also bids in this round
+    assert f"Scorer B {ne03_org} Scorer B worked there until 2025" in section
+    assert f"Scorer (not on the panel) {organisation(example_bids, 'S-01')} I am a trustee" in section
+    text = " ".join(pages)
+    assert "Conflict declarations were not supplied" not in text
+    assert "panel-b" not in text and PANEL not in text.split()
 
 
 # ---------------------------------------------------------------------------------------------

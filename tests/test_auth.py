@@ -32,11 +32,12 @@ def test_allowed_pages_per_role():
     assert auth.allowed_pages("public") == ["priorities"]
     assert auth.allowed_pages("panel") == ["priorities", "scoring"]
     assert auth.allowed_pages("chair") == ["priorities", "scoring", "moderation"]
-    assert auth.allowed_pages("commissioner") == ["priorities", "coverage", "lots", "moderation", "exports"]
+    assert auth.allowed_pages("commissioner") == ["priorities", "coverage", "lots", "panel_setup", "moderation",
+                                                  "exports"]
     assert auth.allowed_pages("intruder") == []
 
 
-@pytest.mark.parametrize("page", ["coverage", "lots", "exports"])
+@pytest.mark.parametrize("page", ["coverage", "lots", "panel_setup", "exports"])
 @pytest.mark.parametrize("user", [None, auth.User("pat", "panel"), auth.User("cat", "chair")])
 def test_require_refuses_commissioner_pages(page, user):
     with pytest.raises(auth.AccessDenied, match="Commissioner"):
@@ -58,6 +59,20 @@ def test_actions():
     assert auth.can(chair, "moderate") and not auth.can(admin, "moderate") and not auth.can(panel, "moderate")
     assert auth.can(admin, "lock_round") and not auth.can(chair, "lock_round")
     assert auth.can(panel, "score") and not auth.can(None, "score")
+    # panel set-up is the commissioner's; members and chairs declare their own conflicts
+    assert auth.can(admin, "manage_panel") and not auth.can(chair, "manage_panel")
+    assert not auth.can(panel, "manage_panel") and not auth.can(None, "manage_panel")
+    assert auth.can(panel, "declare_conflict") and auth.can(chair, "declare_conflict")
+    assert not auth.can(admin, "declare_conflict") and not auth.can(None, "declare_conflict")
+
+
+def test_confirm_password():
+    assert auth.confirm_password(PASSWORD, PASSWORD) == PASSWORD
+    with pytest.raises(InputError, match="the two passwords differ"):
+        auth.confirm_password(PASSWORD, PASSWORD + "x")
+    # 9 characters, one short of MIN_PASSWORD_LENGTH = 10, typed the same twice
+    with pytest.raises(InputError, match=r"too short \(9 characters\).*at least 10"):
+        auth.confirm_password("123456789", "123456789")
 
 
 # ---------------------------------------------------------------------------------------------

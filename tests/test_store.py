@@ -93,6 +93,33 @@ def test_conflict_of_interest(panel):
         store.conflicts("s2")
 
 
+def test_panel_set_up_lists_bids_and_assigns_all_or_none(panel):
+    store, boss, rid = panel
+    store.add_member(boss, "s4", role="panel")
+    store.declare_conflict(boss, "cedar  services", note="her sister is the director", member="s4")
+    # the fixture's 8 bids by reference, without prices (the quality panel does not see them)
+    listed = store.round_bids("chair", rid)
+    assert list(listed.columns) == ["key", "bid_id", "organisation", "lot"]
+    assert listed["bid_id"].tolist() == ["A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3"]
+    a1, a2, a3 = (store.bid_key(rid, ref) for ref in ("A1", "A2", "A3"))
+    # A3 is Cedar Services: the whole batch is refused, so A1 is not assigned either
+    with pytest.raises(AccessDenied, match="s4 declared a conflict with Cedar Services"):
+        store.assign_bids(boss, "s4", [a1, a3])
+    assert "s4" not in set(store.assignments(boss, rid)["username"])
+    assert store.assign_bids(boss, "s4", [a1, a2]) == 2
+    rows = store.assignments(boss, rid)
+    assert rows.loc[rows["username"] == "s4", "bid_id"].tolist() == ["A1", "A2"]
+    # the imported scorers s1..s3 each scored all 8 bids, so each is assigned all 8
+    assert rows.groupby("username").size().to_dict() == {"s1": 8, "s2": 8, "s3": 8, "s4": 2}
+    with pytest.raises(AccessDenied):
+        store.assign_bids("chair", "s4", [a3])          # only a commissioner assigns
+    with pytest.raises(AccessDenied):
+        store.round_bids("s1", rid)                      # panel members see only their own bids
+    mine = store.my_conflicts("s4")
+    assert mine[["organisation", "note"]].values.tolist() == [["cedar  services", "her sister is the director"]]
+    assert store.my_conflicts("s1").empty
+
+
 def test_visibility_and_own_scores(panel):
     store, boss, rid = panel
     a2 = store.bid_key(rid, "A2")

@@ -1,0 +1,134 @@
+"""Panel set-up (commissioner): the panel members and chairs of a round, their passwords, which bids
+each scores, and conflicts of interest. The store enforces the rules (a member with a declared
+conflict is never assigned that organisation's bids); this page shows its refusals as errors."""
+
+import streamlit as st
+
+from commissioning import appdata, auth
+from app_pages import _shared as ui
+
+user = ui.guard("panel_setup")
+store = ui.store()
+
+st.title("Panel set-up")
+if st.session_state.get("panel_done"):
+    st.success(st.session_state.pop("panel_done"), icon=":material/check_circle:")
+
+
+def done(message: str) -> None:
+    st.session_state["panel_done"] = message
+    st.rerun()
+
+
+accounts = auth.list_users(store)
+scorers = accounts.loc[accounts["role"].isin([auth.PANEL, auth.CHAIR])]
+scorer_label = {u: f"{u} ({auth.ROLE_LABELS[r]})" for u, r in zip(scorers["username"], scorers["role"])}
+rounds = store.rounds()
+round_id = None
+if rounds.empty:
+    st.info("No bidding round yet: members can be added now, bids assigned once a round exists.")
+else:
+    names = {int(i): n for i, n in zip(rounds["id"], rounds["name"])}
+    round_id = st.selectbox("Round", list(names)[::-1], format_func=names.get, key="panel_round")
+    state = rounds.set_index("id").loc[round_id, "state"]
+    if appdata.is_illustrative_round(names[round_id]):
+        st.warning("**Illustrative round.** The organisations are fictional; its members (panel-a, ...) were "
+                   "imported without passwords.", icon=":material/info:")
+    with ui.user_errors():
+        round_bids = store.round_bids(user.username, round_id)
+        assigned = store.assignments(user.username, round_id)
+with ui.user_errors():
+    declarations = store.conflicts(user.username)
+
+tab_panel, tab_add, tab_password, tab_assign, tab_conflict = st.tabs(
+    ["Panel", "Add a member", "Passwords", "Assign bids", "Conflicts of interest"])
+
+with tab_panel:
+    if round_id is not None:
+        st.markdown(f"**Panel members and chairs**, with their bids in “{names[round_id]}” ({state})")
+        st.dataframe(appdata.panel_table(accounts, assigned), hide_index=True, width="stretch")
+    st.markdown("**Conflict of interest declarations** (all rounds)")
+    if declarations.empty:
+        st.caption("No conflict of interest has been declared.")
+    else:
+        st.dataframe(declarations.rename(columns={"username": "Member", "organisation": "Organisation",
+                                                  "note": "Note", "declared_at": "Declared at (UTC)"}),
+                     hide_index=True, width="stretch")
+
+with tab_add:
+    with st.form("panel_add", clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        username = c1.text_input("Username (no spaces)", key="add_username")
+        display_name = c2.text_input("Display name", key="add_name")
+        role = st.radio("Role", [auth.PANEL, auth.CHAIR], format_func=auth.ROLE_LABELS.get, horizontal=True,
+                        key="add_role")
+        c1, c2 = st.columns(2)
+        password = c1.text_input(f"Password (at least {auth.MIN_PASSWORD_LENGTH} characters)", type="password",
+                                 key="add_password", autocomplete="new-password")
+        repeat = c2.text_input("Password again", type="password", key="add_repeat", autocomplete="new-password")
+        if st.form_submit_button("Add member", type="primary", icon=":material/person_add:"):
+            with ui.user_errors(stop=False):
+                auth.confirm_password(password, repeat)
+                made = auth.create_user(store, username, role, password, by=user.username,
+                                        display_name=display_name.strip() or None)
+                done(f"Added {made.username} ({auth.ROLE_LABELS[made.role]}).")
+
+with tab_password:
+    st.caption("Set a first password (members imported with a round have none and cannot sign in yet) "
+               "or reset a forgotten one. Tell the member their password in person or by phone.")
+    with st.form("panel_password", clear_on_submit=True):
+        can_sign_in = dict(zip(accounts["username"], accounts["can_sign_in"]))
+        who = st.selectbox("Account", accounts["username"].tolist(), key="pw_user",
+                           format_func=lambda u: u if can_sign_in[u] else f"{u} (no password yet)")
+        c1, c2 = st.columns(2)
+        password = c1.text_input(f"New password (at least {auth.MIN_PASSWORD_LENGTH} characters)",
+                                 type="password", key="pw_password", autocomplete="new-password")
+        repeat = c2.text_input("New password again", type="password", key="pw_repeat", autocomplete="new-password")
+        if st.form_submit_button("Set password", type="primary", icon=":material/key:"):
+            with ui.user_errors(stop=False):
+                auth.confirm_password(password, repeat)
+                auth.set_password(store, who, password, by=user.username)
+                done(f"Password set for {who}.")
+
+with tab_assign:
+    if round_id is None or scorers.empty:
+        st.info("Assigning needs a round and at least one panel member or chair.")
+    else:
+        member = st.selectbox("Member", scorers["username"].tolist(), format_func=scorer_label.get,
+                              key="assign_member")
+        own = declarations.loc[declarations["username"] == member, "organisation"]
+        if len(own):
+            st.caption(f"{member} declared a conflict with: {'; '.join(own)}. The store refuses those bids.")
+        options = appdata.assignable_bids(round_bids, assigned, member).set_index("key")
+        chosen = st.multiselect("Bids to assign", options.index.tolist(), key="assign_bids",
+                                format_func=lambda k: appdata.bid_label(options.loc[k]),
+                                placeholder="All of this round's bids are assigned to this member"
+                                if options.empty else "Choose bids")
+        if st.button("Assign", type="primary", icon=":material/assignment_ind:", disabled=not chosen,
+                     key="assign_button"):
+            with ui.user_errors(stop=False):
+                count = store.assign_bids(user.username, member, chosen)
+                done(f"Assigned {count} bid{'s' if count != 1 else ''} to {member}.")
+
+with tab_conflict:
+    st.caption("Record a conflict a member told you about. It applies to every round: the member's "
+               "assignments to and scores for that organisation's bids are withdrawn (the audit log keeps "
+               "them) and the store refuses new ones.")
+    if scorers.empty:
+        st.info("Add a panel member or chair first.")
+    else:
+        bidders = sorted(round_bids["organisation"].unique()) if round_id is not None else []
+        with st.form("panel_conflict", clear_on_submit=True):
+            member = st.selectbox("Member", scorers["username"].tolist(), format_func=scorer_label.get,
+                                  key="conflict_member")
+            organisation = st.selectbox("Organisation (a bidder in the round above, or type another)", bidders,
+                                        index=None, accept_new_options=True, key="conflict_org",
+                                        placeholder="Choose or type an organisation")
+            note = st.text_area("Note (required): the nature of the conflict", key="conflict_note")
+            if st.form_submit_button("Record conflict", type="primary", icon=":material/front_hand:"):
+                if not organisation:
+                    st.error("Choose or type the organisation.")
+                else:
+                    with ui.user_errors(stop=False):
+                        store.declare_conflict(user.username, organisation, note, member=member)
+                        done(f"Recorded {member}'s conflict with {organisation}.")
