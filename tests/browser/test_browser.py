@@ -131,7 +131,8 @@ def shot(page, name: str) -> None:
     for folder in SHOTS:
         folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS[0] / f"{name}.png"))
-    shutil.copyfile(SHOTS[0] / f"{name}.png", SHOTS[1] / f"{name}.png")
+    for copy in SHOTS[1:]:
+        shutil.copyfile(SHOTS[0] / f"{name}.png", copy / f"{name}.png")
 
 
 def wait_idle(page) -> None:
