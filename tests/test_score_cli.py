@@ -131,3 +131,32 @@ def test_missing_file_and_unwritable_out(files, capsys):
     (files / "blocked").write_text("a file, not a folder")
     assert main(_args(files) + ["--out", str(files / "blocked" / "r.csv")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_need_alignment_is_scored_from_the_data_by_default(tmp_path, tmp_data_dir):
+    import yaml
+
+    from test_scoring import NEED_RULES
+
+    # In a copy of the embedded data, give Barnet (E09000003) no IDVA service and Barking and
+    # Dagenham (E09000002) 50 FTE, so Barnet has an IDVA gap and Barking and Dagenham a surplus.
+    services = pd.read_csv(tmp_data_dir / "services.csv", dtype=str, keep_default_na=False)
+    services = services[~((services["service"] == "idva") & services["areas"].isin(["E09000003", "E09000002"]))]
+    extra = services.iloc[[0]].assign(service_id="X1", service="idva", capacity="50", areas="E09000002")
+    pd.concat([services, extra]).to_csv(tmp_data_dir / "services.csv", index=False)
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(NEED_RULES), encoding="utf-8")
+    (tmp_path / "bids.csv").write_text(
+        "bid_id,organisation,lot,price,submitted_at,areas\n"
+        "N1,Oak,L,100,2027-06-01T09:00,E09000003:2;E09000002:2\n"
+        "N2,Pine,L,100,2027-06-01T10:00,E09000002:4\n", encoding="utf-8")
+    (tmp_path / "scores.csv").write_text(
+        "bid_id,scorer,criterion,score,comment\n"
+        "N1,s1,Q1,3,ok\nN1,s1,SV1,3,ok\nN2,s1,Q1,3,ok\nN2,s1,SV1,3,ok\n", encoding="utf-8")
+    proc = _cli("--rules", tmp_path / "rules.yaml", "--bids", tmp_path / "bids.csv",
+                "--scores", tmp_path / "scores.csv", "--data", tmp_data_dir)
+    assert proc.returncode == 0, proc.stderr
+    ranking = pd.read_csv(io.StringIO(proc.stdout)).set_index("bid_id")
+    # N1 places half its capacity in a gap: N1 = 0 + 0.5 × 5 = 2.5, quality = 60 × (0.5 × 3/5 + 0.5 × 2.5/5) = 33.
+    # N2 places none: quality = 60 × (0.5 × 3/5 + 0) = 18.
+    assert ranking.loc["N1", "quality"] == pytest.approx(33)
+    assert ranking.loc["N2", "quality"] == pytest.approx(18)

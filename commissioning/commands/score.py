@@ -21,7 +21,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--moderation", type=Path,
                         help="chair's moderation CSV: bid_id, criterion, score, note")
     parser.add_argument("--shortfall", type=Path,
-                        help="gap table CSV (code, shortfall[, service]) for need_alignment criteria")
+                        help="gap table CSV (code, shortfall[, service]) for need_alignment criteria "
+                             "(default: the needs assessment of --data)")
+    parser.add_argument("--data", type=Path, default=None, metavar="DIR",
+                        help="data directory whose needs assessment scores need_alignment criteria "
+                             "when --shortfall is not given (default: the embedded London data)")
     parser.add_argument("--out", type=Path, help="write the ranking CSV here (default: stdout)")
 
 
@@ -31,6 +35,11 @@ def run(args) -> int:
     scores = read_scores(args.scores)
     moderation = read_moderation(args.moderation) if args.moderation else None
     shortfall = read_shortfall(args.shortfall) if args.shortfall else None
+    if shortfall is None and any(c.type == "need_alignment" for c in rules.criteria):
+        from ..assessment import assess
+        from ..dataset import load_dataset
+
+        shortfall = assess(load_dataset(args.data))
     result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
     ranking = result.ranking  # unrounded, like `assess --format csv`
     if args.out is None:
