@@ -192,3 +192,23 @@ def test_unknown_model_is_an_input_error(unseen):
     result = cli("assess", "--data", str(unseen["dir"]), "--model", "idva=magic")
     assert result.returncode == 2 and "service 'idva' has no model 'magic'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_csv_of_illustrative_data_says_so_on_stderr(tmp_data_dir):
+    proc = cli("assess", "--format", "csv")
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines()[0] == "code,name,service,provision,need,shortfall,coverage_pct,status"
+    assert proc.stderr.startswith("ILLUSTRATIVE DATA:") and "services (111 of 111 rows)" in proc.stderr
+    # A data set with nothing illustrative prints no mark.
+    for name in ("services.csv", "demand.csv"):
+        rows = list(csv.DictReader(open(tmp_data_dir / name, encoding="utf-8")))
+        for row in rows:
+            row["illustrative"] = "false"
+        with open(tmp_data_dir / name, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    bench = (tmp_data_dir / "benchmarks.yaml").read_text().replace("illustrative: true", "illustrative: false")
+    (tmp_data_dir / "benchmarks.yaml").write_text(bench)
+    proc = cli("assess", "--format", "csv", "--data", str(tmp_data_dir))
+    assert proc.returncode == 0 and "ILLUSTRATIVE" not in proc.stderr

@@ -38,6 +38,13 @@ def dataset_from_args(args) -> Dataset:
         ds = ds.with_benchmarks(ds.benchmarks.with_models(choice))
     if args.boundaries is not None or args.area != "london":
         boundaries_from_args(args, ds)
+    if getattr(args, "format", "table") != "table":
+        # Machine formats have fixed columns, so the illustrative mark goes to stderr instead.
+        from ..report_text import illustrative_notice
+
+        notice = illustrative_notice(ds)
+        if notice:
+            print(notice, file=sys.stderr)
     return ds
 
 
