@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from commissioning import appdata, auth
+from commissioning import appdata, auth, webmap
 from commissioning.errors import InputError
 
 USER_KEY = "user"
@@ -86,7 +86,7 @@ def boundaries():
 
 @st.cache_resource(show_spinner=False)
 def boundary_features() -> dict:
-    return appdata.boundary_features(boundaries())
+    return webmap.boundary_features(boundaries())
 
 
 @st.cache_resource(show_spinner=False)

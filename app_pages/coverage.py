@@ -3,7 +3,7 @@
 import pydeck as pdk
 import streamlit as st
 
-from commissioning import appdata
+from commissioning import appdata, webmap
 from commissioning.layers import service_points
 from app_pages import _shared as ui
 
@@ -17,16 +17,16 @@ ui.illustrative_banner(ds)
 labels = appdata.service_labels(ds)
 left, right = st.columns([2, 3])
 service = left.selectbox("Service", list(labels), format_func=labels.get, key="coverage_service")
-measure_key = right.radio("Measure", list(appdata.MEASURES), horizontal=True, key="coverage_measure",
+measure_key = right.radio("Measure", list(webmap.MEASURES), horizontal=True, key="coverage_measure",
                           format_func=lambda m: {"coverage": "Coverage %", "shortfall": "Shortfall",
                                                  "access": "Access score"}[m])
 bench = ds.benchmarks.services[service]
 unit = bench.unit
-measure = appdata.MEASURES[measure_key]
+measure = webmap.MEASURES[measure_key]
 
 table = appdata.coverage_table(gaps, service, ui.access(service))
-collection, legend = appdata.choropleth(ui.boundary_features(), table, measure_key, unit)
-points = appdata.point_records(service_points(ds, service), bench.label.split(" (")[0], unit)
+collection, legend = webmap.choropleth(ui.boundary_features(), table, measure_key, unit)
+points = webmap.point_records(service_points(ds, service), bench.label.split(" (")[0], unit)
 
 total_need, total_provision = table["need"].sum(), table["provision"].sum()
 m1, m2, m3, m4 = st.columns(4)
@@ -38,18 +38,18 @@ m4.metric("Authorities red", f"{int((table['status'] == 'red').sum())} of {len(t
 label = measure.label.replace("{unit}", unit)
 map_col, table_col = st.columns([3, 2], gap="medium")
 with map_col:
-    st.html(appdata.legend_html(legend, label, horizontal=True))
+    st.html(webmap.legend_html(legend, label, horizontal=True))
     layers = [pdk.Layer("GeoJsonLayer", data=collection, id="authorities", pickable=True, stroked=True,
                         filled=True, get_fill_color="properties.fill", get_line_color=[255, 255, 255],
                         line_width_min_pixels=1, opacity=0.9)]
     if points:
         layers.append(pdk.Layer("ScatterplotLayer", data=points, id="services", pickable=True,
-                                get_position=["lon", "lat"], get_fill_color=list(appdata.POINT_COLOUR),
+                                get_position=["lon", "lat"], get_fill_color=list(webmap.POINT_COLOUR),
                                 get_line_color=[0, 0, 0], stroked=True, line_width_min_pixels=1,
                                 radius_min_pixels=4, get_radius=150))
     st.pydeck_chart(pdk.Deck(layers=layers, map_provider=None, map_style=None,
                              initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.8),
-                             tooltip=appdata.TOOLTIP),
+                             tooltip=webmap.TOOLTIP),
                     height=460, alt=f"Map of the London authorities coloured by {label}")
     notes = []
     if points:

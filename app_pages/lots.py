@@ -3,7 +3,7 @@
 import pydeck as pdk
 import streamlit as st
 
-from commissioning import appdata
+from commissioning import appdata, webmap
 from commissioning.lots import ALL
 from commissioning.scenarios import Change, allocate, resolve_areas, run_scenario
 from app_pages import _shared as ui
@@ -33,7 +33,7 @@ with tab_lots:
                               format_func=lambda s: "all services (equal weight)" if s == ALL else labels[s])
     with ui.user_errors():
         lots = make_lots(ui._data_key(), k, balance_on)
-    collection, centres = appdata.lots_collection(ui.boundary_features(), lots, short)
+    collection, centres = webmap.lots_collection(ui.boundary_features(), lots, short)
     map_col, side_col = st.columns([3, 2], gap="medium")
     with map_col:
         st.pydeck_chart(pdk.Deck(
@@ -45,13 +45,13 @@ with tab_lots:
                               background=True, get_background_color=[255, 255, 255, 230])],
             map_provider=None, map_style=None,
             initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.8),
-            tooltip=appdata.TOOLTIP), height=460, alt=f"Map of {k} commissioning lots")
+            tooltip=webmap.TOOLTIP), height=460, alt=f"Map of {k} commissioning lots")
     table = appdata.lots_table(lots, ds)
     with side_col:
         st.metric("Balance (largest lot need ÷ mean)", f"{lots.balance:.2f}",
                   help="1.00 means every lot carries the same need; every lot is one contiguous piece.")
-        colours = appdata.lot_colours(lots.labels)
-        st.html(appdata.legend_html([(colours[lot], f"{lot}: {n} authorities") for lot, n in
+        colours = webmap.lot_colours(lots.labels)
+        st.html(webmap.legend_html([(colours[lot], f"{lot}: {n} authorities") for lot, n in
                                      zip(table["Lot"], table["Authorities"])], "Lots"))
         with st.expander("Members of each lot"):
             st.markdown("\n".join(f"- **{r.Lot}**: {r.Members}" for r in table.itertuples()))

@@ -262,7 +262,7 @@ def mps_vawg(path: str | Path, months: int = 12, end: str | None = None, as_dome
         have = set(frame.loc[in_window & (frame["code"] == code), "m"])
         gap = next(m for m in window if m not in have)
         raise InputError(f"no row for {code} {authorities[code]} in {_month_text(gap)}", file=path,
-                         column="month", expected=f"every month of the window for every borough")
+                         column="month", expected="every month of the window for every borough")
     _check_complete(set(per_code.index), MPS_NOT_COVERED, authorities, path, "VAWG")
     sums = counts.loc[in_window].groupby(frame.loc[in_window, "code"]).sum()
     values = {"vawg_offences": sums["vawg_offences"].to_dict(), "vawg_victims": sums["vawg_victims"].to_dict()}

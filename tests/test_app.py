@@ -10,7 +10,7 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from commissioning import appdata, auth
+from commissioning import appdata, auth, webmap
 from commissioning.dataset import load_dataset
 from commissioning.scoring import read_bids
 from commissioning.store import open_store
@@ -510,25 +510,25 @@ def test_evaluation_pdf_from_exports_lists_panel_and_conflicts(store, example_bi
 def test_coverage_classes_and_legend():
     import pandas as pd
 
-    measure = appdata.MEASURES["coverage"]             # fixed breaks 30, 60, 90, 120; higher is better
+    measure = webmap.MEASURES["coverage"]             # fixed breaks 30, 60, 90, 120; higher is better
     values = pd.Series([10.0, 30.0, 75.0, 119.9, 150.0, float("nan")])
     # 10 < 30 -> class 0; 30 is the first value of class 1; 75 -> 2; 119.9 -> 3; 150 -> 4; NaN -> none
-    assert appdata.classify(values, [30.0, 60.0, 90.0, 120.0], True) == [0, 1, 2, 3, 4, None]
-    labels = [label for _, label in appdata.legend([30.0, 60.0, 90.0, 120.0], measure)]
+    assert webmap.classify(values, [30.0, 60.0, 90.0, 120.0], True) == [0, 1, 2, 3, 4, None]
+    labels = [label for _, label in webmap.legend([30.0, 60.0, 90.0, 120.0], measure)]
     assert labels == ["below 30%", "30 to 60%", "60 to 90%", "90 to 120%", "120% or more", "no figure"]
 
 
 def test_shortfall_classes_put_surplus_apart_and_largest_gap_worst():
     import pandas as pd
 
-    measure = appdata.MEASURES["shortfall"]
+    measure = webmap.MEASURES["shortfall"]
     values = pd.Series([-2.0, 1.0, 2.0, 3.0, 4.0])
     # positive values 1, 2, 3, 4: quartiles 1.75, 2.5, 3.25 -> breaks 0, 1.8, 2.5, 3.2 (2 s.f.)
-    breaks = appdata.class_breaks(values, measure)
+    breaks = webmap.class_breaks(values, measure)
     assert breaks == [0.0, 1.8, 2.5, 3.2]
     # lower is better: the largest shortfall (4 >= 3.2) is class 0, the surplus (-2 < 0) class 4
-    assert appdata.classify(values, breaks, False) == [4, 3, 2, 1, 0]
-    labels = [label for _, label in appdata.legend(breaks, measure, "FTE")]
+    assert webmap.classify(values, breaks, False) == [4, 3, 2, 1, 0]
+    labels = [label for _, label in webmap.legend(breaks, measure, "FTE")]
     assert labels[0] == "3.2 FTE or more" and labels[4] == "below 0 FTE (surplus)"
 
 

@@ -92,7 +92,7 @@ def test_duplicate_service_ids(tmp_data_dir):
     services.loc[20, "service_id"] = services.loc[2, "service_id"]  # line 22 repeats line 4
     save(services, tmp_data_dir / "services.csv")
     text = load_error(tmp_data_dir)
-    assert f"services.csv, line 22, column 'service_id': duplicate service_id 'S003' (first on line 4)" in text
+    assert "services.csv, line 22, column 'service_id': duplicate service_id 'S003' (first on line 4)" in text
 
 
 def test_refuge_must_be_confidential_and_coordinates_not_echoed(tmp_data_dir):

@@ -189,10 +189,10 @@ def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.Geo
                   f"{int(counts.get('amber', 0))}, green: {int(counts.get('green', 0))} authorities."
                   + (" <b>Illustrative data.</b>" if flagged else "")),
              png_image(png),
-             para(f"Map: coverage of the benchmark by authority, in five classes. Labels abbreviate authority "
+             para("Map: coverage of the benchmark by authority, in five classes. Labels abbreviate authority "
                   "names; the table on the next page gives every figure.", "small"),
              PageBreak()]
-    table = [[f"Authority", f"Provision ({esc(unit)})", f"Need ({esc(unit)})", f"Shortfall ({esc(unit)})",
+    table = [["Authority", f"Provision ({esc(unit)})", f"Need ({esc(unit)})", f"Shortfall ({esc(unit)})",
               "Coverage", "Status"]]
     fills = []
     for r, row in enumerate(rows.itertuples(), start=1):
