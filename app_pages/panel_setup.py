@@ -1,6 +1,8 @@
 """Panel set-up (commissioner): the panel members and chairs of a round, their passwords, which bids
-each scores, and conflicts of interest. The store enforces the rules (a member with a declared
-conflict is never assigned that organisation's bids); this page shows its refusals as errors."""
+each scores (and taking bids back), conflicts of interest, and deactivating members who leave. The
+store enforces the rules (a member with a declared conflict is never assigned that organisation's
+bids; scores are withdrawn only with the audit log keeping them, and once moderation is open only
+when confirmed); this page shows its refusals as errors."""
 
 import streamlit as st
 
@@ -21,8 +23,12 @@ def done(message: str) -> None:
 
 
 accounts = auth.list_users(store)
+with ui.user_errors():
+    status = store.accounts(user.username)
+active = {u: bool(a) for u, a in zip(status["username"], status["active"])}
 scorers = accounts.loc[accounts["role"].isin([auth.PANEL, auth.CHAIR])]
-scorer_label = {u: f"{u} ({auth.ROLE_LABELS[r]})" for u, r in zip(scorers["username"], scorers["role"])}
+scorer_label = {u: f"{u} ({auth.ROLE_LABELS[r]}{'' if active[u] else ', deactivated'})"
+                for u, r in zip(scorers["username"], scorers["role"])}
 rounds = store.rounds()
 round_id = None
 if rounds.empty:
@@ -40,13 +46,18 @@ else:
 with ui.user_errors():
     declarations = store.conflicts(user.username)
 
-tab_panel, tab_add, tab_password, tab_assign, tab_conflict = st.tabs(
-    ["Panel", "Add a member", "Passwords", "Assign bids", "Conflicts of interest"])
+tab_panel, tab_add, tab_password, tab_assign, tab_unassign, tab_conflict, tab_active = st.tabs(
+    ["Panel", "Add a member", "Passwords", "Assign bids", "Take bids back", "Conflicts of interest",
+     "Deactivate a member"])
 
 with tab_panel:
     if round_id is not None:
         st.markdown(f"**Panel members and chairs**, with their bids in “{names[round_id]}” ({state})")
-        st.dataframe(appdata.panel_table(accounts, assigned), hide_index=True, width="stretch")
+        table = appdata.panel_table(accounts, assigned)
+        inactive = [not active[u] for u in table["Username"]]
+        table.insert(3, "Status", ["deactivated" if off else "active" for off in inactive])
+        table.loc[inactive, "Can sign in"] = "no: deactivated"
+        st.dataframe(table, hide_index=True, width="stretch")
     st.markdown("**Conflict of interest declarations** (all rounds)")
     if declarations.empty:
         st.caption("No conflict of interest has been declared.")
@@ -110,6 +121,35 @@ with tab_assign:
                 count = store.assign_bids(user.username, member, chosen)
                 done(f"Assigned {count} bid{'s' if count != 1 else ''} to {member}.")
 
+with tab_unassign:
+    holders = [] if round_id is None else [u for u in scorers["username"] if u in set(assigned["username"])]
+    if not holders:
+        st.info("No bids are assigned in this round.")
+    else:
+        member = st.selectbox("Member", holders, format_func=scorer_label.get, key="unassign_member")
+        theirs = assigned.loc[assigned["username"] == member, "key"].tolist()
+        labels = round_bids.set_index("key")
+        chosen = st.multiselect("Bids to take back", theirs, key="unassign_bids", placeholder="Choose bids",
+                                format_func=lambda k: appdata.bid_label(labels.loc[k]))
+        withdraw = False
+        if state == "scoring":
+            st.caption("Any scores the member gave these bids are withdrawn with them; the audit log keeps "
+                       "the withdrawn scores.")
+        elif state == "moderation" and chosen:
+            with ui.user_errors(stop=False):
+                given = store.all_scores(user.username, round_id)
+                scored = sorted(set(given.loc[(given["scorer"] == member) & given["key"].isin(chosen), "bid_id"]))
+                if scored:
+                    st.warning(f"Moderation is open and {member} has scored {', '.join(scored)}.",
+                               icon=":material/warning:")
+                    withdraw = st.checkbox(f"Withdraw {member}'s scores for {', '.join(scored)} (the audit log "
+                                           "keeps them)", key="unassign_confirm")
+        if st.button("Take back", type="primary", icon=":material/assignment_return:", disabled=not chosen,
+                     key="unassign_button"):
+            with ui.user_errors(stop=False):
+                count = store.unassign(user.username, member, chosen, withdraw_scores=withdraw)
+                done(f"Took {count} bid{'s' if count != 1 else ''} back from {member}.")
+
 with tab_conflict:
     st.caption("Record a conflict a member told you about. It applies to every round: the member's "
                "assignments to and scores for that organisation's bids are withdrawn (the audit log keeps "
@@ -132,3 +172,25 @@ with tab_conflict:
                     with ui.user_errors(stop=False):
                         store.declare_conflict(user.username, organisation, note, member=member)
                         done(f"Recorded {member}'s conflict with {organisation}.")
+
+with tab_active:
+    st.caption("When a member leaves the panel: a deactivated account can no longer sign in or be assigned "
+               "bids. Its record, assignments and scores are kept, and its scores still count; take back "
+               "the bids it will not score on the “Take bids back” tab.")
+    others = [u for u in accounts["username"] if u != user.username]
+    if not others:
+        st.info("No other accounts.")
+    else:
+        who = st.selectbox("Account", others, key="active_user",
+                           format_func=lambda u: u if active[u] else f"{u} (deactivated)")
+        if active[who]:
+            with st.form("panel_deactivate", clear_on_submit=True):
+                note = st.text_area("Note (required): why the account is deactivated", key="deactivate_note")
+                if st.form_submit_button("Deactivate member", type="primary", icon=":material/person_off:"):
+                    with ui.user_errors(stop=False):
+                        store.deactivate_user(user.username, who, note)
+                        done(f"Deactivated {who}: they can no longer sign in.")
+        elif st.button("Reactivate", icon=":material/person_check:", key="reactivate_button"):
+            with ui.user_errors(stop=False):
+                store.reactivate_user(user.username, who)
+                done(f"Reactivated {who}.")

@@ -17,13 +17,17 @@ importer             input                                                      
 ===================  =========================================================  ==================
 
 Each importer reads and checks its whole input and returns an :class:`Import`: the complete new
-file as a table of text cells. Nothing is written until :func:`write_import`, which writes a
-temporary file, validates it with the same reader :func:`~commissioning.dataset.load_dataset`
-uses, and only then renames it into place, so a failed import never leaves a half-written file.
+file as a table of text cells, and how the citations in ``sources.yaml`` change with it (the
+importer's own entry, with the period actually imported, replaces the old one; entries the new file
+no longer uses are dropped or narrowed). Nothing is written until :func:`write_import`, which
+writes temporary files, validates them with the same readers
+:func:`~commissioning.dataset.load_dataset` uses, and only then renames them into place, so a
+failed import never leaves a half-written file or citations that disagree with the figures.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,13 +36,14 @@ from tempfile import TemporaryDirectory
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from .boroughs import LONDON_AUTHORITIES, PAN_LONDON, is_ons_code, normalise_name, resolve_code
 from .dataset import (DEMAND_COLUMNS, POPULATION_COLUMNS, SERVICE_COLUMNS, SERVICE_OPTIONAL, _resolve_codes,
-                      read_demand, read_population, read_services)
+                      read_demand, read_population, read_services, read_sources)
 from .errors import InputError, csv_line
 from .need import load_benchmarks
-from .tables import read_table
+from .tables import TRUE, read_table
 
 # The City of London is policed by the City of London Police, so it is not in MPS data.
 MPS_NOT_COVERED = ("E09000001",)
@@ -46,8 +51,11 @@ MPS_NOT_COVERED = ("E09000001",)
 NON_BOROUGH_LABELS = frozenset(normalise_name(s) for s in (
     "Unknown", "London Heathrow and London City Airports", "Other", "Aviation Security (SO18)"))
 MPS_LICENCE = "Open Government Licence v2.0"
+MPS_PUBLISHER = "Metropolitan Police Service via the London Datastore"
+ONS_LICENCE = "Open Government Licence v3.0"
 
 DEMAND_OPTIONAL = ["period", "source", "illustrative", "note"]
+ILLUSTRATIVE_DEMAND = "illustrative_demand"  # the sources.yaml entry of the generated default demand
 POPULATION_OUT = POPULATION_COLUMNS + ["year", "source", "adult_women_method"]
 
 # services.csv column -> register headers accepted for it (compared after lower-casing and folding
@@ -74,7 +82,9 @@ class Import:
 
     ``table``: the complete new file (text cells, output column order); ``notes``: lines for the
     user (window chosen, totals, rows left out); ``changes``: one line per row that differs from
-    the existing file (for ``--dry-run``); ``validate(path)``: the dataset reader for this file.
+    the existing file (for ``--dry-run``); ``validate(path)``: the dataset reader for this file;
+    ``cite(sources)``: the ``sources.yaml`` list (list of dicts) that goes with the new file, given
+    the current one (see :func:`source_changes`).
     """
 
     file_name: str
@@ -82,17 +92,20 @@ class Import:
     validate: Callable[[Path], object] = field(repr=False)
     notes: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    cite: Callable[[list[dict]], list[dict]] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
 class DemandUpdate:
     """New demand figures: ``values[measure][code]`` (counts) for one period; ``row_notes[measure]``
-    goes in the note column of that measure's rows."""
+    goes in the note column of that measure's rows; ``citation`` is the importer's ``sources.yaml``
+    entry (:func:`merge_demand` adds what happened to the authorities the source does not cover)."""
 
     values: dict[str, dict[str, float]]
     period: str
     source: str
     row_notes: dict[str, str]
+    citation: dict = field(default_factory=dict)
     not_covered: tuple[str, ...] = MPS_NOT_COVERED
     notes: list[str] = field(default_factory=list)
 
@@ -111,6 +124,12 @@ def _month(text: str, path, line=None, column=None) -> int:
 
 def _month_text(month: int) -> str:
     return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def _period_words(window: list[int]) -> str:
+    """'March 2025 to February 2026' for a window of months (one month: 'March 2025')."""
+    first, last = (f"{calendar.month_name[m % 12 + 1]} {m // 12}" for m in (window[0], window[-1]))
+    return first if first == last else f"{first} to {last}"
 
 
 def _window(available: list[int], months: int, end: str | None, path) -> list[int]:
@@ -215,7 +234,16 @@ def mps_crime(path: str | Path, months: int = 12, end: str | None = None,
     notes += [f"left out non-borough row {label!r}: {_fmt(total)} sexual offences" for label, total in skipped.items()]
     for measure, by_code in values.items():
         notes.append(f"{measure}: {_fmt(sum(by_code.values()))} over {len(by_code)} boroughs")
-    return DemandUpdate(values=values, period=period, notes=notes,
+    citation = {
+        "id": "mps_sexual_offences",
+        "name": "MPS recorded rape and other sexual offences by borough (Borough Level Crime)",
+        "publisher": MPS_PUBLISHER, "period": _period_words(window), "licence": MPS_LICENCE,
+        "url": "https://data.london.gov.uk/dataset/recorded_crime_summary",
+        "used_in": "data/demand.csv (sexual_offences, rape_offences)", "illustrative": False, "file": path.name,
+        "note": f"Imported from {path.name} (months {_month_text(window[0])} to {_month_text(window[-1])}) with "
+                "`python -m commissioning import mps-crime`. Offences are counted where they happened; rows "
+                "that are not a borough (Unknown, airports) are left out."}
+    return DemandUpdate(values=values, period=period, notes=notes, citation=citation,
                         source=f"MPS recorded crime, London Datastore 'MPS Borough Level Crime' ({path.name}), "
                                f"{MPS_LICENCE}",
                         row_notes=dict.fromkeys(values, "real: MPS recorded offences by location of offence"))
@@ -275,8 +303,21 @@ def mps_vawg(path: str | Path, months: int = 12, end: str | None = None, as_dome
         notes.append(f"{measure}: {_fmt(sum(by_code.values()))} over {len(by_code)} boroughs")
     if as_domestic_abuse:
         notes.append("domestic_abuse_offences = VAWG offences (a proxy: VAWG is wider than domestic abuse)")
+    citation = {
+        "id": "mps_vawg",
+        "name": "MPS violence against women and girls (VAWG) offences and victims by borough",
+        "publisher": MPS_PUBLISHER, "period": _period_words(window), "licence": MPS_LICENCE,
+        "url": "https://data.london.gov.uk/dataset/mps-violence-against-women-and-girls-dashboard-data-2yod5",
+        "used_in": "data/demand.csv (vawg_offences, vawg_victims"
+                   + (", and domestic_abuse_offences as a VAWG proxy)" if as_domestic_abuse else ")"),
+        "illustrative": False, "file": path.name,
+        "note": f"Imported from {path.name} (months {_month_text(window[0])} to {_month_text(window[-1])}) with "
+                "`python -m commissioning import mps-vawg`. VAWG covers domestic abuse, rape and other sexual "
+                "offences, stalking and harassment among others: "
+                + ("used as domestic_abuse_offences it is a proxy, wider than domestic abuse."
+                   if as_domestic_abuse else "it is wider than domestic abuse.")}
     return DemandUpdate(
-        values=values, period=period, notes=notes,
+        values=values, period=period, notes=notes, citation=citation,
         source=f"MPS violence against women and girls, London Datastore ({path.name}), {MPS_LICENCE}",
         row_notes={"vawg_offences": "real: MPS recorded VAWG offences by borough",
                    "vawg_victims": "real: MPS VAWG victims by borough",
@@ -293,7 +334,10 @@ def merge_demand(update: DemandUpdate, existing: Path | None,
 
     An authority the source does not cover (the City of London for MPS data) keeps its existing
     row for that measure if it has one (with its illustrative flag); otherwise it gets a row with a
-    blank value (no figure). Rows keep their order; new rows are appended.
+    blank value (no figure). Rows keep their order; new rows are appended. The citation
+    (``update.citation``) says which authorities the source covers and what the others kept; the
+    ``illustrative_demand`` source is narrowed to the measures that still have illustrative rows,
+    and dropped when none are left.
     """
     authorities = LONDON_AUTHORITIES if authorities is None else authorities
     if existing is not None and Path(existing).exists():
@@ -305,6 +349,7 @@ def merge_demand(update: DemandUpdate, existing: Path | None,
     old = {(c, m): row for c, m, row in zip(raw["code"], raw["measure"], raw.to_dict("records"))}
     new: dict[tuple[str, str], dict] = {}
     changes = []
+    kept: dict[str, list[str]] = {}  # authority the source lacks -> measures that keep their existing row
     for measure, by_code in update.values.items():
         for code, name in authorities.items():
             key = (code, measure)
@@ -315,8 +360,10 @@ def merge_demand(update: DemandUpdate, existing: Path | None,
             elif key in old:
                 changes.append(f"{code} {name:<24} {measure:<24} kept {old[key]['value'] or '(blank)'} "
                                "(no figure in the source)")
+                kept.setdefault(code, []).append(measure)
                 continue
             else:
+                kept.setdefault(code, [])
                 new[key] = {"code": code, "name": name, "measure": measure, "value": "", "period": update.period,
                             "source": update.source, "illustrative": "false",
                             "note": "no figure: the City of London is policed by the City of London Police"
@@ -331,7 +378,42 @@ def merge_demand(update: DemandUpdate, existing: Path | None,
     rows += pending.values()
     columns = list(dict.fromkeys(list(raw.columns) + DEMAND_COLUMNS + DEMAND_OPTIONAL))
     table = pd.DataFrame(rows, columns=columns).fillna("")
-    return Import("demand.csv", table, lambda p: read_demand(p, authorities), list(update.notes), changes)
+    entry = None
+    if update.citation:
+        uncovered = []
+        for code, measures in kept.items():
+            why = " is policed by the City of London Police, so it" if code in MPS_NOT_COVERED else ""
+            flagged = [m for m in measures if str(old[code, m].get("illustrative", "")).lower() in TRUE]
+            done = [f"its earlier figures are kept for {', '.join(measures)}" + (" (illustrative)" if flagged else "")
+                    ] if measures else []
+            blank = [m for m in update.values if m not in measures]
+            done += [f"no figure for {', '.join(blank)}"] if blank else []
+            uncovered.append(f"{authorities[code]}{why} is not in the source: {'; '.join(done)}.")
+        covers = f"The source covers {len(authorities) - len(kept)} of {len(authorities)} authorities."
+        entry = {**update.citation, "note": " ".join([update.citation.get("note", ""), covers, *uncovered]).strip()}
+    used = _illustrative_use(table, "data/demand.csv")
+
+    def cite(sources: list[dict]) -> list[dict]:
+        return _revise_sources(sources, entry, {ILLUSTRATIVE_DEMAND: {"used_in": used} if used else None})
+
+    return Import("demand.csv", table, lambda p: read_demand(p, authorities), list(update.notes), changes, cite)
+
+
+def _illustrative_use(table: pd.DataFrame, file: str) -> str | None:
+    """``used_in`` text for the illustrative rows of a demand table, e.g. 'data/demand.csv
+    (marac_cases; sexual_offences: City of London only)'; None when no row is illustrative."""
+    flagged = table[table["illustrative"].astype(str).str.strip().str.lower().isin(TRUE)]
+    if flagged.empty:
+        return None
+    groups: dict[str, list[str]] = {}
+    for measure, rows in flagged.groupby("measure", sort=False):
+        total = int((table["measure"] == measure).sum())
+        where = ("" if len(rows) == total else f"{', '.join(rows['name'])} only" if len(rows) <= 3
+                 else f"{len(rows)} of {total} authorities")
+        groups.setdefault(where, []).append(measure)
+    parts = [", ".join(groups.pop(""))] if "" in groups else []
+    parts += [f"{', '.join(measures)}: {where}" for where, measures in groups.items()]
+    return f"{file} ({'; '.join(parts)})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,7 +447,8 @@ def ons_population(path: str | Path, existing: Path | None = None, *, code_colum
     column called "population", else the column with the latest year in its header. Rows for
     codes outside the area (e.g. England, regions, other districts) are left out. Without an adult
     women column, adult_women is kept from ``existing`` and ``adult_women_method`` says it is from
-    another year.
+    another year. The citation is the ``ons_population`` source; other sources of population.csv
+    are dropped, or narrowed to adult_women when that column is kept.
     """
     path = Path(path)
     authorities = LONDON_AUTHORITIES if authorities is None else authorities
@@ -458,7 +541,25 @@ def ons_population(path: str | Path, existing: Path | None = None, *, code_colum
         notes.append(f"left out {left_out} rows for codes outside the area")
     if not women_col:
         notes.append("adult_women kept from the existing population.csv (a different year; see adult_women_method)")
-    return Import("population.csv", table, lambda p: read_population(p, authorities), notes, changes)
+    period = (f"mid-{year}" if year and re.search(rf"mid\W*{year}", pop_col.lower()) else str(year) if year
+              else f"not stated in {path.name}")
+    entry = {
+        "id": "ons_population", "name": "ONS population by authority" + (f", {year}" if year else ""),
+        "publisher": "Office for National Statistics", "period": period, "licence": ONS_LICENCE,
+        "url": "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates",
+        "used_in": f"data/population.csv (population{', adult_women' if women_col else ''})",
+        "illustrative": False, "file": path.name,
+        "note": f"Imported from {path.name} (population from column {pop_col!r}"
+                + (f", adult women from column {women_col!r}" if women_col else "")
+                + ") with `python -m commissioning import ons-population`."
+                + ("" if women_col else " adult_women is kept from the earlier population.csv, so it is not "
+                   f"for {year or 'this year'} (see its adult_women_method column).")}
+
+    def cite(sources: list[dict]) -> list[dict]:
+        narrowed = None if women_col else {"used_in": "data/population.csv (adult_women only)"}
+        return _revise_sources(sources, entry, _superseded(sources, "data/population.csv", entry["id"], narrowed))
+
+    return Import("population.csv", table, lambda p: read_population(p, authorities), notes, changes, cite)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,7 +596,8 @@ def _coalesce(frame: pd.DataFrame, columns: list[str], path) -> tuple[pd.Series,
 
 
 def services_register(path: str | Path, benchmarks: str | Path, existing: Path | None = None,
-                      authorities: dict[str, str] | None = None) -> Import:
+                      authorities: dict[str, str] | None = None, *, publisher: str | None = None,
+                      period: str | None = None, licence: str | None = None) -> Import:
     """services.csv from a services register (CSV or XLSX).
 
     Headers are matched by :data:`REGISTER_HEADERS`. Service types are folded to the benchmark
@@ -503,7 +605,9 @@ def services_register(path: str | Path, benchmarks: str | Path, existing: Path |
     ``;`` or ``,``, or "Pan-London"; a refuge with a blank Confidential cell is confidential (an
     explicit "no" is an error). Validation is :func:`~commissioning.dataset.read_services`, with
     errors pointing at the register's own file, line and column. Without an id column, ids are
-    R001, R002, ... in register order.
+    R001, R002, ... in register order. The citation is the ``services_register`` source
+    (``publisher``, ``period`` and ``licence`` describe the register; a register does not state
+    them itself); every other source of services.csv is dropped, since the register replaces it.
     """
     path = Path(path)
     authorities = LONDON_AUTHORITIES if authorities is None else authorities
@@ -558,23 +662,126 @@ def services_register(path: str | Path, benchmarks: str | Path, existing: Path |
         new_ids = set(table["service_id"])
         changes.append(f"services.csv: {len(old_ids)} rows -> {len(new_ids)} rows "
                        f"({len(new_ids - old_ids)} new ids, {len(old_ids - new_ids)} ids no longer listed)")
+    flagged = int(services["illustrative"].sum())
+    entry = {
+        "id": "services_register", "name": "Services register: capacity of each service and the areas it serves",
+        "publisher": publisher or "not stated (the commissioner's services register)",
+        "period": period or f"not stated (register file {path.name})",
+        "licence": licence or "not stated: check with the register's owner before publishing",
+        "url": "", "used_in": "data/services.csv", "illustrative": flagged > 0, "file": path.name,
+        "note": f"Imported from {path.name} with `python -m commissioning import services`: {len(table)} services"
+                + (f", {flagged} of them marked illustrative" if flagged else "")
+                + ". Refuge locations are confidential and are not published."}
+
+    def cite(sources: list[dict]) -> list[dict]:
+        return _revise_sources(sources, entry, _superseded(sources, "data/services.csv", entry["id"], None))
+
     return Import("services.csv", table,
-                  lambda p: read_services(p, authorities, list(bench.services)), notes, changes)
+                  lambda p: read_services(p, authorities, list(bench.services)), notes, changes, cite)
+
+
+# ---------------------------------------------------------------------------------------------
+# sources.yaml
+
+def _revise_sources(sources: list[dict], entry: dict | None, changes: dict[str, dict | None]) -> list[dict]:
+    """``sources`` with ``entry`` upserted by id and ``changes[id]`` applied to other entries
+    (a dict of fields to set, or None to drop the entry; ids not present are ignored).
+
+    The entry takes the place of the old one with its id, else of the first dropped entry, else
+    goes last, so the list keeps its order.
+    """
+    own = entry is not None and any(s.get("id") == entry["id"] for s in sources)
+    out, pending = [], entry
+    for source in sources:
+        sid = source.get("id")
+        if entry is not None and sid == entry["id"]:
+            if pending is not None:
+                out.append(pending)
+                pending = None
+            continue
+        if sid in changes:
+            if changes[sid] is None:
+                if pending is not None and not own:
+                    out.append(pending)
+                    pending = None
+                continue
+            source = {**source, **changes[sid]}
+        out.append(source)
+    return out + ([pending] if pending is not None else [])
+
+
+def _superseded(sources: list[dict], file: str, own_id: str, change: dict | None) -> dict[str, dict | None]:
+    """``change`` for every entry (other than ``own_id``) whose ``used_in`` names ``file``."""
+    return {s.get("id"): change for s in sources
+            if s.get("id") != own_id and str(s.get("used_in", "")).startswith(file)}
+
+
+def source_changes(old: list[dict], new: list[dict]) -> list[str]:
+    """One line per ``sources.yaml`` entry added, removed or changed (for ``--dry-run``)."""
+    before = {s.get("id"): s for s in old}
+    after = {s.get("id"): s for s in new}
+    lines = [f"sources.yaml: removed {sid} ({before[sid].get('name', '')})" for sid in before if sid not in after]
+    for sid, entry in after.items():
+        if sid not in before:
+            lines.append(f"sources.yaml: added {sid}: {entry.get('name', '')}, {entry.get('period', '')}")
+            continue
+        for key in dict.fromkeys([*before[sid], *entry]):
+            was, now = before[sid].get(key), entry.get(key)
+            if was != now:
+                shown = (f"{was!r} -> {now!r}" if key != "note" and len(f"{was}{now}") < 160
+                         else "changed" if key in before[sid] and key in entry else "set" if was is None else "removed")
+                lines.append(f"sources.yaml: {sid} {key} {shown}")
+    return lines
+
+
+class _SourcesDumper(yaml.SafeDumper):
+    """Long prose (notes) as folded ``>-`` blocks, as the file is written by hand."""
+
+
+_SourcesDumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", text, style=">" if len(text) > 80 and " " in text and "\n" not in text
+    and text == text.strip() and "  " not in text else None))
+
+
+def sources_text(sources: list[dict], previous: str = "") -> str:
+    """The text of a ``sources.yaml`` holding ``sources``, keeping the comment lines at the top of
+    ``previous`` (the current file's text)."""
+    header = []
+    for line in previous.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        header.append(line)
+    header = header or ["# Every source behind the data in this directory, for citations in the app and the "
+                        "PDF appendix."]
+    # width 88: PyYAML overshoots it a little when folding, so lines stay under about 100 columns
+    body = yaml.dump(sources, Dumper=_SourcesDumper, sort_keys=False, allow_unicode=True, width=88)
+    return "\n".join(header).rstrip("\n") + "\n" + body
 
 
 # ---------------------------------------------------------------------------------------------
 # writing
 
-def write_import(result: Import, target: str | Path) -> Path:
-    """Write ``result.table`` to ``target`` atomically, after validating the written file.
+def updated_sources(result: Import, sources: str | Path) -> tuple[list[dict], list[dict]]:
+    """The current ``sources.yaml`` list at ``sources`` (empty if there is none) and the list that
+    goes with ``result`` (the same list if the importer has no citation)."""
+    old = read_sources(Path(sources))
+    return old, (result.cite(old) if result.cite is not None else old)
 
-    The table goes to ``target.part``, is read back with ``result.validate``, and only then
-    replaces ``target``; on any error the temporary file is removed and ``target`` is untouched.
+
+def write_import(result: Import, target: str | Path, sources: str | Path | None = None) -> Path:
+    """Write ``result.table`` to ``target`` and, if ``sources`` is given, the updated citations to
+    that ``sources.yaml``, all or nothing.
+
+    Each file goes to ``NAME.part`` and is read back (the table with ``result.validate``, the
+    sources with the dataset reader); only when both are good are they renamed into place. On any
+    error the temporary files are removed and ``target`` and ``sources`` are untouched.
     """
     target = Path(target)
     if not target.parent.is_dir():
         raise InputError("output folder does not exist", file=target.parent)
     tmp = target.with_name(target.name + ".part")
+    sources = Path(sources) if sources is not None and result.cite is not None else None
+    sources_tmp = sources.with_name(sources.name + ".part") if sources is not None else None
     try:
         result.table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
         try:
@@ -582,7 +789,17 @@ def write_import(result: Import, target: str | Path) -> Path:
         except InputError as err:
             raise InputError(f"the imported {result.file_name} would not load: {err.message}", file=target,
                              line=err.line, column=err.column, expected=err.expected) from None
+        if sources is not None:
+            _, new = updated_sources(result, sources)
+            previous = sources.read_text(encoding="utf-8") if sources.exists() else ""
+            sources_tmp.write_text(sources_text(new, previous), encoding="utf-8")
+            if read_sources(sources_tmp) != new:
+                raise InputError("the updated sources would not read back as written", file=sources)
         tmp.replace(target)
+        if sources is not None:
+            sources_tmp.replace(sources)
     finally:
         tmp.unlink(missing_ok=True)
+        if sources_tmp is not None:
+            sources_tmp.unlink(missing_ok=True)
     return target

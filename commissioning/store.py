@@ -17,6 +17,10 @@ Rules the API enforces (the acting user is always a parameter and is re-read fro
   organisation's bids; declaring one withdraws existing assignments and scores for it;
 - a scorer sees and changes only their own scores; all scores are visible to the chair and
   commissioner only once moderation is open;
+- taking an assignment back withdraws the member's scores for that bid (audited with the old
+  values); once moderation is open only when the caller says so (``withdraw_scores=True``);
+- a deactivated account cannot sign in or act, gets no new assignments, and keeps its scores
+  (they still count); the last active commissioner cannot be deactivated;
 - every score needs a comment, every moderation decision a note;
 - the round moves ``scoring`` -> ``moderation`` -> ``locked``; once locked nothing changes;
 - every change appends to the audit log (who, what, when, old and new value), which cannot be
@@ -40,7 +44,8 @@ import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (Column, Float, ForeignKey, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, create_engine, event, func, insert, select, update, delete)
+                        UniqueConstraint, create_engine, event, func, insert, select, text, update,
+                        delete)
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import InputError
@@ -71,7 +76,8 @@ users = Table(
     Column("display_name", String(200), nullable=False),
     Column("role", String(20), nullable=False),
     Column("password_hash", Text),
-    Column("created_at", String(32), nullable=False))
+    Column("created_at", String(32), nullable=False),
+    Column("active", Integer, nullable=False, server_default=text("1")))  # migration 2
 rounds = Table(
     "rounds", metadata,
     Column("id", Integer, primary_key=True),
@@ -145,8 +151,21 @@ audit = Table(
     Column("new_value", Text))
 
 
+def _users_v1() -> Table:
+    """The users table as migration 1 created it (before migration 2 added ``active``)."""
+    return Table(
+        "users", MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("username", String(100), nullable=False, unique=True),
+        Column("display_name", String(200), nullable=False),
+        Column("role", String(20), nullable=False),
+        Column("password_hash", Text),
+        Column("created_at", String(32), nullable=False))
+
+
 def _migration_1(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[users, rounds, lots, bids, assignments, conflicts, scores,
+    _users_v1().create(conn)
+    metadata.create_all(conn, tables=[rounds, lots, bids, assignments, conflicts, scores,
                                       moderation, audit])
     if conn.dialect.name == "sqlite":
         for op in ("UPDATE", "DELETE"):
@@ -155,8 +174,13 @@ def _migration_1(conn: Connection) -> None:
                 "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
 
 
+def _migration_2(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE users ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
+
+
 MIGRATIONS = [
     (1, "rounds, lots, bids, users, assignments, conflicts, scores, moderation, audit", _migration_1),
+    (2, "users.active: deactivated accounts keep their record and scores", _migration_2),
 ]
 
 
@@ -278,15 +302,22 @@ class Store:
             at=_now(), user_id=actor.id if actor else None, username=actor.username if actor else None,
             round_id=round_id, action=action, entity=entity, old_value=_json(old), new_value=_json(new)))
 
-    def _user(self, conn, who: User | str) -> User:
+    def _user_row(self, conn, who: User | str):
         name = who.username if isinstance(who, User) else str(who)
         row = conn.execute(select(users).where(users.c.username == name)).mappings().first()
         if row is None:
             raise AccessDenied(f"unknown user {name!r}")
+        return row
+
+    def _user(self, conn, who: User | str) -> User:
+        row = self._user_row(conn, who)
         return User(row["id"], row["username"], row["role"], row["display_name"])
 
     def _actor(self, conn, who: User | str, *roles: str) -> User:
-        user = self._user(conn, who)
+        row = self._user_row(conn, who)
+        user = User(row["id"], row["username"], row["role"], row["display_name"])
+        if not row["active"]:
+            raise AccessDenied(f"{user.username}'s account is deactivated")
         if roles and user.role not in roles:
             raise AccessDenied(f"{user.username} ({user.role}) may not do this; needs {' or '.join(roles)}")
         return user
@@ -365,7 +396,7 @@ class Store:
         """The user if ``password`` matches their argon2 hash, else None (rehashes outdated hashes)."""
         with self._read() as conn:
             row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
-        if row is None or not row["password_hash"]:
+        if row is None or not row["password_hash"] or not row["active"]:
             return None
         try:
             self._hasher.verify(row["password_hash"], password)
@@ -380,6 +411,50 @@ class Store:
     def get_user(self, username: str) -> User:
         with self._read() as conn:
             return self._user(conn, username)
+
+    def accounts(self, actor: User | str) -> pd.DataFrame:
+        """Every account (commissioner or chair): username, display_name, role, active (bool).
+        No password hashes."""
+        with self._read() as conn:
+            self._actor(conn, actor, "commissioner", "chair")
+            rows = conn.execute(select(users.c.username, users.c.display_name, users.c.role,
+                                       users.c.active).order_by(users.c.id)).mappings().all()
+        frame = pd.DataFrame(rows, columns=["username", "display_name", "role", "active"])
+        return frame.astype({"active": bool})
+
+    def deactivate_user(self, actor: User | str, username: str, note: str) -> None:
+        """Deactivate an account (commissioner), e.g. a member who leaves the panel; ``note`` says
+        why. The account can no longer sign in, act or be assigned bids; its record, assignments
+        and scores stay (the scores still count in the ranking). The last active commissioner
+        cannot be deactivated."""
+        if not str(note or "").strip():
+            raise InputError("deactivating an account needs a note saying why", column="note")
+        with self._write() as conn:
+            actor = self._actor(conn, actor, "commissioner")
+            target = self._user_row(conn, username)
+            if not target["active"]:
+                raise StoreError(f"{target['username']} is already deactivated")
+            if target["role"] == "commissioner":
+                active_commissioners = conn.execute(
+                    select(func.count()).select_from(users)
+                    .where(users.c.role == "commissioner", users.c.active == 1)).scalar()
+                if active_commissioners <= 1:
+                    raise StoreError(f"{target['username']} is the last active commissioner: "
+                                     "add or reactivate another commissioner first")
+            conn.execute(update(users).where(users.c.id == target["id"]).values(active=0))
+            self._audit(conn, actor, "user.deactivate", f"user {target['username']}",
+                        {"active": True}, {"active": False, "note": str(note).strip()})
+
+    def reactivate_user(self, actor: User | str, username: str) -> None:
+        """Let a deactivated account sign in and be assigned bids again (commissioner)."""
+        with self._write() as conn:
+            actor = self._actor(conn, actor, "commissioner")
+            target = self._user_row(conn, username)
+            if target["active"]:
+                raise StoreError(f"{target['username']} is active already")
+            conn.execute(update(users).where(users.c.id == target["id"]).values(active=1))
+            self._audit(conn, actor, "user.reactivate", f"user {target['username']}",
+                        {"active": False}, {"active": True})
 
     # -- rounds, lots, bids -----------------------------------------------------------------
 
@@ -556,6 +631,8 @@ class Store:
     def _insert_assignment(self, conn, actor, member: User, bid: int, round_id: int) -> None:
         if member.role not in SCORING_ROLES:
             raise AccessDenied(f"{member.username} ({member.role}) is not a scorer")
+        if not self._user_row(conn, member)["active"]:
+            raise StoreError(f"{member.username}'s account is deactivated: no new assignments")
         row = self._bid(conn, bid)
         if self._conflicted(conn, member.id, row["organisation"]):
             raise AccessDenied(f"{member.username} declared a conflict with {row['organisation']}")
@@ -590,20 +667,63 @@ class Store:
                 .join(rounds, rounds.c.id == bids.c.round_id)
                 .where(rounds.c.state != "locked")).mappings().all()
             for row in affected:
-                if _org_key(row["organisation"]) != key:
-                    continue
-                for old in conn.execute(select(scores).where(scores.c.bid_id == row["id"],
-                                                             scores.c.user_id == member.id)).mappings():
-                    self._audit(conn, actor, "score.withdraw",
-                                f"bid {row['bid_ref']} {old['criterion']} by {member.username}",
-                                {"score": old["score"], "comment": old["comment"]}, None,
-                                round_id=row["round_id"])
-                conn.execute(delete(scores).where(scores.c.bid_id == row["id"], scores.c.user_id == member.id))
-                if conn.execute(delete(assignments).where(assignments.c.bid_id == row["id"],
-                                                          assignments.c.user_id == member.id)).rowcount:
-                    self._audit(conn, actor, "unassign", f"bid {row['bid_ref']} from {member.username}",
-                                {"bid": row["bid_ref"], "scorer": member.username}, None,
-                                round_id=row["round_id"])
+                if _org_key(row["organisation"]) == key:
+                    self._withdraw_scores(conn, actor, member, row)
+                    self._delete_assignment(conn, actor, member, row)
+
+    def unassign(self, actor: User | str, member: User | str, bid_keys: Iterable[int], *,
+                 withdraw_scores: bool = False) -> int:
+        """Take bids (their keys) back from a scorer in one transaction (commissioner): all or none.
+
+        The member's scores for those bids are withdrawn (deleted; the audit log keeps the old
+        values). While the round is in ``scoring`` that happens as part of unassigning; once
+        moderation is open it is refused unless ``withdraw_scores=True`` says the caller confirmed
+        it. Refused in a locked round and for a bid not assigned to the member. Works for a
+        deactivated member too. Returns how many assignments were removed.
+        """
+        keys = list(dict.fromkeys(int(k) for k in bid_keys))
+        with self._write() as conn:
+            actor = self._actor(conn, actor, "commissioner")
+            member = self._user(conn, member)
+            rows, scored = [], []
+            for bid in keys:
+                row = self._bid(conn, bid)
+                if row["state"] == "locked":
+                    raise StoreError(f"the round is locked: bid {row['bid_ref']} stays assigned")
+                if conn.execute(select(assignments.c.id).where(
+                        assignments.c.bid_id == bid, assignments.c.user_id == member.id)).first() is None:
+                    raise StoreError(f"bid {row['bid_ref']} is not assigned to {member.username}")
+                has_scores = conn.execute(select(scores.c.id).where(
+                    scores.c.bid_id == bid, scores.c.user_id == member.id)).first() is not None
+                if has_scores and row["state"] == "moderation":
+                    scored.append(row["bid_ref"])
+                rows.append(row)
+            if scored and not withdraw_scores:
+                raise StoreError(
+                    f"moderation is open and {member.username} has scored {', '.join(scored)}: "
+                    "confirm that those scores are withdrawn (the audit log keeps them)")
+            for row in rows:
+                self._withdraw_scores(conn, actor, member, row)
+                self._delete_assignment(conn, actor, member, row)
+        return len(rows)
+
+    def _withdraw_scores(self, conn, actor: User, member: User, bid_row) -> None:
+        """Delete ``member``'s scores for one bid (a row with id, bid_ref, round_id), each audited
+        as ``score.withdraw`` with its old score and comment."""
+        for old in conn.execute(select(scores).where(scores.c.bid_id == bid_row["id"],
+                                                     scores.c.user_id == member.id)).mappings():
+            self._audit(conn, actor, "score.withdraw",
+                        f"bid {bid_row['bid_ref']} {old['criterion']} by {member.username}",
+                        {"score": old["score"], "comment": old["comment"]}, None,
+                        round_id=bid_row["round_id"])
+        conn.execute(delete(scores).where(scores.c.bid_id == bid_row["id"], scores.c.user_id == member.id))
+
+    def _delete_assignment(self, conn, actor: User, member: User, bid_row) -> None:
+        if conn.execute(delete(assignments).where(assignments.c.bid_id == bid_row["id"],
+                                                  assignments.c.user_id == member.id)).rowcount:
+            self._audit(conn, actor, "unassign", f"bid {bid_row['bid_ref']} from {member.username}",
+                        {"bid": bid_row["bid_ref"], "scorer": member.username}, None,
+                        round_id=bid_row["round_id"])
 
     def panel(self, actor: User | str, round_id: int) -> pd.DataFrame:
         """Panel members assigned in a round (commissioner or chair): username, display_name,

@@ -462,6 +462,83 @@ def test_panel_member_declares_conflict_and_loses_that_bid(store, example_bids):
     assert "0 of 9" in at.get("progress")[0].proto.text
 
 
+def test_commissioner_takes_bid_back_and_member_no_longer_sees_it(store):
+    # sam is assigned NE-01, NE-02 and S-01 in the test round (in scoring) and has scored NE-01 Q1
+    ne01 = store.bid_key(store.test_round, "NE-01")
+    at = panel_setup(store)
+    at.selectbox(key="unassign_member").set_value(OTHER).run()
+    assert not at.checkbox                          # scoring: withdrawing needs no confirmation
+    at.multiselect(key="unassign_bids").set_value([ne01]).run()
+    at.button(key="unassign_button").click().run()
+    no_exception(at)
+    assert not at.error
+    assert any("Took 1 bid back from sam" in s.value for s in at.success)
+    assert store.bids_for_scorer(OTHER)["bid_id"].tolist() == ["NE-02", "S-01"]
+    assert store.my_scores(OTHER).empty             # the NE-01 Q1 score went with it ...
+    withdrawn = store.audit_log(ADMIN, store.test_round).query("action == 'score.withdraw'")
+    assert withdrawn["old_value"].tolist() == ['{"comment": "sam\'s private comment", "score": 2.0}']  # ... kept here
+
+    member = login(app().run(), OTHER)
+    no_exception(member)
+    labels = member.selectbox(key="scoring_bid").options
+    assert len(labels) == 2 and not any(label.startswith("NE-01") for label in labels)
+
+
+def test_taking_back_scored_bid_in_moderation_needs_confirmation(store):
+    example = int(store.rounds().set_index("name").loc[appdata.EXAMPLE_ROUND, "id"])   # in moderation
+    ne01 = store.bid_key(example, "NE-01")
+    at = panel_setup(store)
+    at.selectbox(key="panel_round").set_value(example).run()
+    at.selectbox(key="unassign_member").set_value("panel-a").run()
+    at.multiselect(key="unassign_bids").set_value([ne01]).run()
+    assert [c.label for c in at.checkbox] == [
+        "Withdraw panel-a's scores for NE-01 (the audit log keeps them)"]
+    at.button(key="unassign_button").click().run()  # not ticked: the store refuses
+    no_exception(at)
+    assert [e.value for e in at.error] == [(
+        "moderation is open and panel-a has scored NE-01: confirm that those scores are withdrawn "
+        "(the audit log keeps them)")]
+    scored = store.all_scores(ADMIN, example).query("scorer == 'panel-a' and bid_id == 'NE-01'")
+    assert len(scored) == 9                          # Q1-Q6 and SV1-SV3, none lost
+    at.checkbox(key="unassign_confirm").check().run()
+    at.button(key="unassign_button").click().run()
+    no_exception(at)
+    assert not at.error
+    assert store.all_scores(ADMIN, example).query("scorer == 'panel-a' and bid_id == 'NE-01'").empty
+    assert "NE-01" not in set(store.assignments(ADMIN, example).query("username == 'panel-a'")["bid_id"])
+
+
+def test_commissioner_deactivates_member_who_then_cannot_log_in(store):
+    assert auth.authenticate(store, PANEL, PASSWORD) == auth.User(PANEL, "panel")
+    at = panel_setup(store)
+    at.selectbox(key="active_user").set_value(PANEL).run()
+    at.button(key="FormSubmitter:panel_deactivate-Deactivate member").click().run()
+    assert any("needs a note" in e.value for e in at.error)          # the note is required
+    assert auth.authenticate(store, PANEL, PASSWORD) is not None
+
+    at.selectbox(key="active_user").set_value(PANEL).run()
+    at.text_area(key="deactivate_note").input("Left the panel in June")
+    at.button(key="FormSubmitter:panel_deactivate-Deactivate member").click().run()
+    no_exception(at)
+    assert not at.error
+    assert any(f"Deactivated {PANEL}" in s.value for s in at.success)
+    table = next(f.value for f in at.dataframe if "Bids assigned" in f.value.columns).set_index("Username")
+    # pat keeps NE-01 and NE-02 (S-01 went with the conflict), shown as deactivated
+    assert table.loc[PANEL, ["Status", "Can sign in", "Bids"]].tolist() == [
+        "deactivated", "no: deactivated", "NE-01, NE-02"]
+    assert table.loc[OTHER, "Status"] == "active"
+
+    # assigning pat another bid: the store refuses and the page says why
+    at.selectbox(key="assign_member").set_value(PANEL).run()
+    at.multiselect(key="assign_bids").set_value([store.bid_key(store.test_round, "NE-03")]).run()
+    at.button(key="assign_button").click().run()
+    assert [e.value for e in at.error] == ["pat's account is deactivated: no new assignments"]
+
+    refused = login(app().run(), PANEL)
+    assert any("Wrong username or password" in e.value for e in refused.error)
+    assert "user" not in refused.session_state
+
+
 def test_only_the_commissioner_opens_panel_set_up(store):
     for who, role in ((PANEL, "panel"), (CHAIR, "chair")):
         with pytest.raises(auth.AccessDenied, match="Commissioner"):

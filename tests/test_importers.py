@@ -4,14 +4,17 @@ SOURCES.md there) and small synthetic inputs for every error path."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from commissioning.boroughs import LONDON_AUTHORITIES
 from commissioning.cli import main
 from commissioning.dataset import load_dataset
+from commissioning.importers import DemandUpdate, merge_demand
 
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "real"
 MPS_CRIME = REAL / "MPS_Borough_Level_Crime_202403_202602.csv"
@@ -37,6 +40,15 @@ def value(frame: pd.DataFrame, code: str, measure: str) -> str:
     rows = frame[(frame["code"] == code) & (frame["measure"] == measure)]
     assert len(rows) == 1, (code, measure)
     return rows.iloc[0]
+
+
+def sources(data_dir: Path) -> dict[str, dict]:
+    """sources.yaml of ``data_dir`` by id (read with plain yaml, not the code under test)."""
+    return {s["id"]: s for s in yaml.safe_load((data_dir / "sources.yaml").read_text(encoding="utf-8"))}
+
+
+# The embedded data/sources.yaml, before any import.
+ORIGINAL_SOURCES = sources(Path(__file__).resolve().parent.parent / "data")
 
 
 # ------------------------------------------------------------------ mps-crime on the real file
@@ -73,13 +85,49 @@ def test_mps_crime_real_file_default_window(capsys, tmp_data_dir):
 
 
 @needs_real
+def test_mps_crime_updates_its_citation(capsys, tmp_data_dir):
+    before_text = (tmp_data_dir / "sources.yaml").read_text(encoding="utf-8")
+    assert run_cli(capsys, "mps-crime", MPS_CRIME, "--data", tmp_data_dir)[0] == 0
+    # The window, worked out here from the file's own header: the 12 latest YYYYMM columns.
+    with MPS_CRIME.open(encoding="utf-8-sig") as f:
+        months = sorted(c for c in next(csv.reader(f)) if len(c) == 6 and c.isdigit())[-12:]
+    first, last = (dt.date(int(m[:4]), int(m[4:]), 1).strftime("%B %Y") for m in (months[0], months[-1]))
+    assert f"{first} to {last}" == "March 2025 to February 2026"  # the file runs 202403..202602
+    entry = sources(tmp_data_dir)["mps_sexual_offences"]
+    assert entry["period"] == f"{first} to {last}"
+    assert ORIGINAL_SOURCES["mps_sexual_offences"]["period"] == "October 2024 to September 2025"  # was stale
+    assert entry["illustrative"] is False
+    assert entry["licence"] == "Open Government Licence v2.0"
+    assert entry["publisher"] == "Metropolitan Police Service via the London Datastore"
+    assert entry["file"] == MPS_CRIME.name and MPS_CRIME.name in entry["note"]
+    assert "32 of 33 authorities" in entry["note"] and "City of London Police" in entry["note"]
+    # The City rows kept their illustrative placeholders, so the illustrative source now names them.
+    assert sources(tmp_data_dir)["illustrative_demand"]["used_in"] == (
+        "data/demand.csv (domestic_abuse_offences, marac_cases; sexual_offences, rape_offences: "
+        "City of London only)")
+    # Sources the import does not concern are unchanged, and the comment at the top is kept.
+    for sid in ("census2021", "lambeth_refuge", "boundaries", "illustrative_services"):
+        assert sources(tmp_data_dir)[sid] == ORIGINAL_SOURCES[sid]
+    after_text = (tmp_data_dir / "sources.yaml").read_text(encoding="utf-8")
+    assert after_text.splitlines()[0] == before_text.splitlines()[0]
+    assert after_text.splitlines()[0].startswith("# ")
+    # What the needs assessment lists (its data appendix and cover read Dataset.sources).
+    ds_sources = {s["id"]: s for s in load_dataset(tmp_data_dir).sources}
+    assert ds_sources["mps_sexual_offences"]["period"] == "March 2025 to February 2026"
+    assert ds_sources["mps_sexual_offences"]["illustrative"] is False
+
+
+@needs_real
 def test_mps_crime_end_month_and_out_file(capsys, tmp_data_dir, tmp_path):
     original = (tmp_data_dir / "demand.csv").read_bytes()
+    original_sources = (tmp_data_dir / "sources.yaml").read_bytes()
     out = tmp_path / "new_demand.csv"
     code, _, err = run_cli(capsys, "mps-crime", MPS_CRIME, "--end", "202509", "--months", "3",
                            "--data", tmp_data_dir, "--out", out)
     assert code == 0, err
     assert (tmp_data_dir / "demand.csv").read_bytes() == original  # --out leaves DIR alone
+    assert (tmp_data_dir / "sources.yaml").read_bytes() == original_sources  # ... and its citations
+    assert "sources.yaml not updated" in err
     rows = pd.read_csv(out, dtype=str, keep_default_na=False)
     # Hackney 202507..202509: RAPE 17+24+45 = 86; OTHER 68+60+52 = 180
     assert value(rows, "E09000012", "rape_offences")["value"] == "86"
@@ -90,9 +138,13 @@ def test_mps_crime_end_month_and_out_file(capsys, tmp_data_dir, tmp_path):
 @needs_real
 def test_mps_crime_dry_run_writes_nothing(capsys, tmp_data_dir):
     original = (tmp_data_dir / "demand.csv").read_bytes()
+    original_sources = (tmp_data_dir / "sources.yaml").read_bytes()
     code, out, err = run_cli(capsys, "mps-crime", MPS_CRIME, "--data", tmp_data_dir, "--dry-run")
     assert code == 0
     assert (tmp_data_dir / "demand.csv").read_bytes() == original
+    assert (tmp_data_dir / "sources.yaml").read_bytes() == original_sources
+    assert ("sources.yaml: mps_sexual_offences period 'October 2024 to September 2025' -> "
+            "'March 2025 to February 2026'") in out
     assert "E09000012 Hackney" in out and "972 (2024-10/2025-09) -> 925 (2025-03/2026-02)" in out
     assert "not written" in err
 
@@ -104,6 +156,8 @@ def test_mps_crime_window_longer_than_file(capsys, tmp_data_dir):
     assert code == 2
     assert MPS_CRIME.name in err and "25-month window 2024-02 to 2026-02" in err and "missing 2024-02" in err
     assert (tmp_data_dir / "demand.csv").read_bytes() == original
+    assert (tmp_data_dir / "sources.yaml").read_bytes() == (Path(__file__).parent.parent / "data" / "sources.yaml"
+                                                             ).read_bytes()
 
 
 # ------------------------------------------------------------------ mps-crime errors (synthetic)
@@ -186,12 +240,38 @@ def test_mps_crime_bad_input(capsys, tmp_data_dir, tmp_path, case, message):
         # 32 boroughs x 3 rows fill lines 2..97; the second Barnet block is 98 (burglary), 99, 100
         write_mps(path, boroughs=boroughs + ["Barnet"])
     original = (tmp_data_dir / "demand.csv").read_bytes()
+    original_sources = (tmp_data_dir / "sources.yaml").read_bytes()
     code, out, err = run_cli(capsys, "mps-crime", path, "--data", tmp_data_dir, "--months", "3")
     assert code == 2
     assert str(path) in err and message in err
     assert "Traceback" not in err
     assert (tmp_data_dir / "demand.csv").read_bytes() == original
+    assert (tmp_data_dir / "sources.yaml").read_bytes() == original_sources
     assert not list(tmp_data_dir.glob("*.part"))
+
+
+def test_bad_sources_yaml_stops_the_whole_import(capsys, tmp_data_dir, tmp_path):
+    # The table is fine but the citations cannot be updated: neither file may change.
+    (tmp_data_dir / "sources.yaml").write_text("- id: a\n  name: [unclosed\n", encoding="utf-8")
+    original = (tmp_data_dir / "demand.csv").read_bytes()
+    original_sources = (tmp_data_dir / "sources.yaml").read_bytes()
+    code, _, err = run_cli(capsys, "mps-crime", write_mps(tmp_path / "mps.csv"), "--months", "3",
+                           "--data", tmp_data_dir)
+    assert code == 2 and "sources.yaml" in err and "not valid YAML" in err and "Traceback" not in err
+    assert (tmp_data_dir / "demand.csv").read_bytes() == original
+    assert (tmp_data_dir / "sources.yaml").read_bytes() == original_sources
+    assert not list(tmp_data_dir.glob("*.part"))
+
+
+def test_import_without_sources_yaml_creates_one(capsys, tmp_data_dir, tmp_path):
+    (tmp_data_dir / "sources.yaml").unlink()
+    code, _, err = run_cli(capsys, "mps-crime", write_mps(tmp_path / "mps.csv"), "--months", "2",
+                           "--data", tmp_data_dir)
+    assert code == 0, err
+    # write_mps months 202401..202403; the last 2 are February and March 2024
+    assert sources(tmp_data_dir)["mps_sexual_offences"]["period"] == "February 2024 to March 2024"
+    assert list(sources(tmp_data_dir)) == ["mps_sexual_offences"]  # no other entry is invented
+    assert (tmp_data_dir / "sources.yaml").read_text(encoding="utf-8").startswith("# ")
 
 
 def test_bad_months_option(capsys, tmp_data_dir, tmp_path):
@@ -238,6 +318,29 @@ def test_mps_vawg_as_domestic_abuse_proxy(capsys, tmp_data_dir):
     ds = load_dataset(tmp_data_dir)
     notes = " ".join(ds.illustrative_notes())
     assert "domestic abuse offences (City of London)" in notes
+    entry = sources(tmp_data_dir)["mps_vawg"]  # a new source, 2024-03..2025-02 by --end
+    assert entry["period"] == "March 2024 to February 2025" and entry["illustrative"] is False
+    assert entry["licence"] == "Open Government Licence v2.0" and "domestic_abuse_offences" in entry["used_in"]
+    assert "proxy" in entry["note"]
+    # domestic_abuse_offences is real now except the City: the illustrative source says so (and still
+    # lists marac_cases, and the City's sexual-offence placeholders of the default data).
+    assert sources(tmp_data_dir)["illustrative_demand"]["used_in"] == (
+        "data/demand.csv (marac_cases; sexual_offences, rape_offences, domestic_abuse_offences: "
+        "City of London only)")
+
+
+def test_illustrative_demand_source_dropped_when_no_illustrative_rows_are_left(tmp_data_dir):
+    # Every authority, every measure of the default demand.csv, all real: nothing is illustrative.
+    values = {m: dict.fromkeys(LONDON_AUTHORITIES, 5.0)
+              for m in ("sexual_offences", "rape_offences", "domestic_abuse_offences", "marac_cases")}
+    update = DemandUpdate(values=values, period="2025-01/2025-12", source="local figures",
+                          row_notes=dict.fromkeys(values, "real"),
+                          citation={"id": "local_demand", "name": "Local figures", "period": "2025"})
+    result = merge_demand(update, tmp_data_dir / "demand.csv")
+    new = {s["id"]: s for s in result.cite(list(ORIGINAL_SOURCES.values()))}
+    assert "illustrative_demand" not in new
+    assert new["local_demand"]["note"] == "The source covers 33 of 33 authorities."
+    assert new["mps_sexual_offences"] == ORIGINAL_SOURCES["mps_sexual_offences"]  # not this importer's id
 
 
 def test_mps_vawg_missing_month_is_an_error(capsys, tmp_data_dir, tmp_path):
@@ -274,6 +377,14 @@ def test_ons_population_mid_year_estimates(capsys, tmp_data_dir):
     assert "different year" in err or "not 2024" in pop.at["E09000012", "adult_women_method"]
     ds = load_dataset(tmp_data_dir)
     assert ds.population["population"].sum() == 9089736
+    cited = sources(tmp_data_dir)
+    assert cited["ons_population"]["period"] == "mid-2024"  # column mye_population_mid2024
+    assert cited["ons_population"]["licence"] == "Open Government Licence v3.0"
+    assert cited["ons_population"]["illustrative"] is False
+    assert cited["ons_population"]["used_in"] == "data/population.csv (population)"
+    # adult_women still comes from the census: its source stays, narrowed to that column
+    assert cited["census2021"]["used_in"] == "data/population.csv (adult_women only)"
+    assert cited["census2021"]["period"] == ORIGINAL_SOURCES["census2021"]["period"]
 
 
 @needs_real
@@ -296,6 +407,14 @@ def test_ons_population_year_option_and_adult_women_column(capsys, tmp_data_dir,
     # Hackney is the 12th authority (i = 11): 1000 + 11, 400 + 11
     assert pop.at["E09000012", "population"] == "1011" and pop.at["E09000012", "adult_women"] == "411"
     assert "Females 16+" in pop.at["E09000012", "adult_women_method"]
+    # population.csv no longer uses the census at all: its source goes, the new one replaces it
+    cited = sources(tmp_data_dir)
+    assert "census2021" not in cited
+    assert cited["ons_population"]["period"] == "2023" and cited["ons_population"]["file"] == "ons.csv"
+    assert cited["ons_population"]["used_in"] == "data/population.csv (population, adult_women)"
+    # the first import (census kept for adult_women) added ons_population last; the second dropped the census
+    assert list(cited) == ["mps_sexual_offences", "lambeth_refuge", "boundaries", "illustrative_services",
+                           "illustrative_demand", "ons_population"]
 
 
 def test_ons_population_errors(capsys, tmp_data_dir, tmp_path):
@@ -394,6 +513,38 @@ def test_services_register_csv_fixture_without_ids(capsys, tmp_data_dir):
     assert list(s.index) == ["R001", "R002", "R003"]
     assert s.at["R002", "areas"] == ("E09000033", "E09000020")  # "City of Westminster; RBKC"
     assert bool(s.at["R003", "confidential"]) and s.at["R003", "capacity"] == 20.0
+
+
+def test_services_register_replaces_the_services_citations(capsys, tmp_data_dir):
+    register = FIXTURES / "services_register.csv"
+    code, out, err = run_cli(capsys, "services", register, "--data", tmp_data_dir, "--dry-run",
+                             "--period", "April 2026")
+    assert code == 0, err
+    assert "sources.yaml: removed illustrative_services" in out and "sources.yaml: removed lambeth_refuge" in out
+    code, _, err = run_cli(capsys, "services", register, "--data", tmp_data_dir, "--period", "April 2026",
+                           "--publisher", "MOPAC")
+    assert code == 0, err
+    cited = sources(tmp_data_dir)
+    # the register has no illustrative rows, and it replaced every row the old sources described
+    assert "illustrative_services" not in cited and "lambeth_refuge" not in cited
+    entry = cited["services_register"]
+    assert entry["illustrative"] is False and entry["period"] == "April 2026" and entry["publisher"] == "MOPAC"
+    assert entry["file"] == "services_register.csv" and entry["used_in"] == "data/services.csv"
+    ds = load_dataset(tmp_data_dir)
+    assert not any(i.startswith("services") for i in ds.illustrative)
+    assert {s["id"] for s in ds.sources} == {"census2021", "mps_sexual_offences", "services_register", "boundaries",
+                                            "illustrative_demand"}
+
+
+def test_services_register_with_illustrative_rows_is_cited_as_illustrative(capsys, tmp_data_dir, tmp_path):
+    register = tmp_path / "reg.csv"
+    register.write_text("Provider,Type,FTE,Areas,Illustrative\nA,IDVA,1,Hackney,yes\nB,ISVA,2,Camden,no\n",
+                        encoding="utf-8")
+    code, _, err = run_cli(capsys, "services", register, "--data", tmp_data_dir)
+    assert code == 0, err
+    entry = sources(tmp_data_dir)["services_register"]
+    assert entry["illustrative"] is True and "1 of them marked illustrative" in entry["note"]
+    assert "not stated" in entry["period"] and "reg.csv" in entry["period"]
 
 
 def test_services_register_missing_columns(capsys, tmp_data_dir, tmp_path):

@@ -7,6 +7,7 @@ and checked for blank pages.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import shutil
@@ -202,7 +203,9 @@ def test_evaluation_shows_every_ranked_bid_with_its_total(scored, evaluation_pdf
         assert f"{b.bid_id} — " in text and b.reasons in text
     assert "OFFICIAL-SENSITIVE" in text and "ILLUSTRATIVE DATA" in text
     assert "Sign-off" in text and "Rank sensitivity" in text and "Moderation decisions" in text
-    assert 8 <= len(PdfReader(io.BytesIO(evaluation_pdf)).pages) <= 16
+    # cover, contents, 9 pages of sections (results ... sign-off), then the rationale annex: with 3
+    # scorers x 9 criteria a bid's table fills most of a page, so one page per bid (9 bids) -> 20
+    assert 17 <= len(PdfReader(io.BytesIO(evaluation_pdf)).pages) <= 23
 
 
 def test_evaluation_pseudonymises_scorers(scored, evaluation_pdf):
@@ -213,6 +216,82 @@ def test_evaluation_pseudonymises_scorers(scored, evaluation_pdf):
     assert pseudonyms(scorers) == {"panel-a": "Scorer A", "panel-b": "Scorer B", "panel-c": "Scorer C"}
     assert not any(s in text for s in scorers)
     assert "Scorer A" in text and "Scorer C" in text
+
+
+def example_comments(bid: str | None = None, criterion: str | None = None) -> list[dict]:
+    """The scorers' rows of data/example_bids/scores.csv, read directly (not through the engine)."""
+    with open(EXAMPLE / "scores.csv", newline="", encoding="utf-8") as f:
+        return [r for r in csv.DictReader(f) if bid in (None, r["bid_id"]) and criterion in (None, r["criterion"])]
+
+
+def annex_by_bid(text: str, bids: list[str]) -> dict[str, str]:
+    """The flattened annex text cut at each bid's heading ("<bid> — "), bids in the given order."""
+    annex = text[text.rindex("Annex: scorers' rationale"):]  # the last one: the first is in the contents
+    starts = [annex.index(f"{bid} — ") for bid in bids]
+    assert starts == sorted(starts), "annex bids out of order"
+    return {bid: annex[a:b] for bid, a, b in zip(bids, starts, starts[1:] + [len(annex)])}
+
+
+def test_evaluation_annex_keeps_each_scorers_rationale(scored, evaluation_pdf):
+    result, _ = scored
+    text = flat(text_of(evaluation_pdf))
+    # by lot, in rank order, failed bids included (the ranking itself is tested with the engine)
+    sections = annex_by_bid(text, list(result.table["bid_id"]))
+    tags = {"panel-a": "Scorer A", "panel-b": "Scorer B", "panel-c": "Scorer C"}
+    # e.g. NE-02,panel-a,Q1,2,"Q1: meets the minimum with gaps (panel-a)" is the row
+    # "Scorer A 2 Q1: meets the minimum with gaps (Scorer A)" in NE-02's table
+    rows = example_comments()
+    assert len(rows) == 9 * 3 * 9
+    for r in rows:
+        line = f"{tags[r['scorer']]} {r['score']} {r['comment'].replace(r['scorer'], tags[r['scorer']])}"
+        assert line in sections[r["bid_id"]], line
+    assert "Scorer C 2 Q3: meets the minimum with gaps (Scorer C)" in sections["W-03"]  # a failed bid
+    # the chair's decisions with their notes: NE-02 Q1 panel 2, 3, 4 (median 3), agreed 3;
+    # S-01 Q2 panel 4, 4, 5 (median 4), moved to 5
+    assert ("Moderated: 3 (chair's moderation) Scorer A 2" in sections["NE-02"]
+            and "Chair's moderated score: 3 (panel median 3). Chair's note: Panel scores ranged widely;"
+            in sections["NE-02"])
+    assert ("Chair's moderated score: 5 (panel median 4). Chair's note: Agreed 5 at moderation: by-and-for "
+            "delivery evidenced by partnership agreements in appendix C" in sections["S-01"])
+    assert "Moderated: 4 (panel median) Scorer A 4 Q1: very good" in sections["NE-01"]  # 4, 4, 4
+    assert not re.search(r"panel-[abc]", " ".join(sections.values()))
+
+
+def test_evaluation_annex_long_and_missing_comments(rules):
+    bids, scores = read_bids(EXAMPLE / "bids.csv"), read_scores(EXAMPLE / "scores.csv")
+    first = scores.index[(scores["bid_id"] == "NE-01") & (scores["scorer"] == "panel-a")
+                         & (scores["criterion"] == "Q1")][0]
+    # ~25,000 characters: more than a page even in the widest column, so the row must continue
+    scores.loc[first, "comment"] = "panel-a: " + " ".join(f"w{i}" for i in range(4000))
+    result = score_bids(rules, bids, scores)
+    pdf = build_evaluation_pdf(rules, result, lots=["North East"], n_draws=50)
+    text = flat(text_of(pdf))
+    annex = text[text.rindex("Annex: scorers' rationale"):]
+    assert "Scorer A 4 Scorer A: w0 w1 w2" in annex and "w3998 w3999" in annex
+    assert "Scorer B 4 Q1: very good, well evidenced (Scorer B)" in annex  # the rows after it follow
+    without = score_bids(rules, bids, scores.drop(columns="comment"))
+    text = flat(text_of(build_evaluation_pdf(rules, without, lots=["West"], n_draws=50)))
+    assert "The scores were supplied without comments." in text
+    assert "Scorer A 4 (no comment recorded)" in text  # W-01 Q1, panel-a scored 4
+
+
+def test_evaluation_from_store_keeps_comments(tmp_path):
+    from commissioning import appdata, auth
+    from commissioning.store import open_store
+
+    store = open_store(tmp_path / "store.sqlite")
+    try:
+        auth.create_user(store, "admin", "commissioner", "a-long-test-password")
+        appdata.first_run(store, env={})  # imports the example round, comments included
+        round_id = int(store.rounds()["id"].iloc[0])
+        text = flat(text_of(appdata.evaluation_report_pdf(store, "admin", round_id)))
+    finally:
+        store.close()
+    sections = annex_by_bid(text, ["NE-01", "NE-03", "NE-02", "S-01"])
+    for r in example_comments("S-01", "Q2"):
+        tag = {"panel-a": "Scorer A", "panel-b": "Scorer B", "panel-c": "Scorer C"}[r["scorer"]]
+        assert f"{tag} {r['score']} {r['comment'].replace(r['scorer'], tag)}" in sections["S-01"]
+    assert "panel-" not in text
 
 
 def test_evaluation_names_on_request(rules, scored):
@@ -226,6 +305,11 @@ def test_evaluation_names_on_request(rules, scored):
     assert "Ada Jones" in text and "Cy Lee" in text and "panel-b is a trustee" in text
     assert "Scorer A" not in text
     assert "NE-01" not in text  # only the West lot
+    # the annex names scorers too, in their comments as well; panel-b has no name: its identifier
+    names = {"panel-a": "Ada Jones", "panel-b": "panel-b", "panel-c": "Cy Lee"}
+    for r in example_comments("W-03", "Q3"):
+        who = names[r["scorer"]]
+        assert f"{who} {r['score']} {r['comment'].replace(r['scorer'], who)}" in text
 
 
 def test_evaluation_refuses_other_rules(rules, scored):

@@ -10,12 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from argon2 import PasswordHasher
+from sqlalchemy import create_engine, insert, text
 
 from commissioning.errors import InputError
 from commissioning.rules import load_rules
 from commissioning.scoring import read_bids, read_moderation, read_scores, score_bids
-from commissioning.store import AccessDenied, StoreError, open_store
+from commissioning.store import MIGRATIONS, AccessDenied, StoreError, open_store, schema_version
 
 FIX = Path(__file__).parent / "fixtures" / "scoring"
 RULES = FIX / "rules.yaml"
@@ -58,10 +59,10 @@ def test_numpy_ids_from_dataframes_work(panel):
 
 def test_migrations_are_versioned(panel, tmp_path):
     store, _, _ = panel
-    assert store.schema_version() == 1
+    assert store.schema_version() == 2
     again = open_store(tmp_path / "panel.sqlite")  # reopening applies nothing twice
     with again.engine.connect() as conn:
-        assert conn.execute(text("select count(*) from schema_version")).scalar() == 1
+        assert conn.execute(text("select count(*) from schema_version")).scalar() == 2
         assert conn.execute(text("pragma journal_mode")).scalar() == "wal"
 
 
@@ -187,6 +188,139 @@ def test_moderation_lock_and_audit(panel):
         conn.execute(text("update audit set action = 'x'"))
     with store.engine.connect() as conn, pytest.raises(Exception, match="append-only"):
         conn.execute(text("delete from audit"))
+
+
+def test_migration_2_adds_active_to_a_version_1_database(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:                       # the database as version 1 left it
+        schema_version.create(conn)
+        version, description, step = MIGRATIONS[0]
+        assert version == 1
+        step(conn)
+        conn.execute(insert(schema_version).values(version=1, description=description,
+                                                   applied_at="2026-01-01T00:00:00+00:00"))
+        conn.execute(text("insert into users (username, display_name, role, password_hash, created_at) "
+                          "values ('old', 'Old Hand', 'commissioner', :h, '2026-01-01')"),
+                     {"h": PasswordHasher().hash("old-password")})
+        columns = [r[1] for r in conn.execute(text("pragma table_info(users)"))]
+    engine.dispose()
+    assert "active" not in columns
+
+    store = open_store(path)
+    try:
+        assert store.schema_version() == 2
+        with store.engine.connect() as conn:
+            assert [r[0] for r in conn.execute(text("select version from schema_version order by version"))] == [1, 2]
+            assert conn.execute(text("select active from users where username = 'old'")).scalar() == 1
+        assert store.verify_password("old", "old-password").username == "old"   # still signs in
+        assert store.accounts("old")[["username", "active"]].values.tolist() == [["old", True]]
+    finally:
+        store.close()
+
+
+def test_unassign_in_scoring_withdraws_scores_with_audit(panel):
+    store, boss, rid = panel
+    a1, a2 = store.bid_key(rid, "A1"), store.bid_key(rid, "A2")
+    with pytest.raises(AccessDenied):
+        store.unassign("chair", "s1", [a1])                 # commissioner only
+    with pytest.raises(AccessDenied):
+        store.unassign("s1", "s1", [a1])
+    assert store.unassign(boss, "s1", [a1, a2]) == 2
+    assert "A1" not in set(store.bids_for_scorer("s1")["bid_id"])
+    # s1 scored Q1, Q2, SV1 on all 8 bids: 24 scores, less 2 bids x 3 criteria = 18
+    mine = store.my_scores("s1")
+    assert len(mine) == 18 and not {"A1", "A2"} & set(mine["bid_id"])
+    log = store.audit_log(boss, rid)
+    withdrawn = log[log["action"] == "score.withdraw"].set_index("entity")
+    assert len(withdrawn) == 6
+    # scores.csv: A1,s1,Q1,4,"Q1 evidence noted by s1" and A1,s1,Q2,3,"Q2 evidence noted by s1"
+    assert withdrawn.loc["bid A1 Q1 by s1", "old_value"] == '{"comment": "Q1 evidence noted by s1", "score": 4.0}'
+    assert withdrawn.loc["bid A1 Q2 by s1", "old_value"] == '{"comment": "Q2 evidence noted by s1", "score": 3.0}'
+    assert withdrawn["new_value"].isna().all() and set(withdrawn["username"]) == {"boss"}
+    unassigned = log[log["action"] == "unassign"]
+    assert unassigned["old_value"].tolist() == ['{"bid": "A1", "scorer": "s1"}', '{"bid": "A2", "scorer": "s1"}']
+    # all or none: A1 is no longer s1's, so the batch with A3 fails and A3 stays assigned
+    a3 = store.bid_key(rid, "A3")
+    with pytest.raises(StoreError, match="bid A1 is not assigned to s1"):
+        store.unassign(boss, "s1", [a3, a1])
+    assert "A3" in set(store.bids_for_scorer("s1")["bid_id"])
+    assert len(store.my_scores("s1")) == 18
+
+
+def test_unassign_in_moderation_needs_explicit_withdrawal_and_locked_refuses(panel):
+    store, boss, rid = panel
+    a1, b1 = store.bid_key(rid, "A1"), store.bid_key(rid, "B1")
+    store.add_member(boss, "s4")
+    store.assign_bids(boss, "s4", [a1, b1])
+    store.save_score("s4", a1, "Q1", 2, "thin evidence")    # s4 scores A1 only
+    store.open_moderation(boss, rid)
+    with pytest.raises(StoreError, match="moderation is open and s2 has scored A1:"):
+        store.unassign(boss, "s2", [a1])
+    with pytest.raises(StoreError, match="s4 has scored A1:"):  # refused as a batch: B1 stays too
+        store.unassign(boss, "s4", [b1, a1])
+    assert store.assignments(boss, rid).query("username == 's4'")["bid_id"].tolist() == ["A1", "B1"]
+    # 8 bids x 3 criteria = 24 scores, none lost by the refusals
+    assert (store.all_scores(boss, rid)["scorer"] == "s2").sum() == 24
+    assert store.unassign(boss, "s4", [b1]) == 1            # no scores on B1: nothing to confirm
+    assert store.unassign(boss, "s2", [a1], withdraw_scores=True) == 1
+    _, _, scores, _ = store.engine_inputs(boss, rid)
+    assert (scores["scorer"] == "s2").sum() == 21 and not ((scores["scorer"] == "s2") & (scores["bid_id"] == "A1")).any()
+    log = store.audit_log(boss, rid)
+    assert (log["entity"] == "bid A1 SV1 by s2").sum() == 2    # score.save at import, then score.withdraw
+    assert log[log["entity"] == "bid A1 SV1 by s2"]["action"].tolist() == ["score.save", "score.withdraw"]
+    store.lock_round(boss, rid)
+    with pytest.raises(StoreError, match="locked"):
+        store.unassign(boss, "s3", [a1], withdraw_scores=True)
+    assert (store.all_scores(boss, rid)["scorer"] == "s3").sum() == 24
+
+
+def test_deactivated_member_cannot_sign_in_but_scores_stay(panel):
+    store, boss, rid = panel
+    a1 = store.bid_key(rid, "A1")
+    store.set_password(boss, "s1", "s1-password")
+    with pytest.raises(InputError, match="needs a note"):
+        store.deactivate_user(boss, "s1", "  ")
+    with pytest.raises(AccessDenied):
+        store.deactivate_user("chair", "s1", "left")
+    store.unassign(boss, "s1", [a1])                        # A1 free again for s1 ...
+    store.deactivate_user(boss, "s1", "left the panel in June")
+    assert store.verify_password("s1", "s1-password") is None
+    with pytest.raises(StoreError, match="deactivated: no new assignments"):
+        store.assign(boss, "s1", a1)                        # ... but s1 gets no new assignments
+    with pytest.raises(AccessDenied, match="deactivated"):
+        store.save_score("s1", store.bid_key(rid, "A2"), "Q1", 3, "a session left open")
+    with pytest.raises(StoreError, match="already deactivated"):
+        store.deactivate_user(boss, "s1", "again")
+    accounts = store.accounts(boss)
+    assert dict(zip(accounts["username"], accounts["active"])) == {
+        "boss": True, "s1": False, "s2": True, "s3": True, "chair": True}
+    # the 7 bids still assigned keep s1's scores (7 x 3 criteria) and they count in the ranking
+    store.open_moderation(boss, rid)
+    _, _, scores, _ = store.engine_inputs(boss, rid)
+    assert (scores["scorer"] == "s1").sum() == 21
+    assert "s1" in set(store.panel(boss, rid)["username"])
+    log = store.audit_log(boss)
+    change = log[log["action"] == "user.deactivate"].iloc[0]
+    assert change["entity"] == "user s1" and change["old_value"] == '{"active": true}'
+    assert change["new_value"] == '{"active": false, "note": "left the panel in June"}'
+    store.reactivate_user(boss, "s1")
+    assert store.verify_password("s1", "s1-password").username == "s1"
+    assert store.audit_log(boss).iloc[-1]["action"] == "user.reactivate"
+
+
+def test_last_active_commissioner_cannot_be_deactivated(panel):
+    store, boss, _ = panel
+    with pytest.raises(StoreError, match="boss is the last active commissioner"):
+        store.deactivate_user(boss, "boss", "leaving")
+    store.add_member(boss, "boss2", role="commissioner", password="second-boss")
+    store.deactivate_user(boss, "boss", "handed over to boss2")   # two active: allowed
+    with pytest.raises(AccessDenied, match="deactivated"):
+        store.add_member(boss, "x")                                 # boss can no longer act
+    with pytest.raises(StoreError, match="boss2 is the last active commissioner"):
+        store.deactivate_user("boss2", "boss2", "leaving too")
+    store.reactivate_user("boss2", "boss")
+    assert store.verify_password("boss", "correct horse battery staple") == boss
 
 
 # --- concurrency: separate processes (spawn) against one database file -------------------------

@@ -5,11 +5,13 @@
                                                                   -> DIR/demand.csv (vawg_offences, vawg_victims)
     import ons-population FILE [--year Y] [--population-column C] [--adult-women-column C] [--code-column C]
                                                                   -> DIR/population.csv
-    import services FILE                                          -> DIR/services.csv
+    import services FILE [--publisher P] [--period P] [--licence L] -> DIR/services.csv
 
 Every format takes --data DIR (default data/), --out FILE (write there instead of DIR) and
---dry-run (print what would change, write nothing). (The command module is named ``importer``
-because ``import`` is a Python keyword.)
+--dry-run (print what would change, write nothing). An import into DIR also updates the citations
+in DIR/sources.yaml (the importer's source, with the period imported; sources the new file no
+longer uses are dropped or narrowed) in the same all-or-nothing write; with --out, sources.yaml
+is left alone. (The command module is named ``importer`` because ``import`` is a Python keyword.)
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ def _common(parser, months: bool = False) -> None:
     parser.add_argument("--data", type=Path, default=None, metavar="DIR",
                         help="data directory to update (default: the embedded data/)")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE",
-                        help="write the new table to FILE instead of replacing it in DIR")
-    parser.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+                        help="write the new table to FILE instead of replacing it in DIR "
+                             "(DIR/sources.yaml is then not updated)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print what would change in the table and in sources.yaml; write nothing")
 
 
 def add_arguments(parser) -> None:
@@ -56,6 +60,9 @@ def add_arguments(parser) -> None:
     p.set_defaults(_import=_ons_population)
     p = sub.add_parser("services", help="services register (CSV/XLSX) -> services.csv")
     _common(p)
+    p.add_argument("--publisher", default=None, help="who publishes the register (cited in sources.yaml)")
+    p.add_argument("--period", default=None, help="the date or period the register describes, e.g. 'April 2026'")
+    p.add_argument("--licence", default=None, help="the register's licence, e.g. 'Open Government Licence v3.0'")
     p.set_defaults(_import=_services)
 
 
@@ -81,7 +88,8 @@ def _ons_population(args) -> importers.Import:
 
 def _services(args) -> importers.Import:
     data = _data_dir(args)
-    return importers.services_register(args.file, data / "benchmarks.yaml", data / "services.csv")
+    return importers.services_register(args.file, data / "benchmarks.yaml", data / "services.csv",
+                                       publisher=args.publisher, period=args.period, licence=args.licence)
 
 
 def run(args) -> int:
@@ -89,10 +97,15 @@ def run(args) -> int:
     for note in result.notes:
         print(note, file=sys.stderr)
     target = args.out if args.out is not None else _data_dir(args) / result.file_name
+    sources = None if args.out is not None else _data_dir(args) / "sources.yaml"
     if args.dry_run:
         print("\n".join(result.changes) if result.changes else "no changes to existing rows")
-        print(f"dry run: {target} not written", file=sys.stderr)
+        if sources is not None:
+            lines = importers.source_changes(*importers.updated_sources(result, sources))
+            print("\n".join(lines) if lines else "sources.yaml: no changes")
+        print(f"dry run: {target}" + (f" and {sources}" if sources else "") + " not written", file=sys.stderr)
         return 0
-    importers.write_import(result, target)
-    print(f"wrote {target}", file=sys.stderr)
+    importers.write_import(result, target, sources)
+    print(f"wrote {target}" + (f" and updated {sources}" if sources else
+                               " (sources.yaml not updated: cite the new figures yourself)"), file=sys.stderr)
     return 0

@@ -1,8 +1,10 @@
 """The evaluation report of a bidding round as a PDF, from the scoring engine's result.
 
 Sections: results per lot, the rules as applied, panel and conflicts, every bid's scores per
-criterion, moderation decisions, price scores, failed and flagged bids, rank sensitivity, and a
-sign-off block. Scorers appear as "Scorer A", "Scorer B", ... unless the commissioner chooses
+criterion, moderation decisions, price scores, failed and flagged bids, rank sensitivity, a
+sign-off block, and an annex of the scorers' rationale (every scorer's score and comment per
+criterion, the moderated score and the chair's note), so that each score can be explained from
+the record. Scorers appear as "Scorer A", "Scorer B", ... unless the commissioner chooses
 names; their identifiers are replaced in comments and notes too. The report contains bid data and
 is marked as not for publication.
 """
@@ -16,14 +18,15 @@ import string
 from typing import BinaryIO
 
 import pandas as pd
-from reportlab.platypus import CondPageBreak, PageBreak, Spacer
+from reportlab.lib import colors
+from reportlab.platypus import CondPageBreak, PageBreak, Spacer, TableStyle
 
 from ..rules import Rules
 from ..scoring import ScoringResult
 from ..sensitivity import rank_sensitivity
 from .priorities import PRICE_METHODS, SECTION_WORDS
-from .style import (RAG_FILL, Progress, bullets, contents, data_table, deliver, esc, fmt, heading, illustrative_mark,
-                    keep, para, render, step, today_text)
+from .style import (RAG_FILL, RULE, ZEBRA, Progress, bullets, contents, data_table, deliver, esc, fmt, heading,
+                    illustrative_mark, keep, para, render, step, today_text)
 
 DEFAULT_AUTHOR = "Victim services commissioning"
 MARKING = "OFFICIAL-SENSITIVE: contains bid data, not for publication"
@@ -101,6 +104,8 @@ def build_evaluation_pdf(rules: Rules, result: ScoringResult, out: str | os.Path
     step(progress, 0.6, "computing rank sensitivity")
     story += _sensitivity(result, table, n_draws)
     story += _sign_off()
+    step(progress, 0.7, "writing the scorers' rationale")
+    story += _rationale(result, table, lots, members, moderation)
 
     step(progress, 0.8, "laying out pages")
     pdf = render(story, title=title, author=author, subject="Bid evaluation: scores, moderation, price, ranks",
@@ -216,7 +221,7 @@ def _scores(result: ScoringResult, table: pd.DataFrame, lots: list[str], members
                 line = [f"{esc(c.id)} {esc(c.title)}"]
                 for s in order:
                     value = marks.at[c.id, s] if c.id in marks.index and s in marks.columns else float("nan")
-                    line.append(fmt(value, 0) if value == value and float(value).is_integer() else fmt(value, 1))
+                    line.append(_score_text(value))
                 moderated = result.moderated.at[b.bid_id, c.id]
                 points = result.points.at[b.bid_id, c.id]
                 max_points = rules.weights[c.section] * c.weight / 100
@@ -232,6 +237,10 @@ def _scores(result: ScoringResult, table: pd.DataFrame, lots: list[str], members
     return story + [PageBreak()]
 
 
+def _score_text(value: float) -> str:
+    return fmt(value, 0) if value == value and float(value).is_integer() else fmt(value, 1)
+
+
 def _moderation(result: ScoringResult, table: pd.DataFrame, moderation: pd.DataFrame | None, shown: dict) -> list:
     story = [heading("Moderation decisions")]
     chair = result.basis.loc[result.basis.index.isin(table["bid_id"])]
@@ -239,15 +248,20 @@ def _moderation(result: ScoringResult, table: pd.DataFrame, moderation: pd.DataF
     if not decisions:
         return story + [para("The chair recorded no moderated score: every moderated score is the rules' consensus "
                              "of the panel's scores."), CondPageBreak(200)]
-    notes = {}
-    if moderation is not None and not moderation.empty:
-        notes = {(str(r.bid_id), str(r.criterion)): str(r.note) for r in moderation.itertuples()}
+    notes = _notes(moderation)
     rows = [["Bid", "Criterion", "Panel scores", "Moderated", "Note"]]
     for bid, c in decisions:
         panel = result.scores.loc[(result.scores["bid_id"] == bid) & (result.scores["criterion"] == c), "score"]
         rows.append([esc(bid), esc(c), ", ".join(f"{v:g}" for v in sorted(panel)),
                      fmt(result.moderated.at[bid, c], 1), esc(_replace_names(notes.get((bid, c), "(no note)"), shown))])
     return story + [data_table(rows, [0.1, 0.1, 0.15, 0.12, 0.53]), CondPageBreak(200)]
+
+
+def _notes(moderation: pd.DataFrame | None) -> dict[tuple[str, str], str]:
+    """The chair's notes as ``{(bid_id, criterion): note}`` (keys stripped, as the engine reads them)."""
+    if moderation is None or moderation.empty:
+        return {}
+    return {(str(r.bid_id).strip(), str(r.criterion).strip()): str(r.note) for r in moderation.itertuples()}
 
 
 def _prices(rules, table: pd.DataFrame, lots: list[str]) -> list:
@@ -309,3 +323,71 @@ def _sign_off() -> list:
                  "were declared before scoring, that every score has a recorded reason, and that the results above "
                  "are those the rules give."),
             Spacer(1, 6), table]
+
+
+_BASIS_WORDS = {"median": "panel median", "mean": "panel mean", "chair": "chair's moderation",
+                "need alignment": "from the needs assessment", "none": "no score"}
+
+
+def _rationale(result: ScoringResult, table: pd.DataFrame, lots: list[str], members: pd.DataFrame,
+               moderation: pd.DataFrame | None) -> list:
+    """Annex: per bid (by lot, in rank order, failed bids last) and criterion, each scorer's score
+    and comment, the moderated score and, where the chair moderated it, the chair's note."""
+    scores = result.scores
+    comments = (scores["comment"].fillna("").astype(str).str.strip() if "comment" in scores.columns
+                else pd.Series("", index=scores.index))
+    marks: dict[tuple[str, str], list[tuple[str, float, str]]] = {}
+    for bid, scorer, criterion, value, comment in zip(scores["bid_id"].astype(str), scores["scorer"].astype(str),
+                                                      scores["criterion"].astype(str), scores["score"], comments):
+        marks.setdefault((bid, criterion), []).append((scorer, value, comment))
+    shown = dict(zip(members["scorer"], members["shown"]))
+    notes = _notes(moderation)
+    story = [PageBreak(), heading("Annex: scorers' rationale"),
+             para("Every panel member's score and the reason they gave for it, criterion by criterion, with the "
+                  "moderated score, how it was reached and, where the chair moderated it, the chair's note. "
+                  "Scorer identifiers inside the comments are shown as in the rest of the report."
+                  + ("" if "comment" in scores.columns else " <b>The scores were supplied without comments.</b>"))]
+    for lot in lots:
+        for b in table.loc[table["lot"] == lot].itertuples():
+            head = (f"{b.bid_id} — {b.organisation} ({lot}): "
+                    + (f"rank {int(b.rank)}" if not pd.isna(b.rank) else "failed"))
+            story.append(keep(heading(head, 2), _rationale_table(result, b.bid_id, marks, shown, notes)))
+    return story
+
+
+def _rationale_table(result: ScoringResult, bid: str, marks: dict, shown: dict, notes: dict):
+    """One bid's rationale: a group of rows per criterion (one per scorer, in panel order, plus the
+    chair's note), the criterion and its moderated score spanning the group."""
+    rules = result.rules
+    order = {s: i for i, s in enumerate(shown)}
+    rows = [["Criterion", "Scorer", "Score", "Rationale"]]
+    spans, groups = [], []
+    for c in rules.criteria:
+        first = len(rows)
+        basis, moderated = result.basis.at[bid, c.id], result.moderated.at[bid, c.id]
+        label = (f"<b>{esc(c.id)}</b> {esc(c.title)}<br/>Moderated: <b>{_score_text(moderated)}</b> "
+                 f"({esc(_BASIS_WORDS.get(basis, basis))})")
+        panel = sorted(marks.get((bid, c.id), []), key=lambda m: order.get(m[0], len(order)))
+        for scorer, value, comment in panel:
+            text = esc(_replace_names(comment, shown)) if comment else "<i>(no comment recorded)</i>"
+            rows.append([label if len(rows) == first else "", esc(shown.get(scorer, scorer)), _score_text(value),
+                         text])
+        if not panel:
+            rows.append([label, "–", "–", "Scored from the needs assessment, not by the panel."
+                         if c.type == "need_alignment" else "<i>(no panel score recorded)</i>"])
+        if basis == "chair":
+            values = pd.Series([m[1] for m in panel], dtype=float)
+            consensus = values.median() if rules.consensus == "median" else values.mean()
+            rows.append(["", f"<b>Chair's moderated score: {_score_text(moderated)}</b> (panel {rules.consensus} "
+                             f"{_score_text(consensus)}). Chair's note: "
+                             + esc(_replace_names(notes.get((bid, c.id), "(no note)"), shown)), "", ""])
+            spans.append(("SPAN", (1, len(rows) - 1), (3, len(rows) - 1)))
+        spans.append(("SPAN", (0, first), (0, len(rows) - 1)))
+        groups.append((first, len(rows) - 1))
+    # a comment longer than a page continues on the next one (split_in_row) rather than failing the layout
+    grid = data_table(rows, [0.27, 0.1, 0.07, 0.56], align_right=[2], split_in_row=True)
+    grid.setStyle(TableStyle(spans + [("VALIGN", (0, 1), (-1, -1), "TOP")]
+                             + [("BACKGROUND", (0, r0), (-1, r1), ZEBRA if i % 2 else colors.white)
+                                for i, (r0, r1) in enumerate(groups)]
+                             + [("LINEBELOW", (0, r1), (-1, r1), 0.3, RULE) for _, r1 in groups]))
+    return grid

@@ -135,12 +135,13 @@ def illustrative_mark(notes: Sequence[str]) -> list:
 
 def data_table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows: int = 1,
                align_right: Sequence[int] = (), fills: Sequence[tuple] = (), total_row: bool = False,
-               row_heights: Sequence[float | None] | None = None) -> Table:
+               row_heights: Sequence[float | None] | None = None, split_in_row: bool = False) -> Table:
     """A zebra-striped table; strings are wrapped in cell paragraphs, the header repeats on each page.
 
     ``widths`` are fractions of the content width; ``align_right`` lists numeric column indexes;
     ``fills`` are extra ``(col, row, colour)`` cell backgrounds (status cells); ``row_heights`` in
-    points (None = fit the content).
+    points (None = fit the content). ``split_in_row``: let a row taller than the space left (a
+    long comment) continue on the next page instead of failing the layout.
     """
     st = styles()
     body = []
@@ -157,7 +158,7 @@ def data_table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows
             out.append(value)
         body.append(out)
     table = Table(body, colWidths=[w * CONTENT_WIDTH for w in widths], rowHeights=row_heights,
-                  repeatRows=header_rows)
+                  repeatRows=header_rows, splitInRow=int(split_in_row))
     commands = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),  # the cell default (Helvetica) would not be embedded
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
