@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from commissioning import appdata, auth, webmap
-from commissioning.errors import InputError
+from commissioning.errors import USER_ERRORS
 
 USER_KEY = "user"
 
@@ -34,11 +34,9 @@ def guard(page_id: str) -> auth.User | None:
 def user_errors(stop: bool = True):
     """Show bad input or a refused store operation as ``st.error`` with its message (never a
     traceback); then stop the page, or with ``stop=False`` carry on below."""
-    from commissioning.store import AccessDenied, StoreError
-
     try:
         yield
-    except (InputError, AccessDenied, StoreError) as err:
+    except USER_ERRORS as err:
         st.error(str(err))
         if stop:
             st.stop()

@@ -62,7 +62,7 @@ def first_run(store, env: dict | None = None) -> None:
     auth.ensure_admin(store, env)
     if not store.rounds().empty or not (EXAMPLE_DIR / "bids.csv").exists():
         return
-    commissioners = auth.list_users(store).query("role == @auth.COMMISSIONER")["username"]
+    commissioners = auth.list_users(store).query("role == @auth.COMMISSIONER and active")["username"]
     if commissioners.empty:
         return
     optional = {name: EXAMPLE_DIR / f"{name}.csv" for name in ("scores", "moderation")}

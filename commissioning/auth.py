@@ -18,9 +18,9 @@ import os
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Boolean, select
 
-from .errors import InputError
+from .errors import AccessDenied, InputError
 from .store import Store, users
 
 COMMISSIONER, CHAIR, PANEL, PUBLIC = "commissioner", "chair", "panel", "public"
@@ -81,10 +81,6 @@ class User:
     @property
     def label(self) -> str:
         return f"{self.username} ({ROLE_LABELS[self.role]})"
-
-
-class AccessDenied(Exception):
-    """Raised by :func:`require`; its text is safe to show to the user."""
 
 
 def role_of(user: User | None) -> str:
@@ -172,12 +168,14 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
 
 
 def list_users(store: Store) -> pd.DataFrame:
-    """Accounts: username, display_name, role, can_sign_in (has a password), created_at. No hashes."""
+    """Accounts: username, display_name, role, active, can_sign_in (has a password), created_at.
+    No hashes."""
     with store.engine.connect() as conn:
         rows = conn.execute(select(users.c.username, users.c.display_name, users.c.role,
+                                   users.c.active.cast(Boolean).label("active"),
                                    users.c.password_hash.isnot(None).label("can_sign_in"),
                                    users.c.created_at).order_by(users.c.id)).mappings().all()
-    return pd.DataFrame(rows, columns=["username", "display_name", "role", "can_sign_in", "created_at"])
+    return pd.DataFrame(rows, columns=["username", "display_name", "role", "active", "can_sign_in", "created_at"])
 
 
 def create_user(store: Store, username: str, role: str, password: str, *, by: str | None = None,
@@ -205,11 +203,16 @@ def create_user(store: Store, username: str, role: str, password: str, *, by: st
 
 
 def _acting_commissioner(existing: pd.DataFrame, by: str | None) -> str:
-    commissioners = existing.loc[existing["role"] == COMMISSIONER, "username"]
-    actor = by or (commissioners.iloc[0] if len(commissioners) else None)
-    if actor is None or actor not in set(commissioners):
-        raise InputError(f"{actor!r} is not a commissioner" if actor else "no commissioner account",
-                         column="by", expected="the username of a commissioner")
+    commissioners = existing.loc[existing["role"] == COMMISSIONER]
+    active = commissioners.loc[commissioners["active"], "username"]
+    actor = by or (active.iloc[0] if len(active) else None)
+    if actor is None:
+        raise InputError("no active commissioner account", column="by",
+                         expected="the username of an active commissioner")
+    if actor not in set(active):
+        state = "an active" if actor in set(commissioners["username"]) else "a"
+        raise InputError(f"{actor!r} is not {state} commissioner", column="by",
+                         expected="the username of an active commissioner")
     return actor
 
 

@@ -2,7 +2,8 @@
 
 Each command lives in ``commissioning/commands/<name>.py`` and exposes
 ``add_arguments(parser)`` and ``run(args) -> int``. Bad input (``InputError``) is printed on
-stderr and gives exit code 2; no traceback reaches the user.
+stderr and gives exit code 2; so do a refused action (``AccessDenied``) and a store
+refusal (``StoreError``). No traceback reaches the user.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import InputError
+from .errors import USER_ERRORS
 
 COMMANDS: dict[str, str] = {
     "assess": "Needs assessment: provision, need, shortfall and coverage per borough and service",
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except InputError as err:
+    except USER_ERRORS as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

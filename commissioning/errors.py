@@ -44,3 +44,16 @@ class InputError(Exception):
 def csv_line(index: int) -> int:
     """Editor line of the 0-based data row ``index`` of a CSV with one header line."""
     return int(index) + 2
+
+
+class AccessDenied(PermissionError):
+    """The acting user may not do this (role, page, assignment, conflict or ownership); the text is
+    safe to show to that user."""
+
+
+class StoreError(ValueError):
+    """The operation does not fit the round's state or the stored data (e.g. the round is locked)."""
+
+
+#: Every error whose message is meant for the user: the CLI prints it and exits 2, the app shows it.
+USER_ERRORS = (InputError, AccessDenied, StoreError)

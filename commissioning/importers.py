@@ -711,7 +711,7 @@ def _revise_sources(sources: list[dict], entry: dict | None, changes: dict[str, 
 
 
 def _superseded(sources: list[dict], file: str, own_id: str, change: dict | None) -> dict[str, dict | None]:
-    """``change`` for every entry (other than ``own_id``) whose ``used_in`` names ``file``."""
+    """``change`` for every entry (other than ``own_id``) whose ``used_in`` begins with ``file``."""
     return {s.get("id"): change for s in sources
             if s.get("id") != own_id and str(s.get("used_in", "")).startswith(file)}
 
@@ -751,8 +751,8 @@ def sources_text(sources: list[dict], previous: str = "") -> str:
         if line.strip() and not line.lstrip().startswith("#"):
             break
         header.append(line)
-    header = header or ["# Every source behind the data in this directory, for citations in the app and the "
-                        "PDF appendix."]
+    header = header or [("# Every source behind the data in this directory, for citations in the app and "
+                         "the PDF appendix.")]
     # width 88: PyYAML overshoots it a little when folding, so lines stay under about 100 columns
     body = yaml.dump(sources, Dumper=_SourcesDumper, sort_keys=False, allow_unicode=True, width=88)
     return "\n".join(header).rstrip("\n") + "\n" + body

@@ -48,7 +48,7 @@ from sqlalchemy import (Column, Float, ForeignKey, Integer, MetaData, String, Ta
                         delete)
 from sqlalchemy.engine import Connection, Engine
 
-from .errors import InputError
+from .errors import AccessDenied, InputError, StoreError
 from .rules import Rules, load_rules, parse_rules
 from .scoring import (ScoringResult, prepare_bids, prepare_marks, read_bids, read_moderation,
                       read_scores, score_bids)
@@ -182,14 +182,6 @@ MIGRATIONS = [
     (1, "rounds, lots, bids, users, assignments, conflicts, scores, moderation, audit", _migration_1),
     (2, "users.active: deactivated accounts keep their record and scores", _migration_2),
 ]
-
-
-class AccessDenied(PermissionError):
-    """The acting user may not do this (role, assignment, conflict or ownership)."""
-
-
-class StoreError(ValueError):
-    """The operation does not fit the round's state or the stored data (e.g. the round is locked)."""
 
 
 @dataclass(frozen=True)

@@ -140,9 +140,9 @@ def test_users_cli_create_and_list(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COMMISSIONING_DB", db)
     assert main(["users", "list", "--format", "csv"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "username,display_name,role,can_sign_in,created_at"
-    assert [line.split(",")[:4] for line in out[1:]] == [["admin", "admin", "commissioner", "True"],
-                                                         ["pat", "pat", "panel", "True"]]
+    assert out[0] == "username,display_name,role,active,can_sign_in,created_at"
+    assert [line.split(",")[:5] for line in out[1:]] == [["admin", "admin", "commissioner", "True", "True"],
+                                                         ["pat", "pat", "panel", "True", "True"]]
     assert PASSWORD not in "\n".join(out)
     store = open_store(db)
     assert auth.authenticate(store, "pat", "panel-password-1") == auth.User("pat", "panel")
@@ -161,6 +161,25 @@ def test_users_cli_set_password_for_an_imported_member(tmp_path, monkeypatch, ca
     assert auth.authenticate(store, "s1", "new-password-1") == auth.User("s1", "panel")
     assert main(["users", "--db", db, "set-password", "--username", "nobody", "--password-env", "NEW_PW"]) == 2
     assert "no user 'nobody'" in capsys.readouterr().err
+    store.close()
+
+
+def test_users_cli_skips_a_deactivated_commissioner(tmp_path, monkeypatch, capsys):
+    db = str(tmp_path / "cli.sqlite")
+    store = open_store(db)
+    first = store.create_user("first", PASSWORD)
+    store.add_member(first, "second", role="commissioner", password=PASSWORD)
+    store.deactivate_user("second", "first", note="left MOPAC")
+    monkeypatch.setenv("PANEL_PW", "panel-password-1")
+    # Without --by the account is added by the first *active* commissioner.
+    assert main(["users", "--db", db, "create", "--username", "pat", "--role", "panel",
+                 "--password-env", "PANEL_PW"]) == 0
+    log = store.audit_log("second")
+    assert log.loc[log["entity"].str.contains("pat"), "username"].tolist()[-1] == "second"
+    # Naming the deactivated one is refused with a message and exit 2, never a traceback.
+    assert main(["users", "--db", db, "create", "--username", "lee", "--role", "panel",
+                 "--password-env", "PANEL_PW", "--by", "first"]) == 2
+    assert "'first' is not an active commissioner" in capsys.readouterr().err
     store.close()
 
 

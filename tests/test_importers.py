@@ -241,7 +241,7 @@ def test_mps_crime_bad_input(capsys, tmp_data_dir, tmp_path, case, message):
         write_mps(path, boroughs=boroughs + ["Barnet"])
     original = (tmp_data_dir / "demand.csv").read_bytes()
     original_sources = (tmp_data_dir / "sources.yaml").read_bytes()
-    code, out, err = run_cli(capsys, "mps-crime", path, "--data", tmp_data_dir, "--months", "3")
+    code, _, err = run_cli(capsys, "mps-crime", path, "--data", tmp_data_dir, "--months", "3")
     assert code == 2
     assert str(path) in err and message in err
     assert "Traceback" not in err
