@@ -26,7 +26,8 @@ elif check.ok:
 else:
     st.error(f"**Timetable check failed.** {check.message}", icon=":material/error:")
 
-tab_priorities, tab_rules, tab_timetable = st.tabs(["Priorities", "How bids are scored", "Timetable"])
+tab_priorities, tab_rules, tab_timetable, tab_sources = st.tabs(
+    ["Priorities", "How bids are scored", "Timetable", "Data sources"])
 
 with tab_priorities:
     for p in priorities.derive_priorities(ds, gaps):
@@ -60,6 +61,13 @@ with tab_timetable:
     st.dataframe(appdata.timetable_table(rules), hide_index=True)
     st.markdown(f"Priorities must be published at least {priorities.NOTICE_MONTHS} calendar months before "
                 "bids are invited (the London Assembly review's recommendation).")
+
+with tab_sources:
+    st.markdown("Where every figure behind these priorities comes from. Need benchmarks and their "
+                "citations are listed with each priority.")
+    st.dataframe(appdata.sources_table(ds), hide_index=True, width="stretch",
+                 column_config={"Link": st.column_config.LinkColumn(),
+                                "Note": st.column_config.TextColumn(width="large")})
 
 st.divider()
 st.subheader("Download")

@@ -71,9 +71,6 @@ def first_run(store, env: dict | None = None) -> None:
                                 optional["scores"], moderation_csv=optional["moderation"])
 
 
-
-
-
 TABLE_COLUMNS = {
     "name": "Authority", "provision": "Provision", "need": "Need", "shortfall": "Shortfall",
     "coverage_pct": "Coverage %", "status": "Status", "access_per_100k": "Access per 100k",
@@ -106,32 +103,6 @@ def display_table(table: pd.DataFrame, unit: str) -> pd.DataFrame:
     out = table.rename(columns={"code": "Code", **TABLE_COLUMNS})
     return out.rename(columns={"Provision": f"Provision ({unit})", "Need": f"Need ({unit})",
                                "Shortfall": f"Shortfall ({unit})"})
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # ------------------------------------------------------------------------------------------------
@@ -213,14 +184,20 @@ def groups_table(ds: Dataset, groups) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def sources_table(ds: Dataset) -> pd.DataFrame:
+    """Every source behind the data (``sources.yaml``): what, who, period, licence, link, and
+    whether it is illustrative; the citations the public page shows."""
+    return pd.DataFrame([{
+        "Source": s.get("name", ""), "Publisher": s.get("publisher", ""), "Period": s.get("period", ""),
+        "Licence": s.get("licence", ""), "Used in": s.get("used_in", ""),
+        "Illustrative": "yes" if s.get("illustrative") else "no", "Link": s.get("url") or None,
+        "Note": " ".join(str(s.get("note", "")).split()),
+    } for s in ds.sources])
+
+
 # ------------------------------------------------------------------------------------------------
 # Lots
 # ------------------------------------------------------------------------------------------------
-
-
-
-
-
 
 
 def lots_table(lots, ds: Dataset) -> pd.DataFrame:

@@ -123,6 +123,12 @@ def test_public_page_logged_out_shows_priorities_rules_and_timetable(store):
     # published 15 January 2027, invited 20 April 2027: 95 days, more than three calendar months
     assert any("meeting the rule" in s.value for s in at.success)
     assert any("Illustrative data" in w.value for w in at.warning)
+    # The data sources are cited on the public page, from data/sources.yaml.
+    sources = next(f.value for f in at.dataframe if "Licence" in f.value.columns).set_index("Source")
+    census = sources.loc["Census 2021 usual resident population, age 15+ and female share"]
+    assert census["Publisher"] == "Office for National Statistics" and census["Illustrative"] == "no"
+    assert "Open Government Licence v3.0" in census["Licence"]
+    assert sources.loc[sources["Illustrative"] == "yes"].shape[0] >= 1
 
 
 def test_public_page_has_no_bid_score_or_refuge_coordinate(store, example_bids):
