@@ -84,7 +84,7 @@ def make_data(folder: Path, seed: int = 20251128) -> dict[str, str]:
         w.writerow(["service_id", "provider", "service", "capacity", "areas", "lat", "lon", "confidential",
                      "illustrative"])
         number = 0
-        for i, code in enumerate(codes):
+        for code in codes:
             for service in rng.choice(services, size=3, p=[0.4, 0.25, 0.25, 0.1]):
                 number += 1
                 capacity = round(float(rng.uniform(5, 40) if service == "refuge" else rng.uniform(0.5, 8)), 1)

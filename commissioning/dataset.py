@@ -68,7 +68,7 @@ class Dataset:
             elif flagged:
                 shown = ", ".join(flagged[:3]) + (" ..." if len(flagged) > 3 else "")
                 notes.append(f"{measure.replace('_', ' ')} ({shown})")
-        for service, bench in self.benchmarks.services.items():
+        for bench in self.benchmarks.services.values():
             if bench.model.illustrative:
                 notes.append(f"the {bench.label} need model (a local assumption)")
         return notes

@@ -154,7 +154,7 @@ def _method(ds: Dataset, radius_m: float) -> list:
                   f"{b.amber_at:g}% to below {b.green_at:g}%, red below {b.amber_at:g}%. {esc(b.status_citation)}"),
              heading("Benchmarks and their sources", 2)]
     rows = [["Service", "Need model", "Source", "Status"]]
-    for service, bench in b.services.items():
+    for bench in b.services.values():
         m = bench.model
         rows.append([esc(bench.label), esc(f"{m.describe()} ({bench.unit})"), esc(m.citation),
                      "Local assumption (illustrative)" if m.illustrative else "Published benchmark"])
