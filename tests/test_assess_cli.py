@@ -212,3 +212,9 @@ def test_csv_of_illustrative_data_says_so_on_stderr(tmp_data_dir):
     (tmp_data_dir / "benchmarks.yaml").write_text(bench)
     proc = cli("assess", "--format", "csv", "--data", str(tmp_data_dir))
     assert proc.returncode == 0 and "ILLUSTRATIVE" not in proc.stderr
+
+
+def test_out_into_a_file_instead_of_a_folder_is_a_message(tmp_path):
+    (tmp_path / "blocked").write_text("a file, not a folder")
+    proc = cli("assess", "--format", "csv", "--out", str(tmp_path / "blocked" / "gaps.csv"))
+    assert proc.returncode == 2 and "cannot write" in proc.stderr and "Traceback" not in proc.stderr

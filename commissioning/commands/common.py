@@ -67,9 +67,14 @@ def write_output(text: str, out: Path | None) -> None:
         sys.stdout.write(text)
         return
     out = Path(out)
-    if out.parent and not out.parent.exists():
+    if not out.parent.exists():
         raise InputError("output folder does not exist", file=out.parent)
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as err:
+        if tmp.parent.is_dir():
+            tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write: {err.strerror}", file=out) from None
     print(f"wrote {out}", file=sys.stderr)

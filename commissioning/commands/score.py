@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from ..errors import InputError
 from ..paths import DEFAULT_RULES
 from ..rules import load_rules
 from ..scoring import read_bids, read_moderation, read_scores, read_shortfall, score_bids
+from .common import write_output
 
 
 def add_arguments(parser) -> None:
@@ -41,13 +40,6 @@ def run(args) -> int:
 
         shortfall = assess(load_dataset(args.data))
     result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
-    ranking = result.ranking  # unrounded, like `assess --format csv`
-    if args.out is None:
-        ranking.to_csv(sys.stdout, index=False, lineterminator="\n")
-        return 0
-    try:
-        ranking.to_csv(args.out, index=False, lineterminator="\n")
-    except OSError as err:
-        raise InputError(f"cannot write: {err.strerror}", file=str(args.out)) from None
-    print(f"wrote {len(ranking)} bids to {args.out}", file=sys.stderr)
+    # Unrounded, like `assess --format csv`; written atomically like every command's --out.
+    write_output(result.ranking.to_csv(index=False, lineterminator="\n"), args.out)
     return 0
