@@ -69,11 +69,7 @@ def coverage_map_png(boundaries_bng: gpd.GeoDataFrame, coverage_pct: pd.Series, 
     _labels(ax, gdf, classes, missing)
     _frame(ax, gdf)
 
-    lax = fig.add_axes([0.75, 0.45, 0.24, 0.45])
-    lax.set_axis_off()
-    lax.set_xlim(0, 1)
-    lax.set_ylim(0, 1)
-    lax.text(0, 0.98, "Coverage of\nthe benchmark", va="top", fontsize=8, fontweight="bold")
+    lax = _legend_axes(fig, [0.75, 0.45, 0.24, 0.45], "Coverage of\nthe benchmark")
     entries = list(zip(COVERAGE_LABELS, [cmap(i / (len(COVERAGE_LABELS) - 1)) for i in range(len(COVERAGE_LABELS))]))
     counts = np.bincount(classes[~missing], minlength=len(COVERAGE_LABELS))
     if missing.any():
@@ -120,6 +116,16 @@ def short_name(name: str) -> str:
     if "upon" in words:
         return words[0]
     return f"{words[0]} {words[1][0]}"
+
+
+def _legend_axes(fig, rect: list[float], title: str):
+    """An empty unit-square axes beside the map for a hand-drawn legend, with its title on top."""
+    lax = fig.add_axes(rect)
+    lax.set_axis_off()
+    lax.set_xlim(0, 1)
+    lax.set_ylim(0, 1)
+    lax.text(0, 0.98, title, va="top", fontsize=8, fontweight="bold")
+    return lax
 
 
 def _frame(ax, gdf) -> None:
@@ -181,11 +187,7 @@ def lot_map_png(boundaries_bng: gpd.GeoDataFrame, assignment: pd.DataFrame, attr
         ax.text(point.x, point.y, f"{short_name(name)}\n{number}", ha="center", va="center", fontsize=5.0,
                 color="#111111", linespacing=1.1)
     _frame(ax, gdf)
-    lax = fig.add_axes([0.75, 0.3, 0.24, 0.6])
-    lax.set_axis_off()
-    lax.set_xlim(0, 1)
-    lax.set_ylim(0, 1)
-    lax.text(0, 0.98, "Lots", va="top", fontsize=8, fontweight="bold")
+    lax = _legend_axes(fig, [0.75, 0.3, 0.24, 0.6], "Lots")
     for i, lot in enumerate(labels):
         y = 0.84 - i * 0.1
         lax.add_patch(Rectangle((0, y), 0.14, 0.07, facecolor=colour[lot], edgecolor="#555555", linewidth=0.5))
