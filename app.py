@@ -7,8 +7,9 @@ anything. Log in and out in the sidebar; per-user state lives in ``st.session_st
 
 import streamlit as st
 
-from commissioning import appdata, auth
 from app_pages import _shared as ui
+from commissioning import auth
+from commissioning.web import appdata
 
 st.set_page_config(page_title="Victim services commissioning", page_icon=":material/shield_person:",
                    layout="wide")

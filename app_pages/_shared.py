@@ -11,8 +11,9 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from commissioning import appdata, auth, webmap
+from commissioning import auth
 from commissioning.errors import USER_ERRORS
+from commissioning.web import appdata, webmap
 
 USER_KEY = "user"
 
@@ -53,7 +54,7 @@ def _data_key() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _dataset(key: str):
-    from commissioning.dataset import load_dataset
+    from commissioning.needs.dataset import load_dataset
 
     return load_dataset(key or None)
 
@@ -65,7 +66,7 @@ def dataset():
 
 @st.cache_resource(show_spinner=False)
 def _gaps(key: str):
-    from commissioning.assessment import assess
+    from commissioning.needs.assessment import assess
 
     return assess(_dataset(key))
 
@@ -77,7 +78,7 @@ def gaps():
 
 @st.cache_resource(show_spinner=False)
 def boundaries():
-    from commissioning.geo import load_boundaries
+    from commissioning.spatial.geo import load_boundaries
 
     return load_boundaries()
 
@@ -89,7 +90,7 @@ def boundary_features() -> dict:
 
 @st.cache_resource(show_spinner=False)
 def _access(key: str, service: str):
-    from commissioning.layers import service_access
+    from commissioning.spatial.layers import service_access
 
     return service_access(_dataset(key), service, boundaries())
 
@@ -101,7 +102,7 @@ def access(service: str):
 
 @st.cache_resource(show_spinner=False)
 def rules():
-    from commissioning.rules import load_rules
+    from commissioning.procurement.rules import load_rules
 
     return load_rules()
 
@@ -128,7 +129,7 @@ def csv_download(frame, file_name: str, label: str = "Download CSV", key: str | 
 
 @st.cache_resource(show_spinner=False)
 def _store(location: str):
-    from commissioning.store import open_store
+    from commissioning.store.database import open_store
 
     store = open_store(location)
     appdata.first_run(store)

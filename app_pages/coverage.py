@@ -3,9 +3,9 @@
 import pydeck as pdk
 import streamlit as st
 
-from commissioning import appdata, webmap
-from commissioning.layers import service_points
 from app_pages import _shared as ui
+from commissioning.spatial.layers import service_points
+from commissioning.web import appdata, webmap
 
 ui.guard("coverage")
 ds = ui.dataset()

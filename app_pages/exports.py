@@ -3,8 +3,8 @@ each built with a progress bar and then offered for download."""
 
 import streamlit as st
 
-from commissioning import appdata
 from app_pages import _shared as ui
+from commissioning.web import appdata
 
 user = ui.guard("exports")
 ds = ui.dataset()
@@ -20,7 +20,7 @@ with st.container(border=True):
     st.write("Coverage maps and tables for every service, accessibility, lots and the resulting priorities.")
 
     def build_needs(progress):
-        from commissioning.reports.needs import build_needs_pdf
+        from commissioning.publish.pdf.needs import build_needs_pdf
 
         return build_needs_pdf(ds, progress=progress, gaps=gaps, boundaries=ui.boundaries())
 
@@ -31,7 +31,7 @@ with st.container(border=True):
     st.write("The public document: priorities, scoring rules and timetable (the same as the public page).")
 
     def build_priorities(progress):
-        from commissioning.reports.priorities import build_priorities_pdf
+        from commissioning.publish.pdf.priorities import build_priorities_pdf
 
         return build_priorities_pdf(ds, ui.rules(), progress=progress, gaps=gaps)
 

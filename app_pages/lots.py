@@ -3,10 +3,10 @@
 import pydeck as pdk
 import streamlit as st
 
-from commissioning import appdata, webmap
-from commissioning.lots import ALL
-from commissioning.scenarios import Change, allocate, resolve_areas, run_scenario
 from app_pages import _shared as ui
+from commissioning.spatial.lots import ALL
+from commissioning.spatial.scenarios import Change, allocate, resolve_areas, run_scenario
+from commissioning.web import appdata, webmap
 
 ui.guard("lots")
 ds = ui.dataset()
@@ -17,7 +17,7 @@ short = {s: label.split(" (")[0] for s, label in labels.items()}
 
 @st.cache_resource(show_spinner="Grouping authorities into lots…", max_entries=32)
 def make_lots(key: str, k: int, service: str):
-    from commissioning.lots import make_lots as build
+    from commissioning.spatial.lots import make_lots as build
 
     return build(ui._dataset(key), k, service, ui.boundaries(), ui._gaps(key))
 

@@ -4,10 +4,11 @@ and downloads (ranking CSV, 360Giving-style awards)."""
 
 import streamlit as st
 
-from commissioning import appdata, auth
-from commissioning.awards import awards_frame, awards_json, build_awards
-from commissioning.sensitivity import rank_sensitivity
 from app_pages import _shared as ui
+from commissioning import auth
+from commissioning.procurement.awards import awards_frame, awards_json, build_awards
+from commissioning.procurement.sensitivity import rank_sensitivity
+from commissioning.web import appdata
 
 user = ui.guard("moderation")
 store = ui.store()

@@ -6,8 +6,9 @@ when confirmed); this page shows its refusals as errors."""
 
 import streamlit as st
 
-from commissioning import appdata, auth
 from app_pages import _shared as ui
+from commissioning import auth
+from commissioning.web import appdata
 
 user = ui.guard("panel_setup")
 store = ui.store()

@@ -6,8 +6,9 @@ refuge location is read here.
 
 import streamlit as st
 
-from commissioning import appdata, priorities
 from app_pages import _shared as ui
+from commissioning.publish import priorities
+from commissioning.web import appdata
 
 ui.guard("priorities")
 ds = ui.dataset()
@@ -74,7 +75,7 @@ st.subheader("Download")
 
 
 def build_pdf(progress):
-    from commissioning.reports.priorities import build_priorities_pdf
+    from commissioning.publish.pdf.priorities import build_priorities_pdf
 
     return build_priorities_pdf(ds, rules, progress=progress, gaps=gaps)
 

@@ -4,8 +4,9 @@ members' scores are never shown here."""
 
 import streamlit as st
 
-from commissioning import appdata, auth
 from app_pages import _shared as ui
+from commissioning import auth
+from commissioning.web import appdata
 
 user = ui.guard("scoring")
 store = ui.store()

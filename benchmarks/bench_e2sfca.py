@@ -1,4 +1,4 @@
-"""Benchmark: E2SFCA at England scale, ours (commissioning.accessibility) vs the `access` package.
+"""Benchmark: E2SFCA at England scale, ours (commissioning.spatial.accessibility) vs the `access` package.
 
 Input (synthetic, seeded): ~35,000 LSOA-like demand points (population ~1,500 each) clustered
 around English city centres in British National Grid metres, plus a dispersed rural share;
@@ -32,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from commissioning.accessibility import e2sfca  # noqa: E402
+from commissioning.spatial.accessibility import e2sfca  # noqa: E402
 
 N_DEMAND = 35_000
 N_SUPPLY = 2_000

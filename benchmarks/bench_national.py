@@ -39,11 +39,11 @@ from scipy.sparse.csgraph import connected_components
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from commissioning.assessment import assess  # noqa: E402
-from commissioning.dataset import load_dataset  # noqa: E402
-from commissioning.geo import BNG, adjacency, load_boundaries  # noqa: E402
-from commissioning.lots import make_lots  # noqa: E402
+from commissioning.needs.assessment import assess  # noqa: E402
+from commissioning.needs.dataset import load_dataset  # noqa: E402
 from commissioning.paths import DEFAULT_DATA_DIR  # noqa: E402
+from commissioning.spatial.geo import BNG, adjacency, load_boundaries  # noqa: E402
+from commissioning.spatial.lots import make_lots  # noqa: E402
 
 PREFIXES = [("E06", 76), ("E07", 164), ("E08", 36), ("E09", 33), ("W06", 22)]
 K = 9

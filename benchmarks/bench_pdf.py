@@ -1,6 +1,6 @@
 """Benchmark: building the London needs-assessment PDF.
 
-- ours: ``commissioning.reports.needs.build_needs_pdf`` on the embedded London data at print
+- ours: ``commissioning.publish.pdf.needs.build_needs_pdf`` on the embedded London data at print
   resolution (maps at 200 dpi): 17 pages with 5 maps, contents (two layout passes), embedded
   DejaVu fonts, accessibility (E2SFCA) and lots computed inside. Median of 3 runs, after one
   warm-up run (font registration, imports, boundary read caches) reported separately.
@@ -32,11 +32,11 @@ from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.lib.styles import getSampleStyleSheet  # noqa: E402
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table  # noqa: E402
 
-from commissioning.assessment import assess, london_totals  # noqa: E402
-from commissioning.dataset import load_dataset  # noqa: E402
-from commissioning.geo import load_boundaries  # noqa: E402
-from commissioning.reports.maps import coverage_map_png, projected  # noqa: E402
-from commissioning.reports.needs import build_needs_pdf  # noqa: E402
+from commissioning.needs.assessment import assess, london_totals  # noqa: E402
+from commissioning.needs.dataset import load_dataset  # noqa: E402
+from commissioning.publish.pdf.maps import coverage_map_png, projected  # noqa: E402
+from commissioning.publish.pdf.needs import build_needs_pdf  # noqa: E402
+from commissioning.spatial.geo import load_boundaries  # noqa: E402
 
 RUNS = 3
 

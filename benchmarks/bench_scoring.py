@@ -26,9 +26,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from commissioning.rules import parse_rules  # noqa: E402
-from commissioning.scoring import score_bids  # noqa: E402
-from commissioning.sensitivity import leaf_weights, rank_sensitivity  # noqa: E402
+from commissioning.procurement.rules import parse_rules  # noqa: E402
+from commissioning.procurement.scoring import score_bids  # noqa: E402
+from commissioning.procurement.sensitivity import leaf_weights, rank_sensitivity  # noqa: E402
 
 N_BIDS, N_SCORERS, N_LOTS, N_DRAWS, REF_DRAWS, SEED = 5_000, 8, 5, 10_000, 100, 20270601
 CONCENTRATION = 100.0

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Boolean, select
 
-from .errors import AccessDenied, InputError
-from .store import Store, users
+from commissioning.errors import AccessDenied, InputError
+from commissioning.store.database import Store, users
 
 COMMISSIONER, CHAIR, PANEL, PUBLIC = "commissioner", "chair", "panel", "public"
 #: Roles an account can have (``public`` is the absence of a login).

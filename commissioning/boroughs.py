@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
-from .paths import DEFAULT_DATA_DIR
+from commissioning.errors import InputError
+from commissioning.paths import DEFAULT_DATA_DIR
 
 LONDON_AUTHORITIES: dict[str, str] = {
     "E09000001": "City of London",

@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import USER_ERRORS
+from commissioning.errors import USER_ERRORS
 
 COMMANDS: dict[str, str] = {
     "assess": "Needs assessment: provision, need, shortfall and coverage per borough and service",

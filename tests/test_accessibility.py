@@ -1,4 +1,4 @@
-"""Tests for commissioning.accessibility (E2SFCA / 2SFCA, Luo & Qi 2009; Luo & Wang 2003)."""
+"""Tests for commissioning.spatial.accessibility (E2SFCA / 2SFCA, Luo & Qi 2009; Luo & Wang 2003)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from commissioning import accessibility as acc
-from commissioning.accessibility import (
+from commissioning.spatial import accessibility as acc
+from commissioning.spatial.accessibility import (
     access_per_100k,
     accessibility,
     borough_summary,

@@ -10,10 +10,11 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from commissioning import appdata, auth, webmap
-from commissioning.dataset import load_dataset
-from commissioning.scoring import read_bids
-from commissioning.store import open_store
+from commissioning import auth
+from commissioning.needs.dataset import load_dataset
+from commissioning.procurement.scoring import read_bids
+from commissioning.store.database import open_store
+from commissioning.web import appdata, webmap
 
 APP = "../app.py"
 TIMEOUT = 60
@@ -617,7 +618,8 @@ def test_shortfall_classes_put_surplus_apart_and_largest_gap_worst():
 
 def test_spread_table_flags_disagreement():
     import pandas as pd
-    from commissioning.rules import load_rules
+
+    from commissioning.procurement.rules import load_rules
 
     rules = load_rules()                               # median consensus, spread_flag 2
     scores = pd.DataFrame({"bid_id": ["B1"] * 3 + ["B2"] * 3, "scorer": ["a", "b", "c"] * 2,

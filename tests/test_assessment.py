@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from commissioning.assessment import GAP_COLUMNS, assess, london_totals
-from commissioning.dataset import load_dataset
+from commissioning.needs.assessment import GAP_COLUMNS, assess, london_totals
+from commissioning.needs.dataset import load_dataset
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from commissioning import auth
 from commissioning.cli import main
 from commissioning.errors import InputError
-from commissioning.store import open_store
+from commissioning.store.database import open_store
 
 PASSWORD = "a-long-test-password"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from commissioning.dataset import load_dataset
 from commissioning.errors import InputError
+from commissioning.needs.dataset import load_dataset
 
 
 def services_frame(data_dir: Path) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pytest
 from commissioning.boroughs import LONDON_CODES
 from commissioning.cli import main
 from commissioning.errors import InputError
-from commissioning.geo import adjacency, borough_centres, load_boundaries
+from commissioning.spatial.geo import adjacency, borough_centres, load_boundaries
 
 
 @pytest.fixture(scope="module")

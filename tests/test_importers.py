@@ -13,8 +13,8 @@ import yaml
 
 from commissioning.boroughs import LONDON_AUTHORITIES
 from commissioning.cli import main
-from commissioning.dataset import load_dataset
-from commissioning.importers import DemandUpdate, merge_demand
+from commissioning.needs.dataset import load_dataset
+from commissioning.needs.importers import DemandUpdate, merge_demand
 
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "real"
 MPS_CRIME = REAL / "MPS_Borough_Level_Crime_202403_202602.csv"

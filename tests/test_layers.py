@@ -15,13 +15,20 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 from shapely.geometry import Point
 
-from commissioning.assessment import assess
-from commissioning.dataset import load_dataset
 from commissioning.errors import InputError
-from commissioning.geo import BNG, WGS84, borough_centres, load_boundaries
-from commissioning.layers import (BOROUGH_LAYER_COLUMNS, borough_layer, demand_access, lot_layer, service_access,
-                                  service_points, supply_points)
-from commissioning.lots import make_lots
+from commissioning.needs.assessment import assess
+from commissioning.needs.dataset import load_dataset
+from commissioning.spatial.geo import BNG, WGS84, borough_centres, load_boundaries
+from commissioning.spatial.layers import (
+    BOROUGH_LAYER_COLUMNS,
+    borough_layer,
+    demand_access,
+    lot_layer,
+    service_access,
+    service_points,
+    supply_points,
+)
+from commissioning.spatial.lots import make_lots
 
 SERVICES_CSV = Path(__file__).resolve().parent.parent / "data" / "services.csv"
 

@@ -12,11 +12,11 @@ import pytest
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import box
 
-from commissioning.assessment import assess
-from commissioning.dataset import load_dataset
 from commissioning.errors import InputError
-from commissioning.geo import BNG, adjacency, load_boundaries
-from commissioning.lots import balancing_need, make_lots
+from commissioning.needs.assessment import assess
+from commissioning.needs.dataset import load_dataset
+from commissioning.spatial.geo import BNG, adjacency, load_boundaries
+from commissioning.spatial.lots import balancing_need, make_lots
 
 REPO = Path(__file__).resolve().parent.parent
 

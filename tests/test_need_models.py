@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from commissioning.assessment import assess
-from commissioning.dataset import load_dataset
 from commissioning.errors import InputError
+from commissioning.needs.assessment import assess
+from commissioning.needs.dataset import load_dataset
 
 
 def edit_benchmarks(data_dir, change) -> None:

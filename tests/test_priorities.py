@@ -12,10 +12,16 @@ import textwrap
 import pandas as pd
 import pytest
 
-from commissioning.dataset import load_dataset
-from commissioning.priorities import (REVIEW_GROUPS, add_months, check_timetable, derive_priorities,
-                                      group_provision, timetable_check_from_rules)
-from commissioning.rules import load_rules
+from commissioning.needs.dataset import load_dataset
+from commissioning.procurement.rules import load_rules
+from commissioning.publish.priorities import (
+    REVIEW_GROUPS,
+    add_months,
+    check_timetable,
+    derive_priorities,
+    group_provision,
+    timetable_check_from_rules,
+)
 
 AUTHORITIES = {"E09000001": "Avon", "E09000002": "Brook", "E09000003": "Cray"}
 

@@ -20,14 +20,14 @@ import pytest
 from pypdf import PdfReader
 
 from commissioning.cli import main
-from commissioning.dataset import load_dataset
 from commissioning.errors import InputError
-from commissioning.reports.evaluation import build_evaluation_pdf, pseudonyms
-from commissioning.reports.needs import build_needs_pdf
-from commissioning.reports.priorities import build_priorities_pdf
-from commissioning.reports.style import deliver
-from commissioning.rules import load_rules
-from commissioning.scoring import read_bids, read_moderation, read_scores, score_bids
+from commissioning.needs.dataset import load_dataset
+from commissioning.procurement.rules import load_rules
+from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
+from commissioning.publish.pdf.evaluation import build_evaluation_pdf, pseudonyms
+from commissioning.publish.pdf.needs import build_needs_pdf
+from commissioning.publish.pdf.priorities import build_priorities_pdf
+from commissioning.publish.pdf.style import deliver
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "data" / "example_bids"
@@ -276,8 +276,9 @@ def test_evaluation_annex_long_and_missing_comments(rules):
 
 
 def test_evaluation_from_store_keeps_comments(tmp_path):
-    from commissioning import appdata, auth
-    from commissioning.store import open_store
+    from commissioning import auth
+    from commissioning.store.database import open_store
+    from commissioning.web import appdata
 
     store = open_store(tmp_path / "store.sqlite")
     try:

@@ -11,7 +11,7 @@ import yaml
 
 from commissioning.errors import InputError
 from commissioning.paths import DEFAULT_RULES
-from commissioning.rules import load_rules, parse_rules
+from commissioning.procurement.rules import load_rules, parse_rules
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scoring" / "rules.yaml"
 

@@ -20,12 +20,11 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from commissioning.dataset import load_dataset
 from commissioning.errors import InputError
-from commissioning.geo import BNG
-from commissioning.lots import make_lots
-from commissioning.scenarios import (Change, allocate, apply_changes, objective, posts_from_budget,
-                                     run_scenario)
+from commissioning.needs.dataset import load_dataset
+from commissioning.spatial.geo import BNG
+from commissioning.spatial.lots import make_lots
+from commissioning.spatial.scenarios import Change, allocate, apply_changes, objective, posts_from_budget, run_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 CODES = [f"E06{i:06d}" for i in range(1, 5)]

@@ -1,7 +1,7 @@
 """`score` on rules and bids no other test has seen gives exactly the totals of the published formulas.
 
 The expectation is recomputed here with plain Python from the formulas in the issue (not with
-commissioning.scoring), on seeded random rules, bids and panel scores.
+commissioning.procurement.scoring), on seeded random rules, bids and panel scores.
 """
 
 from __future__ import annotations

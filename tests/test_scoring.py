@@ -14,12 +14,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from commissioning.awards import awards_frame, awards_json, build_awards
 from commissioning.errors import InputError
-from commissioning.rules import parse_rules
-from commissioning.scoring import (need_alignment_scores, parse_areas, read_bids, read_moderation,
-                                   read_scores, score_bids, shortfall_map)
-from commissioning.sensitivity import leaf_weights, rank_sensitivity
+from commissioning.procurement.awards import awards_frame, awards_json, build_awards
+from commissioning.procurement.rules import parse_rules
+from commissioning.procurement.scoring import (
+    need_alignment_scores,
+    parse_areas,
+    read_bids,
+    read_moderation,
+    read_scores,
+    score_bids,
+    shortfall_map,
+)
+from commissioning.procurement.sensitivity import leaf_weights, rank_sensitivity
 
 FIX = Path(__file__).parent / "fixtures" / "scoring"
 

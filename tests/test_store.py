@@ -14,9 +14,9 @@ from argon2 import PasswordHasher
 from sqlalchemy import create_engine, insert, text
 
 from commissioning.errors import InputError
-from commissioning.rules import load_rules
-from commissioning.scoring import read_bids, read_moderation, read_scores, score_bids
-from commissioning.store import MIGRATIONS, AccessDenied, StoreError, open_store, schema_version
+from commissioning.procurement.rules import load_rules
+from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
+from commissioning.store.database import MIGRATIONS, AccessDenied, StoreError, open_store, schema_version
 
 FIX = Path(__file__).parent / "fixtures" / "scoring"
 RULES = FIX / "rules.yaml"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import geopandas as gpd
 
-from ..errors import InputError
-from ..layers import service_access
-from ..report_text import illustrative_notice
-from .common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
+from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
+from commissioning.errors import InputError
+from commissioning.publish.text import illustrative_notice
+from commissioning.spatial.layers import service_access
 
 
 def add_arguments(parser) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import InputError
-from ..report_text import illustrative_notice
-from ..scenarios import allocate, posts_from_budget
-from .common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
+from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
+from commissioning.errors import InputError
+from commissioning.publish.text import illustrative_notice
+from commissioning.spatial.scenarios import allocate, posts_from_budget
 
 
 def add_arguments(parser) -> None:
@@ -41,7 +41,7 @@ def run(args) -> int:
         posts = args.posts
     lots = None
     if args.areas and any(a.strip().lower().startswith("lot ") for a in args.areas):
-        from ..lots import ALL, make_lots
+        from commissioning.spatial.lots import ALL, make_lots
 
         lots = make_lots(ds, args.k, ALL, boundaries_from_args(args, ds))
     result = allocate(ds, service, posts, step=args.step, areas=args.areas, lots=lots)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from ..assessment import assess, london_totals
-from ..report_text import gap_table_text
-from .common import add_data_arguments, dataset_from_args, write_output
+from commissioning.commands.common import add_data_arguments, dataset_from_args, write_output
+from commissioning.needs.assessment import assess, london_totals
+from commissioning.publish.text import gap_table_text
 
 
 def add_arguments(parser) -> None:

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..dataset import Dataset, load_dataset
-from ..errors import InputError
+from commissioning.errors import InputError
+from commissioning.needs.dataset import Dataset, load_dataset
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +40,7 @@ def dataset_from_args(args) -> Dataset:
         boundaries_from_args(args, ds)
     if getattr(args, "format", "table") != "table":
         # Machine formats have fixed columns, so the illustrative mark goes to stderr instead.
-        from ..report_text import illustrative_notice
+        from commissioning.publish.text import illustrative_notice
 
         notice = illustrative_notice(ds)
         if notice:
@@ -52,8 +52,8 @@ def boundaries_from_args(args, ds: Dataset):
     """The boundaries named by --boundaries (default: the shipped London ones), checked against the
     data's authorities; loaded once per command."""
     if getattr(args, "_boundaries", None) is None:
-        from ..geo import check_codes, load_boundaries
-        from ..paths import DEFAULT_BOUNDARIES
+        from commissioning.paths import DEFAULT_BOUNDARIES
+        from commissioning.spatial.geo import check_codes, load_boundaries
 
         boundaries = load_boundaries(args.boundaries, code_column=args.code_column)
         check_codes(boundaries, ds.authorities, file=args.boundaries or DEFAULT_BOUNDARIES)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import importers
-from ..paths import DEFAULT_DATA_DIR
+from commissioning.needs import importers
+from commissioning.paths import DEFAULT_DATA_DIR
 
 
 def _common(parser, months: bool = False) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..lots import ALL, Lots, make_lots
-from ..report_text import illustrative_notice
-from .common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
+from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
+from commissioning.publish.text import illustrative_notice
+from commissioning.spatial.lots import ALL, Lots, make_lots
 
 
 def add_arguments(parser) -> None:

@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import InputError
-from ..paths import DEFAULT_DATA_DIR, DEFAULT_RULES
-from .common import add_data_arguments, boundaries_from_args, dataset_from_args
+from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args
+from commissioning.errors import InputError
+from commissioning.paths import DEFAULT_DATA_DIR, DEFAULT_RULES
 
 EXAMPLE_BIDS = DEFAULT_DATA_DIR / "example_bids"
 
@@ -53,14 +53,14 @@ def run(args) -> int:
         raise InputError("output folder does not exist", file=out.parent)
     progress = progress_printer()
     if args.kind == "needs":
-        from ..reports.needs import build_needs_pdf
+        from commissioning.publish.pdf.needs import build_needs_pdf
 
         ds = dataset_from_args(args)
         boundaries = boundaries_from_args(args, ds)
         build_needs_pdf(ds, out, progress=progress, boundaries=boundaries, dpi=args.dpi, lots_k=args.lots)
     elif args.kind == "priorities":
-        from ..reports.priorities import build_priorities_pdf
-        from ..rules import load_rules
+        from commissioning.procurement.rules import load_rules
+        from commissioning.publish.pdf.priorities import build_priorities_pdf
 
         build_priorities_pdf(dataset_from_args(args), load_rules(args.rules), out, progress=progress)
     else:
@@ -70,16 +70,16 @@ def run(args) -> int:
 
 
 def build_evaluation(args, out: Path, progress) -> None:
-    from ..reports.evaluation import build_evaluation_pdf
-    from ..rules import load_rules
-    from ..scoring import read_bids, read_moderation, read_scores, score_bids
+    from commissioning.procurement.rules import load_rules
+    from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
+    from commissioning.publish.pdf.evaluation import build_evaluation_pdf
 
     rules = load_rules(args.rules)
     bids, scores = read_bids(args.bids), read_scores(args.scores)
     moderation = None if str(args.moderation) == "-" else read_moderation(args.moderation)
     shortfall = None
     if any(c.type == "need_alignment" for c in rules.criteria):
-        from ..assessment import assess
+        from commissioning.needs.assessment import assess
 
         shortfall = assess(dataset_from_args(args))
     progress(0.0, "scoring bids")

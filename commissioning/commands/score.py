@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..paths import DEFAULT_RULES
-from ..rules import load_rules
-from ..scoring import read_bids, read_moderation, read_scores, read_shortfall, score_bids
-from .common import write_output
+from commissioning.commands.common import write_output
+from commissioning.paths import DEFAULT_RULES
+from commissioning.procurement.rules import load_rules
+from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, read_shortfall, score_bids
 
 
 def add_arguments(parser) -> None:
@@ -35,8 +35,8 @@ def run(args) -> int:
     moderation = read_moderation(args.moderation) if args.moderation else None
     shortfall = read_shortfall(args.shortfall) if args.shortfall else None
     if shortfall is None and any(c.type == "need_alignment" for c in rules.criteria):
-        from ..assessment import assess
-        from ..dataset import load_dataset
+        from commissioning.needs.assessment import assess
+        from commissioning.needs.dataset import load_dataset
 
         shortfall = assess(load_dataset(args.data))
     result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)

@@ -14,9 +14,9 @@ import getpass
 import os
 import sys
 
-from ..appdata import db_location
-from ..auth import MIN_PASSWORD_LENGTH, ROLES, create_user, list_users, set_password
-from ..errors import InputError
+from commissioning.auth import MIN_PASSWORD_LENGTH, ROLES, create_user, list_users, set_password
+from commissioning.errors import InputError
+from commissioning.web.appdata import db_location
 
 
 def add_arguments(parser) -> None:
@@ -60,7 +60,7 @@ def _password(args) -> str:
 
 
 def run(args) -> int:
-    from ..store import open_store
+    from commissioning.store.database import open_store
 
     store = open_store(args.db or db_location())
     try:

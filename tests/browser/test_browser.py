@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from commissioning import appdata, auth
-from commissioning.store import open_store
+from commissioning import auth
+from commissioning.store.database import open_store
+from commissioning.web import appdata
 
 pytestmark = pytest.mark.browser
 

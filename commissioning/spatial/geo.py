@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .errors import InputError
-from .paths import DEFAULT_BOUNDARIES
+from commissioning.errors import InputError
+from commissioning.paths import DEFAULT_BOUNDARIES
 
 WGS84 = "EPSG:4326"
 BNG = "EPSG:27700"

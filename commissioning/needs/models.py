@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .errors import InputError
+from commissioning.errors import InputError
 
 _NUMBER = {"type": "number", "exclusiveMinimum": 0}
 _SCHEMA = {

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 
-from .assessment import assess, london_totals
-from .dataset import Dataset
+from commissioning.needs.assessment import assess, london_totals
+from commissioning.needs.dataset import Dataset
 
 #: Minimum notice between publishing priorities and inviting bids, in calendar months.
 NOTICE_MONTHS = 3
@@ -223,7 +223,7 @@ def group_summary(ds: Dataset, groups: list[GroupProvision], little_share_pct: f
 
 
 def timetable_check_from_rules(rules) -> TimetableCheck | None:
-    """The check for a :class:`~commissioning.rules.Rules` timetable, or None if either date is missing."""
+    """The check for a :class:`~commissioning.procurement.rules.Rules` timetable, or None if either date is missing."""
     timetable = getattr(rules, "timetable", None) or {}
     if "priorities_published" not in timetable or "bids_invited" not in timetable:
         return None

@@ -43,15 +43,38 @@ import pandas as pd
 import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import (Column, Float, ForeignKey, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, create_engine, event, func, insert, select, text, update,
-                        delete)
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 
-from .errors import AccessDenied, InputError, StoreError
-from .rules import Rules, load_rules, parse_rules
-from .scoring import (ScoringResult, prepare_bids, prepare_marks, read_bids, read_moderation,
-                      read_scores, score_bids)
+from commissioning.errors import AccessDenied, InputError, StoreError
+from commissioning.procurement.rules import Rules, load_rules, parse_rules
+from commissioning.procurement.scoring import (
+    ScoringResult,
+    prepare_bids,
+    prepare_marks,
+    read_bids,
+    read_moderation,
+    read_scores,
+    score_bids,
+)
 
 # Ids read back through pandas are numpy integers; let SQLite bind them as plain integers.
 for _numpy_int in (np.int64, np.int32):
@@ -453,7 +476,7 @@ class Store:
     def create_round(self, actor: User | str, name: str, rules: Rules) -> int:
         """A new round in state ``scoring`` under ``rules`` (stored, so the round keeps them)."""
         if not isinstance(rules, Rules):
-            raise TypeError("rules must be a Rules (see commissioning.rules.load_rules)")
+            raise TypeError("rules must be a Rules (see commissioning.procurement.rules.load_rules)")
         with self._write() as conn:
             actor = self._actor(conn, actor, "commissioner")
             return self._insert_round(conn, actor, name, rules)
@@ -948,7 +971,7 @@ class Store:
     # -- to the engine ----------------------------------------------------------------------
 
     def engine_inputs(self, actor: User | str, round_id: int) -> tuple[Rules, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """``(rules, bids, scores, moderation)`` in the shapes :func:`~commissioning.scoring.score_bids`
+        """``(rules, bids, scores, moderation)`` in the shapes :func:`~commissioning.procurement.scoring.score_bids`
         takes (chair or commissioner, once moderation is open)."""
         panel = self.all_scores(actor, round_id)
         rules = self.rules(round_id)

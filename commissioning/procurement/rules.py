@@ -28,10 +28,9 @@ from typing import Any, Mapping
 import jsonschema
 import yaml
 
-from .errors import InputError
-from .paths import DEFAULT_RULES
+from commissioning.errors import InputError
+from commissioning.paths import DEFAULT_RULES, RULES_SCHEMA
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "scoring_rules" / "schema.json"
 SECTIONS = ("quality", "social_value")
 TIMETABLE_ORDER = ("priorities_published", "bids_invited", "bids_close", "award")
 
@@ -156,7 +155,7 @@ def _plain(value: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    schema = json.loads(RULES_SCHEMA.read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .boroughs import LONDON_AUTHORITIES, PAN_LONDON, is_ons_code, resolve_code
-from .errors import InputError, csv_line
-from .need import Benchmarks, load_benchmarks
-from .paths import DEFAULT_DATA_DIR
-from .tables import read_table, to_bool, to_number
+from commissioning.boroughs import LONDON_AUTHORITIES, PAN_LONDON, is_ons_code, resolve_code
+from commissioning.errors import InputError, csv_line
+from commissioning.needs.models import Benchmarks, load_benchmarks
+from commissioning.needs.tables import read_table, to_bool, to_number
+from commissioning.paths import DEFAULT_DATA_DIR
 
 POPULATION_COLUMNS = ["code", "name", "population", "adult_women"]
 DEMAND_COLUMNS = ["code", "name", "measure", "value"]

@@ -1,6 +1,6 @@
 """Data shaping for the Streamlit app: configuration, first run, and the tables the pages show.
 
-The maps are in :mod:`commissioning.webmap`. Plain functions with no Streamlit import;
+The maps are in :mod:`commissioning.web.webmap`. Plain functions with no Streamlit import;
 ``app_pages/_shared.py`` wraps the slow ones in
 ``st.cache_data`` / ``st.cache_resource``. Everything returned here is meant for the browser, so
 nothing carries a confidential service's coordinates (points come from ``layers.service_points``,
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
-from .paths import DEFAULT_DATA_DIR
+from commissioning.needs.dataset import Dataset
+from commissioning.paths import DEFAULT_DATA_DIR
 
 DB_ENV = "COMMISSIONING_DB"
 DATA_ENV = "COMMISSIONING_DATA"
@@ -57,7 +57,7 @@ def first_run(store, env: dict | None = None) -> None:
     (``auth.ensure_admin``; never a default password) and, when the store has no round yet and a
     commissioner exists, import the illustrative example round from ``data/example_bids/`` so the
     Scoring and Moderation pages have content. The round's name says it is illustrative."""
-    from . import auth
+    from commissioning import auth
 
     auth.ensure_admin(store, env)
     if not store.rounds().empty or not (EXAMPLE_DIR / "bids.csv").exists():
@@ -327,7 +327,7 @@ def panel_table(accounts: pd.DataFrame, assigned: pd.DataFrame) -> pd.DataFrame:
     account: Username, Name, Role, Can sign in ("yes"/"no: set a password"), Bids assigned (count),
     Bids ("NE-01, NE-02").
     """
-    from . import auth
+    from commissioning import auth
 
     scorers = accounts.loc[accounts["role"].isin([auth.PANEL, auth.CHAIR])]
     by_user = assigned.groupby("username")["bid_id"].agg(list)
@@ -351,7 +351,7 @@ def round_conflicts(conflicts: pd.DataFrame, organisations) -> pd.DataFrame:
     """The declarations (``Store.conflicts``: username, organisation, note, declared_at) that name
     an organisation in ``organisations`` (matched as the store matches them: case and spacing
     ignored), in the same columns."""
-    from .store import organisation_key
+    from commissioning.store.database import organisation_key
 
     keys = {organisation_key(o) for o in organisations}
     keep = conflicts["organisation"].map(organisation_key).isin(keys)
@@ -366,7 +366,7 @@ def evaluation_panel(panel: pd.DataFrame, conflicts: pd.DataFrame, organisations
     organisation, note, only the declarations naming an organisation in ``organisations`` (the
     round's bidders). An empty register tells the report that nobody declared one.
     """
-    from . import auth
+    from commissioning import auth
 
     members = pd.DataFrame({"scorer": panel["username"].astype(str), "name": panel["display_name"],
                             "role": panel["role"].map(lambda r: auth.ROLE_LABELS.get(r, r))})
@@ -381,7 +381,7 @@ def evaluation_report_pdf(store, actor: str, round_id: int, *, gaps: pd.DataFram
     builds it: ranking (with ``gaps``, the needs assessment, when the rules score need alignment),
     moderation notes, the round's panel (pseudonymised) and the conflict declarations naming its
     bidders. ``actor``: a commissioner or chair (the store checks)."""
-    from .reports.evaluation import build_evaluation_pdf
+    from commissioning.publish.pdf.evaluation import build_evaluation_pdf
 
     rules, bids, _, moderation = store.engine_inputs(actor, round_id)
     shortfall = gaps if any(c.type == "need_alignment" for c in rules.criteria) else None

@@ -20,8 +20,8 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from .boroughs import LONDON_AUTHORITIES
-from .scoring import ScoringResult
+from commissioning.boroughs import LONDON_AUTHORITIES
+from commissioning.procurement.scoring import ScoringResult
 
 
 def _slug(text: str) -> str:
@@ -37,7 +37,7 @@ def build_awards(result: ScoringResult, *, funder_id: str, funder_name: str, id_
 
     Parameters
     ----------
-    result : scored round (:func:`commissioning.scoring.score_bids`).
+    result : scored round (:func:`commissioning.procurement.scoring.score_bids`).
     funder_id, funder_name : the funding organisation (an org-id such as ``GB-LAE-LND``).
     id_prefix : the funder's registered 360Giving prefix, e.g. ``360G-londonvs``; grant ids are
         ``<id_prefix>-<bid_id>``.

@@ -79,7 +79,7 @@ DECAYS = ("gaussian", "step", "none")
 _CHUNK = 256
 
 # key under DataFrame.attrs where accessibility() records its inputs for borough_summary()
-_ATTRS_KEY = "commissioning.accessibility"
+_ATTRS_KEY = "commissioning.spatial.accessibility"
 
 Decay = str | Callable[[np.ndarray], np.ndarray]
 

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrow, Rectangle
 
-from ..geo import to_bng
+from commissioning.spatial.geo import to_bng
 
 #: Used when the data's sources list has no "boundaries" entry.
 BOUNDARY_ATTRIBUTION = (
@@ -170,7 +170,7 @@ def lot_map_png(boundaries_bng: gpd.GeoDataFrame, assignment: pd.DataFrame, attr
                 *, dpi: int = 200, width_in: float = 6.7, height_in: float = 4.9) -> bytes:
     """A PNG map of commissioning lots: each authority filled with its lot's colour and labelled.
 
-    ``assignment``: DataFrame with ``code`` and ``lot`` (as :class:`commissioning.lots.Lots`
+    ``assignment``: DataFrame with ``code`` and ``lot`` (as :class:`commissioning.spatial.lots.Lots`
     gives). Lots are also told apart by their number on every authority, so the map reads in
     greyscale. Legend, north arrow, 10 km scale bar and attribution as :func:`coverage_map_png`.
     """

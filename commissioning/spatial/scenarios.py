@@ -48,9 +48,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .assessment import assess, need_base
-from .dataset import Dataset
-from .errors import InputError
+from commissioning.errors import InputError
+from commissioning.needs.assessment import assess, need_base
+from commissioning.needs.dataset import Dataset
 
 DIFF_COLUMNS = ["code", "name", "service", "provision_before", "provision_after", "shortfall_before",
                 "shortfall_after", "status_before", "status_after"]
@@ -74,7 +74,7 @@ class Change:
 
 def resolve_areas(ds: Dataset, areas: Iterable[str], lots=None) -> tuple[str, ...]:
     """Authority codes for codes, names or lot names (lot names need ``lots``, a :class:`Lots`)."""
-    from .boroughs import resolve_code
+    from commissioning.boroughs import resolve_code
 
     codes: list[str] = []
     for area in areas:
@@ -191,7 +191,7 @@ def run_scenario(ds: Dataset, changes: Iterable[Change], lots=None, boundaries=N
         after[keys + ["provision", "shortfall", "status"]], on=keys, suffixes=("_before", "_after"))
     diff = diff[DIFF_COLUMNS]
     if boundaries is not None:
-        from .layers import service_access
+        from commissioning.spatial.layers import service_access
 
         for label, data in (("before", ds), ("after", after_ds)):
             access = pd.concat([service_access(data, s, boundaries, radius_m, decay) for s in services])

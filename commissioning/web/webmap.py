@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import mapping, shape
 
-
 # Viridis in five classes (matplotlib's "viridis" at 0, .25, .5, .75, 1): perceptually uniform and
 # readable with the common colour-vision deficiencies. Class 0 is always the worst-served.
 PALETTE = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
@@ -217,7 +216,7 @@ def lot_colours(labels: list[str]) -> dict[str, str]:
 def lots_collection(features: dict[str, dict], lots, service_names: dict[str, str]) -> tuple[dict, list[dict]]:
     """The lots map: authorities filled by lot colour, and one label point per lot.
 
-    ``lots`` is a :class:`~commissioning.lots.Lots`; ``service_names`` {service: short name}.
+    ``lots`` is a :class:`~commissioning.spatial.lots.Lots`; ``service_names`` {service: short name}.
     Tooltip (:data:`TOOLTIP`): the authority, its lot, and that lot's coverage and need per service
     type. Label points (``lon``, ``lat``, ``text``) sit at the mean of a representative point of
     each of the lot's authorities.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .assessment import london_totals
-from .dataset import Dataset
+from commissioning.needs.assessment import london_totals
+from commissioning.needs.dataset import Dataset
 
 
 def illustrative_notice(ds: Dataset) -> str:

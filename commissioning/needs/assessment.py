@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
-from .need import NeedModel
+from commissioning.needs.dataset import Dataset
+from commissioning.needs.models import NeedModel
 
 GAP_COLUMNS = ["code", "name", "service", "provision", "need", "shortfall", "coverage_pct", "status"]
 

@@ -15,12 +15,36 @@ from typing import BinaryIO
 import pandas as pd
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer, Table, TableStyle
 
-from ..assessment import assess
-from ..dataset import Dataset
-from ..priorities import NOTICE_MONTHS, derive_priorities, group_provision, group_summary, timetable_check_from_rules
-from ..rules import TIMETABLE_ORDER, Rules
-from .style import (CONTENT_WIDTH, FONT, MARK_EDGE, RAG_FILL, Progress, bullets, contents, data_table, deliver, esc,
-                    fmt, heading, illustrative_mark, keep, para, render, step, today_text)
+from commissioning.needs.assessment import assess
+from commissioning.needs.dataset import Dataset
+from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
+from commissioning.publish.pdf.style import (
+    CONTENT_WIDTH,
+    FONT,
+    MARK_EDGE,
+    RAG_FILL,
+    Progress,
+    bullets,
+    contents,
+    data_table,
+    deliver,
+    esc,
+    fmt,
+    heading,
+    illustrative_mark,
+    keep,
+    para,
+    render,
+    step,
+    today_text,
+)
+from commissioning.publish.priorities import (
+    NOTICE_MONTHS,
+    derive_priorities,
+    group_provision,
+    group_summary,
+    timetable_check_from_rules,
+)
 
 DEFAULT_AUTHOR = "Victim services commissioning"
 SECTION_WORDS = {"quality": "Quality", "social_value": "Social value", "price": "Price"}
@@ -40,7 +64,7 @@ def build_priorities_pdf(ds: Dataset, rules: Rules, out: str | os.PathLike | Bin
                          author: str = DEFAULT_AUTHOR, date: dt.date | None = None) -> bytes:
     """Build the published-priorities PDF; return its bytes and write them to ``out`` if given.
 
-    ``rules``: validated scoring rules (:func:`commissioning.rules.load_rules`); ``gaps`` defaults
+    ``rules``: validated scoring rules (:func:`commissioning.procurement.rules.load_rules`); ``gaps`` defaults
     to ``assess(ds)``; ``top_n``: authorities named per priority. ``date`` (publication date)
     defaults to the rules' ``timetable.priorities_published``, else today.
     """

@@ -1,7 +1,7 @@
 """Contiguous, need-balanced commissioning lots.
 
 The authorities are grouped into ``k`` lots, each one connected piece on the contiguity graph of
-the boundaries (:func:`commissioning.geo.adjacency`), with need spread as evenly as the geography
+the boundaries (:func:`commissioning.spatial.geo.adjacency`), with need spread as evenly as the geography
 allows. Two documented steps:
 
 1. **Seeds**: scikit-learn's ``AgglomerativeClustering`` with the contiguity matrix as
@@ -45,10 +45,10 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from .assessment import assess
-from .dataset import Dataset
-from .errors import InputError
-from .geo import adjacency, check_codes, load_boundaries, to_bng
+from commissioning.errors import InputError
+from commissioning.needs.assessment import assess
+from commissioning.needs.dataset import Dataset
+from commissioning.spatial.geo import adjacency, check_codes, load_boundaries, to_bng
 
 ALL = "all"
 _DIRECTIONS = ["East", "North East", "North", "North West", "West", "South West", "South", "South East"]
@@ -235,7 +235,7 @@ def make_lots(ds: Dataset, k: int = 5, service: str = ALL, boundaries: gpd.GeoDa
               gaps: pd.DataFrame | None = None) -> Lots:
     """Group ``ds.authorities`` into ``k`` contiguous lots balanced in need.
 
-    ``boundaries``: GeoDataFrame indexed by code (as :func:`commissioning.geo.load_boundaries`
+    ``boundaries``: GeoDataFrame indexed by code (as :func:`commissioning.spatial.geo.load_boundaries`
     returns; default the London boroughs), one feature per authority of ``ds``. ``service``:
     ``"all"`` or a service type; it sets the need that is balanced and the services summarised.
     ``gaps``: the gap table if already computed. Deterministic for the same inputs.

@@ -14,11 +14,11 @@ Accessibility (:func:`service_access`, :func:`demand_access`) places supply as f
 - every other service -- confidential (refuges: never their own coordinates), serving several
   authorities or pan-London, or without coordinates -- has its capacity placed at the centres of
   the authorities it serves, apportioned in proportion to the service's need base exactly as
-  :func:`commissioning.assessment.apportion` does for the gap table. A pan-London service's one
+  :func:`commissioning.needs.assessment.apportion` does for the gap table. A pan-London service's one
   address says nothing about where its capacity is used, so its own point is not used.
 
 Authority centres are population-weighted when demand points with a population are given
-(:func:`commissioning.geo.borough_centres`), else polygon centroids. Demand defaults to one point
+(:func:`commissioning.spatial.geo.borough_centres`), else polygon centroids. Demand defaults to one point
 per authority (its centre) carrying the service's need base (:func:`assessment.need_base`).
 Distances are EPSG:27700 metres.
 """
@@ -29,11 +29,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .accessibility import accessibility, borough_summary
-from .assessment import apportion, need_base
-from .dataset import Dataset
-from .errors import InputError
-from .geo import BNG, CONTIGUITY_TOLERANCE_M, WGS84, borough_centres, check_codes, load_boundaries, to_bng
+from commissioning.errors import InputError
+from commissioning.needs.assessment import apportion, need_base
+from commissioning.needs.dataset import Dataset
+from commissioning.spatial.accessibility import accessibility, borough_summary
+from commissioning.spatial.geo import (
+    BNG,
+    CONTIGUITY_TOLERANCE_M,
+    WGS84,
+    borough_centres,
+    check_codes,
+    load_boundaries,
+    to_bng,
+)
 
 BOROUGH_LAYER_COLUMNS = ["code", "name", "service", "provision", "need", "shortfall", "coverage_pct", "status",
                          "access_per_100k", "lot", "geometry"]
@@ -173,7 +181,7 @@ def borough_layer(ds: Dataset, gaps: pd.DataFrame, service: str, boundaries: gpd
 
     Columns :data:`BOROUGH_LAYER_COLUMNS`: the gap table's row for ``service``, plus
     ``access_per_100k`` (from ``access``, a :func:`service_access` frame; NaN when not given) and
-    ``lot`` (from a :class:`~commissioning.lots.Lots`, its assignment frame or a code->lot Series;
+    ``lot`` (from a :class:`~commissioning.spatial.lots.Lots`, its assignment frame or a code->lot Series;
     None when not given).
     """
     _check_service(ds, service)

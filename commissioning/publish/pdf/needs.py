@@ -4,7 +4,7 @@ Sections: cover (with an "illustrative data" mark when any input is illustrative
 executive summary, method and benchmarks, one chapter per service (coverage map and the table of
 every authority), accessibility (E2SFCA), commissioning lots, the resulting priorities and a data
 appendix. No service location appears: maps are filled authorities, and accessibility places
-confidential capacity at authority centres (see :mod:`commissioning.layers`).
+confidential capacity at authority centres (see :mod:`commissioning.spatial.layers`).
 """
 
 from __future__ import annotations
@@ -17,16 +17,32 @@ import geopandas as gpd
 import pandas as pd
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
-from ..assessment import assess, london_totals
-from ..dataset import Dataset
-from ..geo import load_boundaries
-from ..layers import service_access
-from ..lots import make_lots
-from ..priorities import derive_priorities
-from .maps import boundary_attribution, coverage_map_png, lot_map_png, projected
-from .priorities import priority_flowables
-from .style import (RAG_FILL, Progress, bullets, contents, data_table, deliver, esc, fmt, heading,
-                    illustrative_mark, para, png_image, rag, render, step, today_text)
+from commissioning.needs.assessment import assess, london_totals
+from commissioning.needs.dataset import Dataset
+from commissioning.publish.pdf.maps import boundary_attribution, coverage_map_png, lot_map_png, projected
+from commissioning.publish.pdf.priorities import priority_flowables
+from commissioning.publish.pdf.style import (
+    RAG_FILL,
+    Progress,
+    bullets,
+    contents,
+    data_table,
+    deliver,
+    esc,
+    fmt,
+    heading,
+    illustrative_mark,
+    para,
+    png_image,
+    rag,
+    render,
+    step,
+    today_text,
+)
+from commissioning.publish.priorities import derive_priorities
+from commissioning.spatial.geo import load_boundaries
+from commissioning.spatial.layers import service_access
+from commissioning.spatial.lots import make_lots
 
 DEFAULT_TITLE = "Victim support services in London: needs assessment"
 DEFAULT_AUTHOR = "Victim services commissioning"

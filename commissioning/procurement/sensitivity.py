@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from .scoring import ScoringResult
+from commissioning.procurement.scoring import ScoringResult
 
 # Totals matrix per block of draws (rows × bids), in elements: bounds memory at ~32 MB.
 _BLOCK = 4_000_000
@@ -52,7 +52,7 @@ def rank_sensitivity(result: ScoringResult, n_draws: int = 10_000, *, concentrat
 
     Parameters
     ----------
-    result : output of :func:`commissioning.scoring.score_bids`.
+    result : output of :func:`commissioning.procurement.scoring.score_bids`.
     n_draws : number of Dirichlet weight draws (≥ 1).
     concentration : Dirichlet concentration (> 0); larger = draws closer to the published weights.
     seed : random seed (draws are reproducible for a given seed).

@@ -21,7 +21,7 @@ file as a table of text cells, and how the citations in ``sources.yaml`` change 
 importer's own entry, with the period actually imported, replaces the old one; entries the new file
 no longer uses are dropped or narrowed). Nothing is written until :func:`write_import`, which
 writes temporary files, validates them with the same readers
-:func:`~commissioning.dataset.load_dataset` uses, and only then renames them into place, so a
+:func:`~commissioning.needs.dataset.load_dataset` uses, and only then renames them into place, so a
 failed import never leaves a half-written file or citations that disagree with the figures.
 """
 
@@ -38,12 +38,21 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .boroughs import LONDON_AUTHORITIES, PAN_LONDON, is_ons_code, normalise_name, resolve_code
-from .dataset import (DEMAND_COLUMNS, POPULATION_COLUMNS, SERVICE_COLUMNS, SERVICE_OPTIONAL, _resolve_codes,
-                      read_demand, read_population, read_services, read_sources)
-from .errors import InputError, csv_line
-from .need import load_benchmarks
-from .tables import TRUE, read_table
+from commissioning.boroughs import LONDON_AUTHORITIES, PAN_LONDON, is_ons_code, normalise_name, resolve_code
+from commissioning.errors import InputError, csv_line
+from commissioning.needs.dataset import (
+    DEMAND_COLUMNS,
+    POPULATION_COLUMNS,
+    SERVICE_COLUMNS,
+    SERVICE_OPTIONAL,
+    _resolve_codes,
+    read_demand,
+    read_population,
+    read_services,
+    read_sources,
+)
+from commissioning.needs.models import load_benchmarks
+from commissioning.needs.tables import TRUE, read_table
 
 # The City of London is policed by the City of London Police, so it is not in MPS data.
 MPS_NOT_COVERED = ("E09000001",)
@@ -603,7 +612,7 @@ def services_register(path: str | Path, benchmarks: str | Path, existing: Path |
     Headers are matched by :data:`REGISTER_HEADERS`. Service types are folded to the benchmark
     keys ("IDVA" -> idva, "LD advocate" -> ld_advocate); areas may be names or codes separated by
     ``;`` or ``,``, or "Pan-London"; a refuge with a blank Confidential cell is confidential (an
-    explicit "no" is an error). Validation is :func:`~commissioning.dataset.read_services`, with
+    explicit "no" is an error). Validation is :func:`~commissioning.needs.dataset.read_services`, with
     errors pointing at the register's own file, line and column. Without an id column, ids are
     R001, R002, ... in register order. The citation is the ``services_register`` source
     (``publisher``, ``period`` and ``licence`` describe the register; a register does not state

@@ -21,12 +21,29 @@ import pandas as pd
 from reportlab.lib import colors
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer, TableStyle
 
-from ..rules import Rules
-from ..scoring import ScoringResult
-from ..sensitivity import rank_sensitivity
-from .priorities import PRICE_METHODS, SECTION_WORDS
-from .style import (RAG_FILL, RULE, ZEBRA, Progress, bullets, contents, data_table, deliver, esc, fmt, heading,
-                    illustrative_mark, keep, para, render, step, today_text)
+from commissioning.procurement.rules import Rules
+from commissioning.procurement.scoring import ScoringResult
+from commissioning.procurement.sensitivity import rank_sensitivity
+from commissioning.publish.pdf.priorities import PRICE_METHODS, SECTION_WORDS
+from commissioning.publish.pdf.style import (
+    RAG_FILL,
+    RULE,
+    ZEBRA,
+    Progress,
+    bullets,
+    contents,
+    data_table,
+    deliver,
+    esc,
+    fmt,
+    heading,
+    illustrative_mark,
+    keep,
+    para,
+    render,
+    step,
+    today_text,
+)
 
 DEFAULT_AUTHOR = "Victim services commissioning"
 MARKING = "OFFICIAL-SENSITIVE: contains bid data, not for publication"
@@ -56,7 +73,7 @@ def build_evaluation_pdf(rules: Rules, result: ScoringResult, out: str | os.Path
                          date: dt.date | None = None) -> bytes:
     """Build the evaluation report PDF; return its bytes and write them to ``out`` if given.
 
-    ``rules``: the rules the bids were scored under; ``result``: :func:`commissioning.scoring.score_bids`
+    ``rules``: the rules the bids were scored under; ``result``: :func:`commissioning.procurement.scoring.score_bids`
     output under those rules (a ValueError if title, version, weights or criteria differ).
     ``moderation``: the chair's decisions (bid_id, criterion, score, note) for their notes.
     ``panel``: optional members (``scorer`` and optionally ``name``, ``role``); default: every

@@ -1,6 +1,6 @@
 """The bid-scoring rules engine: moderation, gates, thresholds, price, totals, ranks, explanations.
 
-Formulas (weights in percent, from :class:`~commissioning.rules.Rules`):
+Formulas (weights in percent, from :class:`~commissioning.procurement.rules.Rules`):
 
 - moderated score of a bid on a criterion: the chair's moderated value where one is recorded,
   else the rules' consensus (median or mean) of the panel's scores; for a ``need_alignment``
@@ -37,9 +37,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .boroughs import resolve_code
-from .errors import InputError
-from .rules import Rules
+from commissioning.boroughs import resolve_code
+from commissioning.errors import InputError
+from commissioning.procurement.rules import Rules
 
 OUTPUT_COLUMNS = ["bid_id", "lot", "quality", "social_value", "price", "total", "rank", "status", "reasons"]
 BID_COLUMNS = ["bid_id", "organisation", "lot", "price", "submitted_at"]
@@ -462,7 +462,7 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
 
     Parameters
     ----------
-    rules : validated rules (:func:`commissioning.rules.load_rules`).
+    rules : validated rules (:func:`commissioning.procurement.rules.load_rules`).
     bids : (n_bids rows) bid_id, organisation, lot, price (money, > 0), submitted_at (ISO 8601),
         one ``gate_<id>`` column per gate (pass/fail), and ``areas`` ("code:capacity;...") when
         the rules have a need_alignment criterion.
@@ -474,7 +474,7 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
     Every bid that passes its gates needs a moderated score on every criterion.
     """
     if not isinstance(rules, Rules):
-        raise TypeError("rules must be a Rules (see commissioning.rules.load_rules)")
+        raise TypeError("rules must be a Rules (see commissioning.procurement.rules.load_rules)")
     for name, frame in (("bids", bids), ("scores", scores)):
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"{name} must be a DataFrame")

@@ -1,0 +1,1 @@
+"""Needs: the data, the need models and the gap between provision and need."""

@@ -1,0 +1,1 @@
+"""Procurement: published scoring rules, the scoring engine, rank sensitivity and awards."""

@@ -1,0 +1,1 @@
+"""Publishing: priorities, report text and the documents (PDF)."""

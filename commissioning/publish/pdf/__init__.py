@@ -1,0 +1,1 @@
+"""The PDF documents (reportlab): needs assessment, evaluation report, published priorities."""

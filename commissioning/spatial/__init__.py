@@ -1,0 +1,1 @@
+"""Spatial: boundaries, accessibility across borders, lots and scenarios."""
