@@ -17,7 +17,7 @@ st.set_page_config(page_title="Victim services commissioning", page_icon=":mater
 
 def login_form() -> None:
     store = ui.store()
-    if auth.list_users(store).empty:
+    if store.account_list().empty:
         st.sidebar.info("No accounts yet. Create the first commissioner with "
                         "`python -m commissioning users create --username NAME --role commissioner`, "
                         f"or set {auth.ADMIN_USER_ENV} and {auth.ADMIN_PASSWORD_ENV} before starting the app.")

@@ -129,7 +129,7 @@ def csv_download(frame, file_name: str, label: str = "Download CSV", key: str | 
 
 @st.cache_resource(show_spinner=False)
 def _store(location: str):
-    from commissioning.store.database import open_store
+    from commissioning.store import open_store
 
     store = open_store(location)
     appdata.first_run(store)

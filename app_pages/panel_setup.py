@@ -23,7 +23,7 @@ def done(message: str) -> None:
     st.rerun()
 
 
-accounts = auth.list_users(store)
+accounts = store.account_list()
 with ui.user_errors():
     status = store.accounts(user.username)
 active = {u: bool(a) for u, a in zip(status["username"], status["active"])}

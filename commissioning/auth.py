@@ -18,15 +18,13 @@ import os
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Boolean, select
 
 from commissioning.errors import AccessDenied, InputError
-from commissioning.store.database import Store, users
+from commissioning.store import ROLE_LABELS, Store, User
 
 COMMISSIONER, CHAIR, PANEL, PUBLIC = "commissioner", "chair", "panel", "public"
 #: Roles an account can have (``public`` is the absence of a login).
 ROLES: tuple[str, ...] = (COMMISSIONER, CHAIR, PANEL)
-ROLE_LABELS = {COMMISSIONER: "Commissioner", CHAIR: "Panel chair", PANEL: "Panel member", PUBLIC: "Public"}
 
 ADMIN_USER_ENV = "COMMISSIONING_ADMIN_USER"
 ADMIN_PASSWORD_ENV = "COMMISSIONING_ADMIN_PASSWORD"
@@ -69,18 +67,6 @@ ACTIONS: dict[str, frozenset[str]] = {
 
 #: The page each role lands on after logging in.
 HOME = {PUBLIC: "priorities", COMMISSIONER: "coverage", CHAIR: "moderation", PANEL: "scoring"}
-
-
-@dataclass(frozen=True)
-class User:
-    """A logged-in account (what the session keeps; never the password hash)."""
-
-    username: str
-    role: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.username} ({ROLE_LABELS[self.role]})"
 
 
 def role_of(user: User | None) -> str:
@@ -164,18 +150,7 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
     found = store.verify_password(username.strip(), password)
     if found is None or found.role not in ROLES:
         return None
-    return User(found.username, found.role)
-
-
-def list_users(store: Store) -> pd.DataFrame:
-    """Accounts: username, display_name, role, active, can_sign_in (has a password), created_at.
-    No hashes."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(users.c.username, users.c.display_name, users.c.role,
-                                   users.c.active.cast(Boolean).label("active"),
-                                   users.c.password_hash.isnot(None).label("can_sign_in"),
-                                   users.c.created_at).order_by(users.c.id)).mappings().all()
-    return pd.DataFrame(rows, columns=["username", "display_name", "role", "active", "can_sign_in", "created_at"])
+    return found
 
 
 def create_user(store: Store, username: str, role: str, password: str, *, by: str | None = None,
@@ -188,7 +163,7 @@ def create_user(store: Store, username: str, role: str, password: str, *, by: st
     username is taken.
     """
     username, role, password = check_username(username), check_role(role), check_password(password)
-    existing = list_users(store)
+    existing = store.account_list()
     if username in set(existing["username"]):
         raise InputError(f"user {username!r} exists already", column="username",
                          expected="a new username (or set a password with the store's set_password)")
@@ -199,7 +174,7 @@ def create_user(store: Store, username: str, role: str, password: str, *, by: st
         made = store.create_user(username, password, role, display_name)
     else:
         made = store.add_member(_acting_commissioner(existing, by), username, role, password, display_name)
-    return User(made.username, made.role)
+    return made
 
 
 def _acting_commissioner(existing: pd.DataFrame, by: str | None) -> str:
@@ -220,7 +195,7 @@ def set_password(store: Store, username: str, password: str, *, by: str | None =
     """Set an existing account's password (argon2), on behalf of commissioner ``by`` (default: the
     first commissioner). Raises InputError for an unknown user or a weak password."""
     password = check_password(password)
-    existing = list_users(store)
+    existing = store.account_list()
     if username not in set(existing["username"]):
         raise InputError(f"no user {username!r}", column="username", expected="an existing username")
     store.set_password(_acting_commissioner(existing, by), username, password)
@@ -235,7 +210,7 @@ def ensure_admin(store: Store, env: dict | None = None) -> User | None:
     username, password = env.get(ADMIN_USER_ENV, "").strip(), env.get(ADMIN_PASSWORD_ENV, "")
     if not username or not password:
         return None
-    existing = list_users(store).set_index("username")
+    existing = store.account_list().set_index("username")
     if username in existing.index:
-        return User(username, existing.loc[username, "role"])
+        return store.get_user(username)
     return create_user(store, username, COMMISSIONER, password)

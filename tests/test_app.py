@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from commissioning import auth
 from commissioning.needs.dataset import load_dataset
 from commissioning.procurement.scoring import read_bids
-from commissioning.store.database import open_store
+from commissioning.store import open_store
 from commissioning.web import appdata, webmap
 
 APP = "../app.py"
@@ -368,7 +368,7 @@ def test_commissioner_adds_member_and_assigns_bid_which_member_then_scores(store
     at.text_input(key="add_repeat").input(PASSWORD + "!")
     at.button(key="FormSubmitter:panel_add-Add member").click().run()
     assert any("the two passwords differ" in e.value for e in at.error)
-    assert "lee" not in set(auth.list_users(store)["username"])
+    assert "lee" not in set(store.account_list()["username"])
 
     at.text_input(key="add_username").input("lee")
     at.text_input(key="add_name").input("Lee Example")

@@ -10,7 +10,7 @@ import pytest
 from commissioning import auth
 from commissioning.cli import main
 from commissioning.errors import InputError
-from commissioning.store.database import open_store
+from commissioning.store import open_store
 
 PASSWORD = "a-long-test-password"
 
@@ -91,7 +91,7 @@ def test_create_and_authenticate(store, tmp_path):
     with sqlite3.connect(tmp_path / "auth.sqlite") as db:
         hashes = dict(db.execute("select username, password_hash from users"))
     assert hashes["pat"].startswith("$argon2id$") and "another-password" not in hashes["pat"]
-    listed = auth.list_users(store)
+    listed = store.account_list()
     assert listed["username"].tolist() == ["admin", "pat"]
     assert "password_hash" not in listed.columns
 
@@ -115,7 +115,7 @@ def test_account_rules(store):
 def test_ensure_admin_needs_both_variables_and_never_resets(store):
     assert auth.ensure_admin(store, {}) is None
     assert auth.ensure_admin(store, {auth.ADMIN_USER_ENV: "admin"}) is None
-    assert auth.list_users(store).empty                      # no default password, no account
+    assert store.account_list().empty                      # no default password, no account
     env = {auth.ADMIN_USER_ENV: "admin", auth.ADMIN_PASSWORD_ENV: PASSWORD}
     assert auth.ensure_admin(store, env) == auth.User("admin", "commissioner")
     changed = {**env, auth.ADMIN_PASSWORD_ENV: "a-different-password"}

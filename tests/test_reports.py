@@ -277,7 +277,7 @@ def test_evaluation_annex_long_and_missing_comments(rules):
 
 def test_evaluation_from_store_keeps_comments(tmp_path):
     from commissioning import auth
-    from commissioning.store.database import open_store
+    from commissioning.store import open_store
     from commissioning.web import appdata
 
     store = open_store(tmp_path / "store.sqlite")

@@ -135,7 +135,6 @@ def test_missing_file_and_unwritable_out(files, capsys):
 
 def test_need_alignment_is_scored_from_the_data_by_default(tmp_path, tmp_data_dir):
     import yaml
-
     from test_scoring import NEED_RULES
 
     # In a copy of the embedded data, give Barnet (E09000003) no IDVA service and Barking and

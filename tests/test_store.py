@@ -13,10 +13,11 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, insert, text
 
-from commissioning.errors import InputError
+from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.procurement.rules import load_rules
 from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
-from commissioning.store.database import MIGRATIONS, AccessDenied, StoreError, open_store, schema_version
+from commissioning.store import MIGRATIONS, open_store
+from commissioning.store.schema import schema_version
 
 FIX = Path(__file__).parent / "fixtures" / "scoring"
 RULES = FIX / "rules.yaml"

@@ -14,7 +14,7 @@ import getpass
 import os
 import sys
 
-from commissioning.auth import MIN_PASSWORD_LENGTH, ROLES, create_user, list_users, set_password
+from commissioning.auth import MIN_PASSWORD_LENGTH, ROLES, create_user, set_password
 from commissioning.errors import InputError
 from commissioning.web.appdata import db_location
 
@@ -60,7 +60,7 @@ def _password(args) -> str:
 
 
 def run(args) -> int:
-    from commissioning.store.database import open_store
+    from commissioning.store import open_store
 
     store = open_store(args.db or db_location())
     try:
@@ -72,7 +72,7 @@ def run(args) -> int:
             set_password(store, args.username, _password(args), by=args.by)
             print(f"password set for {args.username}", file=sys.stderr)
         else:
-            table = list_users(store)
+            table = store.account_list()
             if args.format == "csv":
                 sys.stdout.write(table.to_csv(index=False))
             elif table.empty:

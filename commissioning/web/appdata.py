@@ -62,7 +62,7 @@ def first_run(store, env: dict | None = None) -> None:
     auth.ensure_admin(store, env)
     if not store.rounds().empty or not (EXAMPLE_DIR / "bids.csv").exists():
         return
-    commissioners = auth.list_users(store).query("role == @auth.COMMISSIONER and active")["username"]
+    commissioners = store.account_list().query("role == @auth.COMMISSIONER and active")["username"]
     if commissioners.empty:
         return
     optional = {name: EXAMPLE_DIR / f"{name}.csv" for name in ("scores", "moderation")}
@@ -322,7 +322,7 @@ def bid_label(row) -> str:
 def panel_table(accounts: pd.DataFrame, assigned: pd.DataFrame) -> pd.DataFrame:
     """The scoring accounts (panel members and chairs) and their bids in one round.
 
-    ``accounts``: ``auth.list_users`` (username, display_name, role, can_sign_in, ...);
+    ``accounts``: ``Store.account_list`` (username, display_name, role, can_sign_in, ...);
     ``assigned``: ``Store.assignments`` for the round (bid_id, username, ...). One row per scoring
     account: Username, Name, Role, Can sign in ("yes"/"no: set a password"), Bids assigned (count),
     Bids ("NE-01, NE-02").
@@ -351,7 +351,7 @@ def round_conflicts(conflicts: pd.DataFrame, organisations) -> pd.DataFrame:
     """The declarations (``Store.conflicts``: username, organisation, note, declared_at) that name
     an organisation in ``organisations`` (matched as the store matches them: case and spacing
     ignored), in the same columns."""
-    from commissioning.store.database import organisation_key
+    from commissioning.store import organisation_key
 
     keys = {organisation_key(o) for o in organisations}
     keep = conflicts["organisation"].map(organisation_key).isin(keys)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from commissioning import auth
-from commissioning.store.database import open_store
+from commissioning.store import open_store
 from commissioning.web import appdata
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,192 @@
+"""The store's plumbing: the engine (SQLite pragmas, write transactions), the acting user,
+and the lookups every concern shares. The concerns are mixins over :class:`StoreBase`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from argon2 import PasswordHasher
+from sqlalchemy import (
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+
+from commissioning.errors import AccessDenied, StoreError
+from commissioning.procurement.rules import Rules, parse_rules
+from commissioning.store.schema import MIGRATIONS, bids, conflicts, rounds, schema_version, users
+
+for _numpy_int in (np.int64, np.int32):
+    sqlite3.register_adapter(_numpy_int, int)
+
+ROLES = ("commissioner", "chair", "panel", "public")
+ROLE_LABELS = {"commissioner": "Commissioner", "chair": "Panel chair", "panel": "Panel member", "public": "Public"}
+SCORING_ROLES = ("panel", "chair")
+STATES = ("scoring", "moderation", "locked")
+
+
+@dataclass(frozen=True)
+class User:
+    """An account as the store, the CLI and the app's session see it (never the password hash).
+
+    Two users are the same when username and role match; ``id`` and ``display_name`` ride along.
+    """
+
+    username: str
+    role: str
+    id: int | None = field(default=None, compare=False)
+    display_name: str = field(default="", compare=False)
+
+    @classmethod
+    def from_row(cls, row) -> "User":
+        return cls(row["username"], row["role"], id=row["id"], display_name=row["display_name"])
+
+    @property
+    def label(self) -> str:
+        return f"{self.username} ({ROLE_LABELS[self.role]})"
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def organisation_key(name: str) -> str:
+    """How the store matches organisation names (conflicts against bids): spaces collapsed,
+    case folded. ``organisation_key(" Acme  Trust") == organisation_key("acme trust")``."""
+    return re.sub(r"\s+", " ", str(name)).strip().casefold()
+
+
+def to_json(value) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Own the transactions: pysqlite's implicit BEGIN would defer the write lock.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA busy_timeout = 60000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading locks.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+    return engine
+
+
+def make_engine(url_or_path: str | Path) -> Engine:
+    """An engine for a file path (SQLite, its folder created) or any SQLAlchemy URL."""
+    text = str(url_or_path)
+    if "://" not in text:
+        path = Path(text).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = f"sqlite:///{path}"
+    return _sqlite_engine(text) if text.startswith("sqlite") else create_engine(text)
+
+
+class StoreBase:
+    """Connections, transactions and shared lookups over one database."""
+
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._hasher = PasswordHasher()
+        self._parsed_rules: dict[str, Rules] = {}
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self):
+        with self.engine.connect() as conn:
+            conn.execution_options(write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self):
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def migrate(self) -> int:
+        """Apply the missing migration steps in one transaction; return the schema version."""
+        with self._write() as conn:
+            schema_version.create(conn, checkfirst=True)
+            current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
+            for version, description, step in MIGRATIONS:
+                if version > current:
+                    step(conn)
+                    conn.execute(insert(schema_version).values(
+                        version=version, description=description, applied_at=utc_now()))
+                    current = version
+        return current
+
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
+
+    def _user_row(self, conn, who: User | str):
+        name = who.username if isinstance(who, User) else str(who)
+        row = conn.execute(select(users).where(users.c.username == name)).mappings().first()
+        if row is None:
+            raise AccessDenied(f"unknown user {name!r}")
+        return row
+
+    def _user(self, conn, who: User | str) -> User:
+        row = self._user_row(conn, who)
+        return User.from_row(row)
+
+    def _actor(self, conn, who: User | str, *roles: str) -> User:
+        row = self._user_row(conn, who)
+        user = User.from_row(row)
+        if not row["active"]:
+            raise AccessDenied(f"{user.username}'s account is deactivated")
+        if roles and user.role not in roles:
+            raise AccessDenied(f"{user.username} ({user.role}) may not do this; needs {' or '.join(roles)}")
+        return user
+
+    def _round(self, conn, round_id: int):
+        row = conn.execute(select(rounds).where(rounds.c.id == round_id)).mappings().first()
+        if row is None:
+            raise StoreError(f"no round {round_id}")
+        return row
+
+    def _bid(self, conn, bid: int):
+        row = conn.execute(
+            select(bids, rounds.c.state, rounds.c.rules_yaml)
+            .join(rounds, rounds.c.id == bids.c.round_id).where(bids.c.id == bid)).mappings().first()
+        if row is None:
+            raise StoreError(f"no bid {bid}")
+        return row
+
+    def _rules_of(self, rules_yaml: str) -> Rules:
+        # A round's rules never change once stored, so each text is parsed once per store.
+        if rules_yaml not in self._parsed_rules:
+            self._parsed_rules[rules_yaml] = parse_rules(rules_yaml, source="round rules")
+        return self._parsed_rules[rules_yaml]
+
+    def _conflicted(self, conn, user_id: int, organisation: str) -> bool:
+        return conn.execute(select(conflicts.c.id).where(
+            conflicts.c.user_id == user_id,
+            conflicts.c.organisation_key == organisation_key(organisation))).first() is not None

@@ -1,0 +1,143 @@
+"""The store's tables as of the latest migration, and the migrations that build them.
+
+Migrations are versioned without alembic (one small schema): ``schema_version`` records the
+applied steps and :data:`MIGRATIONS` lists them in order; the missing ones run in a single
+transaction when a store is opened (:meth:`StoreBase.migrate`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Connection
+
+metadata = MetaData()
+# The tables as of the latest migration. A new migration step must come with the matching change
+# here, and must not rely on these objects for what it alters.
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("applied_at", String(32), nullable=False))
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", Text),
+    Column("created_at", String(32), nullable=False),
+    Column("active", Integer, nullable=False, server_default=text("1")))  # migration 2
+rounds = Table(
+    "rounds", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("rules_yaml", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("created_at", String(32), nullable=False))
+lots = Table(
+    "lots", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("round_id", ForeignKey("rounds.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    UniqueConstraint("round_id", "name"))
+bids = Table(
+    "bids", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("round_id", ForeignKey("rounds.id"), nullable=False),
+    Column("lot_id", ForeignKey("lots.id"), nullable=False),
+    Column("bid_ref", String(100), nullable=False),
+    Column("organisation", String(300), nullable=False),
+    Column("price", Float, nullable=False),
+    Column("submitted_at", String(40), nullable=False),
+    Column("gates", Text, nullable=False),
+    Column("areas", Text, nullable=False),
+    UniqueConstraint("round_id", "bid_ref"))
+assignments = Table(
+    "assignments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bid_id", ForeignKey("bids.id"), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    UniqueConstraint("bid_id", "user_id"))
+conflicts = Table(
+    "conflicts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("organisation_key", String(300), nullable=False),
+    Column("organisation", String(300), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("declared_at", String(32), nullable=False),
+    UniqueConstraint("user_id", "organisation_key"))
+scores = Table(
+    "scores", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bid_id", ForeignKey("bids.id"), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("criterion", String(50), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    UniqueConstraint("bid_id", "user_id", "criterion"))
+moderation = Table(
+    "moderation", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bid_id", ForeignKey("bids.id"), nullable=False),
+    Column("criterion", String(50), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    UniqueConstraint("bid_id", "criterion"))
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", String(32), nullable=False),
+    Column("user_id", Integer),
+    Column("username", String(100)),
+    Column("round_id", Integer),
+    Column("action", String(50), nullable=False),
+    Column("entity", Text, nullable=False),
+    Column("old_value", Text),
+    Column("new_value", Text))
+
+
+def _users_v1() -> Table:
+    """The users table as migration 1 created it (before migration 2 added ``active``)."""
+    return Table(
+        "users", MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("username", String(100), nullable=False, unique=True),
+        Column("display_name", String(200), nullable=False),
+        Column("role", String(20), nullable=False),
+        Column("password_hash", Text),
+        Column("created_at", String(32), nullable=False))
+
+
+def _migration_1(conn: Connection) -> None:
+    _users_v1().create(conn)
+    metadata.create_all(conn, tables=[rounds, lots, bids, assignments, conflicts, scores,
+                                      moderation, audit])
+    if conn.dialect.name == "sqlite":
+        for op in ("UPDATE", "DELETE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER audit_append_only_{op.lower()} BEFORE {op} ON audit "
+                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+
+
+def _migration_2(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE users ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
+
+
+MIGRATIONS = [
+    (1, "rounds, lots, bids, users, assignments, conflicts, scores, moderation, audit", _migration_1),
+    (2, "users.active: deactivated accounts keep their record and scores", _migration_2),
+]

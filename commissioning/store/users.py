@@ -1,0 +1,139 @@
+"""Accounts in the store: the first commissioner, members, passwords (argon2id), deactivation."""
+
+from __future__ import annotations
+
+import pandas as pd
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import (
+    Boolean,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from commissioning.errors import AccessDenied, InputError, StoreError
+from commissioning.store.base import ROLES, User, utc_now
+from commissioning.store.schema import users
+
+
+class UsersMixin:
+
+    def create_user(self, username: str, password: str, role: str = "commissioner",
+                    display_name: str | None = None) -> User:
+        """Create the first account (bootstrap); afterwards a commissioner uses :meth:`add_member`."""
+        with self._write() as conn:
+            if conn.execute(select(func.count()).select_from(users)).scalar():
+                raise AccessDenied("accounts exist already: a commissioner adds members")
+            return self._insert_user(conn, None, username, role, password, display_name)
+
+    def add_member(self, actor: User | str, username: str, role: str = "panel",
+                   password: str | None = None, display_name: str | None = None) -> User:
+        """Add an account (commissioner only). Without a password the member cannot sign in yet."""
+        with self._write() as conn:
+            actor = self._actor(conn, actor, "commissioner")
+            return self._insert_user(conn, actor, username, role, password, display_name)
+
+    def _insert_user(self, conn, actor, username, role, password, display_name) -> User:
+        username = str(username).strip()
+        if not username:
+            raise InputError("empty username", column="username")
+        if role not in ROLES:
+            raise InputError(f"unknown role {role!r}", column="role", expected=", ".join(ROLES))
+        if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+            raise StoreError(f"user {username!r} exists already")
+        digest = self._hasher.hash(password) if password else None
+        uid = conn.execute(insert(users).values(
+            username=username, display_name=display_name or username, role=role,
+            password_hash=digest, created_at=utc_now())).inserted_primary_key[0]
+        self._audit(conn, actor, "user.add", f"user {username}", None, {"role": role})
+        return User(username, role, id=uid, display_name=display_name or username)
+
+    def set_password(self, actor: User | str, username: str, password: str) -> None:
+        """Set a password: one's own, or anyone's for a commissioner."""
+        if not password:
+            raise InputError("empty password", column="password")
+        with self._write() as conn:
+            actor = self._actor(conn, actor)
+            if actor.username != username and actor.role != "commissioner":
+                raise AccessDenied("only a commissioner sets another member's password")
+            target = self._user(conn, username)
+            conn.execute(update(users).where(users.c.id == target.id)
+                         .values(password_hash=self._hasher.hash(password)))
+            self._audit(conn, actor, "user.password", f"user {username}")
+
+    def verify_password(self, username: str, password: str) -> User | None:
+        """The user if ``password`` matches their argon2 hash, else None (rehashes outdated hashes)."""
+        with self._read() as conn:
+            row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+        if row is None or not row["password_hash"] or not row["active"]:
+            return None
+        try:
+            self._hasher.verify(row["password_hash"], password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if self._hasher.check_needs_rehash(row["password_hash"]):
+            with self._write() as conn:
+                conn.execute(update(users).where(users.c.id == row["id"])
+                             .values(password_hash=self._hasher.hash(password)))
+        return User.from_row(row)
+
+    def get_user(self, username: str) -> User:
+        with self._read() as conn:
+            return self._user(conn, username)
+
+    def accounts(self, actor: User | str) -> pd.DataFrame:
+        """Every account (commissioner or chair): username, display_name, role, active (bool).
+        No password hashes."""
+        with self._read() as conn:
+            self._actor(conn, actor, "commissioner", "chair")
+            rows = conn.execute(select(users.c.username, users.c.display_name, users.c.role,
+                                       users.c.active).order_by(users.c.id)).mappings().all()
+        frame = pd.DataFrame(rows, columns=["username", "display_name", "role", "active"])
+        return frame.astype({"active": bool})
+
+    def account_list(self) -> pd.DataFrame:
+        """Every account for set-up on the server side (first run, the ``users`` command, panel
+        set-up): username, display_name, role, active, can_sign_in (has a password), created_at.
+        No hashes."""
+        with self._read() as conn:
+            rows = conn.execute(select(users.c.username, users.c.display_name, users.c.role,
+                                       users.c.active.cast(Boolean).label("active"),
+                                       users.c.password_hash.isnot(None).label("can_sign_in"),
+                                       users.c.created_at).order_by(users.c.id)).mappings().all()
+        return pd.DataFrame(rows, columns=["username", "display_name", "role", "active", "can_sign_in",
+                                           "created_at"])
+
+    def deactivate_user(self, actor: User | str, username: str, note: str) -> None:
+        """Deactivate an account (commissioner), e.g. a member who leaves the panel; ``note`` says
+        why. The account can no longer sign in, act or be assigned bids; its record, assignments
+        and scores stay (the scores still count in the ranking). The last active commissioner
+        cannot be deactivated."""
+        if not str(note or "").strip():
+            raise InputError("deactivating an account needs a note saying why", column="note")
+        with self._write() as conn:
+            actor = self._actor(conn, actor, "commissioner")
+            target = self._user_row(conn, username)
+            if not target["active"]:
+                raise StoreError(f"{target['username']} is already deactivated")
+            if target["role"] == "commissioner":
+                active_commissioners = conn.execute(
+                    select(func.count()).select_from(users)
+                    .where(users.c.role == "commissioner", users.c.active == 1)).scalar()
+                if active_commissioners <= 1:
+                    raise StoreError(f"{target['username']} is the last active commissioner: "
+                                     "add or reactivate another commissioner first")
+            conn.execute(update(users).where(users.c.id == target["id"]).values(active=0))
+            self._audit(conn, actor, "user.deactivate", f"user {target['username']}",
+                        {"active": True}, {"active": False, "note": str(note).strip()})
+
+    def reactivate_user(self, actor: User | str, username: str) -> None:
+        """Let a deactivated account sign in and be assigned bids again (commissioner)."""
+        with self._write() as conn:
+            actor = self._actor(conn, actor, "commissioner")
+            target = self._user_row(conn, username)
+            if target["active"]:
+                raise StoreError(f"{target['username']} is active already")
+            conn.execute(update(users).where(users.c.id == target["id"]).values(active=1))
+            self._audit(conn, actor, "user.reactivate", f"user {target['username']}",
+                        {"active": False}, {"active": True})
