@@ -20,11 +20,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from commissioning.errors import AccessDenied, InputError
-from commissioning.store import ROLE_LABELS, Store, User
+from commissioning.store import ROLE_LABELS, ROLES, Store, User
 
-COMMISSIONER, CHAIR, PANEL, PUBLIC = "commissioner", "chair", "panel", "public"
-#: Roles an account can have (``public`` is the absence of a login).
-ROLES: tuple[str, ...] = (COMMISSIONER, CHAIR, PANEL)
+COMMISSIONER, CHAIR, PANEL, PROVIDER, PUBLIC = "commissioner", "chair", "panel", "provider", "public"
 
 ADMIN_USER_ENV = "COMMISSIONING_ADMIN_USER"
 ADMIN_PASSWORD_ENV = "COMMISSIONING_ADMIN_PASSWORD"
@@ -43,7 +41,8 @@ class Page:
 
 #: Every page, in menu order.
 PAGES: dict[str, Page] = {p.id: p for p in (
-    Page("priorities", "Published priorities", frozenset({PUBLIC, COMMISSIONER, CHAIR, PANEL}), ":material/campaign:"),
+    Page("priorities", "Published priorities", frozenset({PUBLIC, COMMISSIONER, CHAIR, PANEL, PROVIDER}),
+         ":material/campaign:"),
     Page("coverage", "Coverage", frozenset({COMMISSIONER}), ":material/map:"),
     Page("lots", "Lots and scenarios", frozenset({COMMISSIONER}), ":material/grid_view:"),
     Page("scoring", "Scoring", frozenset({PANEL, CHAIR}), ":material/rate_review:"),
@@ -66,7 +65,8 @@ ACTIONS: dict[str, frozenset[str]] = {
 }
 
 #: The page each role lands on after logging in.
-HOME = {PUBLIC: "priorities", COMMISSIONER: "coverage", CHAIR: "moderation", PANEL: "scoring"}
+HOME = {PUBLIC: "priorities", COMMISSIONER: "coverage", CHAIR: "moderation", PANEL: "scoring",
+        PROVIDER: "priorities"}
 
 
 def role_of(user: User | None) -> str:
@@ -154,7 +154,7 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
 
 
 def create_user(store: Store, username: str, role: str, password: str, *, by: str | None = None,
-                display_name: str | None = None) -> User:
+                display_name: str | None = None, organisation: str | None = None) -> User:
     """Create an account with an argon2 password hash.
 
     The first account of a store must be a commissioner (it then adds everyone else). Later
@@ -173,7 +173,8 @@ def create_user(store: Store, username: str, role: str, password: str, *, by: st
                              expected="--role commissioner")
         made = store.create_user(username, password, role, display_name)
     else:
-        made = store.add_member(_acting_commissioner(existing, by), username, role, password, display_name)
+        made = store.add_member(_acting_commissioner(existing, by), username, role, password, display_name,
+                                organisation)
     return made
 
 

@@ -140,7 +140,7 @@ def test_users_cli_create_and_list(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COMMISSIONING_DB", db)
     assert main(["users", "list", "--format", "csv"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "username,display_name,role,active,can_sign_in,created_at"
+    assert out[0] == "username,display_name,role,active,can_sign_in,created_at,organisation"
     assert [line.split(",")[:5] for line in out[1:]] == [["admin", "admin", "commissioner", "True", "True"],
                                                          ["pat", "pat", "panel", "True", "True"]]
     assert PASSWORD not in "\n".join(out)

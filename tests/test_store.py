@@ -60,10 +60,10 @@ def test_numpy_ids_from_dataframes_work(panel):
 
 def test_migrations_are_versioned(panel, tmp_path):
     store, _, _ = panel
-    assert store.schema_version() == 2
+    assert store.schema_version() == MIGRATIONS[-1][0] == len(MIGRATIONS)
     again = open_store(tmp_path / "panel.sqlite")  # reopening applies nothing twice
     with again.engine.connect() as conn:
-        assert conn.execute(text("select count(*) from schema_version")).scalar() == 2
+        assert conn.execute(text("select count(*) from schema_version")).scalar() == len(MIGRATIONS)
         assert conn.execute(text("pragma journal_mode")).scalar() == "wal"
 
 
@@ -191,7 +191,7 @@ def test_moderation_lock_and_audit(panel):
         conn.execute(text("delete from audit"))
 
 
-def test_migration_2_adds_active_to_a_version_1_database(tmp_path):
+def test_later_migrations_add_active_and_organisation_to_a_version_1_database(tmp_path):
     path = tmp_path / "v1.sqlite"
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:                       # the database as version 1 left it
@@ -210,12 +210,20 @@ def test_migration_2_adds_active_to_a_version_1_database(tmp_path):
 
     store = open_store(path)
     try:
-        assert store.schema_version() == 2
+        assert store.schema_version() == len(MIGRATIONS)
         with store.engine.connect() as conn:
-            assert [r[0] for r in conn.execute(text("select version from schema_version order by version"))] == [1, 2]
+            assert [r[0] for r in conn.execute(text("select version from schema_version order by version"))] == [
+                v for v, _, _ in MIGRATIONS]
             assert conn.execute(text("select active from users where username = 'old'")).scalar() == 1
         assert store.verify_password("old", "old-password").username == "old"   # still signs in
         assert store.accounts("old")[["username", "active"]].values.tolist() == [["old", True]]
+        # Migration 3: provider accounts speak for a support organisation.
+        with pytest.raises(InputError, match="organisation"):
+            store.add_member("old", "refuge1", role="provider")
+        made = store.add_member("old", "refuge1", role="provider", organisation="Safe Haven (fictional)")
+        assert made.organisation == store.get_user("refuge1").organisation == "Safe Haven (fictional)"
+        listed = store.account_list().set_index("username")["organisation"]
+        assert listed.to_dict() == {"old": "", "refuge1": "Safe Haven (fictional)"}
     finally:
         store.close()
 

@@ -30,6 +30,8 @@ def add_arguments(parser) -> None:
     create.add_argument("--password-env", metavar="VAR",
                         help="read the password from this environment variable (default: prompt)")
     create.add_argument("--display-name", default=None)
+    create.add_argument("--organisation", default=None,
+                        help="for a provider account: the support organisation it speaks for")
     create.add_argument("--by", default=None, metavar="COMMISSIONER",
                         help="the commissioner adding the account (default: the first commissioner)")
     reset = sub.add_parser("set-password", help="set an account's password (e.g. a panel member "
@@ -66,7 +68,7 @@ def run(args) -> int:
     try:
         if args.action == "create":
             user = create_user(store, args.username, args.role, _password(args), by=args.by,
-                               display_name=args.display_name)
+                               display_name=args.display_name, organisation=args.organisation)
             print(f"created {user.username} ({user.role})", file=sys.stderr)
         elif args.action == "set-password":
             set_password(store, args.username, _password(args), by=args.by)

@@ -29,8 +29,10 @@ from commissioning.store.schema import MIGRATIONS, bids, conflicts, rounds, sche
 for _numpy_int in (np.int64, np.int32):
     sqlite3.register_adapter(_numpy_int, int)
 
-ROLES = ("commissioner", "chair", "panel", "public")
-ROLE_LABELS = {"commissioner": "Commissioner", "chair": "Panel chair", "panel": "Panel member", "public": "Public"}
+#: Roles an account can have ("public" is the absence of a login).
+ROLES = ("commissioner", "chair", "panel", "provider")
+ROLE_LABELS = {"commissioner": "Commissioner", "chair": "Panel chair", "panel": "Panel member",
+               "provider": "Support organisation", "public": "Public"}
 SCORING_ROLES = ("panel", "chair")
 STATES = ("scoring", "moderation", "locked")
 
@@ -46,10 +48,12 @@ class User:
     role: str
     id: int | None = field(default=None, compare=False)
     display_name: str = field(default="", compare=False)
+    organisation: str = field(default="", compare=False)  # provider accounts: the organisation
 
     @classmethod
     def from_row(cls, row) -> "User":
-        return cls(row["username"], row["role"], id=row["id"], display_name=row["display_name"])
+        return cls(row["username"], row["role"], id=row["id"], display_name=row["display_name"],
+                   organisation=row.get("organisation") or "")
 
     @property
     def label(self) -> str:

@@ -36,7 +36,8 @@ users = Table(
     Column("role", String(20), nullable=False),
     Column("password_hash", Text),
     Column("created_at", String(32), nullable=False),
-    Column("active", Integer, nullable=False, server_default=text("1")))  # migration 2
+    Column("active", Integer, nullable=False, server_default=text("1")),  # migration 2
+    Column("organisation", String(300)))  # migration 3: the support organisation a provider account speaks for
 rounds = Table(
     "rounds", metadata,
     Column("id", Integer, primary_key=True),
@@ -137,7 +138,12 @@ def _migration_2(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE users ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
 
 
+def _migration_3(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE users ADD COLUMN organisation VARCHAR(300)")
+
+
 MIGRATIONS = [
     (1, "rounds, lots, bids, users, assignments, conflicts, scores, moderation, audit", _migration_1),
     (2, "users.active: deactivated accounts keep their record and scores", _migration_2),
+    (3, "users.organisation: provider accounts speak for one support organisation", _migration_3),
 ]

@@ -28,26 +28,33 @@ class UsersMixin:
             return self._insert_user(conn, None, username, role, password, display_name)
 
     def add_member(self, actor: User | str, username: str, role: str = "panel",
-                   password: str | None = None, display_name: str | None = None) -> User:
-        """Add an account (commissioner only). Without a password the member cannot sign in yet."""
+                   password: str | None = None, display_name: str | None = None,
+                   organisation: str | None = None) -> User:
+        """Add an account (commissioner only). Without a password the member cannot sign in yet.
+        A ``provider`` account (a support organisation's) names its ``organisation``."""
         with self._write() as conn:
             actor = self._actor(conn, actor, "commissioner")
-            return self._insert_user(conn, actor, username, role, password, display_name)
+            return self._insert_user(conn, actor, username, role, password, display_name, organisation)
 
-    def _insert_user(self, conn, actor, username, role, password, display_name) -> User:
+    def _insert_user(self, conn, actor, username, role, password, display_name, organisation=None) -> User:
         username = str(username).strip()
+        organisation = str(organisation or "").strip()
         if not username:
             raise InputError("empty username", column="username")
         if role not in ROLES:
             raise InputError(f"unknown role {role!r}", column="role", expected=", ".join(ROLES))
+        if role == "provider" and not organisation:
+            raise InputError("a support organisation's account needs the organisation's name",
+                             column="organisation")
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
             raise StoreError(f"user {username!r} exists already")
         digest = self._hasher.hash(password) if password else None
         uid = conn.execute(insert(users).values(
             username=username, display_name=display_name or username, role=role,
-            password_hash=digest, created_at=utc_now())).inserted_primary_key[0]
-        self._audit(conn, actor, "user.add", f"user {username}", None, {"role": role})
-        return User(username, role, id=uid, display_name=display_name or username)
+            password_hash=digest, created_at=utc_now(), organisation=organisation or None)).inserted_primary_key[0]
+        self._audit(conn, actor, "user.add", f"user {username}", None,
+                    {"role": role} | ({"organisation": organisation} if organisation else {}))
+        return User(username, role, id=uid, display_name=display_name or username, organisation=organisation)
 
     def set_password(self, actor: User | str, username: str, password: str) -> None:
         """Set a password: one's own, or anyone's for a commissioner."""
@@ -100,9 +107,11 @@ class UsersMixin:
             rows = conn.execute(select(users.c.username, users.c.display_name, users.c.role,
                                        users.c.active.cast(Boolean).label("active"),
                                        users.c.password_hash.isnot(None).label("can_sign_in"),
-                                       users.c.created_at).order_by(users.c.id)).mappings().all()
-        return pd.DataFrame(rows, columns=["username", "display_name", "role", "active", "can_sign_in",
-                                           "created_at"])
+                                       users.c.created_at, users.c.organisation)
+                                .order_by(users.c.id)).mappings().all()
+        frame = pd.DataFrame(rows, columns=["username", "display_name", "role", "active", "can_sign_in",
+                                            "created_at", "organisation"])
+        return frame.fillna({"organisation": ""})
 
     def deactivate_user(self, actor: User | str, username: str, note: str) -> None:
         """Deactivate an account (commissioner), e.g. a member who leaves the panel; ``note`` says
