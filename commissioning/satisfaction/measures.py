@@ -71,12 +71,15 @@ def measure(results: pd.DataFrame, targets: Targets | None = None) -> pd.DataFra
 
 
 def suppress(measures: pd.DataFrame, min_respondents: int = MIN_RESPONDENTS) -> pd.DataFrame:
-    """Add ``suppressed`` (bool): fewer than ``min_respondents`` respondents, or the complement of a
+    """Add ``suppressed`` (bool): fewer than ``min_respondents`` respondents; or the complement of a
     suppressed group in the same area and period (:data:`COMPLEMENTS`), which 'all' minus the shown
-    group would give away. Percentage-only rows (already published) are never suppressed."""
+    group would give away; or, when just one borough is suppressed in a period and group, the
+    smallest other borough too, since London minus the rest would give it away (:func:`protect_single`).
+    Percentage-only rows (already published) are never suppressed."""
     out = measures.copy()
     small = out["respondents"].notna() & (out["respondents"] < min_respondents)
     out["suppressed"] = small
+    out["suppressed"] = protect_single(out, out["area_kind"] == "borough", ["period_end", "group"])
     keys = set(zip(out.loc[small, "area_code"], out.loc[small, "period_end"], out.loc[small, "group"]))
     for a, b in COMPLEMENTS:
         for area, period, group in list(keys):
@@ -85,6 +88,18 @@ def suppress(measures: pd.DataFrame, min_respondents: int = MIN_RESPONDENTS) -> 
                 out.loc[(out["area_code"] == area) & (out["period_end"] == period) & (out["group"] == other),
                         "suppressed"] = True
     return out
+
+
+def protect_single(frame: pd.DataFrame, parts: pd.Series, by: list[str]) -> pd.Series:
+    """``frame["suppressed"]`` extended so that no set of ``parts`` rows sharing ``by`` has exactly one
+    suppressed row: the smallest unsuppressed part (by respondents) is suppressed with it."""
+    hidden = frame["suppressed"].copy()
+    for _, rows in frame[parts].groupby(by):
+        if hidden[rows.index].sum() == 1:
+            shown = rows[~hidden[rows.index]]
+            if len(shown):
+                hidden[shown["respondents"].idxmin()] = True
+    return hidden
 
 
 def group_gaps(measures: pd.DataFrame, pairs=GROUP_PAIRS) -> pd.DataFrame:

@@ -80,7 +80,8 @@ def parse_results(text: str, source: str | Path = "results", areas: Areas | None
     except csv.Error as err:
         raise InputError(f"not valid CSV: {err}", file=source, line=reader.line_num) from None
     if not rows:
-        raise InputError("no data rows", file=source, expected="a header line and at least one result")
+        raise InputError("no data rows", file=source, line=reader.line_num + 1,
+                         expected="a header line and at least one result")
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

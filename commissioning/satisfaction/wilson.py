@@ -47,7 +47,10 @@ def wilson(satisfied: int, respondents: int, z: float = Z95) -> tuple[float, flo
     denominator = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denominator
     half = z / denominator * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return 100 * p, 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+    # At 0% and 100% one end is exactly 0 or 1 (centre = half); rounding error must not move it.
+    lower = 0.0 if satisfied == 0 else max(0.0, centre - half)
+    upper = 1.0 if satisfied == respondents else min(1.0, centre + half)
+    return 100 * p, 100 * lower, 100 * upper
 
 
 def status(lower: float, upper: float, target: float | None) -> str:
