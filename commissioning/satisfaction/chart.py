@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .publication import STATUS_WORDS, Publication  # noqa: E402
+from .publication import STATUS_WORDS, Publication, month_name  # noqa: E402
 
 MARKERS = {"above": ("^", "#1d3557"), "below": ("v", "#b3261e"), "not significant": ("o", "#5c5c5c"),
            "no target": ("o", "#5c5c5c")}
@@ -27,7 +27,7 @@ def chart_png(pub: Publication, dpi: int = 150) -> bytes:
     """PNG bytes of the areas chart; wide enough for an A4 page at ``dpi``."""
     shown = pub.areas[~pub.areas["suppressed"] & pub.areas["lower95"].notna()]
     shown = shown.sort_values("satisfied_pct")
-    height = 1.4 + 0.24 * max(len(shown), 1)
+    height = 1.5 + 0.26 * max(len(shown), 1)
     fig, ax = plt.subplots(figsize=(7.2, height), dpi=dpi)
     y = range(len(shown))
     for i, r in zip(y, shown.itertuples()):
@@ -36,12 +36,12 @@ def chart_png(pub: Publication, dpi: int = 150) -> bytes:
         ax.plot(r.satisfied_pct, i, marker=marker, color=colour, markersize=6.5, linestyle="none")
         if not math.isnan(r.target_pct):
             ax.plot(r.target_pct, i, marker="|", color="#1a1a1a", markersize=11, markeredgewidth=1.8)
-    ax.set_yticks(list(y), [str(n) for n in shown["area_name"]], fontsize=7.5)
+    ax.set_yticks(list(y), [str(n) for n in shown["area_name"]], fontsize=9)
     for label, code in zip(ax.get_yticklabels(), shown["area_code"]):
         if code in ("E23000001", "E12000007"):
             label.set_fontweight("bold")
-    ax.set_xlabel("Victims satisfied (%), with 95% confidence interval", fontsize=8.5)
-    ax.tick_params(axis="x", labelsize=8)
+    ax.set_xlabel("Victims satisfied (%), with 95% confidence interval", fontsize=10)
+    ax.tick_params(axis="x", labelsize=9)
     low = min(shown["lower95"].min(), shown["target_pct"].min()) if len(shown) else 0
     high = max(shown["upper95"].max(), shown["target_pct"].max()) if len(shown) else 100
     ax.set_xlim(max(0, math.floor((low - 3) / 5) * 5), min(100, math.ceil((high + 3) / 5) * 5))
@@ -54,7 +54,7 @@ def chart_png(pub: Publication, dpi: int = 150) -> bytes:
                for s in ("above", "below", "not significant")]
     handles.append(plt.Line2D([], [], marker="|", color="#1a1a1a", linestyle="none", markersize=11,
                               markeredgewidth=1.8, label="Target"))
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.45, 1.0), ncol=4, fontsize=7, frameon=False)
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.45, 1.0), ncol=4, fontsize=8.5, frameon=False)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
@@ -73,6 +73,6 @@ def chart_alt(pub: Publication) -> str:
                 f"{high.satisfied_pct:.1f}%.")
     else:
         span = ""
-    return (f"Dot chart of the percentage of victims satisfied in the 12 months to {pub.period_end} for "
+    return (f"Dot chart of the percentage of victims satisfied in the 12 months to {month_name(pub.period_end)} for "
             f"{len(shown)} areas, each with its 95% confidence interval and target: " + ", ".join(parts) +
             f".{span} The same figures are in the table below.")

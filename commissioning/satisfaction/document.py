@@ -15,11 +15,12 @@ import pandas as pd
 
 from ..publish.html import Document
 from .chart import chart_alt, chart_png
-from .publication import (METHOD, Publication, areas_table, baseline_table, clients_table, gaps_table,
+from .publication import (METHOD, month_name, Publication, areas_table, baseline_table, clients_table, gaps_table,
                           groups_table, sources_table, targets_line)
 from .returns import SOURCE_LABEL
 
 AUTHOR = "Victim services commissioning"
+MAX_FIGURE_HEIGHT = 600  # points: an A4 page's frame less room for the caption
 NUMERIC = ("Respondents", "Satisfied", "Target", "Clients surveyed", "Providers", "Gap (points)")
 
 
@@ -31,18 +32,27 @@ def outline(pub: Publication, chart: bytes | None = None) -> list[tuple]:
         blocks.append(("notice", "Illustrative data. These are not real figures: " + "; ".join(pub.notes) +
                        ". Do not use them for decisions until real files are imported."))
     blocks += [("heading", "Headline", 2), ("paragraph", pub.headline), ("paragraph", targets_line(pub))]
+    if len(pub.baseline):
+        blocks += [("heading", "Where London started: the 2012 baseline", 2),
+                   ("paragraph", "The London Assembly review of victim care (January 2013) found the Metropolitan "
+                                 "Police had the lowest victim satisfaction of the forces in England and Wales, and "
+                                 "asked MOPAC to set challenging annual targets towards the highest national rating "
+                                 "and to publish results quarterly. It gives percentages without sample sizes, so "
+                                 "they have no interval. It also reports boroughs under 70% (Hackney, Enfield, "
+                                 "Tower Hamlets) and at 80% or more (Kingston, Sutton)."),
+                   ("table", baseline_table(pub), "Victims satisfied, as stated in the review (real figures)")]
     blocks += [("heading", "London and boroughs against their targets", 2),
                ("paragraph", f"Police victim survey (MPS User Satisfaction Survey), rolling 12 months to "
-                             f"{pub.period_end}. The line shows each area's 95% confidence interval, the mark its "
+                             f"{month_name(pub.period_end)}. The line shows each area's 95% confidence interval, the mark its "
                              "target.")]
     if chart is not None:
         blocks.append(("figure", chart, chart_alt(pub),
                        "Victims satisfied by area, with 95% confidence intervals and targets"))
-    blocks.append(("table", areas_table(pub), f"Victims satisfied, 12 months to {pub.period_end}, by area"))
+    blocks.append(("table", areas_table(pub), f"Victims satisfied, 12 months to {month_name(pub.period_end)}, by area"))
     blocks += [("heading", "Groups of victims", 2),
                ("paragraph", "The review found some groups less satisfied than others. Each group's figure "
                              "and the gaps between groups, with their 95% intervals.")]
-    blocks.append(("table", groups_table(pub), f"Victims satisfied by group, 12 months to {pub.period_end}"))
+    blocks.append(("table", groups_table(pub), f"Victims satisfied by group, 12 months to {month_name(pub.period_end)}"))
     if len(pub.gaps):
         blocks.append(("table", gaps_table(pub), "Gaps between groups (percentage points)"))
     blocks += [("heading", f"Service users of commissioned services ({SOURCE_LABEL})", 2),
@@ -54,15 +64,6 @@ def outline(pub: Publication, chart: bytes | None = None) -> list[tuple]:
         blocks.append(("table", clients_table(pub), f"Clients satisfied, {SOURCE_LABEL}, {pub.quarter}"))
     else:
         blocks.append(("paragraph", f"No provider returns were given for {pub.quarter}."))
-    if len(pub.baseline):
-        blocks += [("heading", "Where London started: the 2012 baseline", 2),
-                   ("paragraph", "The London Assembly review of victim care (January 2013) found the Metropolitan "
-                                 "Police had the lowest victim satisfaction of the forces in England and Wales, and "
-                                 "asked MOPAC to set challenging annual targets towards the highest national rating "
-                                 "and to publish results quarterly. It gives percentages without sample sizes, so "
-                                 "they have no interval. It also reports boroughs under 70% (Hackney, Enfield, "
-                                 "Tower Hamlets) and at 80% or more (Kingston, Sutton)."),
-                   ("table", baseline_table(pub), "Victims satisfied, as stated in the review (real figures)")]
     blocks += [("heading", "Method, sources and sample sizes", 2), ("paragraph", METHOD),
                ("table", sources_table(pub), "Sources")]
     return blocks
@@ -91,7 +92,8 @@ def build_pdf(pub: Publication, out: str | os.PathLike | BinaryIO | None = None,
     ``out`` if given."""
     from reportlab.platypus import Spacer
 
-    from ..reports.style import deliver, esc, heading, illustrative_mark, keep, para, png_image, render
+    from ..reports.style import (CONTENT_WIDTH, deliver, esc, heading, illustrative_mark, keep, para, png_image,
+                                 render)
 
     story = [para(esc(_title(pub)), "title"), para(esc(_subtitle(pub, date)), "subtitle")]
     for block in outline(pub, chart_png(pub, dpi=200)):
@@ -105,8 +107,11 @@ def build_pdf(pub: Publication, out: str | os.PathLike | BinaryIO | None = None,
         elif kind == "table":
             story += [para(f"<b>{esc(block[2])}</b>", "small"), _table(block[1]), Spacer(1, 8)]
         elif kind == "figure":
-            image = png_image(block[1], width=0.82 * 481.9)
-            story.append(keep(image, para(esc(block[3]), "small")))
+            image = png_image(block[1], width=CONTENT_WIDTH * 0.82)
+            if image.drawHeight > MAX_FIGURE_HEIGHT:      # many areas: keep the chart on one page
+                image = png_image(block[1], width=image.drawWidth * MAX_FIGURE_HEIGHT / image.drawHeight)
+            lead_in = [story.pop() for _ in range(2)][::-1]   # the section's heading and paragraph stay with it
+            story.append(keep(*lead_in, image, para(esc(block[3]), "small")))
     pdf = render(story, title=_title(pub), subject="Victim satisfaction against targets, published quarterly",
                  author=AUTHOR, header=_title(pub) + (" — ILLUSTRATIVE DATA" if pub.notes else ""),
                  footer=_footer(pub, date), keywords=["victim satisfaction", "targets", "quarterly"], toc=False)
@@ -116,11 +121,11 @@ def build_pdf(pub: Publication, out: str | os.PathLike | BinaryIO | None = None,
 #: PDF column widths (fractions of the page width) by the table's columns.
 WIDTHS = {
     ("Area", "Respondents", "Satisfied", "95% interval", "Target", "Against target", "Change", "Basis"):
-        [0.16, 0.12, 0.11, 0.15, 0.08, 0.15, 0.13, 0.10],
-    ("Group", "Area", "Respondents", "Satisfied", "95% interval", "Basis"): [0.27, 0.17, 0.12, 0.11, 0.2, 0.13],
-    ("Area", "Providers", "Clients surveyed", "Satisfied", "95% interval", "Basis"): [0.27, 0.11, 0.15, 0.11, 0.2, 0.16],
-    ("Comparison", "Satisfied", "Gap (points)", "95% interval", "Significant"): [0.38, 0.2, 0.13, 0.17, 0.12],
-    ("Group", "Satisfied", "12 months to", "Source"): [0.4, 0.15, 0.2, 0.25],
+        [0.15, 0.14, 0.115, 0.15, 0.08, 0.13, 0.13, 0.105],
+    ("Group", "Area", "Respondents", "Satisfied", "95% interval", "Basis"): [0.25, 0.16, 0.14, 0.115, 0.2, 0.135],
+    ("Area", "Providers", "Clients surveyed", "Satisfied", "95% interval", "Basis"): [0.22, 0.11, 0.175, 0.115, 0.2, 0.18],
+    ("Comparison", "Satisfied", "Gap (points)", "95% interval", "Significant"): [0.37, 0.2, 0.14, 0.17, 0.12],
+    ("Group", "Satisfied", "12 months to", "Source"): [0.4, 0.12, 0.16, 0.32],
     ("Source", "Publisher", "Period", "Licence", "Illustrative"): [0.27, 0.29, 0.17, 0.15, 0.12],
 }
 
@@ -140,7 +145,8 @@ def _title(pub: Publication) -> str:
 
 def _subtitle(pub: Publication, date: dt.date | None) -> str:
     day = date or dt.date.today()
-    return f"Police victim survey, 12 months to {pub.period_end}, and provider returns. Published {day:%d %B %Y}."
+    return (f"Police victim survey, 12 months to {month_name(pub.period_end)}, and provider returns for "
+            f"{pub.quarter}. Published {day.day} {day:%B %Y}.")
 
 
 def _footer(pub: Publication, date: dt.date | None) -> str:

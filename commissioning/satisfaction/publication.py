@@ -134,7 +134,7 @@ def _clients(returns: pd.DataFrame | None, quarter: str) -> pd.DataFrame:
 
 
 def _headline(areas: pd.DataFrame, period: str) -> str:
-    when = f"In the 12 months to {_month(period)}"
+    when = f"In the 12 months to {month_name(period)}"
     top = areas[areas["area_code"].isin(["E23000001", "E12000007"])]
     if top.empty or top.iloc[0]["suppressed"]:
         return f"{when}, no London-wide police-survey result is available to publish."
@@ -149,13 +149,14 @@ def _headline(areas: pd.DataFrame, period: str) -> str:
     else:
         text += f" That is {r.status} the {r.target_pct:g}% target."
     if r.change in ("up", "down"):
-        text += f" Satisfaction is {r.change} since the 12 months to {_month(r.previous_period)}."
+        text += f" Satisfaction is {r.change} since the 12 months to {month_name(r.previous_period)}."
     elif r.change:
-        text += f" There is no significant change since the 12 months to {_month(r.previous_period)}."
+        text += f" There is no significant change since the 12 months to {month_name(r.previous_period)}."
     return text
 
 
-def _month(period: str) -> str:
+def month_name(period: str) -> str:
+    """'2026-09' -> 'September 2026'."""
     return pd.Timestamp(f"{period}-01").strftime("%B %Y")
 
 
@@ -249,7 +250,7 @@ def clients_table(pub: Publication) -> pd.DataFrame:
 
 def baseline_table(pub: Publication) -> pd.DataFrame:
     return pd.DataFrame([{"Group": group_label(r.group), "Satisfied": pct(r.satisfied_pct, 0),
-                          "12 months to": _month(r.period_end), "Source": "London Assembly review (2013)"}
+                          "12 months to": month_name(r.period_end), "Source": "London Assembly review (2013)"}
                          for r in pub.baseline.itertuples()],
                         columns=["Group", "Satisfied", "12 months to", "Source"])
 
@@ -265,5 +266,5 @@ def targets_line(pub: Publication) -> str:
     if pub.targets is None:
         return "No targets file was given, so no result is compared with a target."
     t = pub.targets
-    text = f"Targets set by {t.set_by} on {t.set_on:%d %B %Y}; a result is compared with the target for its calendar year."
+    text = f"Targets set by {t.set_by} on {t.set_on.day} {t.set_on:%B %Y}; a result is compared with the target for its calendar year."
     return text + (" These targets are illustrative." if t.illustrative else "")
