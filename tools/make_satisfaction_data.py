@@ -22,7 +22,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from commissioning.boroughs import LONDON_AUTHORITIES  # noqa: E402
+from commissioning.boroughs import LONDON_AUTHORITIES
 
 OUT = ROOT / "data" / "satisfaction"
 SEED = 20261202

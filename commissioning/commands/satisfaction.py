@@ -1,7 +1,9 @@
 """``python -m commissioning satisfaction report|publish|trajectory``: victim satisfaction against targets.
 
-    satisfaction report --results RESULTS.csv --targets TARGETS.yaml [--areas BCUS.csv] [--format table|csv] [--out FILE]
-    satisfaction publish --quarter 2026Q3 --format pdf|html --out FILE [--results R] [--targets T] [--returns F] [--areas A]
+    satisfaction report --results RESULTS.csv --targets TARGETS.yaml [--areas BCUS.csv] [--format table|csv]
+                        [--out FILE]
+    satisfaction publish --quarter 2026Q3 --format pdf|html --out FILE [--results R] [--targets T] [--returns F]
+                         [--areas A]
     satisfaction trajectory --area E23000001 --goal 85|highest --goal-year 2029 [--results R] [--out FILE]
 
 Without --results the embedded data is used: the review's 2012 baseline (real) and illustrative

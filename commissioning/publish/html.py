@@ -43,7 +43,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1rem 0 1.5rem}
 figure img{max-width:100%;height:auto;border:1px solid #d0d0d0}
 figcaption{color:#4a4a4a;font-size:.95rem}
-footer{border-top:1px solid #b8b8b8;margin-top:2rem;padding-top:.75rem;padding-bottom:2rem;color:#4a4a4a;font-size:.9rem}
+footer{border-top:1px solid #b8b8b8;margin-top:2rem;padding-top:.75rem;padding-bottom:2rem;color:#4a4a4a;
+ font-size:.9rem}
 """
 
 

@@ -15,9 +15,9 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from .publication import STATUS_WORDS, Publication, month_name  # noqa: E402
+from .publication import STATUS_WORDS, Publication, month_name
 
 MARKERS = {"above": ("^", "#1d3557"), "below": ("v", "#b3261e"), "not significant": ("o", "#5c5c5c"),
            "no target": ("o", "#5c5c5c")}

@@ -15,11 +15,22 @@ import pandas as pd
 
 from ..publish.html import Document
 from .chart import chart_alt, chart_png
-from .publication import (METHOD, month_name, Publication, areas_table, baseline_table, clients_table, gaps_table,
-                          groups_table, sources_table, targets_line)
+from .publication import (METHOD, Publication, areas_table, baseline_table, clients_table, gaps_table, groups_table,
+                          month_name, sources_table, targets_line)
 from .returns import SOURCE_LABEL
 
 AUTHOR = "Victim services commissioning"
+BASELINE_TEXT = ("The London Assembly review of victim care (January 2013) found the Metropolitan Police had the "
+                 "lowest victim satisfaction of the forces in England and Wales, and asked MOPAC to set challenging "
+                 "annual targets towards the highest national rating and to publish results quarterly. It gives "
+                 "percentages without sample sizes, so they have no interval. It also reports boroughs under 70% "
+                 "(Hackney, Enfield, Tower Hamlets) and at 80% or more (Kingston, Sutton).")
+GROUPS_TEXT = ("The review found some groups less satisfied than others. Each group's figure and the gaps between "
+               "groups, with their 95% intervals.")
+CLIENTS_TEXT = ("The police survey leaves out some victims, among them under-16s and survivors of domestic abuse. "
+                "Commissioned providers report their own clients' satisfaction each quarter; these figures are for "
+                "{quarter} only, come from a different question and people, and are shown beside the police survey, "
+                "never added to it.")
 MAX_FIGURE_HEIGHT = 600  # points: an A4 page's frame less room for the caption
 NUMERIC = ("Respondents", "Satisfied", "Target", "Clients surveyed", "Providers", "Gap (points)")
 
@@ -32,34 +43,23 @@ def outline(pub: Publication, chart: bytes | None = None) -> list[tuple]:
         blocks.append(("notice", "Illustrative data. These are not real figures: " + "; ".join(pub.notes) +
                        ". Do not use them for decisions until real files are imported."))
     blocks += [("heading", "Headline", 2), ("paragraph", pub.headline), ("paragraph", targets_line(pub))]
+    period = month_name(pub.period_end)
     if len(pub.baseline):
-        blocks += [("heading", "Where London started: the 2012 baseline", 2),
-                   ("paragraph", "The London Assembly review of victim care (January 2013) found the Metropolitan "
-                                 "Police had the lowest victim satisfaction of the forces in England and Wales, and "
-                                 "asked MOPAC to set challenging annual targets towards the highest national rating "
-                                 "and to publish results quarterly. It gives percentages without sample sizes, so "
-                                 "they have no interval. It also reports boroughs under 70% (Hackney, Enfield, "
-                                 "Tower Hamlets) and at 80% or more (Kingston, Sutton)."),
+        blocks += [("heading", "Where London started: the 2012 baseline", 2), ("paragraph", BASELINE_TEXT),
                    ("table", baseline_table(pub), "Victims satisfied, as stated in the review (real figures)")]
     blocks += [("heading", "London and boroughs against their targets", 2),
-               ("paragraph", f"Police victim survey (MPS User Satisfaction Survey), rolling 12 months to "
-                             f"{month_name(pub.period_end)}. The line shows each area's 95% confidence interval, the mark its "
-                             "target.")]
+               ("paragraph", (f"Police victim survey (MPS User Satisfaction Survey), rolling 12 months to {period}. "
+                              "The line shows each area's 95% confidence interval, the mark its target."))]
     if chart is not None:
         blocks.append(("figure", chart, chart_alt(pub),
                        "Victims satisfied by area, with 95% confidence intervals and targets"))
-    blocks.append(("table", areas_table(pub), f"Victims satisfied, 12 months to {month_name(pub.period_end)}, by area"))
-    blocks += [("heading", "Groups of victims", 2),
-               ("paragraph", "The review found some groups less satisfied than others. Each group's figure "
-                             "and the gaps between groups, with their 95% intervals.")]
-    blocks.append(("table", groups_table(pub), f"Victims satisfied by group, 12 months to {month_name(pub.period_end)}"))
+    blocks.append(("table", areas_table(pub), f"Victims satisfied, 12 months to {period}, by area"))
+    blocks += [("heading", "Groups of victims", 2), ("paragraph", GROUPS_TEXT),
+               ("table", groups_table(pub), f"Victims satisfied by group, 12 months to {period}")]
     if len(pub.gaps):
         blocks.append(("table", gaps_table(pub), "Gaps between groups (percentage points)"))
     blocks += [("heading", f"Service users of commissioned services ({SOURCE_LABEL})", 2),
-               ("paragraph", "The police survey leaves out some victims, among them under-16s and survivors of "
-                             "domestic abuse. Commissioned providers report their own clients' satisfaction each "
-                             f"quarter; these figures are for {pub.quarter} only, come from a different question "
-                             "and people, and are shown beside the police survey, never added to it.")]
+               ("paragraph", CLIENTS_TEXT.format(quarter=pub.quarter))]
     if len(pub.clients):
         blocks.append(("table", clients_table(pub), f"Clients satisfied, {SOURCE_LABEL}, {pub.quarter}"))
     else:
@@ -123,7 +123,8 @@ WIDTHS = {
     ("Area", "Respondents", "Satisfied", "95% interval", "Target", "Against target", "Change", "Basis"):
         [0.15, 0.14, 0.115, 0.15, 0.08, 0.13, 0.13, 0.105],
     ("Group", "Area", "Respondents", "Satisfied", "95% interval", "Basis"): [0.25, 0.16, 0.14, 0.115, 0.2, 0.135],
-    ("Area", "Providers", "Clients surveyed", "Satisfied", "95% interval", "Basis"): [0.22, 0.11, 0.175, 0.115, 0.2, 0.18],
+    ("Area", "Providers", "Clients surveyed", "Satisfied", "95% interval", "Basis"):
+        [0.22, 0.11, 0.175, 0.115, 0.2, 0.18],
     ("Comparison", "Satisfied", "Gap (points)", "95% interval", "Significant"): [0.37, 0.2, 0.14, 0.17, 0.12],
     ("Group", "Satisfied", "12 months to", "Source"): [0.4, 0.12, 0.16, 0.32],
     ("Source", "Publisher", "Period", "Licence", "Illustrative"): [0.27, 0.29, 0.17, 0.15, 0.12],

@@ -152,8 +152,8 @@ def report_table(measures: pd.DataFrame) -> str:
     def pct(v):
         return "–" if math.isnan(v) else f"{v:.1f}"
 
-    lines = [f"{'area':<28} {'period':<7} {'group':<26} {'n':>6} {'satisfied % (95% CI)':>22} "
-             f"{'target':>6}  status"]
+    lines = [(f"{'area':<28} {'period':<7} {'group':<26} {'n':>6} {'satisfied % (95% CI)':>22} "
+             f"{'target':>6}  status")]
     for r in measures.itertuples():
         n = "–" if math.isnan(r.respondents) else f"{int(r.respondents):,}"
         ci = f"{pct(r.satisfied_pct)} ({pct(r.lower95)}–{pct(r.upper95)})" if not math.isnan(r.lower95) \

@@ -266,5 +266,6 @@ def targets_line(pub: Publication) -> str:
     if pub.targets is None:
         return "No targets file was given, so no result is compared with a target."
     t = pub.targets
-    text = f"Targets set by {t.set_by} on {t.set_on.day} {t.set_on:%B %Y}; a result is compared with the target for its calendar year."
+    text = (f"Targets set by {t.set_by} on {t.set_on.day} {t.set_on:%B %Y}; a result is compared with the target "
+            "for its calendar year.")
     return text + (" These targets are illustrative." if t.illustrative else "")

@@ -67,7 +67,7 @@ StrictLoader.add_constructor("tag:yaml.org,2002:map", StrictLoader.construct_map
 def load_strict_yaml(text: str, source) -> object:
     """Parse YAML ``text`` with :class:`StrictLoader`; a problem becomes an :class:`InputError`."""
     try:
-        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=StrictLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(err, 'problem', None) or err}", file=source,
