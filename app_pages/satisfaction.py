@@ -5,6 +5,9 @@ Only survey percentages, intervals and sample sizes (suppressed below 50) are sh
 labelled real or illustrative; all text from data goes through st.dataframe / st.text (escaped).
 """
 
+import base64
+from html import escape
+
 import streamlit as st
 
 from app_pages import _shared as ui
@@ -54,7 +57,11 @@ tab_areas, tab_groups, tab_clients, tab_baseline, tab_method = st.tabs(
 
 with tab_areas:
     png, alt = _chart(quarter)
-    st.image(png, caption="Victims satisfied by area, with 95% confidence intervals and targets")
+    # st.image gives the picture no text alternative, so the figure is written out with its alt text
+    # (escaped: area names can come from an imported file).
+    st.html(f'<figure style="margin:0"><img src="data:image/png;base64,{base64.b64encode(png).decode()}" '
+            f'alt="{escape(alt, quote=True)}" style="width:100%;max-width:760px;height:auto">'
+            "<figcaption>Victims satisfied by area, with 95% confidence intervals and targets</figcaption></figure>")
     st.caption(f"Text description: {alt}")
     st.dataframe(pub_mod.areas_table(pub), hide_index=True, width="stretch")
 

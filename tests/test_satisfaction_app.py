@@ -50,7 +50,8 @@ def test_page_shows_headline_chart_tables_and_labels(no_admin):
     text = text_of(at)
     assert "79.4% of victims surveyed by the Metropolitan Police were satisfied" in text
     assert "Text description: Dot chart of the percentage of victims satisfied" in text
-    assert at.get("image"), "no chart image"
+    figure = next(h.proto.body for h in at.get("html") if "<img" in h.proto.body)
+    assert 'alt="Dot chart of the percentage of victims satisfied' in figure
     frames = {tuple(f.value.columns): f.value for f in at.dataframe}
     areas = frames[("Area", "Respondents", "Satisfied", "95% interval", "Target", "Against target", "Change", "Basis")]
     assert areas.iloc[0]["Area"] == "Metropolitan Police" and len(areas) == 33
