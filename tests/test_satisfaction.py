@@ -451,3 +451,13 @@ def test_publication_for_a_quarter_without_results_is_an_input_error(embedded_pu
     with pytest.raises(InputError, match="no police-survey results for the 12 months to 2025-12"):
         publication.build_publication(publication.load_inputs(), "2025Q4")
     assert publication.quarters(publication.load_inputs().results) == ["2026Q1", "2026Q2", "2026Q3"]
+
+
+def test_a_published_percentage_without_sample_size_is_shown_without_interval(tmp_path):
+    path = write(tmp_path, "r.csv", HEADER + ",reported_pct,basis\nE23000001,Met,2026-09,all,,,74,real\n"
+                 "E09000012,Hackney,2026-09,all,300,200,,real\n")
+    pub = publication.build_publication(publication.load_inputs(path), "2026Q3")
+    assert "74.0% of victims surveyed by the Metropolitan Police" in pub.headline
+    assert "no confidence interval" in pub.headline and pub.notes == []
+    row = publication.areas_table(pub).iloc[0]
+    assert (row["Respondents"], row["95% interval"]) == ("not published", "not available")

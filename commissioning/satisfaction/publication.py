@@ -139,9 +139,12 @@ def _headline(areas: pd.DataFrame, period: str) -> str:
     if top.empty or top.iloc[0]["suppressed"]:
         return f"{when}, no London-wide police-survey result is available to publish."
     r = top.iloc[0]
-    text = (f"{when}, {r.satisfied_pct:.1f}% of victims surveyed by the {r.area_name} were satisfied with the "
-            f"service (95% confidence interval {r.lower95:.1f}% to {r.upper95:.1f}%; {int(r.respondents):,} "
-            f"respondents).")
+    text = f"{when}, {r.satisfied_pct:.1f}% of victims surveyed by the {r.area_name} were satisfied with the service"
+    if math.isnan(r.respondents):
+        text += " (sample size not published, so no confidence interval)."
+    else:
+        text += (f" (95% confidence interval {r.lower95:.1f}% to {r.upper95:.1f}%; {int(r.respondents):,} "
+                 "respondents).")
     if r.status == "no target":
         text += " There is no target for this year."
     elif r.status == "not significant":
@@ -195,6 +198,10 @@ def pct(value: float, digits: int = 1) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}%"
 
 
+def count(n: float) -> str:
+    return "not published" if math.isnan(n) else f"{int(n):,}"
+
+
 def interval(lower: float, upper: float) -> str:
     if math.isnan(lower):
         return "not available"
@@ -206,7 +213,7 @@ def areas_table(pub: Publication) -> pd.DataFrame:
     rows = []
     for r in pub.areas.itertuples():
         hidden = bool(r.suppressed)
-        rows.append({"Area": r.area_name, "Respondents": SUPPRESSED if hidden else f"{int(r.respondents):,}",
+        rows.append({"Area": r.area_name, "Respondents": SUPPRESSED if hidden else count(r.respondents),
                      "Satisfied": SUPPRESSED if hidden else pct(r.satisfied_pct),
                      "95% interval": SUPPRESSED if hidden else interval(r.lower95, r.upper95),
                      "Target": pct(r.target_pct, 0) if not math.isnan(r.target_pct) else "none",
@@ -221,7 +228,7 @@ def groups_table(pub: Publication) -> pd.DataFrame:
     for r in pub.groups.itertuples():
         hidden = bool(r.suppressed)
         rows.append({"Group": group_label(r.group), "Area": r.area_name,
-                     "Respondents": SUPPRESSED if hidden else f"{int(r.respondents):,}",
+                     "Respondents": SUPPRESSED if hidden else count(r.respondents),
                      "Satisfied": SUPPRESSED if hidden else pct(r.satisfied_pct),
                      "95% interval": SUPPRESSED if hidden else interval(r.lower95, r.upper95),
                      "Basis": r.basis})
