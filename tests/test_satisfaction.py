@@ -23,7 +23,14 @@ from commissioning.satisfaction.areas import read_areas
 from commissioning.satisfaction.results import parse_results, read_results
 from commissioning.satisfaction.returns import read_returns_satisfaction
 from commissioning.satisfaction.targets import parse_targets, targets_yaml
-from commissioning.satisfaction.wilson import Z95, change, difference, overlap, status, wilson
+from commissioning.satisfaction.wilson import (
+    Z95,
+    change,
+    difference,
+    overlap,
+    status,
+    wilson,
+)
 
 HEADER = "area_code,area_name,period_end,group,respondents,satisfied"
 TARGETS = """set_by: MOPAC

@@ -17,8 +17,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from ..errors import InputError
-from .common import write_output
+from commissioning.commands.common import write_output
+from commissioning.errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,7 +63,7 @@ def _inputs(parser, *, returns: bool, targets: bool = True) -> None:
 
 
 def run(args) -> int:
-    from ..satisfaction import measures, publication
+    from commissioning.satisfaction import measures, publication
 
     inputs = publication.load_inputs(args.results, getattr(args, "targets", None), getattr(args, "returns", None),
                                      args.areas, embedded_returns=args.action == "publish")
@@ -75,7 +75,7 @@ def run(args) -> int:
         text = measures.report_csv(measured) if args.format == "csv" else measures.report_table(measured)
         write_output(text, args.out)
     elif args.action == "publish":
-        from ..satisfaction import document
+        from commissioning.satisfaction import document
 
         pub = publication.build_publication(inputs, args.quarter)
         if args.format == "pdf":
@@ -84,8 +84,8 @@ def run(args) -> int:
         else:
             write_output(document.build_html(pub), args.out)
     else:
-        from ..satisfaction import trajectory
-        from ..satisfaction.targets import targets_yaml
+        from commissioning.satisfaction import trajectory
+        from commissioning.satisfaction.targets import targets_yaml
 
         if args.goal_year < 1990 or args.goal_year > 2100:
             raise InputError(f"--goal-year {args.goal_year}", expected="a calendar year such as 2029")

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..boroughs import LONDON_AUTHORITIES, resolve_code
-from ..errors import InputError
+from commissioning.boroughs import LONDON_AUTHORITIES, resolve_code
+from commissioning.errors import InputError
 
 LONDON = "E12000007"
 MET_POLICE = "E23000001"

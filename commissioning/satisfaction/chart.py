@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from .publication import STATUS_WORDS, Publication, month_name
+from commissioning.satisfaction.publication import STATUS_WORDS, Publication, month_name
 
 MARKERS = {"above": ("^", "#1d3557"), "below": ("v", "#b3261e"), "not significant": ("o", "#5c5c5c"),
            "no target": ("o", "#5c5c5c")}

@@ -13,11 +13,21 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from ..publish.html import Document
-from .chart import chart_alt, chart_png
-from .publication import (METHOD, Publication, areas_table, baseline_table, clients_table, gaps_table, groups_table,
-                          month_name, sources_table, targets_line)
-from .returns import SOURCE_LABEL
+from commissioning.publish.html import Document
+from commissioning.satisfaction.chart import chart_alt, chart_png
+from commissioning.satisfaction.publication import (
+    METHOD,
+    Publication,
+    areas_table,
+    baseline_table,
+    clients_table,
+    gaps_table,
+    groups_table,
+    month_name,
+    sources_table,
+    targets_line,
+)
+from commissioning.satisfaction.returns import SOURCE_LABEL
 
 AUTHOR = "Victim services commissioning"
 BASELINE_TEXT = ("The London Assembly review of victim care (January 2013) found the Metropolitan Police had the "
@@ -92,8 +102,17 @@ def build_pdf(pub: Publication, out: str | os.PathLike | BinaryIO | None = None,
     ``out`` if given."""
     from reportlab.platypus import Spacer
 
-    from ..reports.style import (CONTENT_WIDTH, deliver, esc, heading, illustrative_mark, keep, para, png_image,
-                                 render)
+    from commissioning.publish.pdf.style import (
+        CONTENT_WIDTH,
+        deliver,
+        esc,
+        heading,
+        illustrative_mark,
+        keep,
+        para,
+        png_image,
+        render,
+    )
 
     story = [para(esc(_title(pub)), "title"), para(esc(_subtitle(pub, date)), "subtitle")]
     for block in outline(pub, chart_png(pub, dpi=200)):
@@ -132,7 +151,7 @@ WIDTHS = {
 
 
 def _table(frame: pd.DataFrame):
-    from ..reports.style import data_table, esc
+    from commissioning.publish.pdf.style import data_table, esc
 
     rows = [[esc(c) for c in frame.columns]] + [[esc(v) for v in row] for row in frame.itertuples(index=False)]
     n = len(frame.columns)

@@ -12,8 +12,14 @@ import math
 
 import pandas as pd
 
-from .targets import Targets
-from .wilson import NO_CHANGE, change, difference, status, wilson
+from commissioning.satisfaction.targets import Targets
+from commissioning.satisfaction.wilson import (
+    NO_CHANGE,
+    change,
+    difference,
+    status,
+    wilson,
+)
 
 #: The CLI's CSV columns, in order (unrounded).
 REPORT_COLUMNS = ["area_code", "area_name", "period_end", "group", "respondents", "satisfied_pct", "lower95",

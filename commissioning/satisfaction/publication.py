@@ -16,14 +16,25 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..errors import InputError
-from ..paths import DEFAULT_DATA_DIR
-from .areas import BCU, BOROUGH, Areas, read_areas
-from .measures import MIN_RESPONDENTS, group_gaps, group_label, measure, protect_single, suppress
-from .results import read_results
-from .returns import SOURCE_LABEL, quarter_end, read_returns_satisfaction
-from .targets import Targets, read_targets
-from .wilson import NO_CHANGE, wilson
+from commissioning.errors import InputError
+from commissioning.paths import DEFAULT_DATA_DIR
+from commissioning.satisfaction.areas import BCU, BOROUGH, Areas, read_areas
+from commissioning.satisfaction.measures import (
+    MIN_RESPONDENTS,
+    group_gaps,
+    group_label,
+    measure,
+    protect_single,
+    suppress,
+)
+from commissioning.satisfaction.results import read_results
+from commissioning.satisfaction.returns import (
+    SOURCE_LABEL,
+    quarter_end,
+    read_returns_satisfaction,
+)
+from commissioning.satisfaction.targets import Targets, read_targets
+from commissioning.satisfaction.wilson import NO_CHANGE, wilson
 
 DATA_DIR = DEFAULT_DATA_DIR / "satisfaction"
 DEFAULT_RESULTS = DATA_DIR / "results.csv"

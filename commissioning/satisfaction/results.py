@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from .areas import Areas
+from commissioning.errors import InputError
+from commissioning.satisfaction.areas import Areas
 
 REQUIRED = ["area_code", "area_name", "period_end", "group", "respondents", "satisfied"]
 OPTIONAL = ["reported_pct", "source", "basis", "note"]

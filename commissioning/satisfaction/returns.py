@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..boroughs import LONDON_AUTHORITIES, resolve_code
-from ..errors import InputError
-from .areas import LONDON
+from commissioning.boroughs import LONDON_AUTHORITIES, resolve_code
+from commissioning.errors import InputError
+from commissioning.satisfaction.areas import LONDON
 
 SOURCE_LABEL = "provider returns (service users)"
 NEEDED = ["provider", "quarter", "code", "clients_surveyed", "clients_satisfied"]

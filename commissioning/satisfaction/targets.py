@@ -24,8 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import InputError
-from .areas import Areas
+from commissioning.errors import InputError
+from commissioning.satisfaction.areas import Areas
 
 _GROUP_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 TOP_KEYS = {"set_by", "set_on", "illustrative", "note", "targets"}

@@ -16,9 +16,9 @@ import math
 
 import pandas as pd
 
-from ..errors import InputError
-from .areas import FORCE
-from .targets import Targets
+from commissioning.errors import InputError
+from commissioning.satisfaction.areas import FORCE
+from commissioning.satisfaction.targets import Targets
 
 
 def linear_path(baseline_pct: float, baseline_year: int, goal_pct: float, goal_year: int,
