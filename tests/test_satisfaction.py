@@ -468,3 +468,11 @@ def test_a_published_percentage_without_sample_size_is_shown_without_interval(tm
     assert "no confidence interval" in pub.headline and pub.notes == []
     row = publication.areas_table(pub).iloc[0]
     assert (row["Respondents"], row["95% interval"]) == ("not published", "not available")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["satisfaction", "--help"], ["satisfaction", "report", "--help"],
+                                  ["satisfaction", "publish", "--help"], ["satisfaction", "trajectory", "--help"]])
+def test_help_texts_render(argv, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 0 and "usage:" in capsys.readouterr().out

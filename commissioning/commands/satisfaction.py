@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True
 
-    report = sub.add_parser("report", help="each result with its 95% interval against its target")
+    report = sub.add_parser("report", help="each result with its 95%% interval against its target")
     _inputs(report, returns=False)
     report.add_argument("--format", choices=["table", "csv"], default="table")
     report.add_argument("--out", type=Path, default=None, metavar="FILE", help="write here (default: stdout)")
