@@ -43,6 +43,8 @@ class Page:
 PAGES: dict[str, Page] = {p.id: p for p in (
     Page("priorities", "Published priorities", frozenset({PUBLIC, COMMISSIONER, CHAIR, PANEL, PROVIDER}),
          ":material/campaign:"),
+    Page("satisfaction", "Victim satisfaction", frozenset({PUBLIC, COMMISSIONER, CHAIR, PANEL, PROVIDER}),
+         ":material/sentiment_satisfied:"),
     Page("coverage", "Coverage", frozenset({COMMISSIONER}), ":material/map:"),
     Page("lots", "Lots and scenarios", frozenset({COMMISSIONER}), ":material/grid_view:"),
     Page("scoring", "Scoring", frozenset({PANEL, CHAIR}), ":material/rate_review:"),

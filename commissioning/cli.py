@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "access": "Accessibility (E2SFCA) per borough",
     "report": "Build a PDF: needs assessment, evaluation report or published priorities",
     "users": "Manage app accounts (create the first commissioner, add panel members)",
+    "satisfaction": "Victim satisfaction against annual targets, with confidence intervals; the quarterly publication",
 }
 # Commands whose module name differs from the command ("import" is a Python keyword).
 MODULES: dict[str, str] = {"import": "importer"}

@@ -27,13 +27,13 @@ def store(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 def test_allowed_pages_per_role():
-    # the matrix in the issue: public sees the published priorities only; the panel scores; the
+    # the matrix in the issue: public sees the published pages (priorities, victim satisfaction); the panel scores; the
     # chair scores and moderates; the commissioner has everything but scoring
-    assert auth.allowed_pages("public") == ["priorities"]
-    assert auth.allowed_pages("panel") == ["priorities", "scoring"]
-    assert auth.allowed_pages("chair") == ["priorities", "scoring", "moderation"]
-    assert auth.allowed_pages("commissioner") == ["priorities", "coverage", "lots", "panel_setup", "moderation",
-                                                  "exports"]
+    assert auth.allowed_pages("public") == ["priorities", "satisfaction"]
+    assert auth.allowed_pages("panel") == ["priorities", "satisfaction", "scoring"]
+    assert auth.allowed_pages("chair") == ["priorities", "satisfaction", "scoring", "moderation"]
+    assert auth.allowed_pages("commissioner") == ["priorities", "satisfaction", "coverage", "lots", "panel_setup",
+                                                  "moderation", "exports"]
     assert auth.allowed_pages("intruder") == []
 
 
