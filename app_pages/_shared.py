@@ -65,15 +65,16 @@ def dataset():
 
 
 @st.cache_resource(show_spinner=False)
-def _gaps(key: str):
-    from commissioning.needs.assessment import assess
+def _assessment(key: str):
+    from commissioning.needs.assessment import run_assessment
 
-    return assess(_dataset(key))
+    return run_assessment(_dataset(key))
 
 
-def gaps():
+def assessment():
+    """The needs assessment of the app's data, computed once per data folder and shared by pages."""
     with user_errors():
-        return _gaps(_data_key())
+        return _assessment(_data_key())
 
 
 @st.cache_resource(show_spinner=False)

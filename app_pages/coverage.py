@@ -9,7 +9,7 @@ from commissioning.web import appdata, webmap
 
 ui.guard("coverage")
 ds = ui.dataset()
-gaps = ui.gaps()
+gaps = ui.assessment().gaps
 
 st.title("Coverage")
 ui.illustrative_banner(ds)

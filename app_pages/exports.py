@@ -8,7 +8,7 @@ from commissioning.web import appdata
 
 user = ui.guard("exports")
 ds = ui.dataset()
-gaps = ui.gaps()
+assessment = ui.assessment()
 
 st.title("Exports")
 ui.illustrative_banner(ds, "The needs assessment")
@@ -22,7 +22,7 @@ with st.container(border=True):
     def build_needs(progress):
         from commissioning.publish.pdf.needs import build_needs_pdf
 
-        return build_needs_pdf(ds, progress=progress, gaps=gaps, boundaries=ui.boundaries())
+        return build_needs_pdf(assessment, progress=progress, boundaries=ui.boundaries())
 
     ui.pdf_download("needs", "needs assessment PDF", "needs_assessment.pdf", build_needs)
 
@@ -33,7 +33,7 @@ with st.container(border=True):
     def build_priorities(progress):
         from commissioning.publish.pdf.priorities import build_priorities_pdf
 
-        return build_priorities_pdf(ds, ui.rules(), progress=progress, gaps=gaps)
+        return build_priorities_pdf(assessment, ui.rules(), progress=progress)
 
     ui.pdf_download("priorities_export", "published priorities PDF", "published_priorities.pdf", build_priorities)
 
@@ -51,7 +51,7 @@ with st.container(border=True):
                  "moderation notes, the panel and its conflict of interest declarations, and rank sensitivity.")
 
         def build_evaluation(progress):
-            return appdata.evaluation_report_pdf(store, user.username, round_id, gaps=gaps, progress=progress)
+            return appdata.evaluation_report_pdf(store, user.username, round_id, gaps=assessment.gaps, progress=progress)
 
         ui.pdf_download(f"evaluation_{round_id}", "evaluation report PDF", f"evaluation_round{round_id}.pdf",
                         build_evaluation)

@@ -10,7 +10,7 @@ from commissioning.web import appdata, webmap
 
 ui.guard("lots")
 ds = ui.dataset()
-gaps = ui.gaps()
+gaps = ui.assessment().gaps
 labels = appdata.service_labels(ds)
 short = {s: label.split(" (")[0] for s, label in labels.items()}
 
@@ -19,7 +19,7 @@ short = {s: label.split(" (")[0] for s, label in labels.items()}
 def make_lots(key: str, k: int, service: str):
     from commissioning.spatial.lots import make_lots as build
 
-    return build(ui._dataset(key), k, service, ui.boundaries(), ui._gaps(key))
+    return build(ui._dataset(key), k, service, ui.boundaries(), ui._assessment(key).gaps)
 
 
 st.title("Lots and scenarios")

@@ -88,7 +88,7 @@ with tab_spread:
         st.caption("Moderated scores are recorded by the panel chair.")
 
 with tab_ranking:
-    shortfall = ui.gaps() if any(c.type == "need_alignment" for c in rules.criteria) else None
+    shortfall = ui.assessment().gaps if any(c.type == "need_alignment" for c in rules.criteria) else None
     with ui.user_errors():
         result = store.rank(user.username, round_id, shortfall=shortfall)
     table = appdata.ranking_table(result)

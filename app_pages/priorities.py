@@ -12,7 +12,7 @@ from commissioning.web import appdata
 
 ui.guard("priorities")
 ds = ui.dataset()
-gaps = ui.gaps()
+assessment = ui.assessment()
 rules = ui.rules()
 
 st.title("Published priorities")
@@ -31,7 +31,7 @@ tab_priorities, tab_rules, tab_timetable, tab_sources = st.tabs(
     ["Priorities", "How bids are scored", "Timetable", "Data sources"])
 
 with tab_priorities:
-    for p in priorities.derive_priorities(ds, gaps):
+    for p in priorities.derive_priorities(assessment):
         with st.container(border=True):
             st.markdown(f"#### {p.rank}. {p.title}" + ("  \n:orange-badge[illustrative]" if p.illustrative else ""))
             c1, c2, c3 = st.columns(3)
@@ -77,7 +77,7 @@ st.subheader("Download")
 def build_pdf(progress):
     from commissioning.publish.pdf.priorities import build_priorities_pdf
 
-    return build_priorities_pdf(ds, rules, progress=progress, gaps=gaps)
+    return build_priorities_pdf(assessment, rules, progress=progress)
 
 
 ui.pdf_download("priorities", "published priorities PDF", "published_priorities.pdf", build_pdf)

@@ -35,7 +35,6 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from commissioning.auth import User  # noqa: E402
 
-
 MEASURES = ["shortfall", "access", "coverage"]
 
 

@@ -12,6 +12,7 @@ import textwrap
 import pandas as pd
 import pytest
 
+from commissioning.needs.assessment import Assessment, run_assessment
 from commissioning.needs.dataset import load_dataset
 from commissioning.procurement.rules import load_rules
 from commissioning.publish.priorities import (
@@ -73,7 +74,7 @@ def test_priorities_most_severe_first_with_worst_authorities(small):
     # Refuge need = 1 per 10,000 people: Avon 20, Brook 10, Cray 40 (total 70); the one pan-area
     # refuge of 35 spaces is shared by population (2:1:4) -> 10, 5, 20; shortfalls 10, 5, 20;
     # coverage 50% -> refuge is the more severe and comes first.
-    priorities = derive_priorities(small)
+    priorities = derive_priorities(run_assessment(small))
     assert [p.service for p in priorities] == ["refuge", "idva"]
     assert [p.rank for p in priorities] == [1, 2]
     refuge, idva = priorities
@@ -90,7 +91,7 @@ def test_priorities_most_severe_first_with_worst_authorities(small):
 
 
 def test_top_n_limits_the_authorities_named(small):
-    idva = [p for p in derive_priorities(small, top_n=1) if p.service == "idva"][0]
+    idva = [p for p in derive_priorities(run_assessment(small), top_n=1) if p.service == "idva"][0]
     assert idva.boroughs == ("Avon",)
     assert idva.shortfall == pytest.approx(3.0)  # Avon alone
     assert idva.gap_total == pytest.approx(5.0)  # the area-wide figure does not change
@@ -100,7 +101,7 @@ def test_a_service_without_shortfall_is_not_a_priority(small):
     gaps = pd.DataFrame({"code": list(AUTHORITIES), "name": list(AUTHORITIES.values()), "service": "idva",
                          "provision": [4.0, 2.0, 8.0], "need": [4.0, 2.0, 8.0], "shortfall": [0.0, 0.0, 0.0],
                          "coverage_pct": [100.0, 100.0, 100.0], "status": ["green"] * 3})
-    assert derive_priorities(small, gaps) == []
+    assert derive_priorities(Assessment.from_gaps(small, gaps)) == []
 
 
 def test_group_provision_shares(small):

@@ -21,6 +21,7 @@ from pypdf import PdfReader
 
 from commissioning.cli import main
 from commissioning.errors import InputError
+from commissioning.needs.assessment import run_assessment
 from commissioning.needs.dataset import load_dataset
 from commissioning.procurement.rules import load_rules
 from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
@@ -56,13 +57,13 @@ def rules():
 @pytest.fixture(scope="module")
 def needs_pdf(ds):
     calls = []
-    pdf = build_needs_pdf(ds, dpi=72, progress=lambda f, m: calls.append((f, m)))
+    pdf = build_needs_pdf(run_assessment(ds), dpi=72, progress=lambda f, m: calls.append((f, m)))
     return pdf, calls
 
 
 @pytest.fixture(scope="module")
 def priorities_pdf(ds, rules):
-    return build_priorities_pdf(ds, rules)
+    return build_priorities_pdf(run_assessment(ds), rules)
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,21 @@ def refuge_coordinate_strings(ds) -> set[str]:
 
 
 # --- needs assessment -------------------------------------------------------------------------
+
+def test_documents_take_the_assessment_and_never_recompute_it(ds, rules, monkeypatch):
+    """Data flows one way: the needs and priorities PDFs use the assessment they are given."""
+    from commissioning.needs.models import NeedModel
+
+    assessment = run_assessment(ds)
+    calls = []
+    original = NeedModel.need
+    monkeypatch.setattr(NeedModel, "need", lambda self, *a, **k: calls.append(self) or original(self, *a, **k))
+    build_priorities_pdf(assessment, rules)
+    build_needs_pdf(assessment, dpi=40, lots_k=3)
+    assert calls == []
+    run_assessment(ds)                                   # the spy does see an assessment
+    assert len(calls) == len(ds.service_types)
+
 
 def test_needs_names_every_authority(ds, needs_pdf):
     text = flat(text_of(needs_pdf[0]))

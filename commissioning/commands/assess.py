@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from commissioning.commands.common import add_data_arguments, dataset_from_args, write_output
-from commissioning.needs.assessment import assess, london_totals
+from commissioning.needs.assessment import run_assessment
 from commissioning.publish.text import gap_table_text
 
 
@@ -17,11 +17,11 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     ds = dataset_from_args(args)
-    gaps = assess(ds)
+    assessment = run_assessment(ds)
+    gaps, totals = assessment.gaps, assessment.totals
     if args.format == "csv":
         text = gaps.to_csv(index=False)
     elif args.format == "json":
-        totals = london_totals(gaps, ds.benchmarks)
         text = json.dumps({
             "illustrative": sorted(ds.illustrative),
             "models": {s: {"model": b.use, "rule": b.model.describe(), "citation": b.model.citation}
@@ -30,6 +30,6 @@ def run(args) -> int:
             "totals": json.loads(totals.to_json(orient="records")),
         }, indent=2) + "\n"
     else:
-        text = gap_table_text(ds, gaps)
+        text = gap_table_text(assessment)
     write_output(text, args.out)
     return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args
 from commissioning.errors import InputError
+from commissioning.needs.assessment import run_assessment
 from commissioning.paths import DEFAULT_DATA_DIR, DEFAULT_RULES
 
 EXAMPLE_BIDS = DEFAULT_DATA_DIR / "example_bids"
@@ -57,12 +58,15 @@ def run(args) -> int:
 
         ds = dataset_from_args(args)
         boundaries = boundaries_from_args(args, ds)
-        build_needs_pdf(ds, out, progress=progress, boundaries=boundaries, dpi=args.dpi, lots_k=args.lots)
+        progress(0.0, "assessing need and provision")
+        build_needs_pdf(run_assessment(ds), out, progress=progress, boundaries=boundaries, dpi=args.dpi,
+                        lots_k=args.lots)
     elif args.kind == "priorities":
         from commissioning.procurement.rules import load_rules
         from commissioning.publish.pdf.priorities import build_priorities_pdf
 
-        build_priorities_pdf(dataset_from_args(args), load_rules(args.rules), out, progress=progress)
+        build_priorities_pdf(run_assessment(dataset_from_args(args)), load_rules(args.rules), out,
+                             progress=progress)
     else:
         build_evaluation(args, out, progress)
     print(f"wrote {out}", file=sys.stderr)

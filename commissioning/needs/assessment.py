@@ -11,6 +11,8 @@ For each service type s and authority i:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -86,3 +88,36 @@ def london_totals(gaps: pd.DataFrame, benchmarks=None) -> pd.DataFrame:
     if benchmarks is not None:
         out["status"] = benchmarks.status(out["coverage_pct"].to_numpy())
     return out.reset_index()
+
+
+@dataclass(frozen=True, eq=False)
+class Assessment:
+    """One needs assessment, computed once by :func:`run_assessment` and passed down to the CLI,
+    the app and every document, so that all of them show the same figures.
+
+    ``gaps``: the gap table (:data:`GAP_COLUMNS`, one row per authority and service type);
+    ``totals``: :func:`london_totals` of it with each service's area-wide status.
+    """
+
+    dataset: Dataset
+    gaps: pd.DataFrame
+    totals: pd.DataFrame
+
+    @classmethod
+    def from_gaps(cls, ds: Dataset, gaps: pd.DataFrame) -> "Assessment":
+        """An assessment of ``ds`` from a gap table already computed (e.g. a scenario's)."""
+        return cls(ds, gaps, london_totals(gaps, ds.benchmarks))
+
+    @property
+    def benchmarks(self):
+        return self.dataset.benchmarks
+
+    @property
+    def illustrative_notes(self) -> list[str]:
+        """Which inputs are illustrative, in words (empty when every figure is real)."""
+        return self.dataset.illustrative_notes()
+
+
+def run_assessment(ds: Dataset, services: list[str] | None = None) -> Assessment:
+    """Assess ``ds`` (every service type in its benchmarks, or ``services``) once."""
+    return Assessment.from_gaps(ds, assess(ds, services))

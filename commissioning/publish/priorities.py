@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 
-from commissioning.needs.assessment import assess, london_totals
+from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 
 #: Minimum notice between publishing priorities and inviting bids, in calendar months.
@@ -132,16 +132,15 @@ def worst_boroughs(gaps: pd.DataFrame, service: str, top_n: int = 5) -> pd.DataF
     return rows.sort_values(["shortfall", "code"], ascending=[False, True]).head(top_n)
 
 
-def derive_priorities(ds: Dataset, gaps: pd.DataFrame | None = None, top_n: int = 5) -> list[Priority]:
+def derive_priorities(assessment: Assessment, top_n: int = 5) -> list[Priority]:
     """One priority per service type with a shortfall anywhere, most severe first.
 
     Severity is the area-wide coverage (lowest first), ties broken by the number of red
     authorities. Each priority names the ``top_n`` authorities with the largest shortfall in the
     service's unit (where new posts or spaces would close the most gap) and cites the benchmark.
-    ``gaps`` defaults to ``assess(ds)``.
     """
-    gaps = assess(ds) if gaps is None else gaps
-    totals = london_totals(gaps, ds.benchmarks).set_index("service")
+    ds, gaps = assessment.dataset, assessment.gaps
+    totals = assessment.totals.set_index("service")
     illustrative = ds.illustrative
     out = []
     for service in ds.service_types:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from commissioning.needs.assessment import london_totals
+from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 
 
@@ -16,12 +16,13 @@ def illustrative_notice(ds: Dataset) -> str:
             " are illustrative, not real figures (see data/sources.yaml).")
 
 
-def gap_table_text(ds: Dataset, gaps: pd.DataFrame) -> str:
+def gap_table_text(assessment: Assessment) -> str:
+    ds, gaps = assessment.dataset, assessment.gaps
     lines = []
     notice = illustrative_notice(ds)
     if notice:
         lines += [notice, ""]
-    totals = london_totals(gaps, ds.benchmarks).set_index("service")
+    totals = assessment.totals.set_index("service")
     for service, rows in gaps.groupby("service", sort=False):
         bench = ds.benchmarks.services[service]
         unit = bench.unit

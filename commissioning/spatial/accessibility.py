@@ -1,5 +1,8 @@
 """Spatial accessibility of services: the (enhanced) two-step floating catchment area method.
 
+(One module of about 560 lines on purpose: one formula, its decay functions and the checks on its
+inputs, which make up half the file and belong beside the formula they guard.)
+
 Two-step floating catchment area, 2SFCA
     Luo W. & Wang F. (2003), "Measures of spatial accessibility to health care in a GIS
     environment: synthesis and a case study in the Chicago region", Environment and Planning B:

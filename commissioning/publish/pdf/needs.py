@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
-from commissioning.needs.assessment import assess, london_totals
+from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.publish.pdf.maps import boundary_attribution, coverage_map_png, lot_map_png, projected
 from commissioning.publish.pdf.priorities import priority_flowables
@@ -48,24 +48,23 @@ DEFAULT_TITLE = "Victim support services in London: needs assessment"
 DEFAULT_AUTHOR = "Victim services commissioning"
 
 
-def build_needs_pdf(ds: Dataset, out: str | os.PathLike | BinaryIO | None = None, *,
-                    progress: Progress | None = None, gaps: pd.DataFrame | None = None,
+def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | None = None, *,
+                    progress: Progress | None = None,
                     boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int = 5,
                     radius_m: float = 10_000, title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR,
                     date: dt.date | None = None) -> bytes:
     """Build the needs-assessment PDF; return its bytes and write them to ``out`` if given.
 
     ``out``: a path (written atomically) or a binary buffer. ``progress(fraction, message)`` is
-    called as the build goes. ``gaps`` defaults to ``assess(ds)``; ``boundaries`` to the London
-    boroughs. ``dpi``: map resolution (200 prints sharply at the 17 cm map width). ``lots_k``:
+    called as the build goes. ``assessment``: :func:`~commissioning.needs.assessment.run_assessment`
+    of the data; ``boundaries`` default to the London boroughs. ``dpi``: map resolution (200 prints sharply at the 17 cm map width). ``lots_k``:
     number of commissioning lots; ``radius_m``: accessibility catchment radius in metres.
     """
-    step(progress, 0.0, "assessing need and provision")
-    gaps = assess(ds) if gaps is None else gaps
+    step(progress, 0.0, "deriving priorities")
+    ds, gaps, totals = assessment.dataset, assessment.gaps, assessment.totals
     boundaries = load_boundaries() if boundaries is None else boundaries
     bng = projected(boundaries)
-    totals = london_totals(gaps, ds.benchmarks)
-    priorities = derive_priorities(ds, gaps)
+    priorities = derive_priorities(assessment)
     attribution = boundary_attribution(ds.sources)
     day = date or dt.date.today()
     notes = ds.illustrative_notes()

@@ -12,10 +12,9 @@ import datetime as dt
 import os
 from typing import BinaryIO
 
-import pandas as pd
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer, Table, TableStyle
 
-from commissioning.needs.assessment import assess
+from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
 from commissioning.publish.pdf.style import (
@@ -59,18 +58,19 @@ PRICE_METHODS = {
 }
 
 
-def build_priorities_pdf(ds: Dataset, rules: Rules, out: str | os.PathLike | BinaryIO | None = None, *,
-                         progress: Progress | None = None, gaps: pd.DataFrame | None = None, top_n: int = 5,
+def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.PathLike | BinaryIO | None = None, *,
+                         progress: Progress | None = None, top_n: int = 5,
                          author: str = DEFAULT_AUTHOR, date: dt.date | None = None) -> bytes:
     """Build the published-priorities PDF; return its bytes and write them to ``out`` if given.
 
-    ``rules``: validated scoring rules (:func:`commissioning.procurement.rules.load_rules`); ``gaps`` defaults
-    to ``assess(ds)``; ``top_n``: authorities named per priority. ``date`` (publication date)
+    ``assessment``: :func:`~commissioning.needs.assessment.run_assessment` of the data; ``rules``:
+    validated scoring rules (:func:`commissioning.procurement.rules.load_rules`); ``top_n``:
+    authorities named per priority. ``date`` (publication date)
     defaults to the rules' ``timetable.priorities_published``, else today.
     """
     step(progress, 0.0, "deriving priorities")
-    gaps = assess(ds) if gaps is None else gaps
-    priorities = derive_priorities(ds, gaps, top_n=top_n)
+    ds = assessment.dataset
+    priorities = derive_priorities(assessment, top_n=top_n)
     check = timetable_check_from_rules(rules)
     day = date or rules.timetable.get("priorities_published") or dt.date.today()
     title = f"{rules.title}: commissioning priorities and how bids will be judged"
