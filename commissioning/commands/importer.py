@@ -1,8 +1,10 @@
 """python -m commissioning import FORMAT FILE [options]: replace data/ tables with real-format files.
 
     import mps-crime FILE [--months 12] [--end YYYYMM]            -> DIR/demand.csv (sexual_offences, rape_offences)
+    import mps-crime FILE --series                                -> DIR/series/mps_sexual_offences_monthly.csv
     import mps-vawg FILE [--months 12] [--end YYYY-MM] [--as-domestic-abuse]
                                                                   -> DIR/demand.csv (vawg_offences, vawg_victims)
+    import mps-vawg FILE --series                                 -> DIR/series/mps_vawg_monthly.csv
     import ons-population FILE [--year Y] [--population-column C] [--adult-women-column C] [--code-column C]
                                                                   -> DIR/population.csv
     import services FILE [--publisher P] [--period P] [--licence L] -> DIR/services.csv
@@ -38,16 +40,24 @@ def _common(parser, months: bool = False) -> None:
                         help="print what would change in the table and in sources.yaml; write nothing")
 
 
+def _series_option(parser) -> None:
+    parser.add_argument("--series", action="store_true",
+                        help="write every month of the file to DIR/series/ (the monthly series behind trends "
+                             "and forecasts) instead of a window summed into demand.csv")
+
+
 def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="format", metavar="FORMAT")
     sub.required = True
     p = sub.add_parser("mps-crime", help="London Datastore 'MPS Borough Level Crime' CSV -> sexual and rape offences")
     _common(p, months=True)
+    _series_option(p)
     p.set_defaults(_import=_mps_crime)
     p = sub.add_parser("mps-vawg", help="MPS VAWG offences and victims by borough and month -> demand.csv")
     _common(p, months=True)
     p.add_argument("--as-domestic-abuse", action="store_true",
                    help="also write the VAWG offences as domestic_abuse_offences (a labelled proxy)")
+    _series_option(p)
     p.set_defaults(_import=_mps_vawg)
     p = sub.add_parser("ons-population", help="ONS population table by authority -> population.csv")
     _common(p)
@@ -71,11 +81,19 @@ def _data_dir(args) -> Path:
 
 
 def _mps_crime(args) -> importers.Import:
+    if args.series:
+        from ..demand.imports import CRIME_FILE, crime_series
+
+        return crime_series(args.file, _data_dir(args) / CRIME_FILE)
     update = importers.mps_crime(args.file, months=args.months, end=args.end)
     return importers.merge_demand(update, _data_dir(args) / "demand.csv")
 
 
 def _mps_vawg(args) -> importers.Import:
+    if args.series:
+        from ..demand.imports import VAWG_FILE, vawg_series
+
+        return vawg_series(args.file, _data_dir(args) / VAWG_FILE)
     update = importers.mps_vawg(args.file, months=args.months, end=args.end, as_domestic_abuse=args.as_domestic_abuse)
     return importers.merge_demand(update, _data_dir(args) / "demand.csv")
 
@@ -105,6 +123,8 @@ def run(args) -> int:
             print("\n".join(lines) if lines else "sources.yaml: no changes")
         print(f"dry run: {target}" + (f" and {sources}" if sources else "") + " not written", file=sys.stderr)
         return 0
+    if args.out is None and target.parent.parent.is_dir():
+        target.parent.mkdir(exist_ok=True)  # DIR/series/ on a first series import
     importers.write_import(result, target, sources)
     print(f"wrote {target}" + (f" and updated {sources}" if sources else
                                " (sources.yaml not updated: cite the new figures yourself)"), file=sys.stderr)
