@@ -103,7 +103,7 @@ def test_mps_crime_updates_its_citation(capsys, tmp_data_dir):
     assert "32 of 33 authorities" in entry["note"] and "City of London Police" in entry["note"]
     # The City rows kept their illustrative placeholders, so the illustrative source now names them.
     assert sources(tmp_data_dir)["illustrative_demand"]["used_in"] == (
-        "data/demand.csv (domestic_abuse_offences, marac_cases; sexual_offences, rape_offences: "
+        "data/demand.csv (domestic_abuse_offences; sexual_offences, rape_offences: "
         "City of London only)")
     # Sources the import does not concern are unchanged, and the comment at the top is kept.
     for sid in ("census2021", "lambeth_refuge", "boundaries", "illustrative_services"):
@@ -323,10 +323,9 @@ def test_mps_vawg_as_domestic_abuse_proxy(capsys, tmp_data_dir):
     assert entry["licence"] == "Open Government Licence v2.0" and "domestic_abuse_offences" in entry["used_in"]
     assert "proxy" in entry["note"]
     # domestic_abuse_offences is real now except the City: the illustrative source says so (and still
-    # lists marac_cases, and the City's sexual-offence placeholders of the default data).
+    # lists the City's sexual-offence placeholders of the default data; marac_cases are estimated).
     assert sources(tmp_data_dir)["illustrative_demand"]["used_in"] == (
-        "data/demand.csv (marac_cases; sexual_offences, rape_offences, domestic_abuse_offences: "
-        "City of London only)")
+        "data/demand.csv (sexual_offences, rape_offences, domestic_abuse_offences: City of London only)")
 
 
 def test_illustrative_demand_source_dropped_when_no_illustrative_rows_are_left(tmp_data_dir):
@@ -414,7 +413,8 @@ def test_ons_population_year_option_and_adult_women_column(capsys, tmp_data_dir,
     assert cited["ons_population"]["used_in"] == "data/population.csv (population, adult_women)"
     # the first import (census kept for adult_women) added ons_population last; the second dropped the census
     assert list(cited) == ["mps_sexual_offences", "lambeth_refuge", "boundaries", "illustrative_services",
-                           "illustrative_demand", "ons_population"]
+                           "illustrative_demand", "mps_vawg_monthly", "mps_sexual_offences_monthly",
+                           "safelives_marac_estimate", "ons_population"]
 
 
 def test_ons_population_errors(capsys, tmp_data_dir, tmp_path):
@@ -533,7 +533,8 @@ def test_services_register_replaces_the_services_citations(capsys, tmp_data_dir)
     ds = load_dataset(tmp_data_dir)
     assert not any(i.startswith("services") for i in ds.illustrative)
     assert {s["id"] for s in ds.sources} == {"census2021", "mps_sexual_offences", "services_register", "boundaries",
-                                            "illustrative_demand"}
+                                            "illustrative_demand", "mps_vawg_monthly", "mps_sexual_offences_monthly",
+                                            "safelives_marac_estimate"}
 
 
 def test_services_register_with_illustrative_rows_is_cited_as_illustrative(capsys, tmp_data_dir, tmp_path):

@@ -40,11 +40,11 @@ def dataset_from_args(args) -> Dataset:
         boundaries_from_args(args, ds)
     if getattr(args, "format", "table") != "table":
         # Machine formats have fixed columns, so the illustrative mark goes to stderr instead.
-        from commissioning.publish.text import illustrative_notice
+        from commissioning.publish.text import estimated_notice, illustrative_notice
 
-        notice = illustrative_notice(ds)
-        if notice:
-            print(notice, file=sys.stderr)
+        for notice in (illustrative_notice(ds), estimated_notice(ds)):
+            if notice:
+                print(notice, file=sys.stderr)
     return ds
 
 

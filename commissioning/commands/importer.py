@@ -5,6 +5,8 @@
     import mps-vawg FILE [--months 12] [--end YYYY-MM] [--as-domestic-abuse]
                                                                   -> DIR/demand.csv (vawg_offences, vawg_victims)
     import mps-vawg FILE --series                                 -> DIR/series/mps_vawg_monthly.csv
+    import safelives-marac FILE [--year 2024-25] [--base-series FILE] [--base-measure M]
+                                                                  -> DIR/demand.csv (marac_cases, estimated)
     import ons-population FILE [--year Y] [--population-column C] [--adult-women-column C] [--code-column C]
                                                                   -> DIR/population.csv
     import services FILE [--publisher P] [--period P] [--licence L] -> DIR/services.csv
@@ -59,6 +61,13 @@ def add_arguments(parser) -> None:
                    help="also write the VAWG offences as domestic_abuse_offences (a labelled proxy)")
     _series_option(p)
     p.set_defaults(_import=_mps_vawg)
+    p = sub.add_parser("safelives-marac", help="SafeLives force Marac totals -> estimated marac_cases by borough")
+    _common(p)
+    p.add_argument("--year", default="2024-25", help="financial year of the SafeLives figures (default 2024-25)")
+    p.add_argument("--base-series", type=Path, default=None, metavar="FILE",
+                   help="monthly series of the borough base (default DIR/series/mps_vawg_monthly.csv)")
+    p.add_argument("--base-measure", default="vawg_offences", help="measure of --base-series (default vawg_offences)")
+    p.set_defaults(_import=_safelives_marac)
     p = sub.add_parser("ons-population", help="ONS population table by authority -> population.csv")
     _common(p)
     p.add_argument("--code-column", default=None, help="column of ONS codes (default: guessed)")
@@ -95,6 +104,17 @@ def _mps_vawg(args) -> importers.Import:
 
         return vawg_series(args.file, _data_dir(args) / VAWG_FILE)
     update = importers.mps_vawg(args.file, months=args.months, end=args.end, as_domestic_abuse=args.as_domestic_abuse)
+    return importers.merge_demand(update, _data_dir(args) / "demand.csv")
+
+
+def _safelives_marac(args) -> importers.Import:
+    from ..boroughs import LONDON_AUTHORITIES
+    from ..demand.imports import VAWG_FILE
+    from ..demand.marac import marac_update
+    from ..demand.series import read_series
+
+    base = args.base_series if args.base_series is not None else _data_dir(args) / VAWG_FILE
+    update = marac_update(args.file, read_series(base, LONDON_AUTHORITIES), year=args.year, measure=args.base_measure)
     return importers.merge_demand(update, _data_dir(args) / "demand.csv")
 
 

@@ -55,6 +55,23 @@ class Dataset:
                 flags.add(f"model:{service}")
         return flags
 
+    @property
+    def estimated(self) -> set[str]:
+        """Which demand measures hold estimates made from real figures, e.g. {"demand:marac_cases"}.
+        A third state beside real and illustrative: an estimate is not a recorded figure."""
+        return {f"demand:{m}" for m in self.demand.loc[self.demand["estimated"], "measure"].unique()}
+
+    def estimated_notes(self) -> list[str]:
+        """Plain-words list of the estimated measures with their method (the rows' source), for marks."""
+        notes = []
+        for measure, rows in self.demand.groupby("measure", sort=False):
+            flagged = rows.loc[rows["estimated"]]
+            if flagged.empty:
+                continue
+            where = "all authorities" if len(flagged) == len(rows) else f"{len(flagged)} of {len(rows)} authorities"
+            notes.append(f"{measure.replace('_', ' ')} ({where}): {flagged['source'].iloc[0]}")
+        return notes
+
     def illustrative_notes(self) -> list[str]:
         """Plain-words list of what is illustrative, for banners and PDF cover marks."""
         notes = []
@@ -109,10 +126,17 @@ def read_population(path: Path, authorities: dict[str, str]) -> pd.DataFrame:
 
 
 def read_demand(path: Path, authorities: dict[str, str]) -> pd.DataFrame:
-    frame = read_table(path, DEMAND_COLUMNS, optional=["period", "source", "illustrative", "note"])
+    frame = read_table(path, DEMAND_COLUMNS, optional=["period", "source", "illustrative", "note", "estimated"])
     frame["code"] = _resolve_codes(frame, path, authorities)
     frame["value"] = to_number(frame, "value", path, minimum=0, allow_blank=True, what="a count (blank = no figure)")
     frame["illustrative"] = to_bool(frame, "illustrative", path)
+    frame["estimated"] = to_bool(frame, "estimated", path)
+    both = frame["illustrative"] & frame["estimated"]
+    if both.any():
+        i = int(np.flatnonzero(both.to_numpy())[0])
+        raise InputError("a figure cannot be both illustrative and estimated", file=path, line=csv_line(i),
+                         column="estimated", expected="true for an estimate from real figures, "
+                                                      "false for a real or an illustrative figure")
     bad = frame["measure"] == ""
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])

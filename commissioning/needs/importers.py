@@ -63,7 +63,7 @@ MPS_LICENCE = "Open Government Licence v2.0"
 MPS_PUBLISHER = "Metropolitan Police Service via the London Datastore"
 ONS_LICENCE = "Open Government Licence v3.0"
 
-DEMAND_OPTIONAL = ["period", "source", "illustrative", "note"]
+DEMAND_OPTIONAL = ["period", "source", "illustrative", "note", "estimated"]
 ILLUSTRATIVE_DEMAND = "illustrative_demand"  # the sources.yaml entry of the generated default demand
 POPULATION_OUT = POPULATION_COLUMNS + ["year", "source", "adult_women_method"]
 
@@ -117,6 +117,7 @@ class DemandUpdate:
     citation: dict = field(default_factory=dict)
     not_covered: tuple[str, ...] = MPS_NOT_COVERED
     notes: list[str] = field(default_factory=list)
+    estimated: bool = False  # the figures are estimates (e.g. Marac cases apportioned from force totals)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,7 +366,7 @@ def merge_demand(update: DemandUpdate, existing: Path | None,
             if code in by_code:
                 new[key] = {"code": code, "name": name, "measure": measure, "value": _fmt(by_code[code]),
                             "period": update.period, "source": update.source, "illustrative": "false",
-                            "note": update.row_notes[measure]}
+                            "note": update.row_notes[measure], "estimated": str(update.estimated).lower()}
             elif key in old:
                 changes.append(f"{code} {name:<24} {measure:<24} kept {old[key]['value'] or '(blank)'} "
                                "(no figure in the source)")

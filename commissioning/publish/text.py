@@ -16,12 +16,20 @@ def illustrative_notice(ds: Dataset) -> str:
             " are illustrative, not real figures (see data/sources.yaml).")
 
 
+def estimated_notice(ds: Dataset) -> str:
+    notes = ds.estimated_notes()
+    if not notes:
+        return ""
+    return ("ESTIMATED FIGURES: " + "; ".join(notes) +
+            ". These are estimates, not recorded figures (see data/sources.yaml).")
+
+
 def gap_table_text(assessment: Assessment) -> str:
     ds, gaps = assessment.dataset, assessment.gaps
     lines = []
-    notice = illustrative_notice(ds)
-    if notice:
-        lines += [notice, ""]
+    for notice in (illustrative_notice(ds), estimated_notice(ds)):
+        if notice:
+            lines += [notice, ""]
     totals = assessment.totals.set_index("service")
     for service, rows in gaps.groupby("service", sort=False):
         bench = ds.benchmarks.services[service]
