@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "allocate": "Place new posts where they cut the need-weighted shortfall most",
     "access": "Accessibility (E2SFCA) per borough",
     "report": "Build a PDF: needs assessment, evaluation report or published priorities",
+    "forecast": "Monthly demand forecast per borough with 80% and 95% intervals (model chosen by backtest)",
     "users": "Manage app accounts (create the first commissioner, add panel members)",
     "satisfaction": "Victim satisfaction against annual targets, with confidence intervals; the quarterly publication",
 }
