@@ -1,8 +1,16 @@
-"""python -m commissioning assess [--data DIR] [--benchmarks FILE] [--format table|csv|json] [--out FILE]"""
+"""python -m commissioning assess [--data DIR] [--benchmarks FILE] [--format table|csv|json] [--out FILE]
+[--period now|contract [--rules FILE]]
+
+``--period contract`` gives need for each year of the contract period in the rules' timetable
+(central figure with 80% and 95% ranges, from demand forecasts); CSV columns then are
+``code,name,service,year,first_month,last_month,extension,basis,need,need_lower80,need_upper80,
+need_lower95,need_upper95,provision``.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 
 from commissioning.commands.common import add_data_arguments, dataset_from_args, write_output
 from commissioning.needs.assessment import run_assessment
@@ -13,17 +21,53 @@ def add_arguments(parser) -> None:
     add_data_arguments(parser)
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
     parser.add_argument("--out", default=None, help="write to FILE instead of stdout")
+    parser.add_argument("--period", choices=["now", "contract"], default="now",
+                        help="now (default): today's gap table; contract: need for each contract year, "
+                             "from forecasts, with ranges")
+    parser.add_argument("--rules", default=None, metavar="FILE",
+                        help="rules file whose timetable gives the contract period "
+                             "(default scoring_rules/default.yaml)")
+
+
+def _contract(args, ds, gaps) -> str:
+    from commissioning.demand.contract import contract_from_rules, contract_outlook, london_need
+    from commissioning.demand.text import ESTIMATE_MARK, contract_need_text
+    from commissioning.errors import InputError
+    from commissioning.paths import DEFAULT_RULES
+    from commissioning.procurement.rules import load_rules
+
+    contract = contract_from_rules(load_rules(args.rules))
+    if contract is None:
+        raise InputError("the rules have no contract period", file=args.rules or DEFAULT_RULES,
+                         column="timetable.contract_start",
+                         expected="timetable.contract_start and a contract block with years")
+    table, tests = contract_outlook(ds, contract, gaps)
+    if args.format == "table":
+        return contract_need_text(ds, table, tests, contract)
+    print(ESTIMATE_MARK, file=sys.stderr)
+    for test in tests.values():
+        print(f"Model: {test.describe()}", file=sys.stderr)
+    if args.format == "csv":
+        return table.to_csv(index=False)
+    return json.dumps({"estimated": True, "contract": {"start": str(contract.start), "years": contract.years,
+                                                       "extension_years": contract.extension_years},
+                       "models": {m: t.describe() for m, t in tests.items()},
+                       "rows": json.loads(table.to_json(orient="records")),
+                       "totals": json.loads(london_need(table).to_json(orient="records"))}, indent=2) + "\n"
 
 
 def run(args) -> int:
     ds = dataset_from_args(args)
     assessment = run_assessment(ds)
     gaps, totals = assessment.gaps, assessment.totals
-    if args.format == "csv":
+    if args.period == "contract":
+        text = _contract(args, ds, gaps)
+    elif args.format == "csv":
         text = gaps.to_csv(index=False)
     elif args.format == "json":
         text = json.dumps({
             "illustrative": sorted(ds.illustrative),
+            "estimated": sorted(ds.estimated),
             "models": {s: {"model": b.use, "rule": b.model.describe(), "citation": b.model.citation}
                        for s, b in ds.benchmarks.services.items()},
             "rows": json.loads(gaps.to_json(orient="records")),

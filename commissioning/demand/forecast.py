@@ -92,8 +92,8 @@ class Fitted:
 
     def paths(self, horizon: int, repetitions: int, seed: int) -> np.ndarray:
         """Simulated future paths (repetitions x horizon), for intervals of sums over months."""
-        rng = np.random.default_rng(seed)
         if self.model == BASELINE:
+            rng = np.random.default_rng(seed)
             errors = self.y[SEASON:] - self.y[:-SEASON]
             sigma = np.sqrt(np.mean(errors ** 2))
             years = (horizon - 1) // SEASON + 1
@@ -102,7 +102,8 @@ class Fitted:
             return np.maximum(base + shocks, 0)[:, :horizon]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sims = self.result.simulate(horizon, repetitions=repetitions, anchor="end", random_state=rng)
+            sims = self.result.simulate(horizon, repetitions=repetitions, anchor="end",
+                                        random_state=np.random.RandomState(seed))
         return np.maximum(np.expm1(np.asarray(sims, dtype=float).T), 0)
 
 

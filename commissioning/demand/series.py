@@ -159,3 +159,18 @@ def series_table(series: MonthlySeries) -> pd.DataFrame:
     for measure in series.measures:
         out[measure] = [str(int(v)) if float(v).is_integer() else f"{v:g}" for v in out[measure]]
     return out
+
+
+def load_series_dir(data_dir: str | Path) -> dict[str, MonthlySeries]:
+    """Every series in ``DIR/series/*.csv`` by measure ({measure: the series holding it}); empty
+    when the folder does not exist. A measure in two files is refused."""
+    folder = Path(data_dir) / SERIES_DIR
+    out: dict[str, MonthlySeries] = {}
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        series = read_series(path)
+        for measure in series.measures:
+            if measure in out:
+                raise InputError(f"measure {measure!r} is also in {out[measure].path.name}", file=path, line=1,
+                                 column=measure, expected="each measure in one series file")
+            out[measure] = series
+    return out

@@ -10,7 +10,8 @@ cross-field rules are checked here:
 - criterion and gate ids are unique; ``max_score`` lies within the scale and ``min_score``
   between ``scale.min`` and the criterion's ``max_score``;
 - ``scale.descriptors`` names every whole point from ``scale.min`` to ``scale.max``;
-- the known ``timetable`` milestones are in order.
+- the known ``timetable`` milestones are in order; a ``contract`` block (years, extension_years)
+  comes with ``timetable.contract_start``, and the other way round.
 
 Every error is an :class:`~commissioning.errors.InputError` whose text names the file and the
 key path, e.g. ``default.yaml: criteria[2].weight: 0 is less than or equal to the minimum of 0``.
@@ -32,7 +33,7 @@ from commissioning.errors import InputError
 from commissioning.paths import DEFAULT_RULES, RULES_SCHEMA
 
 SECTIONS = ("quality", "social_value")
-TIMETABLE_ORDER = ("priorities_published", "bids_invited", "bids_close", "award")
+TIMETABLE_ORDER = ("priorities_published", "bids_invited", "bids_close", "award", "contract_start")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class Rules:
     spread_flag: float
     timetable: dict[str, dt.date] = field(default_factory=dict)
     min_score_policy: str | None = None
+    contract_years: int | None = None   # the contract's length from timetable.contract_start
+    extension_years: int = 0            # optional extensions on top
     source: str = "rules"
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -249,6 +252,11 @@ def _build(data: dict, source: str) -> Rules:
         if d2 < d1:
             _fail(source, f"timetable.{k2}", f"{d2} is before {k1} ({d1})")
 
+    contract = data.get("contract")
+    if (contract is None) != ("contract_start" not in timetable):
+        _fail(source, "contract" if contract is None else "timetable.contract_start",
+              "the contract period needs both timetable.contract_start and contract.years")
+
     moderation = data.get("moderation") or {}
     return Rules(
         title=data["title"], version=data["version"], weights=weights, scale=scale,
@@ -258,5 +266,7 @@ def _build(data: dict, source: str) -> Rules:
         consensus=moderation.get("consensus", "median"),
         spread_flag=float(moderation.get("spread_flag", 2)),
         timetable=timetable, min_score_policy=data.get("min_score_policy"),
+        contract_years=contract["years"] if contract else None,
+        extension_years=int(contract.get("extension_years", 0)) if contract else 0,
         source=source, raw=data,
     )
