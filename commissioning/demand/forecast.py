@@ -47,7 +47,9 @@ FORECAST_COLUMNS = ["code", "month", "forecast", "lower80", "upper80", "lower95"
 
 
 def _ets(y: np.ndarray, model: str):
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels 0.14 warns about pandas 3 deprecations on import
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     trend, damped, seasonal, _ = ETS_SPECS[model]
     endog = pd.Series(np.log1p(y[-FIT_WINDOW:]))
