@@ -117,6 +117,10 @@ def illustrative_banner(ds, what: str = "The data shown") -> None:
     if notes:
         st.warning(f"**Illustrative data.** {what} includes illustrative figures, not real ones: "
                    + "; ".join(notes) + ". See data/sources.yaml.", icon=":material/info:")
+    estimated = ds.estimated_notes()
+    if estimated:
+        st.info("**Estimated figures.** These are estimates made from real figures, not recorded ones: "
+                + "; ".join(estimated) + ". See data/sources.yaml.", icon=":material/calculate:")
 
 
 def csv_download(frame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:

@@ -47,6 +47,7 @@ PAGES: dict[str, Page] = {p.id: p for p in (
          ":material/sentiment_satisfied:"),
     Page("coverage", "Coverage", frozenset({COMMISSIONER}), ":material/map:"),
     Page("lots", "Lots and scenarios", frozenset({COMMISSIONER}), ":material/grid_view:"),
+    Page("trends", "Demand over time", frozenset({COMMISSIONER}), ":material/trending_up:"),
     Page("scoring", "Scoring", frozenset({PANEL, CHAIR}), ":material/rate_review:"),
     Page("panel_setup", "Panel set-up", frozenset({COMMISSIONER}), ":material/group:"),
     Page("moderation", "Moderation and ranking", frozenset({COMMISSIONER, CHAIR}), ":material/balance:"),

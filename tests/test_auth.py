@@ -32,8 +32,8 @@ def test_allowed_pages_per_role():
     assert auth.allowed_pages("public") == ["priorities", "satisfaction"]
     assert auth.allowed_pages("panel") == ["priorities", "satisfaction", "scoring"]
     assert auth.allowed_pages("chair") == ["priorities", "satisfaction", "scoring", "moderation"]
-    assert auth.allowed_pages("commissioner") == ["priorities", "satisfaction", "coverage", "lots", "panel_setup",
-                                                  "moderation", "exports"]
+    assert auth.allowed_pages("commissioner") == ["priorities", "satisfaction", "coverage", "lots", "trends",
+                                                  "panel_setup", "moderation", "exports"]
     assert auth.allowed_pages("intruder") == []
 
 

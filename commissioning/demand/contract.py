@@ -171,10 +171,15 @@ def driver_measures(ds: Dataset, series: dict[str, MonthlySeries]) -> list[str]:
 
 
 def contract_outlook(ds: Dataset, contract: ContractPeriod, gaps: pd.DataFrame,
-                     series: dict[str, MonthlySeries] | None = None) -> tuple[pd.DataFrame, dict[str, Backtest]]:
+                     series: dict[str, MonthlySeries] | None = None, tests: dict[str, Backtest] | None = None
+                     ) -> tuple[pd.DataFrame, dict[str, Backtest]]:
     """Need per contract year (:func:`contract_need`) and the backtests that chose each driver's model.
-    ``series`` defaults to the data set's ``series/`` folder."""
+    ``series`` defaults to the data set's ``series/`` folder; ``tests`` are backtests already run."""
     series = load_series_dir(ds.data_dir) if series is None and ds.data_dir is not None else (series or {})
-    tests = {m: backtest(series[m], m) for m in driver_measures(ds, series)}
+    tests = dict(tests or {})
+    for measure in driver_measures(ds, series):
+        if measure not in tests:
+            tests[measure] = backtest(series[measure], measure)
+    tests = {m: tests[m] for m in driver_measures(ds, series)}
     table = contract_need(ds, series, {m: t.chosen for m, t in tests.items()}, contract, gaps)
     return table, tests
