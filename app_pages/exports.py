@@ -20,9 +20,11 @@ with st.container(border=True):
     st.write("Coverage maps and tables for every service, accessibility, lots and the resulting priorities.")
 
     def build_needs(progress):
+        from commissioning.demand.contract import contract_from_rules
         from commissioning.publish.pdf.needs import build_needs_pdf
 
-        return build_needs_pdf(assessment, progress=progress, boundaries=ui.boundaries())
+        return build_needs_pdf(assessment, progress=progress, boundaries=ui.boundaries(),
+                               contract=contract_from_rules(ui.rules()))
 
     ui.pdf_download("needs", "needs assessment PDF", "needs_assessment.pdf", build_needs)
 

@@ -54,13 +54,15 @@ def run(args) -> int:
         raise InputError("output folder does not exist", file=out.parent)
     progress = progress_printer()
     if args.kind == "needs":
+        from commissioning.demand.contract import contract_from_rules
+        from commissioning.procurement.rules import load_rules
         from commissioning.publish.pdf.needs import build_needs_pdf
 
         ds = dataset_from_args(args)
         boundaries = boundaries_from_args(args, ds)
         progress(0.0, "assessing need and provision")
         build_needs_pdf(run_assessment(ds), out, progress=progress, boundaries=boundaries, dpi=args.dpi,
-                        lots_k=args.lots)
+                        lots_k=args.lots, contract=contract_from_rules(load_rules(args.rules)))
     elif args.kind == "priorities":
         from commissioning.procurement.rules import load_rules
         from commissioning.publish.pdf.priorities import build_priorities_pdf

@@ -1,10 +1,12 @@
 """The needs assessment as a PDF, built from the same library functions as the app.
 
-Sections: cover (with an "illustrative data" mark when any input is illustrative), contents,
-executive summary, method and benchmarks, one chapter per service (coverage map and the table of
-every authority), accessibility (E2SFCA), commissioning lots, the resulting priorities and a data
-appendix. No service location appears: maps are filled authorities, and accessibility places
-confidential capacity at authority centres (see :mod:`commissioning.spatial.layers`).
+Sections: cover (with an "illustrative data" mark when any input is illustrative, and an
+"estimated figures" mark when any is estimated), contents, executive summary, method and
+benchmarks, one chapter per service (coverage map and the table of every authority), demand over
+time (:mod:`commissioning.publish.pdf.trends_chapter`), accessibility (E2SFCA), commissioning lots,
+the resulting priorities and a data appendix. No service location appears: maps are filled
+authorities, and accessibility places confidential capacity at authority centres (see
+:mod:`commissioning.spatial.layers`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
+from commissioning.demand.contract import ContractPeriod
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.publish.pdf.maps import boundary_attribution, coverage_map_png, lot_map_png, projected
@@ -39,6 +42,7 @@ from commissioning.publish.pdf.style import (
     step,
     today_text,
 )
+from commissioning.publish.pdf.trends_chapter import estimated_mark, trend_flowables
 from commissioning.publish.priorities import derive_priorities
 from commissioning.spatial.geo import load_boundaries
 from commissioning.spatial.layers import service_access
@@ -52,13 +56,15 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
                     progress: Progress | None = None,
                     boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int = 5,
                     radius_m: float = 10_000, title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR,
-                    date: dt.date | None = None) -> bytes:
+                    date: dt.date | None = None, contract: ContractPeriod | None = None, trends: bool = True
+                    ) -> bytes:
     """Build the needs-assessment PDF; return its bytes and write them to ``out`` if given.
 
     ``out``: a path (written atomically) or a binary buffer. ``progress(fraction, message)`` is
     called as the build goes. ``assessment``: :func:`~commissioning.needs.assessment.run_assessment`
     of the data; ``boundaries`` default to the London boroughs. ``dpi``: map resolution (200 prints sharply at the 17 cm map width). ``lots_k``:
     number of commissioning lots; ``radius_m``: accessibility catchment radius in metres.
+    ``trends``: include the demand-over-time chapter (with need per year of ``contract``, if given).
     """
     step(progress, 0.0, "deriving priorities")
     ds, gaps, totals = assessment.dataset, assessment.gaps, assessment.totals
@@ -79,6 +85,9 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
         step(progress, 0.1 + 0.6 * i / len(services), f"drawing the {service} map")
         story += _service_chapter(ds, gaps, service, bng, attribution, dpi)
 
+    if trends:
+        step(progress, 0.7, "forecasting demand")
+        story += trend_flowables(ds, gaps, contract, dpi=dpi)
     step(progress, 0.72, "computing accessibility")
     story += _accessibility(ds, boundaries, radius_m)
     step(progress, 0.78, "grouping authorities into lots")
@@ -107,6 +116,7 @@ def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str])
                   f"{len(ds.authorities)} authorities, against published benchmarks", "subtitle"),
              para(f"<b>Published</b> {today_text(day)} &nbsp;&nbsp; <b>By</b> {esc(author)}"), Spacer(1, 14)]
     story += illustrative_mark(notes)
+    story += estimated_mark(ds.estimated_notes())
     if periods:
         story += [para("<b>Data period</b>"),
                   data_table([["Data", "Period"], *periods], [0.62, 0.38]), Spacer(1, 10)]
@@ -118,7 +128,7 @@ def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str])
 def _period(source: dict) -> str:
     period = str(source.get("period", ""))
     illustrative = source.get("illustrative") and "illustrative" not in period.lower()
-    return period + (" (illustrative)" if illustrative else "")
+    return period + (" (illustrative)" if illustrative else " (estimated)" if source.get("estimated") else "")
 
 
 def _summary(ds: Dataset, totals: pd.DataFrame, priorities, notes: list[str]) -> list:
@@ -290,7 +300,8 @@ def _priorities(ds: Dataset, priorities) -> list:
 def _appendix(ds: Dataset, attribution: str) -> list:
     rows = [["Source", "Publisher", "Period", "Licence", "Used in"]]
     for s in ds.sources:
-        name = esc(s.get("name", "")) + (" <b>(illustrative)</b>" if s.get("illustrative") else "")
+        name = esc(s.get("name", "")) + (" <b>(illustrative)</b>" if s.get("illustrative") else
+                                         " <b>(estimated)</b>" if s.get("estimated") else "")
         if s.get("url"):
             name += f"<br/><font size='6.5'>{esc(s['url'])}</font>"
         rows.append([name, esc(s.get("publisher", "")), esc(s.get("period", "")), esc(s.get("licence", "")),
