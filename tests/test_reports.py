@@ -115,9 +115,9 @@ def test_needs_names_every_authority(ds, needs_pdf):
 def test_needs_structure_and_marks(ds, needs_pdf):
     pdf, calls = needs_pdf
     reader = PdfReader(io.BytesIO(pdf))
-    # cover, contents, summary, method, 2 pages per service (4 services), accessibility, lots,
-    # priorities, appendix: 16-18 pages with these data.
-    assert 14 <= len(reader.pages) <= 20
+    # cover, contents, summary, method, 2 pages per service (4 services), demand over time (6 pages
+    # with the two monthly series), accessibility, lots, priorities, appendix: 22-24 pages with these data.
+    assert 20 <= len(reader.pages) <= 26
     cover = reader.pages[0].extract_text()
     assert "ILLUSTRATIVE DATA" in cover  # the default services are illustrative
     text = flat(text_of(pdf))
@@ -137,8 +137,9 @@ def test_needs_maps_are_images(ds, needs_pdf):
     for page in reader.pages:
         xobjects = page["/Resources"].get("/XObject") or {}
         per_page.append(sum(1 for x in xobjects.values() if x.get_object()["/Subtype"] == "/Image"))
-    # one coverage map per service type plus the lots map, each alone on its page
-    assert sum(per_page) == len(ds.service_types) + 1
+    # one coverage map per service type plus the lots map, each alone on its page; the demand-over-time
+    # chapter adds two charts (rates against London, forecast) for each of the two monthly series
+    assert sum(per_page) == len(ds.service_types) + 1 + 2 * 2
     assert max(per_page) == 1
     for i, n in enumerate(per_page):
         if n:

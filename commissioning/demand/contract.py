@@ -5,7 +5,7 @@ with up to ``contract.extension_years`` more. For each service's need model:
 
 - ``caseload`` on a measure with a monthly series (recorded sexual offences for ISVAs): the
   measure is forecast month by month (:mod:`commissioning.demand.forecast`, the model chosen by
-  the backtest), 2,000 simulated paths are summed over each contract year, and
+  the backtest), 1,000 simulated paths are summed over each contract year, and
   need = sum x referral_share / cases_per_fte, the central figure being the paths' median and the
   ranges their 10-90% and 2.5-97.5% quantiles;
 - ``caseload`` on an annual figure driven by a series (Marac cases, estimated from VAWG offences;
@@ -31,7 +31,7 @@ from ..dataset import Dataset
 from .forecast import Backtest, backtest, fit
 from .series import MonthlySeries, load_series_dir, parse_month
 
-REPETITIONS = 2000
+REPETITIONS = 1000
 SEED = 20270401
 DRIVERS = {"marac_cases": "vawg_offences", "domestic_abuse_offences": "vawg_offences"}
 NEED_COLUMNS = ["code", "name", "service", "year", "first_month", "last_month", "extension", "basis",
