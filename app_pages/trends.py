@@ -5,11 +5,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app_pages import _shared as ui
 from commissioning.demand import forecast as fc
 from commissioning.demand.contract import contract_from_rules, contract_outlook, london_need
 from commissioning.demand.series import load_series_dir
 from commissioning.demand.trends import LONDON, latest, trend_table
-from app_pages import _shared as ui
 
 ui.guard("trends")
 ds = ui.dataset()

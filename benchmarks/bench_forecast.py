@@ -32,8 +32,8 @@ HORIZON = 36
 def main() -> None:
     series = load_series_dir(DEFAULT_DATA_DIR)
     boroughs = {m: len(series[m].codes) for m in MEASURES}
-    print(f"input: {', '.join(f'{m} ({boroughs[m]} boroughs, {series[m].first_month} to {series[m].last_month})' for m in MEASURES)}; "
-          f"horizon {HORIZON} months")
+    described = [f"{m} ({boroughs[m]} boroughs, {series[m].first_month} to {series[m].last_month})" for m in MEASURES]
+    print(f"input: {', '.join(described)}; horizon {HORIZON} months")
 
     start = time.perf_counter()
     tests = {m: backtest(series[m], m) for m in MEASURES}
@@ -41,7 +41,8 @@ def main() -> None:
     for m, t in tests.items():
         row = t.summary().set_index("model").loc[t.chosen]
         print(f"accuracy {m}: model={t.chosen} ({LABELS[t.chosen]}); origins {', '.join(map(str, t.origins))}, "
-              f"{t.horizon} months ahead; MAE relative to seasonal naive (median borough) {row.median_relative_mae:.3f}; "
+              f"{t.horizon} months ahead; MAE relative to seasonal naive (median borough) "
+              f"{row.median_relative_mae:.3f}; "
               f"boroughs better {int(row.boroughs_better)}/{boroughs[m]}; 80% interval coverage {row.coverage80:.1%} "
               f"(seasonal naive {t.coverage80[BASELINE].mean():.1%})")
     print(f"backtest (model choice, 3 measures): {backtest_s:.2f} s")

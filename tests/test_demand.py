@@ -11,16 +11,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from commissioning.assessment import assess
 from commissioning.cli import main
-from commissioning.dataset import load_dataset
 from commissioning.demand.contract import ContractPeriod, contract_need, london_need
-from commissioning.demand.forecast import BASELINE, backtest, fit, forecast_series
+from commissioning.demand.forecast import BASELINE, backtest, fit
 from commissioning.demand.marac import estimate, largest_remainder, read_force_totals
 from commissioning.demand.series import load_series_dir, read_series
 from commissioning.demand.trends import HIGHER, LOWER, SIMILAR, byar_interval, compare, trend_table
 from commissioning.errors import InputError
-from commissioning.rules import load_rules, parse_rules
+from commissioning.needs.assessment import assess
+from commissioning.needs.dataset import load_dataset
+from commissioning.procurement.rules import load_rules, parse_rules
 
 REPO = Path(__file__).resolve().parent.parent
 REAL = REPO.parent / "shared" / "data" / "real"
@@ -315,5 +315,6 @@ def test_assess_period_contract_csv(capsys, tmp_path):
                                    "basis", "need", "need_lower80", "need_upper80", "need_lower95", "need_upper95",
                                    "provision"]
     isva = table.loc[(table["service"] == "isva") & (table["code"] == "E09000012")]
-    assert len(isva) == 5 and (isva["need_lower95"] <= isva["need"]).all() and (isva["need"] <= isva["need_upper95"]).all()
+    assert len(isva) == 5
+    assert (isva["need_lower95"] <= isva["need"]).all() and (isva["need"] <= isva["need_upper95"]).all()
     assert (isva["need_upper95"].diff().dropna() > 0).all()  # the range widens with the horizon

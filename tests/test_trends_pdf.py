@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from commissioning.assessment import assess
-from commissioning.dataset import load_dataset
 from commissioning.demand.contract import contract_from_rules
-from commissioning.reports.style import render
-from commissioning.reports.trends_chapter import trend_flowables
-from commissioning.rules import load_rules
+from commissioning.needs.assessment import assess
+from commissioning.needs.dataset import load_dataset
+from commissioning.procurement.rules import load_rules
+from commissioning.publish.pdf.style import render
+from commissioning.publish.pdf.trends_chapter import trend_flowables
 
 
 def flat(text: str) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..demand.forecast import LABELS, MODELS, backtest, forecast_series
-from ..demand.series import read_series
-from ..errors import InputError
-from .common import write_output
+from commissioning.commands.common import write_output
+from commissioning.demand.forecast import LABELS, MODELS, backtest, forecast_series
+from commissioning.demand.series import read_series
+from commissioning.errors import InputError
 
 MAX_HORIZON = 120
 

@@ -91,7 +91,7 @@ def _data_dir(args) -> Path:
 
 def _mps_crime(args) -> importers.Import:
     if args.series:
-        from ..demand.imports import CRIME_FILE, crime_series
+        from commissioning.demand.imports import CRIME_FILE, crime_series
 
         return crime_series(args.file, _data_dir(args) / CRIME_FILE)
     update = importers.mps_crime(args.file, months=args.months, end=args.end)
@@ -100,7 +100,7 @@ def _mps_crime(args) -> importers.Import:
 
 def _mps_vawg(args) -> importers.Import:
     if args.series:
-        from ..demand.imports import VAWG_FILE, vawg_series
+        from commissioning.demand.imports import VAWG_FILE, vawg_series
 
         return vawg_series(args.file, _data_dir(args) / VAWG_FILE)
     update = importers.mps_vawg(args.file, months=args.months, end=args.end, as_domestic_abuse=args.as_domestic_abuse)
@@ -108,10 +108,10 @@ def _mps_vawg(args) -> importers.Import:
 
 
 def _safelives_marac(args) -> importers.Import:
-    from ..boroughs import LONDON_AUTHORITIES
-    from ..demand.imports import VAWG_FILE
-    from ..demand.marac import marac_update
-    from ..demand.series import read_series
+    from commissioning.boroughs import LONDON_AUTHORITIES
+    from commissioning.demand.imports import VAWG_FILE
+    from commissioning.demand.marac import marac_update
+    from commissioning.demand.series import read_series
 
     base = args.base_series if args.base_series is not None else _data_dir(args) / VAWG_FILE
     update = marac_update(args.file, read_series(base, LONDON_AUTHORITIES), year=args.year, measure=args.base_measure)

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..dataset import Dataset
-from .forecast import Backtest, backtest, fit
-from .series import MonthlySeries, load_series_dir, parse_month
+from commissioning.demand.forecast import Backtest, backtest, fit
+from commissioning.demand.series import MonthlySeries, load_series_dir, parse_month
+from commissioning.needs.dataset import Dataset
 
 REPETITIONS = 1000
 SEED = 20270401

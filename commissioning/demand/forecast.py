@@ -9,9 +9,9 @@ sections 5.2, 5.5 and 8.1-8.7):
 - ``ets_level``, ``ets_seasonal``, ``ets_damped``: exponential smoothing state-space models
   ETS(A,N,N), ETS(A,N,A) and ETS(A,Ad,A) (statsmodels ``ETSModel``) fitted by maximum likelihood
   to log(1 + y) over at most the last :data:`FIT_WINDOW` months, the initial states set by the
-  heuristic of Hyndman et al. (2008, section 2.6.1), which makes fitting several times faster. Their intervals are the model's
-  prediction intervals on the log scale, transformed back, so the central forecast is the median
-  on the count scale and intervals are never negative.
+  heuristic of Hyndman et al. (2008, section 2.6.1), which makes fitting several times faster.
+  Their intervals are the model's prediction intervals on the log scale, transformed back, so
+  the central forecast is the median on the count scale and intervals are never negative.
 
 The model for a measure is chosen by a rolling-origin backtest (FPP3 5.10): from each origin
 T - 12, T - 24, ... the models are fitted on the months up to the origin and forecast the next
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .series import MonthlySeries
+from commissioning.demand.series import MonthlySeries
 
 SEASON = 12
 FIT_WINDOW = 96          # months of history the ETS models are fitted on (the latest eight years)

@@ -25,12 +25,27 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..boroughs import LONDON_AUTHORITIES, is_ons_code, normalise_name, resolve_code
-from ..errors import InputError, csv_line
-from ..importers import (MPS_LICENCE, MPS_NOT_COVERED, MPS_PUBLISHER, NON_BOROUGH_LABELS, Import, _counts,
-                         _revise_sources)
-from ..tables import read_table
-from .series import SERIES_DIR, SERIES_KEYS, MonthlySeries, parse_month, read_series, series_from_table, series_table
+from commissioning.boroughs import LONDON_AUTHORITIES, is_ons_code, normalise_name, resolve_code
+from commissioning.demand.series import (
+    SERIES_DIR,
+    SERIES_KEYS,
+    MonthlySeries,
+    parse_month,
+    read_series,
+    series_from_table,
+    series_table,
+)
+from commissioning.errors import InputError, csv_line
+from commissioning.needs.importers import (
+    MPS_LICENCE,
+    MPS_NOT_COVERED,
+    MPS_PUBLISHER,
+    NON_BOROUGH_LABELS,
+    Import,
+    _counts,
+    _revise_sources,
+)
+from commissioning.needs.tables import read_table
 
 VAWG_FILE = f"{SERIES_DIR}/mps_vawg_monthly.csv"
 CRIME_FILE = f"{SERIES_DIR}/mps_sexual_offences_monthly.csv"
@@ -88,8 +103,9 @@ def vawg_series(path: str | Path, existing: str | Path | None = None) -> Import:
     path = Path(path)
     raw = read_table(path, SERIES_KEYS + VAWG_MEASURES)
     skip = raw["name"].map(normalise_name).isin(NON_BOROUGH_LABELS) & ~raw["code"].map(is_ons_code)
-    notes = [f"{path.name}: left out non-borough row {label!r}: {_counts(rows, ['vawg_offences'], path).sum().iloc[0]:,.0f}"
-             " VAWG offences" for label, rows in raw.loc[skip].groupby("name")]
+    notes = [f"{path.name}: left out non-borough row {label!r}: "
+             f"{_counts(rows, ['vawg_offences'], path)['vawg_offences'].sum():,.0f} VAWG offences"
+             for label, rows in raw.loc[skip].groupby("name")]
     series = series_from_table(raw.loc[~skip, SERIES_KEYS + VAWG_MEASURES], path, LONDON_AUTHORITIES, VAWG_MEASURES)
     series, kept = _merged(series, existing, path)
     citation = {

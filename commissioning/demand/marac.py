@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..boroughs import LONDON_AUTHORITIES
-from ..errors import InputError, csv_line
-from ..importers import DemandUpdate
-from ..tables import read_table, to_number
-from .series import MonthlySeries, parse_month
+from commissioning.boroughs import LONDON_AUTHORITIES
+from commissioning.demand.series import MonthlySeries, parse_month
+from commissioning.errors import InputError, csv_line
+from commissioning.needs.importers import DemandUpdate
+from commissioning.needs.tables import read_table, to_number
 
 SAFELIVES_COLUMNS = ["force", "ons_codes", "financial_year", "cases_discussed"]
 SAFELIVES_URL = "https://safelives.org.uk/practice_blog/marac-data/"
@@ -152,7 +152,8 @@ def marac_update(safelives: str | Path, series: MonthlySeries, year: str = "2024
     totals = read_force_totals(safelives, year)
     table = estimate(totals, borough_base(series, measure, year))
     first, last = financial_year_months(year)
-    base_words = f"{measure.replace('_', ' ').replace('vawg', 'VAWG')} ({first.strftime('%b %Y')} to {last.strftime('%b %Y')})"
+    measure_words = measure.replace("_", " ").replace("vawg", "VAWG")
+    base_words = f"{measure_words} ({first.strftime('%b %Y')} to {last.strftime('%b %Y')})"
     force_words = "; ".join(f"{t.force} {t.cases:,}" for t in totals)
     notes = [f"{safelives.name}: financial year {year}: {force_words} Marac cases"]
     for force in totals:
@@ -174,7 +175,8 @@ def marac_update(safelives: str | Path, series: MonthlySeries, year: str = "2024
                 "that add up to the force total exactly; the City of London Police area is the City alone, so "
                 "its figure is the force total. Assumes Marac cases per VAWG offence are the same in every "
                 "borough of a force; VAWG offences are counted where they happened, not where victims live, so "
-                "central boroughs with many visitors (Westminster, Camden) may be over-estimated. SafeLives' figures were read from a third-party conversion of its "
+                "central boroughs with many visitors (Westminster, Camden) may be over-estimated. SafeLives' "
+                "figures were read from a third-party conversion of its "
                 "workbooks; made with `python -m commissioning import safelives-marac`."}
     row_note = {
         "marac_cases": f"estimated: SafeLives {year} force total apportioned by MPS {base_words}, "

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..boroughs import resolve_code
-from ..errors import InputError, csv_line
-from ..tables import read_table
+from commissioning.boroughs import resolve_code
+from commissioning.errors import InputError, csv_line
+from commissioning.needs.tables import read_table
 
 SERIES_KEYS = ["code", "name", "month"]
 SERIES_DIR = "series"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..dataset import Dataset
-from .contract import ContractPeriod, london_need
+from commissioning.demand.contract import ContractPeriod, london_need
+from commissioning.needs.dataset import Dataset
 
 ESTIMATE_MARK = ("ESTIMATED: need in future contract years comes from forecasts of demand; each figure is a "
                  "central estimate with its 80% range (95% in --format csv), not a recorded figure.")
@@ -29,7 +29,7 @@ def contract_need_text(ds: Dataset, table: pd.DataFrame, tests: dict, contract: 
         bases = sorted(set(rows["basis"]))
         lines.append(f"{bench.label} — need: {bench.model.describe()} ({bench.unit}); {'; '.join(bases)}")
         lines.append(f"  {'Authority':<24}{'provision':>10}" + "".join(f"{h:>22}" for h in heads))
-        for code, borough in rows.groupby("code", sort=False):
+        for _, borough in rows.groupby("code", sort=False):
             cells = []
             for r in borough.itertuples():
                 cells.append(f"{r.need:.1f} ({r.need_lower80:.1f}-{r.need_upper80:.1f})")
@@ -38,7 +38,7 @@ def contract_need_text(ds: Dataset, table: pd.DataFrame, tests: dict, contract: 
         london = totals.loc[totals["service"] == service]
         lines.append(f"  {'Total':<24}{london['provision'].iloc[0]:>10.1f}" + "".join(
             f"{f'{r.need:.1f} ({r.need_lower80:.1f}-{r.need_upper80:.1f})':>22}" for r in london.itertuples()))
-        lines.append(f"  95% range of the total: " + "; ".join(
+        lines.append("  95% range of the total: " + "; ".join(
             f"Y{r.year} {r.need_lower95:.1f}-{r.need_upper95:.1f}" for r in london.itertuples()))
         lines.append("")
     lines.append("'provision' is today's provision. Totals add the boroughs' central figures; their ranges add the "

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .series import MonthlySeries
+from commissioning.demand.series import MonthlySeries
 
 Z95 = 1.959963984540054
 PER = 100_000

@@ -11,13 +11,13 @@ import pandas as pd
 from reportlab.lib import colors
 from reportlab.platypus import PageBreak, Spacer, Table, TableStyle
 
-from ..dataset import Dataset
-from ..demand import forecast as fc
-from ..demand.contract import ContractPeriod, contract_outlook, london_need
-from ..demand.series import MonthlySeries, load_series_dir
-from ..demand.trends import LONDON, PER, latest, trend_table
-from .style import CONTENT_WIDTH, FONT, data_table, esc, fmt, heading, para, png_image
-from .trend_charts import caterpillar_png, forecast_fan_png
+from commissioning.demand import forecast as fc
+from commissioning.demand.contract import ContractPeriod, contract_outlook, london_need
+from commissioning.demand.series import MonthlySeries, load_series_dir
+from commissioning.demand.trends import LONDON, PER, latest, trend_table
+from commissioning.needs.dataset import Dataset
+from commissioning.publish.pdf.style import CONTENT_WIDTH, FONT, data_table, esc, fmt, heading, para, png_image
+from commissioning.publish.pdf.trend_charts import caterpillar_png, forecast_fan_png
 
 MEASURE_WORDS = {"vawg_offences": "violence against women and girls (VAWG) offences",
                  "sexual_offences": "rape and other sexual offences"}
