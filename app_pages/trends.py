@@ -17,6 +17,8 @@ ds = ui.dataset()
 MEASURE_WORDS = {"vawg_offences": "VAWG offences", "vawg_victims": "VAWG victims",
                  "sexual_offences": "Sexual offences (rape and other)", "rape_offences": "Rape offences"}
 HORIZON = 36
+AGAINST = {"significantly higher": "significantly higher than", "similar": "similar to",
+           "significantly lower": "significantly lower than"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,7 +47,8 @@ if not series:
     st.stop()
 
 left, right = st.columns(2)
-measure = left.selectbox("Measure", list(series), format_func=lambda m: MEASURE_WORDS.get(m, m), key="trend_measure")
+options = [m for m in MEASURE_WORDS if m in series] + [m for m in series if m not in MEASURE_WORDS]
+measure = left.selectbox("Measure", options, format_func=lambda m: MEASURE_WORDS.get(m, m), key="trend_measure")
 data = series[measure]
 names = data.names
 code = right.selectbox("Borough", list(names), format_func=names.get, key="trend_borough")
@@ -63,7 +66,7 @@ m2.metric("Rate per 100,000 residents", f"{row['rate']:,.0f}",
           help="95% interval by Byar's method (as in OHID Fingertips)")
 m3.metric("Against London", row["vs_london"].capitalize(), help=f"London: {london['rate']:,.0f} per 100,000")
 st.caption(f"{names[code]}: {row['rate']:,.0f} per 100,000 residents a year (95% interval {row['lower95']:,.0f} to "
-           f"{row['upper95']:,.0f}), {row['vs_london']} London's {london['rate']:,.0f}, in the 12 months to "
+           f"{row['upper95']:,.0f}), {AGAINST[row['vs_london']]} London's {london['rate']:,.0f}, in the 12 months to "
            f"{row['month'].strftime('%B %Y')}.")
 
 st.subheader("Rate over 12 months, against London")

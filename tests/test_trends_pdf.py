@@ -52,3 +52,14 @@ def test_chapter_need_over_the_contract_period(chapter):
         assert year in text
     assert "IDVA (FTE)" in text and "ISVA (FTE)" in text  # both caseload models move with the forecasts
     assert "Refuge" in text and "held flat" in text       # rate-based needs are held flat, and say so
+
+
+def test_published_priorities_carry_need_over_the_contract_period():
+    from commissioning.publish.pdf.priorities import build_priorities_pdf
+
+    ds = load_dataset()
+    reader = PdfReader(io.BytesIO(build_priorities_pdf(ds, load_rules())))
+    text = flat(" ".join(p.extract_text() for p in reader.pages))
+    assert "ESTIMATED FIGURES" in flat(reader.pages[0].extract_text())
+    assert "Need over the contract period" in text and "Year 5 (extension): 2031-10 to 2032-09" in text
+    assert "ISVA (FTE)" in text and "held flat over the contract" in text

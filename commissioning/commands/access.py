@@ -7,7 +7,7 @@ import geopandas as gpd
 
 from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
 from commissioning.errors import InputError
-from commissioning.publish.text import illustrative_notice
+from commissioning.publish.text import estimated_notice, illustrative_notice
 from commissioning.spatial.layers import service_access
 
 
@@ -49,9 +49,9 @@ def run(args) -> int:
     model = bench.model
     base = (model.base if model.kind == "rate" else model.measure).replace("_", " ")
     lines = []
-    notice = illustrative_notice(ds)
-    if notice:
-        lines += [notice, ""]
+    for notice in (illustrative_notice(ds), estimated_notice(ds)):
+        if notice:
+            lines += [notice, ""]
     lines.append(f"{bench.label}: E2SFCA access, {bench.unit} within reach per 100,000 {base} "
                  f"(radius {args.radius_km:g} km, decay {args.decay}; Luo & Qi 2009)")
     if model.kind == "rate":

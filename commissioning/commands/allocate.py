@@ -7,7 +7,7 @@ import sys
 
 from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
 from commissioning.errors import InputError
-from commissioning.publish.text import illustrative_notice
+from commissioning.publish.text import estimated_notice, illustrative_notice
 from commissioning.spatial.scenarios import allocate, posts_from_budget
 
 
@@ -52,9 +52,9 @@ def run(args) -> int:
                   "is at or above its benchmark", file=sys.stderr)
         return 0
     lines = []
-    notice = illustrative_notice(ds)
-    if notice:
-        lines += [notice, ""]
+    for notice in (illustrative_notice(ds), estimated_notice(ds)):
+        if notice:
+            lines += [notice, ""]
     if money:
         lines.append(money)
     lines.append(f"Placing {posts:g} {result.unit} of {service} in steps of {args.step:g} to minimise "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
-from commissioning.publish.text import illustrative_notice
+from commissioning.publish.text import estimated_notice, illustrative_notice
 from commissioning.spatial.lots import ALL, Lots, make_lots
 
 
@@ -19,9 +19,9 @@ def add_arguments(parser) -> None:
 
 def lots_text(ds, lots: Lots) -> str:
     lines = []
-    notice = illustrative_notice(ds)
-    if notice:
-        lines += [notice, ""]
+    for notice in (illustrative_notice(ds), estimated_notice(ds)):
+        if notice:
+            lines += [notice, ""]
     what = "the mean share of each service's need" if lots.service == ALL else f"{lots.service} need"
     lines.append(f"{lots.k} contiguous lots balanced on {what}; balance (largest lot's need / mean) "
                  f"= {lots.balance:.3f}")

@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer, Table, TableStyle
 
+from commissioning.demand.contract import contract_from_rules
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
@@ -37,6 +38,7 @@ from commissioning.publish.pdf.style import (
     step,
     today_text,
 )
+from commissioning.publish.pdf.trends_chapter import contract_need_flowables, estimated_mark
 from commissioning.publish.priorities import (
     NOTICE_MONTHS,
     derive_priorities,
@@ -60,13 +62,15 @@ PRICE_METHODS = {
 
 def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.PathLike | BinaryIO | None = None, *,
                          progress: Progress | None = None, top_n: int = 5,
-                         author: str = DEFAULT_AUTHOR, date: dt.date | None = None) -> bytes:
+                         author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract_need: bool = True
+                         ) -> bytes:
     """Build the published-priorities PDF; return its bytes and write them to ``out`` if given.
 
     ``assessment``: :func:`~commissioning.needs.assessment.run_assessment` of the data; ``rules``:
     validated scoring rules (:func:`commissioning.procurement.rules.load_rules`); ``top_n``:
     authorities named per priority. ``date`` (publication date)
-    defaults to the rules' ``timetable.priorities_published``, else today.
+    defaults to the rules' ``timetable.priorities_published``, else today. ``contract_need``: add
+    need per year of the rules' contract period, from the demand forecasts (marked estimated).
     """
     step(progress, 0.0, "deriving priorities")
     ds = assessment.dataset
@@ -81,6 +85,7 @@ def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.Pat
              para(f"<b>Published</b> {today_text(day)} &nbsp;&nbsp; <b>By</b> {esc(author)} &nbsp;&nbsp; "
                   f"<b>Rules version</b> {rules.version}"), Spacer(1, 14)]
     story += illustrative_mark(notes)
+    story += estimated_mark(ds.estimated_notes())
     story += [para("This document is published before bids are invited so that every organisation, large or "
                    "small, knows what will be funded and exactly how bids will be judged. The rules below will "
                    "not change after bids are invited."),
@@ -91,6 +96,9 @@ def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.Pat
         ds, priorities, f"From the needs assessment: each service that falls short of its benchmark, most severe "
         f"first, with the {top_n} authorities where the shortfall is largest. Bids that add capacity where these "
         "gaps are will answer the priorities best.")
+    if contract_need:
+        step(progress, 0.35, "forecasting need over the contract period")
+        story += contract_need_flowables(ds, assessment.gaps, contract_from_rules(rules))
     story.append(CondPageBreak(250))
     step(progress, 0.5, "writing scoring rules")
     story += _rules(rules)

@@ -86,7 +86,7 @@ def _measure_section(ds: Dataset, series: MonthlySeries, measure: str, test: fc.
     return story
 
 
-def _contract_section(ds: Dataset, need: pd.DataFrame, tests: dict, contract: ContractPeriod) -> list:
+def _contract_section(ds: Dataset, need: pd.DataFrame, tests: dict, contract: ContractPeriod, level: int = 2) -> list:
     totals = london_need(need)
     labels = {s: b.label.split(" (")[0] for s, b in ds.benchmarks.services.items()}
     units = {s: b.unit for s, b in ds.benchmarks.services.items()}
@@ -99,7 +99,7 @@ def _contract_section(ds: Dataset, need: pd.DataFrame, tests: dict, contract: Co
                      fmt(r.provision)])
     flat = totals.loc[~totals["service"].isin(moving)].drop_duplicates("service")
     ext = f" and up to {contract.extension_years} extension years" if contract.extension_years else ""
-    story = [heading("Need over the contract period", 2),
+    story = [heading("Need over the contract period", level),
              para(f"The contract starts in {contract.start.strftime('%B %Y')} and runs {contract.years} years{ext}. "
                   "<b>Estimated:</b> need in each contract year uses the demand forecasts, as a central figure "
                   "with 80% and 95% ranges; the further ahead, the wider the range.")]
@@ -140,3 +140,14 @@ def trend_flowables(ds: Dataset, gaps: pd.DataFrame, contract: ContractPeriod | 
         need, used = contract_outlook(ds, contract, gaps, series, tests)
         story += _contract_section(ds, need, used, contract)
     return story
+
+
+def contract_need_flowables(ds: Dataset, gaps: pd.DataFrame, contract: ContractPeriod | None, *,
+                            series: dict[str, MonthlySeries] | None = None) -> list:
+    """Need over the contract period as a chapter of its own (for the published priorities); empty
+    when there is no contract period or no monthly series."""
+    series = load_series_dir(ds.data_dir) if series is None and ds.data_dir is not None else (series or {})
+    if contract is None or not series:
+        return []
+    need, tests = contract_outlook(ds, contract, gaps, series)
+    return _contract_section(ds, need, tests, contract, level=1)
