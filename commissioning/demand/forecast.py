@@ -167,13 +167,31 @@ class Backtest:
                 f"80% intervals held {row.coverage80:.0%} of actual months")
 
 
+_BACKTESTS: dict[tuple, Backtest] = {}  # by the series' content and the arguments (see backtest)
+_CACHE_SIZE = 16
+
+
 def backtest(series: MonthlySeries, measure: str, origins: int = 2, horizon: int = SEASON,
              models: tuple[str, ...] = MODELS, last_origin: str | pd.Period | None = None) -> Backtest:
     """Rolling-origin backtest: origins ``last_origin`` (default: ``horizon`` months before the
     series' last month), then 12, 24, ... months earlier while there is enough history; each
     forecasts ``horizon`` months. A series too short for that (the 24-month crime series) is
-    tested from its one possible origin over the months left, at least 6."""
+    tested from its one possible origin over the months left, at least 6.
+
+    The result is kept in memory by the series' content (a hash of its months, codes and counts),
+    so the PDF chapters, the contract outlook and the CLI of one process test each series once."""
     matrix = series.matrix(measure)
+    key = (int(pd.util.hash_pandas_object(matrix.reset_index(), index=False).sum()), tuple(matrix.columns),
+           measure, origins, horizon, tuple(models), None if last_origin is None else str(last_origin))
+    if key not in _BACKTESTS:
+        if len(_BACKTESTS) >= _CACHE_SIZE:
+            _BACKTESTS.pop(next(iter(_BACKTESTS)))
+        _BACKTESTS[key] = _backtest(matrix, measure, origins, horizon, models, last_origin)
+    return _BACKTESTS[key]
+
+
+def _backtest(matrix: pd.DataFrame, measure: str, origins: int, horizon: int, models: tuple[str, ...],
+              last_origin: str | pd.Period | None) -> Backtest:
     end = matrix.index[-1]
     last = pd.Period(last_origin, freq="M") if last_origin is not None else end - horizon
     first_possible = matrix.index[0] + SEASON  # seasonal naive needs 13 months for its interval
