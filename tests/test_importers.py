@@ -413,8 +413,9 @@ def test_ons_population_year_option_and_adult_women_column(capsys, tmp_data_dir,
     assert cited["ons_population"]["used_in"] == "data/population.csv (population, adult_women)"
     # the first import (census kept for adult_women) added ons_population last; the second dropped the census
     assert list(cited) == ["mps_sexual_offences", "lambeth_refuge", "boundaries", "illustrative_services",
-                           "illustrative_demand", "mps_vawg_monthly", "mps_sexual_offences_monthly",
-                           "safelives_marac_estimate", "ons_population"]
+                           "illustrative_demand", "london_assembly_victim_care_2013", "illustrative_satisfaction",
+                           "mps_vawg_monthly", "mps_sexual_offences_monthly", "safelives_marac_estimate",
+                           "ons_population"]
 
 
 def test_ons_population_errors(capsys, tmp_data_dir, tmp_path):
@@ -533,8 +534,9 @@ def test_services_register_replaces_the_services_citations(capsys, tmp_data_dir)
     ds = load_dataset(tmp_data_dir)
     assert not any(i.startswith("services") for i in ds.illustrative)
     assert {s["id"] for s in ds.sources} == {"census2021", "mps_sexual_offences", "services_register", "boundaries",
-                                            "illustrative_demand", "mps_vawg_monthly", "mps_sexual_offences_monthly",
-                                            "safelives_marac_estimate"}
+                                            "illustrative_demand", "london_assembly_victim_care_2013",
+                                            "illustrative_satisfaction", "mps_vawg_monthly",
+                                            "mps_sexual_offences_monthly", "safelives_marac_estimate"}
 
 
 def test_services_register_with_illustrative_rows_is_cited_as_illustrative(capsys, tmp_data_dir, tmp_path):
