@@ -127,7 +127,7 @@ if contract is None:
 
 @st.cache_resource(show_spinner="Forecasting need for each contract year…")
 def _outlook(key: str, uses: tuple):
-    return contract_outlook(ds, contract, ui.gaps())
+    return contract_outlook(ds, contract, ui.assessment().gaps)
 
 
 with ui.user_errors():

@@ -55,10 +55,11 @@ def test_chapter_need_over_the_contract_period(chapter):
 
 
 def test_published_priorities_carry_need_over_the_contract_period():
+    from commissioning.needs.assessment import run_assessment
     from commissioning.publish.pdf.priorities import build_priorities_pdf
 
     ds = load_dataset()
-    reader = PdfReader(io.BytesIO(build_priorities_pdf(ds, load_rules())))
+    reader = PdfReader(io.BytesIO(build_priorities_pdf(run_assessment(ds), load_rules())))
     text = flat(" ".join(p.extract_text() for p in reader.pages))
     assert "ESTIMATED FIGURES" in flat(reader.pages[0].extract_text())
     assert "Need over the contract period" in text and "Year 5 (extension): 2031-10 to 2032-09" in text
