@@ -32,8 +32,8 @@ def _backtest(key: str, measure: str):
 
 
 @st.cache_resource(show_spinner=False)
-def _forecast(key: str, measure: str, model: str):
-    return fc.forecast_series(_series(key)[measure], measure, HORIZON, model)
+def _forecast(key: str, measure: str, model: str, scale: float):
+    return fc.forecast_series(_series(key)[measure], measure, HORIZON, model, scale)
 
 
 st.title("Demand over time")
@@ -95,7 +95,7 @@ ui.csv_download(table, f"trend_{measure}.csv", label="Download the rates (CSV)",
 st.subheader("Forecast")
 with ui.user_errors():
     test = _backtest(key, measure)
-    future = _forecast(key, measure, test.chosen)
+    future = _forecast(key, measure, test.chosen, test.scale)
 st.info(f"**Estimated.** The forecast is an estimate with 80% and 95% intervals. Model: {fc.LABELS[test.chosen]}, "
         f"chosen by a rolling-origin backtest. {test.describe()}.", icon=":material/calculate:")
 past = data.matrix(measure)[code].iloc[-36:]
@@ -111,11 +111,14 @@ chart = (base.mark_area(opacity=0.15).encode(y=alt.Y("lower95:Q", title=f"{words
 st.altair_chart(chart, width="stretch")
 st.caption(f"{names[code]}: recorded {words} a month (solid) and the forecast (dashed) with its 80% (darker) and "
            f"95% (lighter) intervals, {HORIZON} months ahead.")
-accuracy = test.summary().assign(model=lambda f: f["model"].map(fc.LABELS)).rename(columns={
+accuracy = test.summary().assign(widening=lambda f: f["model"].map(test.scales),
+                                  model=lambda f: f["model"].map(fc.LABELS)).rename(columns={
     "model": "Model", "median_relative_mae": "Error vs seasonal naive (median borough)",
-    "coverage80": "80% interval coverage", "boroughs_better": "Boroughs better than seasonal naive"})
+    "coverage80": "80% interval coverage", "boroughs_better": "Boroughs better than seasonal naive",
+    "widening": "Interval widening to hold 80%"})
 st.dataframe(accuracy.style.format({"Error vs seasonal naive (median borough)": "{:.2f}",
-                                    "80% interval coverage": "{:.0%}"}), hide_index=True, width="stretch")
+                                    "80% interval coverage": "{:.0%}", "Interval widening to hold 80%": "×{:.2f}"}),
+             hide_index=True, width="stretch")
 
 st.subheader("Need over the contract period")
 rules = ui.rules()

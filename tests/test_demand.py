@@ -235,6 +235,26 @@ def test_seasonal_naive_by_hand():
     sigma = 2.0  # every seasonal difference is 2
     assert out["upper95"].iloc[0] == pytest.approx(12 + 1.959964 * sigma, abs=1e-5)
     assert out["upper95"].iloc[12] == pytest.approx(12 + 1.959964 * sigma * 2 ** 0.5, abs=1e-5)  # second year
+    wide = fit(y, BASELINE).forecast(13, scale=1.5)  # widened about the same central forecast
+    assert list(wide["forecast"]) == list(out["forecast"])
+    assert wide["upper80"].iloc[0] == pytest.approx(12 + 1.281552 * sigma * 1.5, abs=1e-5)
+
+
+def test_interval_widening_is_the_80th_percentile_of_past_errors_in_half_widths(tmp_path):
+    """Each borough records 100 a month in 2023, 102 in 2024 and 112 in 2025. From the origin
+    2024-12 seasonal naive forecasts 102 with sigma 2 (every seasonal difference so far is 2), so
+    its 80% interval is 102 +- 1.2816 x 2 and misses all twelve months of 2025 by 10: the intervals
+    must widen 10 / 2.563 = 3.90 times to hold them."""
+    rows = []
+    for code in ("E09000012", "E09000002", "E09000003"):
+        values = [100 + (2 if (m // 12) % 2 else 0) for m in range(24)] + [112] * 12
+        rows += [f"{code},x,{p},{v}" for p, v in zip(pd.period_range("2023-01", periods=36, freq="M"), values)]
+    series = read_series(write(tmp_path, HEADER + "\n".join(rows) + "\n"))
+    result = backtest(series, "vawg_offences", origins=1, models=(BASELINE,))
+    assert result.origins == (pd.Period("2024-12", "M"),)
+    assert result.coverage80[BASELINE].mean() == 0
+    assert result.scale == pytest.approx(10 / (1.2815516 * 2), rel=1e-4)
+    assert "widened 3.90 times" in result.describe()
 
 
 @needs_real

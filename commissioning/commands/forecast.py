@@ -41,12 +41,12 @@ def run(args) -> int:
                          expected=f"one of the columns {', '.join(series.measures)}")
     if args.until is not None:
         series = series.until(args.until)
-    model, accuracy = args.model, None
+    model, accuracy, scale = args.model, None, 1.0
     try:
         if model == "auto":
             result = backtest(series, args.measure)
-            model, accuracy = result.chosen, result.describe()
-        table = forecast_series(series, args.measure, args.horizon, model)
+            model, accuracy, scale = result.chosen, result.describe(), result.scale
+        table = forecast_series(series, args.measure, args.horizon, model, scale)
     except ValueError as err:
         raise InputError(str(err), file=args.series, column=args.measure,
                          expected="a longer series (the models need 13 to 36 months of history)") from None

@@ -7,7 +7,8 @@ with up to ``contract.extension_years`` more. For each service's need model:
   measure is forecast month by month (:mod:`commissioning.demand.forecast`, the model chosen by
   the backtest), 1,000 simulated paths are summed over each contract year, and
   need = sum x referral_share / cases_per_fte, the central figure being the paths' median and the
-  ranges their 10-90% and 2.5-97.5% quantiles;
+  ranges their 10-90% and 2.5-97.5% quantiles (the paths' spread widened by the backtest's factor,
+  see :mod:`commissioning.demand.forecast`);
 - ``caseload`` on an annual figure driven by a series (Marac cases, estimated from VAWG offences;
   domestic-abuse offences, a VAWG proxy): the figure moves with its driver,
   year value = current value x forecast driver sum over the year / driver sum over the figure's
@@ -65,7 +66,7 @@ def contract_from_rules(rules) -> ContractPeriod | None:
 
 
 def year_sums(series: MonthlySeries, measure: str, model: str, contract: ContractPeriod,
-              seed: int = SEED) -> dict[str, np.ndarray]:
+              seed: int = SEED, scale: float = 1.0) -> dict[str, np.ndarray]:
     """Per code: simulated sums of ``measure`` over each contract year (repetitions x years).
     Months already observed count as observed; later ones come from the model's paths."""
     matrix = series.matrix(measure)
@@ -74,7 +75,8 @@ def year_sums(series: MonthlySeries, measure: str, model: str, contract: Contrac
     out = {}
     for i, code in enumerate(matrix.columns):
         y = matrix[code].to_numpy()
-        paths = fit(y, model).paths(horizon, REPETITIONS, seed + i) if horizon else np.zeros((REPETITIONS, 0))
+        paths = (fit(y, model).paths(horizon, REPETITIONS, seed + i, scale) if horizon
+                 else np.zeros((REPETITIONS, 0)))
         sums = []
         for _, first, final, _ in contract.year_months():
             total = np.zeros(REPETITIONS)
@@ -100,11 +102,13 @@ def _period_months(period: str) -> tuple[pd.Period, pd.Period] | None:
 
 
 def contract_need(ds: Dataset, series: dict[str, MonthlySeries], models: dict[str, str],
-                  contract: ContractPeriod, gaps: pd.DataFrame) -> pd.DataFrame:
+                  contract: ContractPeriod, gaps: pd.DataFrame, scales: dict[str, float] | None = None
+                  ) -> pd.DataFrame:
     """One row per authority x service x contract year (columns :data:`NEED_COLUMNS`).
 
     ``series``: measure -> the monthly series holding it; ``models``: measure -> the model the
-    backtest chose; ``gaps``: today's gap table (``assess(ds)``), for today's need and provision.
+    backtest chose; ``gaps``: today's gap table (``assess(ds)``), for today's need and provision;
+    ``scales``: measure -> the interval widening the backtest found (default 1).
     """
     years = contract.year_months()
     frames = []
@@ -116,7 +120,8 @@ def contract_need(ds: Dataset, series: dict[str, MonthlySeries], models: dict[st
             measure = model.measure
             driver = measure if measure in series else DRIVERS.get(measure)
             if driver in series:
-                simulated = year_sums(series[driver], driver, models[driver], contract)
+                simulated = year_sums(series[driver], driver, models[driver], contract,
+                                      scale=(scales or {}).get(driver, 1.0))
                 demand = ds.demand.loc[ds.demand["measure"] == measure].set_index("code")
                 for code, paths in simulated.items():
                     if driver == measure:
@@ -181,5 +186,6 @@ def contract_outlook(ds: Dataset, contract: ContractPeriod, gaps: pd.DataFrame,
         if measure not in tests:
             tests[measure] = backtest(series[measure], measure)
     tests = {m: tests[m] for m in driver_measures(ds, series)}
-    table = contract_need(ds, series, {m: t.chosen for m, t in tests.items()}, contract, gaps)
+    table = contract_need(ds, series, {m: t.chosen for m, t in tests.items()}, contract, gaps,
+                          {m: t.scale for m, t in tests.items()})
     return table, tests

@@ -53,7 +53,7 @@ def _measure_section(ds: Dataset, series: MonthlySeries, measure: str, test: fc.
         "12 months before")
     horizon = max((contract.end - series.last_month).n, 12) if contract is not None else 36
     history = series.matrix(measure).sum(axis=1)
-    total = fc.fit(history.to_numpy(), test.chosen).forecast(horizon)
+    total = fc.fit(history.to_numpy(), test.chosen).forecast(horizon, test.scale)
     total.insert(0, "month", pd.period_range(history.index[-1] + 1, periods=horizon, freq="M"))
     title = f"{words[0].upper()}{words[1:]}"
     story = [heading(title, 2),
