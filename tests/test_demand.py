@@ -323,6 +323,14 @@ def test_contract_need_by_hand_on_a_flat_series(tmp_path):
     assert (refuge["basis"] == "held flat (rate per population)").all()
     totals = london_need(table)
     assert len(totals) == len(ds.service_types) * 4
+    # A year that straddles the last recorded month, on a series of 30 + the calendar month: Oct 2025 -
+    # Sep 2026 is 5 recorded months (40, 41, 42, 31, 32) and 7 forecast ones (33 ... 39): 438 in all.
+    rows = [f"{c},x,{p},{30 + p.month}" for c in codes for p in pd.period_range("2024-03", "2026-02", freq="M")]
+    seasonal = read_series(write(tmp_path, "code,name,month,sexual_offences\n" + "\n".join(rows) + "\n", "s2.csv"))
+    early = ContractPeriod(pd.Period("2025-10", "M"), 1)
+    table = contract_need(ds, {"sexual_offences": seasonal}, {"sexual_offences": BASELINE}, early, assess(ds))
+    hackney = table.loc[(table["service"] == "isva") & (table["code"] == "E09000012"), "need"]
+    assert hackney.to_numpy() == pytest.approx([438 * 0.35 / 75])
 
 
 def test_assess_period_contract_csv(capsys, tmp_path):

@@ -30,6 +30,7 @@ import pandas as pd
 
 from commissioning.demand.forecast import Backtest, backtest, fit
 from commissioning.demand.series import MonthlySeries, load_series_dir, parse_month
+from commissioning.errors import InputError
 from commissioning.needs.dataset import Dataset
 
 REPETITIONS = 1000
@@ -79,9 +80,7 @@ def year_sums(series: MonthlySeries, measure: str, model: str, contract: Contrac
                  else np.zeros((REPETITIONS, 0)))
         sums = []
         for _, first, final, _ in contract.year_months():
-            total = np.zeros(REPETITIONS)
-            seen = matrix.loc[first:min(final, last), code]
-            total += float(seen.sum()) if first <= last else 0.0
+            total = np.full(REPETITIONS, float(matrix.loc[first:min(final, last), code].sum()))
             lo, hi = max((first - last).n - 1, 0), (final - last).n
             if hi > 0:
                 total += paths[:, lo:hi].sum(axis=1)
@@ -97,7 +96,7 @@ def _period_months(period: str) -> tuple[pd.Period, pd.Period] | None:
         return None
     try:
         return parse_month(parts[0]), parse_month(parts[1])
-    except Exception:
+    except InputError:
         return None
 
 
