@@ -10,6 +10,15 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_cache(tmp_path_factory):
+    """Each test session computes what the library caches on disk (backtests) afresh, once."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("COMMISSIONING_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT

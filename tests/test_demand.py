@@ -227,6 +227,26 @@ def test_backtest_from_a_fixed_origin_beats_seasonal_naive_on_the_median_borough
     assert summary.at[BASELINE, "median_relative_mae"] == 1
 
 
+def test_a_backtest_is_kept_on_disk_for_the_next_process(tmp_path, monkeypatch):
+    from commissioning.demand import forecast as fc
+
+    monkeypatch.setenv(fc.CACHE_ENV, str(tmp_path))
+    series = read_series(CRIME_SERIES)
+    first = backtest(series, "sexual_offences", origins=1)
+    assert len(list((tmp_path / "backtests").glob("*.json"))) == 1
+    fc._BACKTESTS.clear()                                       # a new process: memory is empty
+    monkeypatch.setattr(fc, "_backtest", lambda *a, **k: pytest.fail("refitted instead of reading the disk"))
+    again = backtest(series, "sexual_offences", origins=1)
+    assert (again.chosen, again.origins, again.horizon, again.scales) == (
+        first.chosen, first.origins, first.horizon, first.scales)
+    pd.testing.assert_frame_equal(again.relative, first.relative, check_names=False)
+    pd.testing.assert_frame_equal(again.coverage80, first.coverage80, check_names=False)
+    assert again.describe() == first.describe()
+    fc._BACKTESTS.clear()
+    with pytest.raises(pytest.fail.Exception):                  # other arguments: not the cached result
+        backtest(series, "sexual_offences", origins=1, horizon=6)
+
+
 def test_seasonal_naive_by_hand():
     y = np.array([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 12, 22, 32, 42, 52, 62, 72, 82, 92, 102,
                   112, 122], dtype=float)

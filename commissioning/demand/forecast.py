@@ -27,8 +27,13 @@ prediction intervals, Williams & Goodman 1971); they are never narrowed.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -192,6 +197,48 @@ class Backtest:
 
 _BACKTESTS: dict[tuple, Backtest] = {}  # by the series' content and the arguments (see backtest)
 _CACHE_SIZE = 16
+CACHE_ENV = "COMMISSIONING_CACHE"
+_CACHE_VERSION = 1  # raise when _backtest changes what it computes, so older cached results are not read
+
+
+def _cache_file(key: tuple) -> Path:
+    """Where a finished backtest is kept between processes (the app, the CLI and each document
+    build would otherwise repeat the same minute of model fitting): ``$COMMISSIONING_CACHE`` or
+    ``~/.cache/commissioning``, one JSON file per key (the series' content and the arguments)."""
+    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "commissioning") / "backtests"
+    return root / (hashlib.sha256(repr((_CACHE_VERSION, key)).encode()).hexdigest()[:32] + ".json")
+
+
+def _to_json(test: Backtest) -> str:
+    frame = lambda f: json.loads(f.to_json(orient="split"))  # noqa: E731
+    return json.dumps({"measure": test.measure, "origins": [str(o) for o in test.origins],
+                       "horizon": test.horizon, "errors": frame(test.errors), "relative": frame(test.relative),
+                       "coverage80": frame(test.coverage80), "chosen": test.chosen, "scales": test.scales})
+
+
+def _from_json(text: str) -> Backtest:
+    data = json.loads(text)
+    frame = lambda d: pd.DataFrame(d["data"], index=d["index"], columns=d["columns"], dtype=float)  # noqa: E731
+    return Backtest(data["measure"], tuple(pd.Period(o, freq="M") for o in data["origins"]), int(data["horizon"]),
+                    frame(data["errors"]), frame(data["relative"]), frame(data["coverage80"]), data["chosen"],
+                    {k: float(v) for k, v in data["scales"].items()})
+
+
+def _cached(key: tuple, compute) -> Backtest:
+    path = _cache_file(key)
+    try:
+        return _from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass                                        # absent or unreadable: compute it again
+    test = compute()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as tmp:
+            tmp.write(_to_json(test))
+        os.replace(tmp.name, path)
+    except OSError:
+        pass                                        # a read-only home only costs the next process the refit
+    return test
 
 
 def backtest(series: MonthlySeries, measure: str, origins: int = 2, horizon: int = SEASON,
@@ -201,15 +248,16 @@ def backtest(series: MonthlySeries, measure: str, origins: int = 2, horizon: int
     forecasts ``horizon`` months. A series too short for that (the 24-month crime series) is
     tested from its one possible origin over the months left, at least 6.
 
-    The result is kept in memory by the series' content (a hash of its months, codes and counts),
-    so the PDF chapters, the contract outlook and the CLI of one process test each series once."""
+    The result is kept by the series' content (a hash of its months, codes and counts) and the
+    arguments: in memory, so the PDF chapters, the contract outlook and the CLI of one process test
+    each series once, and on disk (:func:`_cache_file`), so the next process does not test it again."""
     matrix = series.matrix(measure)
     key = (int(pd.util.hash_pandas_object(matrix.reset_index(), index=False).sum()), tuple(matrix.columns),
            measure, origins, horizon, tuple(models), None if last_origin is None else str(last_origin))
     if key not in _BACKTESTS:
         if len(_BACKTESTS) >= _CACHE_SIZE:
             _BACKTESTS.pop(next(iter(_BACKTESTS)))
-        _BACKTESTS[key] = _backtest(matrix, measure, origins, horizon, models, last_origin)
+        _BACKTESTS[key] = _cached(key, lambda: _backtest(matrix, measure, origins, horizon, models, last_origin))
     return _BACKTESTS[key]
 
 
