@@ -63,8 +63,8 @@ class LoginsMixin:
             for (kind, subject), row in rows.items():
                 fresh = row is None or now - row["last_failure"] > WINDOW_S
                 failures = 1 if fresh else row["failures"] + 1
-                values = {"failures": failures, "last_failure": now,
-                          "locked_until": now + lock_seconds(failures, kind)}
+                wait = lock_seconds(failures, kind)
+                values = {"failures": failures, "last_failure": now, "locked_until": now + wait if wait else 0.0}
                 if row is None:
                     conn.execute(insert(login_throttle).values(kind=kind, subject=subject, **values))
                 else:
@@ -104,7 +104,7 @@ class LoginsMixin:
             login_throttle.c.kind == "client", login_throttle.c.subject == client_key)).mappings().first()
         if row is not None:
             failures = max(row["failures"] - 1, 0)
+            wait = lock_seconds(failures, "client")
             conn.execute(update(login_throttle).where(
                 login_throttle.c.kind == "client", login_throttle.c.subject == client_key).values(
-                failures=failures, locked_until=min(row["locked_until"],
-                                                    row["last_failure"] + lock_seconds(failures, "client"))))
+                failures=failures, locked_until=min(row["locked_until"], row["last_failure"] + wait) if wait else 0.0))
