@@ -35,7 +35,6 @@ pg_start() {
     chown "$PG_TEST_OWNER" "$PG_TEST_DIR"
     run=(runuser -u "$PG_TEST_OWNER" --)
   fi
-  PG_TEST_RUN=("${run[@]}")
   "${run[@]}" "$bindir/initdb" -D "$PG_TEST_DIR/data" -U commissioning -A trust -E UTF8 --no-locale >/dev/null
   "${run[@]}" "$bindir/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/log" -w -t 60 \
     -o "-k $PG_TEST_DIR -h '' -c max_connections=200 -c fsync=on" start >/dev/null
@@ -46,7 +45,9 @@ pg_start() {
 
 pg_stop() {
   [ -n "${PG_TEST_DIR:-}" ] || return 0
-  "${PG_TEST_RUN[@]}" "$PG_TEST_BINDIR/pg_ctl" -D "$PG_TEST_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  local run=()
+  [ "$(id -u)" = 0 ] && run=(runuser -u "$PG_TEST_OWNER" --)
+  "${run[@]}" "$PG_TEST_BINDIR/pg_ctl" -D "$PG_TEST_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$PG_TEST_DIR"
-  unset PG_TEST_DIR COMMISSIONING_TEST_PG
+  unset PG_TEST_DIR COMMISSIONING_TEST_PG PG_TEST_OWNER PG_TEST_BINDIR
 }
