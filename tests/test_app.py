@@ -672,3 +672,16 @@ def test_conflicted_chair_does_not_see_that_bid_on_moderation(store, example_bid
     assert "NE-02" in at.selectbox(key="mod_bid").options
     assert not any("NE-01" in e.label for e in at.expander)
     assert all("NE-01" not in set(f.value.get("Bid", [])) for f in at.dataframe)
+
+
+def test_declarations_matching_no_bid_are_flagged_on_panel_set_up_and_scoring(store, example_bids):
+    s01_org = example_bids.loc[example_bids["bid_id"] == "S-01", "organisation"].iloc[0]
+    store.declare_conflict(OTHER, s01_org.upper() + " (fictional)", "matches S-01 however typed")
+    store.declare_conflict(OTHER, "Rowan Trust", "not bidding, or a typo")
+    at = panel_setup(store)
+    assert any("1 declaration(s) match no bid" in w.value for w in at.warning)
+    flagged = next(f.value for f in at.dataframe if "Organisation as declared" in f.value.columns)
+    assert flagged.values.tolist() == [[OTHER, "Rowan Trust"]]
+    member = login(app().run(), OTHER)
+    no_exception(member)
+    assert any("1 of your declarations match no bid" in w.value for w in member.warning)
