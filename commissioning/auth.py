@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from commissioning.errors import AccessDenied, InputError
-from commissioning.store import ROLE_LABELS, ROLES, LoginLocked, Store, User
-from commissioning.store.policy import MIN_PASSWORD_LENGTH, check_password, check_username
+from commissioning.store import ROLE_LABELS, ROLES, LoginLocked, Store, User  # noqa: F401 (LoginLocked re-exported)
+from commissioning.store.policy import MIN_PASSWORD_LENGTH, check_password, check_username  # noqa: F401
 
 COMMISSIONER, CHAIR, PANEL, PROVIDER, PUBLIC = "commissioner", "chair", "panel", "provider", "public"
 

@@ -16,7 +16,8 @@ from commissioning.web.appdata import db_location
 
 def add_arguments(parser) -> None:
     parser.add_argument("--db", default=None, metavar="PATH_OR_URL",
-                        help="store: SQLite path or SQLAlchemy URL (default: $COMMISSIONING_DB or ./commissioning.sqlite)")
+                        help="store: SQLite path or SQLAlchemy URL "
+                             "(default: $COMMISSIONING_DB or ./commissioning.sqlite)")
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True
     verify = sub.add_parser("verify", help="check the audit log's hash chain")

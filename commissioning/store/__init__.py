@@ -11,5 +11,5 @@ from commissioning.store.logins import LoginLocked
 from commissioning.store.organisations import names_match, organisation_key, organisation_keys
 from commissioning.store.schema import MIGRATIONS
 
-__all__ = ["LoginLocked", "MIGRATIONS", "ROLE_LABELS", "ROLES", "SCORING_ROLES", "STATES", "Store", "User", "names_match", "open_store",
-           "organisation_key", "organisation_keys"]
+__all__ = ["LoginLocked", "MIGRATIONS", "ROLE_LABELS", "ROLES", "SCORING_ROLES", "STATES", "Store", "User",
+           "names_match", "open_store", "organisation_key", "organisation_keys"]
