@@ -57,6 +57,7 @@ def db_url(request, tmp_path) -> str:
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()   # no pooled connection for a forked writer process to inherit
     try:
         yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:

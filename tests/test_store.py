@@ -335,9 +335,13 @@ def test_last_active_commissioner_cannot_be_deactivated(panel):
     assert store.verify_password("boss", "correct horse battery staple") == boss
 
 
-# --- concurrency: separate processes (spawn) against one database file -------------------------
+# --- concurrency: separate writer processes against one database -------------------------
 
 N_PROCESSES, PER_PROCESS = 16, 30
+# Writers come from a fork server that has the store imported already (fast, and safe: the server
+# has no threads and no database connection); each opens its own store.
+WRITERS = "forkserver"
+mp.get_context(WRITERS).set_forkserver_preload(["commissioning.store", "commissioning.procurement.scoring"])
 
 
 def _concurrent_writer(path: str, username: str, keys: list[int], barrier) -> None:
@@ -399,7 +403,7 @@ SAVES_BY_USER = "select username, count(*) from audit where action = 'score.save
 
 def test_concurrent_writers_lose_nothing(tmp_path, db_url):
     path, keys, names = _round_with_members(tmp_path, db_url)
-    ctx = mp.get_context("spawn")
+    ctx = mp.get_context(WRITERS)
     barrier = ctx.Barrier(N_PROCESSES)
     procs = [ctx.Process(target=_concurrent_writer, args=(path, name, keys, barrier)) for name in names]
     for p in procs:
@@ -425,7 +429,7 @@ def test_concurrent_writers_lose_nothing(tmp_path, db_url):
 
 def test_killed_writer_leaves_a_consistent_database(tmp_path, db_url):
     path, keys, names = _round_with_members(tmp_path, db_url)
-    ctx = mp.get_context("spawn")
+    ctx = mp.get_context(WRITERS)
     started = ctx.Event()
     victim = ctx.Process(target=_slow_writer, args=(path, names[0], keys, started))
     victim.start()
