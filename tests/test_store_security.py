@@ -142,6 +142,11 @@ def test_audit_chain_verifies_and_names_the_first_changed_row(panel, db_url, cap
     assert (check.intact, check.broken_id, check.rows) == (False, 7, 6)
 
 
+def test_audit_verify_refuses_a_missing_store(tmp_path, capsys):
+    assert main(["audit", "verify", "--db", str(tmp_path / "none.sqlite")]) == 2
+    assert "no store at" in capsys.readouterr().err and not (tmp_path / "none.sqlite").exists()
+
+
 def test_audit_chain_detects_a_removed_row(panel, db_url):
     store, boss, _ = panel
     engine = _raw(db_url)

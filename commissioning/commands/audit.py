@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from commissioning.errors import InputError
 from commissioning.store import open_store
 from commissioning.web.appdata import db_location
 
@@ -25,7 +27,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    store = open_store(args.db or db_location())
+    location = args.db or db_location()
+    if "://" not in location and not Path(location).expanduser().is_file():
+        raise InputError(f"no store at {location}", column="--db",
+                         expected="the SQLite file or SQLAlchemy URL of an existing store")
+    store = open_store(location)
     try:
         check = store.verify_audit()
     finally:
