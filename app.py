@@ -28,7 +28,11 @@ def login_form() -> None:
                                  autocomplete="current-password")
         submitted = st.form_submit_button("Log in", type="primary", width="stretch")
     if submitted:
-        user = auth.authenticate(store, username, password)
+        try:
+            user = auth.authenticate(store, username, password, client=ui.client_id())
+        except auth.LoginLocked as locked:
+            st.sidebar.error(str(locked))
+            return
         if user is None:
             st.sidebar.error("Wrong username or password.")
         else:
@@ -50,6 +54,8 @@ def account_box(user: auth.User) -> None:
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
 
 user = ui.current_user()
+if ui.SIGNED_OUT_KEY in st.session_state:
+    st.sidebar.warning(st.session_state.pop(ui.SIGNED_OUT_KEY))
 role = auth.role_of(user)
 home = auth.home_page(role)
 pages = {page_id: st.Page(f"app_pages/{page_id}.py", title=auth.PAGES[page_id].title,

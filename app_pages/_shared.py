@@ -18,8 +18,43 @@ from commissioning.web import appdata, webmap
 USER_KEY = "user"
 
 
+PROXY_ENV = "COMMISSIONING_BEHIND_PROXY"
+SIGNED_OUT_KEY = "signed_out_because"
+
+
 def current_user() -> auth.User | None:
-    return st.session_state.get(USER_KEY)
+    """The session's user as the store has it now, re-read on every page run: a deactivated (or
+    removed) account is signed out at once, and a changed role takes effect at once."""
+    user = st.session_state.get(USER_KEY)
+    if user is None:
+        return None
+    fresh = store().active_user(user.username)
+    if fresh is None:
+        st.session_state.pop(USER_KEY, None)
+        st.session_state[SIGNED_OUT_KEY] = (f"You have been signed out: the account {user.username} "
+                                            "is no longer active.")
+        return None
+    if fresh != user:
+        st.session_state[USER_KEY] = fresh
+    return fresh
+
+
+def client_id() -> str:
+    """Who is signing in, for throttling: the connection's IP address (the first
+    ``X-Forwarded-For`` address when ``COMMISSIONING_BEHIND_PROXY=1`` says a trusted proxy sets it),
+    else this browser session's id (local use, where Streamlit gives no address)."""
+    import os
+
+    if os.environ.get(PROXY_ENV, "").strip() == "1":
+        forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip()
+        if forwarded:
+            return f"ip:{forwarded}"
+    if st.context.ip_address:
+        return f"ip:{st.context.ip_address}"
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return f"session:{ctx.session_id if ctx else 'unknown'}"
 
 
 def guard(page_id: str) -> auth.User | None:

@@ -53,6 +53,12 @@ if state == "scoring":
 
 with ui.user_errors():
     _, bids, scores, moderation = store.engine_inputs(user.username, round_id)
+    conflicted = set(store.conflicted_bids(user.username, round_id))
+if conflicted:
+    st.warning(f"You declared a conflict of interest with the organisation behind {len(conflicted)} "
+               "bid(s) of this round. They are hidden from you here; another chair moderates them.",
+               icon=":material/front_hand:")
+    bids = bids.loc[~bids["bid_id"].isin(conflicted)]
 spread = appdata.spread_table(scores, moderation, rules)
 tab_spread, tab_ranking, tab_downloads = st.tabs(["Panel spread", "Ranking", "Downloads"])
 
@@ -92,6 +98,7 @@ with tab_ranking:
     with ui.user_errors():
         result = store.rank(user.username, round_id, shortfall=shortfall)
     table = appdata.ranking_table(result)
+    table = table.loc[~table["Bid"].isin(conflicted)]
     with st.spinner("Rank sensitivity…"):
         sensitivity = rank_sensitivity(result, n_draws=5000, seed=0).set_index("bid_id")
     table["Keeps rank %"] = table["Bid"].map((100 * sensitivity["keep_share"]).round(0))

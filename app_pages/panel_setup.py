@@ -66,6 +66,17 @@ with tab_panel:
         st.dataframe(declarations.rename(columns={"username": "Member", "organisation": "Organisation",
                                                   "note": "Note", "declared_at": "Declared at (UTC)"}),
                      hide_index=True, width="stretch")
+        if round_id is not None:
+            with ui.user_errors(stop=False):
+                unmatched = store.unmatched_conflicts(user.username, round_id)
+                if len(unmatched):
+                    st.warning(f"{len(unmatched)} declaration(s) match no bid in “{names[round_id]}”. "
+                               "Check the name against the bids (a typo means the conflict does not "
+                               "bind); an organisation that is not bidding needs nothing.",
+                               icon=":material/warning:")
+                    st.dataframe(unmatched[["username", "organisation"]].rename(
+                        columns={"username": "Member", "organisation": "Organisation as declared"}),
+                        hide_index=True, width="stretch", key="unmatched_conflicts")
 
 with tab_add:
     with st.form("panel_add", clear_on_submit=True):

@@ -44,6 +44,18 @@ if auth.can(user, "declare_conflict"):
             st.dataframe(declared.rename(columns={"organisation": "Organisation", "note": "Note",
                                                   "declared_at": "Declared at (UTC)"}),
                          hide_index=True, width="stretch")
+            open_rounds = store.rounds()
+            open_rounds = open_rounds.loc[open_rounds["state"] != "locked"] if len(open_rounds) else open_rounds
+            unmatched = set(declared["organisation"])
+            for open_round in open_rounds.get("id", []):
+                unmatched &= set(store.unmatched_conflicts(user.username, int(open_round))["organisation"])
+            if len(open_rounds) and unmatched:
+                st.warning(f"{len(unmatched)} of your declarations match no bid in an open round. Check "
+                           "the spelling against the organisation's name (a typo means the conflict "
+                           "does not bind); if it is not bidding, nothing needs doing.",
+                           icon=":material/warning:")
+                st.dataframe({"Organisation as declared": sorted(unmatched)}, hide_index=True,
+                             key="my_unmatched_conflicts")
 
 if assigned.empty:
     st.info("No bids are assigned to you yet. The commissioner assigns bids to panel members; bids from "

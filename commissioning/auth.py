@@ -20,13 +20,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from commissioning.errors import AccessDenied, InputError
-from commissioning.store import ROLE_LABELS, ROLES, Store, User
+from commissioning.store import ROLE_LABELS, ROLES, LoginLocked, Store, User  # noqa: F401 (LoginLocked re-exported)
+from commissioning.store.policy import MIN_PASSWORD_LENGTH, check_password, check_username  # noqa: F401
 
 COMMISSIONER, CHAIR, PANEL, PROVIDER, PUBLIC = "commissioner", "chair", "panel", "provider", "public"
 
 ADMIN_USER_ENV = "COMMISSIONING_ADMIN_USER"
 ADMIN_PASSWORD_ENV = "COMMISSIONING_ADMIN_PASSWORD"
-MIN_PASSWORD_LENGTH = 10
 
 
 @dataclass(frozen=True)
@@ -116,13 +116,6 @@ def require(user: User | None, page_id: str) -> User | None:
 # Accounts (a thin layer over the store's users table; the store hashes with argon2id)
 # ------------------------------------------------------------------------------------------------
 
-def check_password(password: str) -> str:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InputError(f"password too short ({len(password or '')} characters)", column="password",
-                         expected=f"at least {MIN_PASSWORD_LENGTH} characters")
-    return password
-
-
 def confirm_password(password: str, repeat: str) -> str:
     """A new password typed twice: the two must match and be long enough (InputError otherwise)."""
     if (password or "") != (repeat or ""):
@@ -137,23 +130,22 @@ def check_role(role: str) -> str:
     return role
 
 
-def check_username(username: str) -> str:
-    name = (username or "").strip()
-    if not name or len(name) > 64 or any(c.isspace() for c in name):
-        raise InputError(f"bad username {username!r}", column="username",
-                         expected="1 to 64 characters without spaces")
-    return name
+def authenticate(store: Store, username: str, password: str, *, client: str | None = None) -> User | None:
+    """The account if ``password`` matches its stored argon2 hash, else None (the same answer, in
+    the same time, for an unknown user, a wrong password and an account without a password).
 
-
-def authenticate(store: Store, username: str, password: str) -> User | None:
-    """The account if ``password`` matches its stored argon2 hash, else None (same answer for an
-    unknown user, a wrong password and an account without a password)."""
+    ``client`` names where the attempt comes from (an IP address, else a browser session id):
+    failed attempts are throttled per username and per client (``store.logins``), and
+    :class:`LoginLocked` (an AccessDenied saying how long to wait) is raised while locked out.
+    """
     if not username or not password:
         return None
-    found = store.verify_password(username.strip(), password)
-    if found is None or found.role not in ROLES:
-        return None
-    return found
+    username, client = str(username).strip(), str(client or "unknown client")
+    store.start_login(username, client)
+    found = store.verify_password(username, password)
+    ok = found is not None and found.role in ROLES
+    store.finish_login(username, client, ok)
+    return found if ok else None
 
 
 def create_user(store: Store, username: str, role: str, password: str, *, by: str | None = None,
@@ -165,7 +157,8 @@ def create_user(store: Store, username: str, role: str, password: str, *, by: st
     the audit log records. Raises InputError for a bad username, role or password, or when the
     username is taken.
     """
-    username, role, password = check_username(username), check_role(role), check_password(password)
+    username, role = check_username(username), check_role(role)
+    password = check_password(password, username)
     existing = store.account_list()
     if username in set(existing["username"]):
         raise InputError(f"user {username!r} exists already", column="username",
@@ -198,7 +191,7 @@ def _acting_commissioner(existing: pd.DataFrame, by: str | None) -> str:
 def set_password(store: Store, username: str, password: str, *, by: str | None = None) -> None:
     """Set an existing account's password (argon2), on behalf of commissioner ``by`` (default: the
     first commissioner). Raises InputError for an unknown user or a weak password."""
-    password = check_password(password)
+    password = check_password(password, username)
     existing = store.account_list()
     if username not in set(existing["username"]):
         raise InputError(f"no user {username!r}", column="username", expected="an existing username")

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "forecast": "Monthly demand forecast per borough with 80% and 95% intervals (model chosen by backtest)",
     "users": "Manage app accounts (create the first commissioner, add panel members)",
     "satisfaction": "Victim satisfaction against annual targets, with confidence intervals; the quarterly publication",
+    "audit": "Check the store's audit log (its SHA-256 hash chain) is intact",
 }
 # Commands whose module name differs from the command ("import" is a Python keyword).
 MODULES: dict[str, str] = {"import": "importer"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -30,3 +32,44 @@ def tmp_data_dir(tmp_path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(REPO_ROOT / "data", target)
     return target
+
+
+# ------------------------------------------------------------------------------------------------
+# Store backends: the same store tests run on SQLite and on PostgreSQL
+# ------------------------------------------------------------------------------------------------
+
+PG_ENV = "COMMISSIONING_TEST_PG"
+
+
+def _postgres_required() -> bool:
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get("COMMISSIONING_REQUIRE_PG") == "1"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """Where a test's store lives: a SQLite file, or a fresh PostgreSQL database on the server named
+    by ``COMMISSIONING_TEST_PG`` (``.ci/postgres.sh`` starts one). Without that variable the
+    PostgreSQL case is skipped locally and fails in CI (``CI=true`` or ``COMMISSIONING_REQUIRE_PG=1``)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "store.sqlite")
+        return
+    server = os.environ.get(PG_ENV, "").strip()
+    if not server:
+        message = f"{PG_ENV} is not set: no PostgreSQL server to test the store on (see .ci/postgres.sh)"
+        if _postgres_required():
+            pytest.fail(message)
+        pytest.skip(message)
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()   # no pooled connection for a forked writer process to inherit
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -630,3 +630,58 @@ def test_spread_table_flags_disagreement():
     assert table.loc["B1", ["spread", "consensus", "flag", "moderated"]].tolist() == [2, 3, True, 3.0]
     assert table.loc["B2", ["spread", "consensus", "flag"]].tolist() == [1, 3, False]
     assert pd.isna(table.loc["B2", "moderated"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 12: open sessions follow the store; sign-in lockout; a conflicted chair
+# ---------------------------------------------------------------------------------------------
+
+def test_deactivated_member_is_signed_out_of_an_open_session(store):
+    at = login(app().run(), PANEL)
+    assert at.session_state["user"].username == PANEL
+    assert [t.value for t in at.title] == ["Scoring"]
+    store.deactivate_user(ADMIN, PANEL, "Left the panel in June")
+    at.run()                                              # the next page run re-reads the account
+    no_exception(at)
+    assert "user" not in at.session_state
+    assert any("no longer active" in w.value for w in at.sidebar.warning)
+    assert [t.value for t in at.title] != ["Scoring"]
+
+
+def test_repeated_wrong_passwords_lock_the_sign_in(store):
+    at = app().run()
+    for _ in range(5):
+        login(at, PANEL, "not-the-password")
+    login(at, PANEL)                                      # the right password, but locked out now
+    no_exception(at)
+    assert any("Too many failed sign-ins" in e.value for e in at.sidebar.error)
+    assert "user" not in at.session_state
+    log = store.audit_log(ADMIN)
+    assert (log["action"] == "login.failed").sum() == 4 and (log["action"] == "login.locked").sum() == 1
+
+
+def test_conflicted_chair_does_not_see_that_bid_on_moderation(store, example_bids):
+    org = example_bids.loc[example_bids["bid_id"] == "NE-01", "organisation"].iloc[0]
+    store.declare_conflict(CHAIR, org, "My sister runs it")
+    at = login(app().run(), CHAIR)
+    example = next(i for i, n in zip(store.rounds()["id"], store.rounds()["name"]) if n == appdata.EXAMPLE_ROUND)
+    at.selectbox(key="moderation_round").set_value(example).run()
+    no_exception(at)
+    assert any("declared a conflict of interest" in w.value for w in at.warning)
+    assert "NE-01" not in at.selectbox(key="mod_bid").options
+    assert "NE-02" in at.selectbox(key="mod_bid").options
+    assert not any("NE-01" in e.label for e in at.expander)
+    assert all("NE-01" not in set(f.value.get("Bid", [])) for f in at.dataframe)
+
+
+def test_declarations_matching_no_bid_are_flagged_on_panel_set_up_and_scoring(store, example_bids):
+    s01_org = example_bids.loc[example_bids["bid_id"] == "S-01", "organisation"].iloc[0]
+    store.declare_conflict(OTHER, s01_org.upper() + " (fictional)", "matches S-01 however typed")
+    store.declare_conflict(OTHER, "Rowan Trust", "not bidding, or a typo")
+    at = panel_setup(store)
+    assert any("1 declaration(s) match no bid" in w.value for w in at.warning)
+    flagged = next(f.value for f in at.dataframe if "Organisation as declared" in f.value.columns)
+    assert flagged.values.tolist() == [[OTHER, "Rowan Trust"]]
+    member = login(app().run(), OTHER)
+    no_exception(member)
+    assert any("1 of your declarations match no bid" in w.value for w in member.warning)

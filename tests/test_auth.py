@@ -70,9 +70,9 @@ def test_confirm_password():
     assert auth.confirm_password(PASSWORD, PASSWORD) == PASSWORD
     with pytest.raises(InputError, match="the two passwords differ"):
         auth.confirm_password(PASSWORD, PASSWORD + "x")
-    # 9 characters, one short of MIN_PASSWORD_LENGTH = 10, typed the same twice
-    with pytest.raises(InputError, match=r"too short \(9 characters\).*at least 10"):
-        auth.confirm_password("123456789", "123456789")
+    # 11 characters, one short of MIN_PASSWORD_LENGTH = 12 (NCSC), typed the same twice
+    with pytest.raises(InputError, match=r"too short \(11 characters\).*at least 12"):
+        auth.confirm_password("river-fox-1", "river-fox-1")
 
 
 # ---------------------------------------------------------------------------------------------

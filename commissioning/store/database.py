@@ -1,7 +1,7 @@
 """The panel store: rounds, lots, bids, panel members, assignments, conflicts, scores, moderation, audit.
 
-An embedded SQLite database by default (``open_store("panel.sqlite")``); any SQLAlchemy URL works
-(``open_store("postgresql://...")``). Every write runs in one transaction; on SQLite the database is
+An embedded SQLite database by default (``open_store("panel.sqlite")``) or PostgreSQL
+(``open_store("postgresql+psycopg://user@host/db")``). Every write runs in one transaction; on SQLite the database is
 in WAL mode with a busy timeout and writes take ``BEGIN IMMEDIATE`` so concurrent writers queue
 instead of failing, and ``synchronous=FULL`` so a committed score survives a crash.
 
@@ -23,8 +23,17 @@ Rules the API enforces (the acting user is always a parameter and is re-read fro
   (they still count); the last active commissioner cannot be deactivated;
 - every score needs a comment, every moderation decision a note;
 - the round moves ``scoring`` -> ``moderation`` -> ``locked``; once locked nothing changes;
-- every change appends to the audit log (who, what, when, old and new value), which cannot be
-  updated or deleted (SQLite triggers).
+- a scorer or chair with a declared conflict of interest cannot see the panel's scores of, score
+  or moderate that organisation's bids (names matched as :mod:`.organisations` says, consortium
+  members included);
+- passwords and usernames follow :mod:`.policy` (NCSC: length and a deny-list); sign-ins are
+  throttled per username and per client (:mod:`.logins`);
+- every change appends to the audit log (who, what, when, old and new value), a SHA-256 hash
+  chain that the database refuses to update, delete or replace (SQLite triggers, PostgreSQL
+  trigger function); ``python -m commissioning audit verify`` checks it.
+
+PostgreSQL (``postgresql+psycopg://...``) is tested like SQLite; there every write transaction
+takes one advisory lock, so writers queue as on SQLite.
 """
 
 from __future__ import annotations
@@ -33,13 +42,14 @@ from pathlib import Path
 
 from commissioning.store.audit import AuditMixin
 from commissioning.store.base import StoreBase, make_engine
+from commissioning.store.logins import LoginsMixin
 from commissioning.store.panel import PanelMixin
 from commissioning.store.rounds import RoundsMixin
 from commissioning.store.scores import ScoresMixin
 from commissioning.store.users import UsersMixin
 
 
-class Store(UsersMixin, RoundsMixin, PanelMixin, ScoresMixin, AuditMixin, StoreBase):
+class Store(UsersMixin, LoginsMixin, RoundsMixin, PanelMixin, ScoresMixin, AuditMixin, StoreBase):
     """Panel workflow over one database. Use :func:`open_store` to get one."""
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import (
 )
 
 from commissioning.errors import AccessDenied, InputError, StoreError
-from commissioning.store.base import SCORING_ROLES, User, organisation_key, utc_now
+from commissioning.store.base import SCORING_ROLES, User, utc_now
+from commissioning.store.organisations import bid_organisations, names_match, organisation_key
 from commissioning.store.schema import assignments, bids, conflicts, lots, rounds, scores, users
 
 
@@ -50,7 +51,7 @@ class PanelMixin:
         if not self._user_row(conn, member)["active"]:
             raise StoreError(f"{member.username}'s account is deactivated: no new assignments")
         row = self._bid(conn, bid)
-        if self._conflicted(conn, member.id, row["organisation"]):
+        if self._conflicted(conn, member.id, row):
             raise AccessDenied(f"{member.username} declared a conflict with {row['organisation']}")
         if conn.execute(select(assignments.c.id).where(assignments.c.bid_id == bid,
                                                        assignments.c.user_id == member.id)).first():
@@ -72,18 +73,20 @@ class PanelMixin:
             if member.username != actor.username and actor.role != "commissioner":
                 raise AccessDenied("only a commissioner records a conflict for someone else")
             key = organisation_key(organisation)
-            if not self._conflicted(conn, member.id, organisation):
+            if not key:
+                raise InputError("a conflict declaration needs an organisation", column="organisation")
+            declared = {organisation_key(d) for d in self._declared(conn, member.id)}
+            if key not in declared:
                 conn.execute(insert(conflicts).values(user_id=member.id, organisation_key=key,
                                                       organisation=str(organisation).strip(),
                                                       note=str(note).strip(), declared_at=utc_now()))
                 self._audit(conn, actor, "conflict.declare", f"{member.username} / {organisation}",
                             None, {"note": note})
             affected = conn.execute(
-                select(bids.c.id, bids.c.bid_ref, bids.c.round_id, bids.c.organisation)
-                .join(rounds, rounds.c.id == bids.c.round_id)
+                select(bids).join(rounds, rounds.c.id == bids.c.round_id)
                 .where(rounds.c.state != "locked")).mappings().all()
             for row in affected:
-                if organisation_key(row["organisation"]) == key:
+                if names_match([organisation], bid_organisations(row)):
                     self._withdraw_scores(conn, actor, member, row)
                     self._delete_assignment(conn, actor, member, row)
 
@@ -201,3 +204,25 @@ class PanelMixin:
                 select(conflicts.c.organisation, conflicts.c.note, conflicts.c.declared_at)
                 .where(conflicts.c.user_id == user.id).order_by(conflicts.c.declared_at)).mappings().all()
         return pd.DataFrame(rows, columns=["organisation", "note", "declared_at"])
+
+    def unmatched_conflicts(self, actor: User | str, round_id: int) -> pd.DataFrame:
+        """Declarations that match no bid of the round (a name typed differently from the bid, or
+        an organisation not bidding): username, organisation, note, declared_at.
+
+        A commissioner or chair sees everyone's; a panel member their own. A warning, not an
+        error: the declaration may be about an organisation that is simply not bidding.
+        """
+        with self._read() as conn:
+            actor = self._actor(conn, actor)
+            self._round(conn, round_id)
+            query = (select(users.c.username, conflicts.c.organisation, conflicts.c.note,
+                            conflicts.c.declared_at)
+                     .join(users, users.c.id == conflicts.c.user_id).order_by(conflicts.c.declared_at))
+            if actor.role not in ("commissioner", "chair"):
+                query = query.where(conflicts.c.user_id == actor.id)
+            declared = conn.execute(query).mappings().all()
+            bidders = [bid_organisations(r) for r in
+                       conn.execute(select(bids).where(bids.c.round_id == round_id)).mappings()]
+        rows = [dict(d) for d in declared
+                if not any(names_match([d["organisation"]], names) for names in bidders)]
+        return pd.DataFrame(rows, columns=["username", "organisation", "note", "declared_at"])

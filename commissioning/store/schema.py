@@ -108,7 +108,16 @@ audit = Table(
     Column("action", String(50), nullable=False),
     Column("entity", Text, nullable=False),
     Column("old_value", Text),
-    Column("new_value", Text))
+    Column("new_value", Text),
+    Column("prev_hash", String(64)),   # migration 4: the hash chain (store/audit.py)
+    Column("row_hash", String(64)))
+login_throttle = Table(   # migration 4: failed sign-ins per username and per client (store/logins.py)
+    "login_throttle", metadata,
+    Column("kind", String(10), primary_key=True),
+    Column("subject", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure", Float, nullable=False),
+    Column("locked_until", Float, nullable=False))
 
 
 def _users_v1() -> Table:
@@ -123,10 +132,25 @@ def _users_v1() -> Table:
         Column("created_at", String(32), nullable=False))
 
 
+def _audit_v1(meta: MetaData) -> Table:
+    """The audit table as migration 1 created it (before migration 4 added the hash chain)."""
+    return Table(
+        "audit", meta,
+        Column("id", Integer, primary_key=True),
+        Column("at", String(32), nullable=False),
+        Column("user_id", Integer),
+        Column("username", String(100)),
+        Column("round_id", Integer),
+        Column("action", String(50), nullable=False),
+        Column("entity", Text, nullable=False),
+        Column("old_value", Text),
+        Column("new_value", Text))
+
+
 def _migration_1(conn: Connection) -> None:
     _users_v1().create(conn)
-    metadata.create_all(conn, tables=[rounds, lots, bids, assignments, conflicts, scores,
-                                      moderation, audit])
+    metadata.create_all(conn, tables=[rounds, lots, bids, assignments, conflicts, scores, moderation])
+    _audit_v1(MetaData()).create(conn)
     if conn.dialect.name == "sqlite":
         for op in ("UPDATE", "DELETE"):
             conn.exec_driver_sql(
@@ -142,8 +166,22 @@ def _migration_3(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE users ADD COLUMN organisation VARCHAR(300)")
 
 
+def _migration_4(conn: Connection) -> None:
+    from commissioning.store.audit import chain_existing_rows, make_append_only
+
+    if conn.dialect.name == "sqlite":
+        for op in ("update", "delete"):
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_append_only_{op}")
+    for column in ("prev_hash", "row_hash"):
+        conn.exec_driver_sql(f"ALTER TABLE audit ADD COLUMN {column} VARCHAR(64)")
+    chain_existing_rows(conn)
+    make_append_only(conn)
+    login_throttle.create(conn)
+
+
 MIGRATIONS = [
     (1, "rounds, lots, bids, users, assignments, conflicts, scores, moderation, audit", _migration_1),
     (2, "users.active: deactivated accounts keep their record and scores", _migration_2),
     (3, "users.organisation: provider accounts speak for one support organisation", _migration_3),
+    (4, "audit hash chain, append-only on every backend; login throttling", _migration_4),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Iterable
 
@@ -32,14 +33,15 @@ class ScoresMixin:
         with self._read() as conn:
             user = self._actor(conn, user, *SCORING_ROLES)
             rows = conn.execute(
-                select(bids.c.id.label("key"), bids.c.round_id, bids.c.bid_ref.label("bid_id"),
-                       bids.c.organisation, lots.c.name.label("lot"), rounds.c.state)
+                select(bids, lots.c.name.label("lot"), rounds.c.state)
                 .join(assignments, assignments.c.bid_id == bids.c.id)
                 .join(lots, lots.c.id == bids.c.lot_id).join(rounds, rounds.c.id == bids.c.round_id)
                 .where(assignments.c.user_id == user.id).order_by(bids.c.round_id, bids.c.bid_ref)
             ).mappings().all()
-            keep = [dict(r) for r in rows if not self._conflicted(conn, user.id, r["organisation"])]
-        return pd.DataFrame(keep, columns=["key", "round_id", "bid_id", "organisation", "lot", "state"])
+            keep = [{**r, "key": r["id"], "bid_id": r["bid_ref"]} for r in rows
+                    if not self._conflicted(conn, user.id, r)]
+        columns = ["key", "round_id", "bid_id", "organisation", "lot", "state"]
+        return pd.DataFrame([{c: r[c] for c in columns} for r in keep], columns=columns)
 
     def save_score(self, user: User | str, bid: int, criterion: str, score: float, comment: str) -> None:
         """Save (or change) the acting scorer's own score on one criterion of an assigned bid."""
@@ -57,7 +59,7 @@ class ScoresMixin:
                     raise StoreError("the round is locked: scores are final")
                 assigned = conn.execute(select(assignments.c.id).where(
                     assignments.c.bid_id == bid, assignments.c.user_id == user.id)).first()
-                if not assigned or self._conflicted(conn, user.id, row["organisation"]):
+                if not assigned or self._conflicted(conn, user.id, row):
                     raise AccessDenied(f"bid {row['bid_ref']} is not assigned to {user.username}")
                 value = self._check_mark(self._rules_of(row["rules_yaml"]), criterion, value)
                 if not str(comment or "").strip():
@@ -122,15 +124,26 @@ class ScoresMixin:
                                            "comment", "updated_at"])
 
     def all_scores(self, actor: User | str, round_id: int) -> pd.DataFrame:
-        """Every scorer's scores in a round: chair or commissioner, once moderation is open."""
+        """Every scorer's scores in a round: chair or commissioner, once moderation is open; never
+        those for bids the actor declared a conflict with."""
         with self._read() as conn:
-            self._actor(conn, actor, "chair", "commissioner")
+            actor = self._actor(conn, actor, "chair", "commissioner")
             state = self._round(conn, round_id)["state"]
             if state == "scoring":
                 raise AccessDenied("panel scores stay private until moderation opens")
             rows = conn.execute(self._scores_query(round_id=round_id)).mappings().all()
-        return pd.DataFrame(rows, columns=["round_id", "key", "bid_id", "scorer", "criterion", "score",
-                                           "comment", "updated_at"])
+            hidden = self._conflicted_refs(conn, actor.id, round_id)
+        return pd.DataFrame([r for r in rows if r["bid_id"] not in hidden],
+                            columns=["round_id", "key", "bid_id", "scorer", "criterion", "score",
+                                     "comment", "updated_at"])
+
+    def conflicted_bids(self, actor: User | str, round_id: int) -> list[str]:
+        """References of the round's bids the acting user declared a conflict with (sorted): the
+        bids they may not see in detail, score or moderate."""
+        with self._read() as conn:
+            actor = self._actor(conn, actor)
+            self._round(conn, round_id)
+            return sorted(self._conflicted_refs(conn, actor.id, round_id))
 
     # -- moderation and locking ---------------------------------------------------------------
 
@@ -161,6 +174,9 @@ class ScoresMixin:
             row = self._bid(conn, bid)
             if row["state"] != "moderation":
                 raise StoreError(f"moderation is not open (the round is {row['state']})")
+            if self._conflicted(conn, actor.id, row):
+                raise AccessDenied(f"{actor.username} declared a conflict with {row['organisation']}: "
+                                   f"another chair moderates bid {row['bid_ref']}")
             value = self._check_mark(self._rules_of(row["rules_yaml"]), criterion, score)
             self._upsert_moderation(conn, actor, bid, row["round_id"], row["bid_ref"], criterion,
                                     value, str(note).strip())
@@ -182,8 +198,20 @@ class ScoresMixin:
 
     def engine_inputs(self, actor: User | str, round_id: int) -> tuple[Rules, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """``(rules, bids, scores, moderation)`` in the shapes :func:`~commissioning.procurement.scoring.score_bids`
-        takes (chair or commissioner, once moderation is open)."""
-        panel = self.all_scores(actor, round_id)
+        takes (chair or commissioner, once moderation is open). Scores and moderated scores of
+        bids the actor declared a conflict with are left out (see :meth:`rank` for the ranking)."""
+        rules, bid_frame, score_frame, mod_frame = self._engine_inputs(actor, round_id)
+        hidden = self.conflicted_bids(actor, round_id)
+        return (rules, bid_frame, _without(score_frame, hidden), _without(mod_frame, hidden))
+
+    def _engine_inputs(self, actor, round_id: int):
+        with self._read() as conn:
+            self._actor(conn, actor, "chair", "commissioner")
+            if self._round(conn, round_id)["state"] == "scoring":
+                raise AccessDenied("panel scores stay private until moderation opens")
+            panel = pd.DataFrame(conn.execute(self._scores_query(round_id=round_id)).mappings().all(),
+                                 columns=["round_id", "key", "bid_id", "scorer", "criterion", "score",
+                                          "comment", "updated_at"])
         rules = self.rules(round_id)
         with self._read() as conn:
             bid_rows = conn.execute(
@@ -209,6 +237,19 @@ class ScoresMixin:
         return rules, bid_frame, score_frame, mod_frame
 
     def rank(self, actor: User | str, round_id: int, *, shortfall=None) -> ScoringResult:
-        """Run the engine on the round as stored."""
-        rules, bid_frame, score_frame, mod_frame = self.engine_inputs(actor, round_id)
-        return score_bids(rules, bid_frame, score_frame, mod_frame, shortfall=shortfall)
+        """Run the engine on the round as stored (every bid counts, so every rank is right). For
+        an actor who declared a conflict with a bidder, the result carries no panel scores of that
+        bidder's bids (its explanations show no scorer detail; see :meth:`conflicted_bids`)."""
+        rules, bid_frame, score_frame, mod_frame = self._engine_inputs(actor, round_id)
+        result = score_bids(rules, bid_frame, score_frame, mod_frame, shortfall=shortfall)
+        hidden = self.conflicted_bids(actor, round_id)
+        return dataclasses.replace(result, scores=_without(result.scores, hidden)) if hidden else result
+
+
+def _without(frame: pd.DataFrame, bid_refs) -> pd.DataFrame:
+    """``frame``'s rows whose ``bid_id`` is not one of ``bid_refs`` (attrs kept)."""
+    if not len(bid_refs):
+        return frame
+    kept = frame.loc[~frame["bid_id"].isin(list(bid_refs))].reset_index(drop=True)
+    kept.attrs = dict(frame.attrs)
+    return kept

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pandas as pd
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
@@ -14,10 +16,12 @@ from sqlalchemy import (
 
 from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.store.base import ROLES, User, utc_now
+from commissioning.store.policy import check_password, check_username
 from commissioning.store.schema import users
 
 
 class UsersMixin:
+    _dummy: str | None = None   # an argon2 hash of a random secret, made once per process
 
     def create_user(self, username: str, password: str, role: str = "commissioner",
                     display_name: str | None = None) -> User:
@@ -37,10 +41,10 @@ class UsersMixin:
             return self._insert_user(conn, actor, username, role, password, display_name, organisation)
 
     def _insert_user(self, conn, actor, username, role, password, display_name, organisation=None) -> User:
-        username = str(username).strip()
+        username = check_username(username)
         organisation = str(organisation or "").strip()
-        if not username:
-            raise InputError("empty username", column="username")
+        if password:
+            check_password(password, username)
         if role not in ROLES:
             raise InputError(f"unknown role {role!r}", column="role", expected=", ".join(ROLES))
         if role == "provider" and not organisation:
@@ -57,9 +61,9 @@ class UsersMixin:
         return User(username, role, id=uid, display_name=display_name or username, organisation=organisation)
 
     def set_password(self, actor: User | str, username: str, password: str) -> None:
-        """Set a password: one's own, or anyone's for a commissioner."""
-        if not password:
-            raise InputError("empty password", column="password")
+        """Set a password: one's own, or anyone's for a commissioner. Refused (InputError) when
+        :mod:`~commissioning.store.policy` finds it weak."""
+        check_password(password, username)
         with self._write() as conn:
             actor = self._actor(conn, actor)
             if actor.username != username and actor.role != "commissioner":
@@ -70,20 +74,36 @@ class UsersMixin:
             self._audit(conn, actor, "user.password", f"user {username}")
 
     def verify_password(self, username: str, password: str) -> User | None:
-        """The user if ``password`` matches their argon2 hash, else None (rehashes outdated hashes)."""
+        """The user if ``password`` matches their argon2 hash, else None (rehashes outdated hashes).
+
+        An unknown user, an account without a password and a deactivated one are checked against
+        a dummy hash, so the time taken does not tell which usernames exist."""
         with self._read() as conn:
             row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
-        if row is None or not row["password_hash"] or not row["active"]:
-            return None
+        usable = row is not None and bool(row["password_hash"]) and bool(row["active"])
         try:
-            self._hasher.verify(row["password_hash"], password)
+            self._hasher.verify(row["password_hash"] if usable else self._dummy_hash(), password)
         except (VerificationError, InvalidHashError):
+            return None
+        if not usable:
             return None
         if self._hasher.check_needs_rehash(row["password_hash"]):
             with self._write() as conn:
                 conn.execute(update(users).where(users.c.id == row["id"])
                              .values(password_hash=self._hasher.hash(password)))
         return User.from_row(row)
+
+    def _dummy_hash(self) -> str:
+        if UsersMixin._dummy is None:
+            UsersMixin._dummy = self._hasher.hash(secrets.token_hex(16))
+        return UsersMixin._dummy
+
+    def active_user(self, username: str) -> User | None:
+        """The account as stored now (its current role), or None when it is unknown or
+        deactivated: what an app session re-reads on every page run."""
+        with self._read() as conn:
+            row = conn.execute(select(users).where(users.c.username == str(username))).mappings().first()
+        return User.from_row(row) if row is not None and row["active"] else None
 
     def get_user(self, username: str) -> User:
         with self._read() as conn:

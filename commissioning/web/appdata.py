@@ -349,12 +349,12 @@ def assignable_bids(round_bids: pd.DataFrame, assigned: pd.DataFrame, member: st
 
 def round_conflicts(conflicts: pd.DataFrame, organisations) -> pd.DataFrame:
     """The declarations (``Store.conflicts``: username, organisation, note, declared_at) that name
-    an organisation in ``organisations`` (matched as the store matches them: case and spacing
-    ignored), in the same columns."""
-    from commissioning.store import organisation_key
+    an organisation in ``organisations`` (matched as the store matches them:
+    ``commissioning.store.names_match``), in the same columns."""
+    from commissioning.store import names_match
 
-    keys = {organisation_key(o) for o in organisations}
-    keep = conflicts["organisation"].map(organisation_key).isin(keys)
+    organisations = list(organisations)
+    keep = conflicts["organisation"].map(lambda declared: names_match([declared], organisations)).astype(bool)
     return conflicts.loc[keep].reset_index(drop=True)
 
 
