@@ -43,6 +43,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1rem 0 1.5rem}
 figure img{max-width:100%;height:auto;border:1px solid #d0d0d0}
 figcaption{color:#4a4a4a;font-size:.95rem}
+p.small{color:#4a4a4a;font-size:.95rem}
 footer{border-top:1px solid #b8b8b8;margin-top:2rem;padding-top:.75rem;padding-bottom:2rem;color:#4a4a4a;
  font-size:.9rem}
 """
@@ -69,6 +70,12 @@ class Document:
 
     def bullets(self, items: Iterable[str]) -> Document:
         self._blocks.append("<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>")
+        return self
+
+    def html(self, fragment: str) -> Document:
+        """An already-escaped HTML fragment (for renderers such as :mod:`commissioning.publish.outline`
+        that escape every piece of text themselves)."""
+        self._blocks.append(fragment)
         return self
 
     def notice(self, text: str) -> Document:

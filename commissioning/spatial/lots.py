@@ -25,8 +25,9 @@ data with k = 5 it is 1.03 (all services or IDVA alone); at 331 synthetic author
 
 "Need" of an authority: for one service, its need in the service's unit (FTE or spaces); for
 ``service="all"``, the mean over service types of its share of the area's need for that type
-(unit-free, so FTE and refuge spaces can be combined). Lots are numbered west to east by the
-need-weighted centre and named by compass direction from the area's centre, e.g.
+(unit-free, so FTE and refuge spaces can be combined). Lots are numbered west to east by their
+centroid and named by the sub-region (North, North East, ..., North West, Central) their centroid
+lies in from the area's centroid, each lot a different one (see :func:`_label`), e.g.
 ``"Lot 1 (West)"``.
 
 If the boundaries fall into several pieces that do not touch (islands), the pieces are joined by
@@ -211,24 +212,47 @@ def _ratio(labels: np.ndarray, need: np.ndarray, k: int) -> float:
     return float(totals.max() / totals.mean()) if totals.mean() > 0 else float("nan")
 
 
-def _label(lots: np.ndarray, xy: np.ndarray, need: np.ndarray) -> list[str]:
-    """Lot names numbered west to east by need-weighted centre, with a compass direction."""
-    weight = need if need.sum() > 0 else np.ones_like(need)
-    centre = np.average(xy, axis=0, weights=weight)
+#: Sub-regions by compass bearing (degrees anticlockwise from east), and the centre.
+_SUB_REGIONS = {"East": 0, "North East": 45, "North": 90, "North West": 135, "West": 180, "South West": 225,
+                "South": 270, "South East": 315}
+_CENTRAL_WITHIN = 0.35     # a lot whose centre is this share of the area's radius from its centre is Central
+
+
+def _label(lots: np.ndarray, shapes: gpd.GeoSeries) -> list[str]:
+    """Lot names: numbered west to east by the lot's centroid, named by the sub-region its centroid
+    lies in, seen from the whole area's centroid (both the centroids of the areas, in BNG).
+
+    Each lot gets a different sub-region: the assignment minimises the total angle between each
+    lot's bearing and its sub-region's (scipy's linear_sum_assignment), a lot near the centre
+    preferring "Central" (offered from three lots up). With more than nine lots the rest are numbered only ("Lot 10").
+    """
+    from scipy.optimize import linear_sum_assignment
+
     k = lots.max() + 1
-    centres = np.array([np.average(xy[lots == c], axis=0,
-                                   weights=weight[lots == c] if weight[lots == c].sum() > 0 else None)
-                        for c in range(k)])
-    spread = np.sqrt(np.average(((xy - centre) ** 2).sum(axis=1), weights=weight))
-    names = {}
-    for number, c in enumerate(np.lexsort((centres[:, 1], centres[:, 0])), start=1):
-        dx, dy = centres[c] - centre
-        if np.hypot(dx, dy) < 0.25 * spread:
-            direction = "Central"
+    whole = shapes.union_all() if hasattr(shapes, "union_all") else shapes.unary_union
+    centre = np.array([whole.centroid.x, whole.centroid.y])
+    radius = np.sqrt(whole.area / np.pi)
+    centres = np.array([[g.centroid.x, g.centroid.y] for g in
+                        (shapes[lots == c].union_all() if hasattr(shapes, "union_all") else shapes[lots == c].unary_union
+                         for c in range(k))])
+    offsets = centres - centre
+    distance = np.hypot(offsets[:, 0], offsets[:, 1]) / radius
+    bearing = np.degrees(np.arctan2(offsets[:, 1], offsets[:, 0]))
+    central = k >= 3            # of two lots neither is the centre: both are seen from it
+    names = list(_SUB_REGIONS) + (["Central"] if central else [])
+    cost = np.zeros((k, len(names)))
+    for j, name in enumerate(names):
+        if name == "Central":
+            cost[:, j] = 180.0 * distance / _CENTRAL_WITHIN / 2       # 90 degrees' worth at the threshold
         else:
-            direction = _DIRECTIONS[int(np.round(np.degrees(np.arctan2(dy, dx)) / 45.0)) % 8]
-        names[c] = f"Lot {number} ({direction})"
-    return [names[c] for c in lots]
+            turn = np.abs((bearing - _SUB_REGIONS[name] + 180.0) % 360.0 - 180.0)
+            cost[:, j] = turn + np.where(central & (distance < _CENTRAL_WITHIN), 90.0, 0.0)
+    rows, cols = linear_sum_assignment(cost)
+    region = {int(r): names[c] for r, c in zip(rows, cols)}
+    out = {}
+    for number, c in enumerate(np.lexsort((centres[:, 1], centres[:, 0])), start=1):
+        out[c] = f"Lot {number} ({region[c]})" if c in region else f"Lot {number}"
+    return [out[c] for c in lots]
 
 
 def make_lots(ds: Dataset, k: int = 5, service: str = ALL, boundaries: gpd.GeoDataFrame | None = None,
@@ -264,7 +288,7 @@ def make_lots(ds: Dataset, k: int = 5, service: str = ALL, boundaries: gpd.GeoDa
     balance = _ratio(labels, need, k)
 
     assignment = pd.DataFrame({"code": codes, "name": [ds.authorities[c] for c in codes],
-                               "lot": _label(labels, xy, need)})
+                               "lot": _label(labels, bng.geometry.reset_index(drop=True))})
     services = ds.service_types if service == ALL else [service]
     return Lots(assignment, lot_summary(assignment, gaps, services), balance, service, k, adj)
 

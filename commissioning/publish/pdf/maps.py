@@ -1,8 +1,12 @@
 """Print-quality choropleth maps of the gap table (matplotlib, no pyplot state).
 
 Maps are drawn in British National Grid (EPSG:27700), where the grid is north-up and one unit is a
-metre, so the scale bar is exact. The colour map is ``cividis`` (perceptually uniform, readable by
-people with colour-vision deficiency and in greyscale). No service location is ever drawn.
+metre, so the scale bar is exact. Coverage classes read the same way as the tables' status: the
+class breaks are the red/amber/green cut-offs and 100%, coloured with ColorBrewer's RdBu, a
+diverging scheme safe for colour-vision deficiency (Harrower & Brewer 2003), centred on 100%
+coverage: reds below the benchmark, a neutral class just under it, blues above it. Labels are dark
+text with a white halo, in full where they fit inside their authority without touching another
+label, abbreviated otherwise (with a key). No service location is ever drawn.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ import textwrap
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrow, Rectangle
+from shapely.geometry import box
 
 from commissioning.spatial.geo import to_bng
 
@@ -24,10 +31,18 @@ BOUNDARY_ATTRIBUTION = (
     "open-innovations/geography-bits. Contains OS data (c) Crown copyright and database right 2020. "
     "Source: Office for National Statistics licensed under the Open Government Licence v.3.0"
 )
-#: Coverage classes (% of the benchmark met); the last class is open-ended.
-COVERAGE_BINS = (0, 30, 60, 90, 120, 1_000_000)
-COVERAGE_LABELS = ("under 30%", "30–60%", "60–90%", "90–120%", "120% or more")
-CMAP = "cividis"
+#: ColorBrewer RdBu, 5 classes (colour-blind safe): below amber, amber, green under 100%, 100-120%, 120%+.
+DIVERGING = ("#ca0020", "#f4a582", "#f7f7f7", "#92c5de", "#0571b0")
+SURPLUS_AT = 120.0
+
+
+def coverage_classes(amber_at: float = 60.0, green_at: float = 90.0) -> tuple[tuple[float, ...], tuple[str, ...]]:
+    """Class breaks (% coverage) and legend labels: the status cut-offs, 100% and 120%."""
+    breaks = (amber_at, green_at, 100.0, SURPLUS_AT)
+    labels = (f"under {amber_at:g}% (red)", f"{amber_at:g}% to under {green_at:g}% (amber)",
+              f"{green_at:g}% to under 100% (green)", f"100% to under {SURPLUS_AT:g}% (green)",
+              f"{SURPLUS_AT:g}% or more (green)")
+    return breaks, labels
 
 
 def boundary_attribution(sources: list[dict]) -> str:
@@ -45,77 +60,116 @@ def projected(boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def coverage_map_png(boundaries_bng: gpd.GeoDataFrame, coverage_pct: pd.Series, title: str,
                      attribution: str = BOUNDARY_ATTRIBUTION, *, dpi: int = 200,
-                     width_in: float = 6.7, height_in: float = 4.9) -> bytes:
+                     width_in: float = 6.7, height_in: float = 4.9, amber_at: float = 60.0,
+                     green_at: float = 90.0) -> bytes:
     """A PNG choropleth of coverage (% of benchmark) per authority.
 
     ``boundaries_bng``: GeoDataFrame in EPSG:27700 indexed by code; ``coverage_pct``: Series
-    indexed by code (NaN = no figure, drawn hatched). Five classes (see :data:`COVERAGE_BINS`),
-    legend, north arrow, 10 km scale bar and the boundaries' attribution. Returns PNG bytes at
-    ``dpi`` for a figure of ``width_in`` x ``height_in`` inches.
+    indexed by code (NaN = no figure, drawn hatched). Five classes broken at the status cut-offs
+    ``amber_at`` and ``green_at`` (%), 100% and 120% (see :func:`coverage_classes`), legend with
+    counts, north arrow, 10 km scale bar and the boundaries' attribution. Returns PNG bytes at
+    ``dpi`` for a figure of ``width_in`` x ``height_in`` inches. ``title`` goes into the PNG's
+    metadata; the document prints the figure's caption and text alternative.
     """
     gdf = boundaries_bng.copy()
     values = coverage_pct.reindex(gdf.index).astype(float)
-    classes = np.digitize(values.fillna(-1).to_numpy(), COVERAGE_BINS[1:-1])
-    cmap = _cmap()
+    breaks, class_labels = coverage_classes(amber_at, green_at)
+    classes = np.digitize(values.fillna(-1).to_numpy(), breaks)
     fig = Figure(figsize=(width_in, height_in), dpi=dpi)
-    ax = fig.add_axes([0.0, 0.07, 0.74, 0.92])
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes([0.0, 0.08, 0.68, 0.91])
     missing = values.isna().to_numpy()
-    colours = [cmap(c / (len(COVERAGE_LABELS) - 1)) for c in classes]
-    gdf.plot(ax=ax, color=["white" if missing[i] else colours[i] for i in range(len(gdf))],
+    gdf.plot(ax=ax, color=["white" if missing[i] else DIVERGING[c] for i, c in enumerate(classes)],
              edgecolor="white", linewidth=0.6)
     if missing.any():
         gdf.loc[missing].plot(ax=ax, facecolor="white", edgecolor="#777777", hatch="///", linewidth=0.4)
-    gdf.boundary.plot(ax=ax, color="#333333", linewidth=0.25)
-    _labels(ax, gdf, classes, missing)
+    gdf.boundary.plot(ax=ax, color="#333333", linewidth=0.3)
     _frame(ax, gdf)
+    key = place_labels(ax, gdf)
 
-    lax = _legend_axes(fig, [0.75, 0.45, 0.24, 0.45], "Coverage of\nthe benchmark")
-    entries = list(zip(COVERAGE_LABELS, [cmap(i / (len(COVERAGE_LABELS) - 1)) for i in range(len(COVERAGE_LABELS))]))
-    counts = np.bincount(classes[~missing], minlength=len(COVERAGE_LABELS))
+    lax = _legend_axes(fig, [0.70, 0.50, 0.30, 0.45], "Coverage of the benchmark\n(authorities)")
+    entries = list(zip(class_labels, DIVERGING))
+    counts = np.bincount(classes[~missing], minlength=len(class_labels))
     if missing.any():
-        entries.append(("no figure", None))
+        entries.append(("no need figure", None))
     for i, (label, colour) in enumerate(entries):
-        y = 0.72 - i * 0.13
-        patch = Rectangle((0, y), 0.16, 0.09, facecolor=colour or "white", edgecolor="#555555", linewidth=0.5,
+        y = 0.70 - i * 0.12
+        patch = Rectangle((0, y), 0.12, 0.08, facecolor=colour or "white", edgecolor="#555555", linewidth=0.5,
                           hatch=None if colour is not None else "///")
         lax.add_patch(patch)
         n = int(missing.sum()) if colour is None else int(counts[i])
-        lax.text(0.22, y + 0.045, f"{label} ({n})", va="center", fontsize=7.5)
-    fig.text(0.75, 0.36, _wrap(title, 30), fontsize=7.5, va="top", color="#333333")
-    fig.text(0.01, 0.015, _wrap(attribution, 135), fontsize=5.8, color="#444444", va="bottom")
+        lax.text(0.16, y + 0.04, f"{label}: {n}", va="center", fontsize=6.8)
+    if key:
+        fig.text(0.70, 0.45, "Abbreviations\n" + "\n".join(f"{a}  {n}" for a, n in key), fontsize=6.2,
+                 va="top", color="#222222", linespacing=1.25)
+    fig.text(0.01, 0.012, _wrap(attribution, 150), fontsize=5.4, color="#444444", va="bottom")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white", metadata={"Title": title})
     return buffer.getvalue()
 
 
-def _cmap():
-    from matplotlib import colormaps
-
-    return colormaps[CMAP]
+HALO = [patheffects.withStroke(linewidth=1.8, foreground="white")]
 
 
-def _labels(ax, gdf: gpd.GeoDataFrame, classes: np.ndarray, missing: np.ndarray) -> None:
-    """Three-letter borough labels, dark on light fills and light on dark ones."""
+def place_labels(ax, gdf: gpd.GeoDataFrame, suffix: pd.Series | None = None, fontsize: float = 5.6
+                 ) -> list[tuple[str, str]]:
+    """Label every authority with a white-haloed name; return the abbreviations used as
+    ``[(abbreviation, full name)]`` for a key.
+
+    A label is the full name (wrapped at spaces onto two lines when long) if it overlaps no label
+    already placed (largest authorities first) and, for a name of several words, three quarters of
+    its box lie inside the authority;
+    otherwise the abbreviation (:func:`short_name`). ``suffix``: extra text per code on a second
+    line (e.g. the lot number).
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    to_data = ax.transData.inverted()
     points = gdf.geometry.representative_point()
-    for i, point in enumerate(points):
-        dark_fill = not missing[i] and classes[i] <= 1
-        ax.text(point.x, point.y, short_name(gdf["name"].iloc[i]), ha="center", va="center", fontsize=5.4,
-                color="white" if dark_fill else "#111111")
+    placed: list = []
+    key = []
+    for i in np.argsort(-gdf.geometry.area.to_numpy()):
+        name, shape, point = str(gdf["name"].iloc[i]), gdf.geometry.iloc[i], points.iloc[i]
+        extra = "" if suffix is None else f"\n{suffix.get(gdf.index[i], '')}"
+        text = None
+        for candidate, is_short in ((_wrap_name(name), False), (short_name(name), True)):
+            label = ax.text(point.x, point.y, candidate + extra, ha="center", va="center", fontsize=fontsize,
+                            color="#111111", path_effects=HALO, linespacing=1.05)
+            (x0, y0), (x1, y1) = to_data.transform(label.get_window_extent(renderer).extents.reshape(2, 2))
+            bounds = box(x0, y0, x1, y1)
+            inside = shape.intersection(bounds).area / bounds.area
+            fits = (inside >= 0.75 or " " not in name) and not any(bounds.intersects(b) for b in placed)
+            if fits or is_short:
+                placed.append(bounds)
+                text = candidate
+                break
+            label.remove()
+        if text != _wrap_name(name):
+            key.append((text, name))
+    return sorted(set(key))
+
+
+def _wrap_name(name: str) -> str:
+    """A full name on one line, or two lines split near the middle when it has three words or more
+    or is longer than 12 characters."""
+    words = name.split()
+    if len(words) < 2 or len(name) <= 12:
+        return name
+    best = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(" ".join(words[k:]))))
+    return " ".join(words[:best]) + "\n" + " ".join(words[best:])
 
 
 def short_name(name: str) -> str:
-    """A map label: one-word names in full, "X and Y" as initials ("K&C"), "X upon Y" as "X",
-    other names as the first word and an initial ("Tower H"); "City of London" is "City"."""
+    """An abbreviation for a crowded map (explained in the map's key): one-word names up to 8
+    letters in full, "X and Y" as initials ("K&C"), "City of London" as "City", others as the
+    initials of their words ("TH" for Tower Hamlets, "WF" for Waltham Forest, "Westm" style
+    five-letter stems for long one-word names)."""
     words = str(name).replace("-", " ").split()
-    if len(words) == 1:
-        return words[0]
     if words[0] == "City":
         return "City"
-    if "and" in words[1:-1]:
-        return "&".join(w[0] for w in words if w != "and")
-    if "upon" in words:
-        return words[0]
-    return f"{words[0]} {words[1][0]}"
+    if len(words) == 1:
+        return words[0] if len(words[0]) <= 8 else words[0][:5] + "."
+    return "&".join(w[0] for w in words if w != "and") if "and" in words else "".join(w[0] for w in words
+                                                                                       if w[0].isupper())
 
 
 def _legend_axes(fig, rect: list[float], title: str):
@@ -179,20 +233,22 @@ def lot_map_png(boundaries_bng: gpd.GeoDataFrame, assignment: pd.DataFrame, attr
     labels = sorted(lots.dropna().unique(), key=lambda s: int(str(s).split()[1]))
     colour = {lot: OKABE_ITO[i % len(OKABE_ITO)] for i, lot in enumerate(labels)}
     fig = Figure(figsize=(width_in, height_in), dpi=dpi)
-    ax = fig.add_axes([0.0, 0.07, 0.74, 0.92])
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes([0.0, 0.08, 0.68, 0.91])
     gdf.plot(ax=ax, color=[colour.get(lot, "white") for lot in lots], edgecolor="white", linewidth=0.6)
-    gdf.boundary.plot(ax=ax, color="#333333", linewidth=0.25)
-    for point, name, lot in zip(gdf.geometry.representative_point(), gdf["name"], lots):
-        number = str(lot).split()[1] if isinstance(lot, str) else ""
-        ax.text(point.x, point.y, f"{short_name(name)}\n{number}", ha="center", va="center", fontsize=5.0,
-                color="#111111", linespacing=1.1)
+    gdf.boundary.plot(ax=ax, color="#333333", linewidth=0.3)
     _frame(ax, gdf)
-    lax = _legend_axes(fig, [0.75, 0.3, 0.24, 0.6], "Lots")
+    numbers = lots.map(lambda lot: f"Lot {str(lot).split()[1]}" if isinstance(lot, str) else "")
+    key = place_labels(ax, gdf, suffix=numbers, fontsize=5.2)
+    lax = _legend_axes(fig, [0.70, 0.45, 0.30, 0.5], "Lots")
     for i, lot in enumerate(labels):
-        y = 0.84 - i * 0.1
-        lax.add_patch(Rectangle((0, y), 0.14, 0.07, facecolor=colour[lot], edgecolor="#555555", linewidth=0.5))
-        lax.text(0.2, y + 0.035, str(lot), va="center", fontsize=7.5)
-    fig.text(0.01, 0.015, _wrap(attribution, 135), fontsize=5.8, color="#444444", va="bottom")
+        y = 0.80 - i * 0.1
+        lax.add_patch(Rectangle((0, y), 0.12, 0.07, facecolor=colour[lot], edgecolor="#555555", linewidth=0.5))
+        lax.text(0.16, y + 0.035, str(lot), va="center", fontsize=7)
+    if key:
+        fig.text(0.70, 0.42, "Abbreviations\n" + "\n".join(f"{a}  {n}" for a, n in key), fontsize=6.2,
+                 va="top", color="#222222", linespacing=1.25)
+    fig.text(0.01, 0.012, _wrap(attribution, 150), fontsize=5.4, color="#444444", va="bottom")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()

@@ -58,6 +58,7 @@ MARK_FILL = colors.HexColor("#fff1c2")
 MARK_EDGE = colors.HexColor("#8a6d00")
 RAG_FILL = {"red": colors.HexColor("#f4b6b0"), "amber": colors.HexColor("#fbd79a"),
             "green": colors.HexColor("#b9e0b4"), "n/a": colors.white}
+MINUS = "\u2212"
 RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", "n/a": "n/a"}
 
 #: callable(fraction 0..1, message) that the app passes to drive a progress bar
@@ -81,9 +82,9 @@ def register_fonts() -> str:
 def styles() -> dict[str, ParagraphStyle]:
     """Paragraph styles by name: title, subtitle, h1, h2, body, small, cell, cell_r, cell_b, mark, toc1."""
     register_fonts()
-    body = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13.5, textColor=INK, spaceAfter=5,
+    body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14, textColor=INK, spaceAfter=5,
                           embeddedHyphenation=1, bulletFontName=FONT)
-    cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=10, spaceAfter=0)
+    cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0)
     return {
         "title": ParagraphStyle("title", parent=body, fontName=f"{FONT}-Bold", fontSize=24, leading=30,
                                 textColor=BLUE, spaceAfter=10),
@@ -95,7 +96,7 @@ def styles() -> dict[str, ParagraphStyle]:
                              textColor=BLUE, spaceBefore=8, spaceAfter=5, keepWithNext=1),
         "body": body,
         "bullet": ParagraphStyle("bullet", parent=body, leftIndent=12, bulletIndent=2),
-        "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5, textColor=GREY),
+        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=GREY),
         "cell": cell,
         "cell_r": ParagraphStyle("cell_r", parent=cell, alignment=TA_RIGHT),
         "cell_c": ParagraphStyle("cell_c", parent=cell, alignment=TA_CENTER),
@@ -207,7 +208,9 @@ def fmt(value: float, digits: int = 1) -> str:
     if value is None or value != value:
         return "–"
     text = f"{value:,.{digits}f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
+    if text.startswith("-"):   # no "-0.0"; a real minus sign (U+2212), not a hyphen
+        text = text[1:] if not text.strip("-0.,") else MINUS + text[1:]
+    return text
 
 
 def today_text(day: dt.date | None = None) -> str:
@@ -294,7 +297,7 @@ def render(story: list, *, title: str, subject: str, author: str, header: str, f
 
 def _build(buffer, story, *, title, author, subject, header, footer, keywords, toc) -> None:
     doc = _Doc(buffer, title=title, author=author, subject=subject, creator="commissioning toolkit (reportlab)",
-               keywords=", ".join(keywords), lang="en-GB")
+               keywords=", ".join(keywords), lang="en-GB", displayDocTitle=1)  # viewers show the title, not the file name
     maker = _numbered_canvas(header, footer)
     if toc:
         doc.multiBuild(story, canvasmaker=maker)
@@ -317,15 +320,24 @@ def deliver(pdf: bytes, out: str | os.PathLike | BinaryIO | None) -> bytes:
     path = Path(out)
     if not path.parent.is_dir():
         raise InputError("output folder does not exist", file=path.parent)
+    write_atomic(path, pdf)
+    return pdf
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file renamed over it, readable by the group and
+    others as an ordinary file is (0644 less the umask; mkstemp alone would leave it 0600)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o644 & ~umask)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(pdf)
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return pdf
 
 
 def keep(*flowables) -> KeepTogether:

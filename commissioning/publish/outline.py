@@ -1,0 +1,241 @@
+"""A document's content built once, rendered to PDF (reportlab) and to accessible HTML.
+
+An :class:`Outline` collects blocks in reading order: headings, paragraphs, bullets, notices,
+tables, figures and page breaks. Text is plain (escaped by each renderer, so data never injects
+markup); a bold run is marked with :class:`B`, e.g. ``o.para(B("Need"), " is the benchmark ...")``.
+:func:`to_story` gives reportlab flowables in the shared report style and :func:`to_html` one
+self-contained HTML page (:class:`commissioning.publish.html.Document`). Page breaks and column
+widths only matter to the PDF; captions only show in the HTML (the PDF prints them above the table
+when ``caption_in_pdf``).
+
+    o = Outline()
+    o.heading("Headline")
+    o.para(B("Closing the gaps"), " takes 52.8 FTE ...")
+    o.table([["Service", "FTE"], ["IDVA", "52.8"]], caption="Gaps", widths=[0.7, 0.3], align_right=[1])
+    story, page = to_story(o), to_html(o, title="Needs assessment")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+
+
+class B(str):
+    """A bold run of text inside a paragraph, bullet or cell."""
+
+
+Text = str | Sequence[str]      # plain text, or runs of str and B
+
+
+def _runs(text: Text) -> list[str]:
+    return [text] if isinstance(text, str) else list(text)
+
+
+def plain(text: Text) -> str:
+    """The text without its formatting."""
+    return "".join(_runs(text))
+
+
+@dataclass
+class Table:
+    rows: list[list[Text]]          # header rows first
+    caption: str
+    widths: list[float]             # fractions of the PDF content width
+    align_right: set[int] = field(default_factory=set)
+    fills: list[tuple[int, int, str]] = field(default_factory=list)   # (col, row, status) for RAG cells
+    header_rows: int = 1
+    total_row: bool = False
+    caption_in_pdf: bool = False
+    row_heights: list | None = None
+
+
+@dataclass
+class Outline:
+    """The blocks of one document; see the module docstring."""
+
+    blocks: list[tuple] = field(default_factory=list)
+
+    def heading(self, text: str, level: int = 1) -> Outline:
+        """A section heading: level 1 (PDF chapter, HTML h2) or 2 (PDF section, HTML h3)."""
+        if level not in (1, 2):
+            raise ValueError(f"heading level must be 1 or 2, got {level}")
+        self.blocks.append(("heading", text, level))
+        return self
+
+    def para(self, *runs: str, style: str = "body") -> Outline:
+        """A paragraph of runs (``str`` or :class:`B`); ``style`` "small" for notes, "title"/"subtitle" on covers."""
+        self.blocks.append(("para", list(runs), style))
+        return self
+
+    def bullets(self, items: Sequence[Text]) -> Outline:
+        self.blocks.append(("bullets", [_runs(i) for i in items]))
+        return self
+
+    def notice(self, text: str) -> Outline:
+        """A boxed notice (illustrative data, not for publication)."""
+        self.blocks.append(("notice", text))
+        return self
+
+    def box(self, *runs: str, status: str = "green") -> Outline:
+        """A boxed statement filled with a status colour (a check met or not met); the words carry the result."""
+        self.blocks.append(("box", list(runs), status))
+        return self
+
+    def table(self, rows: list[list[Text]], *, caption: str, widths: Sequence[float], align_right=(), fills=(),
+              header_rows: int = 1, total_row: bool = False, caption_in_pdf: bool = False,
+              row_heights=None) -> Outline:
+        n = len(rows[0])
+        if len(widths) != n or any(len(r) != n for r in rows):
+            raise ValueError(f"table {caption!r}: every row and the widths need {n} cells")
+        self.blocks.append(("table", Table([list(r) for r in rows], caption, list(widths), set(align_right),
+                                           list(fills), header_rows, total_row, caption_in_pdf, row_heights)))
+        return self
+
+    def figure(self, png: bytes, *, alt: str, caption: str, width: float = 1.0, max_height: float | None = None
+               ) -> Outline:
+        """An image with its text alternative ``alt`` (required) and a visible caption; ``width`` a
+        fraction of the PDF content width, ``max_height`` in points."""
+        if not alt.strip():
+            raise ValueError("a figure needs alt text")
+        self.blocks.append(("figure", png, alt, caption, width, max_height))
+        return self
+
+    def page_break(self) -> Outline:
+        self.blocks.append(("page_break",))
+        return self
+
+    def cond_break(self, points: float) -> Outline:
+        """A PDF page break unless ``points`` of space are left."""
+        self.blocks.append(("cond_break", points))
+        return self
+
+    def spacer(self, points: float) -> Outline:
+        self.blocks.append(("spacer", points))
+        return self
+
+    def contents(self) -> Outline:
+        """The PDF's table of contents (the HTML page is short enough to navigate by headings)."""
+        self.blocks.append(("contents",))
+        return self
+
+    def extend(self, other: Outline) -> Outline:
+        self.blocks += other.blocks
+        return self
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def _markup(text: Text) -> str:
+    from commissioning.publish.pdf.style import esc
+
+    return "".join(f"<b>{esc(r)}</b>" if isinstance(r, B) else esc(r) for r in _runs(text))
+
+
+def to_story(outline: Outline) -> list:
+    """The outline as reportlab flowables in the shared report style."""
+    from reportlab.platypus import CondPageBreak, PageBreak, Spacer
+    from reportlab.platypus import Table as RLTable
+    from reportlab.platypus import TableStyle
+
+    from commissioning.publish.pdf import style as st
+
+    story: list = []
+    for block in outline.blocks:
+        kind = block[0]
+        if kind == "heading":
+            story.append(st.heading(block[1], block[2]))
+        elif kind == "para":
+            story.append(st.para(_markup(block[1]), block[2]))
+        elif kind == "bullets":
+            story += st.bullets([_markup(i) for i in block[1]])
+        elif kind == "notice":
+            story += _notice(block[1])
+        elif kind == "box":
+            box = RLTable([[st.para(_markup(block[1]))]], colWidths=[st.CONTENT_WIDTH])
+            box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.FONT),
+                                     ("BACKGROUND", (0, 0), (-1, -1), st.RAG_FILL.get(block[2], st.MARK_FILL)),
+                                     ("BOX", (0, 0), (-1, -1), 1, st.MARK_EDGE),
+                                     ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                                     ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+            story += [box, Spacer(1, 6)]
+        elif kind == "table":
+            t: Table = block[1]
+            if t.caption_in_pdf:
+                story.append(st.para(f"<b>{st.esc(t.caption)}</b>"))
+            rows = [[_markup(c) for c in r] for r in t.rows]
+            story.append(st.data_table(rows, t.widths, header_rows=t.header_rows, align_right=sorted(t.align_right),
+                                       fills=[(c, r, st.RAG_FILL.get(s)) for c, r, s in t.fills if s in st.RAG_FILL],
+                                       total_row=t.total_row, row_heights=t.row_heights))
+        elif kind == "figure":
+            _, png, _alt, caption, width, max_height = block
+            image = st.png_image(png, width=st.CONTENT_WIDTH * width)
+            if max_height and image.drawHeight > max_height:
+                image = st.png_image(png, width=image.drawWidth * max_height / image.drawHeight)
+            story += [image, st.para(st.esc(caption), "small")]
+        elif kind == "page_break":
+            story.append(PageBreak())
+        elif kind == "cond_break":
+            story.append(CondPageBreak(block[1]))
+        elif kind == "spacer":
+            story.append(Spacer(1, block[1]))
+        elif kind == "contents":
+            story.append(st.contents())
+    return story
+
+
+def _notice(text: str) -> list:
+    from reportlab.platypus import Spacer
+    from reportlab.platypus import Table as RLTable
+    from reportlab.platypus import TableStyle
+
+    from commissioning.publish.pdf import style as st
+
+    box = RLTable([[st.para(st.esc(text), "mark")]], colWidths=[st.CONTENT_WIDTH])
+    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.FONT), ("BACKGROUND", (0, 0), (-1, -1), st.MARK_FILL),
+                             ("BOX", (0, 0), (-1, -1), 1.2, st.MARK_EDGE),
+                             ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                             ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    return [box, Spacer(1, 8)]
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def _html_runs(text: Text) -> str:
+    return "".join(f"<strong>{escape(r)}</strong>" if isinstance(r, B) else escape(r) for r in _runs(text))
+
+
+def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "") -> str:
+    """The outline as one self-contained, accessible HTML page (see :mod:`commissioning.publish.html`)."""
+    from commissioning.publish.html import Document
+
+    doc = Document(title, subtitle=subtitle, footer=footer)
+    for block in outline.blocks:
+        kind = block[0]
+        if kind == "heading":
+            doc.heading(block[1], block[2] + 1)
+        elif kind == "para":
+            if block[2] in ("title", "subtitle"):     # the page header already shows them
+                continue
+            doc.html(f"<p>{_html_runs(block[1])}</p>" if block[2] != "small"
+                     else f'<p class="small">{_html_runs(block[1])}</p>')
+        elif kind == "bullets":
+            doc.html("<ul>" + "".join(f"<li>{_html_runs(i)}</li>" for i in block[1]) + "</ul>")
+        elif kind == "notice":
+            doc.notice(block[1])
+        elif kind == "box":
+            doc.html(f'<div class="notice" role="note"><p>{_html_runs(block[1])}</p></div>')
+        elif kind == "table":
+            t: Table = block[1]
+            header = [" ".join(plain(t.rows[h][c]) for h in range(t.header_rows) if plain(t.rows[h][c]))
+                      for c in range(len(t.widths))]
+            header = [h or "Item" for h in header]      # every column needs a header cell
+            body = [[plain(c) for c in r] for r in t.rows[t.header_rows:]]
+            doc.table(body, caption=t.caption, columns=header,
+                      numeric=[header[c] for c in sorted(t.align_right)], row_headers=True)
+        elif kind == "figure":
+            doc.figure(block[1], alt=block[2], caption=block[3])
+    return doc.render()
