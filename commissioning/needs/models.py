@@ -10,6 +10,7 @@ A service type is data: adding a block to ``benchmarks.yaml`` adds a service, wi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,11 @@ _SCHEMA = {
                             "measure": {"type": "string"}, "referral_share": _NUMBER, "cases_per_fte": _NUMBER,
                             "citation": {"type": "string"}, "illustrative": {"type": "boolean"},
                         }}},
+                    "unit_cost": {"type": "object", "required": ["gbp_per_year", "per", "citation"],
+                                  "additionalProperties": False,
+                                  "properties": {"gbp_per_year": _NUMBER, "per": {"type": "string"},
+                                                 "citation": {"type": "string"},
+                                                 "illustrative": {"type": "boolean"}}},
                 }},
         },
     },
@@ -82,12 +88,24 @@ class NeedModel:
 
 
 @dataclass(frozen=True)
+class UnitCost:
+    """The annual cost of one unit of a service (a full-time post, a refuge family place), in
+    pounds a year, with its citation; ``illustrative`` when it is a local assumption."""
+
+    gbp_per_year: float
+    per: str
+    citation: str
+    illustrative: bool = True
+
+
+@dataclass(frozen=True)
 class ServiceBenchmark:
     service: str
     label: str
     unit: str
     models: dict[str, NeedModel]
     use: str
+    unit_cost: UnitCost | None = None
 
     @property
     def model(self) -> NeedModel:
@@ -120,7 +138,7 @@ class Benchmarks:
                 raise InputError(f"service {service!r} has no model {model!r}", file=self.path,
                                  expected=f"one of {sorted(services[service].models)}")
             s = services[service]
-            services[service] = ServiceBenchmark(s.service, s.label, s.unit, s.models, model)
+            services[service] = ServiceBenchmark(s.service, s.label, s.unit, s.models, model, s.unit_cost)
         return Benchmarks(services, self.green_at, self.amber_at, self.status_citation, self.path, self.raw)
 
 
@@ -132,6 +150,7 @@ def load_benchmarks(path: str | Path) -> Benchmarks:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid YAML: {exc}", file=path) from None
+    _refuse_non_finite(raw, "", path)
     error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(raw))
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
@@ -157,6 +176,28 @@ def load_benchmarks(path: str | Path) -> Benchmarks:
         if spec["use"] not in models:
             raise InputError(f"services.{service}.use: {spec['use']!r} is not one of its models", file=path,
                              expected=f"one of {sorted(models)}")
-        services[service] = ServiceBenchmark(service, spec["label"], spec["unit"], models, spec["use"])
+        services[service] = ServiceBenchmark(service, spec["label"], spec["unit"], models, spec["use"],
+                                             _unit_cost(spec.get("unit_cost"), f"services.{service}.unit_cost", path))
     return Benchmarks(services, float(status["green_at"]), float(status["amber_at"]),
                       " ".join(str(status.get("citation", "")).split()), str(path), raw)
+
+
+def _refuse_non_finite(value, where: str, path: Path) -> None:
+    """Refuse .inf and .nan anywhere (YAML reads them as floats, which the schema's bounds let through)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_non_finite(item, f"{where}.{key}" if where else str(key), path)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_non_finite(item, f"{where}[{i}]", path)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"{where}: {value} is not a finite number", file=path, expected="a finite number")
+
+
+def _unit_cost(spec: dict | None, where: str, path: Path) -> UnitCost | None:
+    if spec is None:
+        return None
+    if isinstance(spec["gbp_per_year"], bool):
+        raise InputError(f"{where}.gbp_per_year: not a number", file=path, expected="pounds a year, above 0")
+    return UnitCost(float(spec["gbp_per_year"]), spec["per"], " ".join(spec["citation"].split()),
+                    bool(spec.get("illustrative", True)))

@@ -10,6 +10,7 @@ cross-field rules are checked here:
 - criterion and gate ids are unique; ``max_score`` lies within the scale and ``min_score``
   between ``scale.min`` and the criterion's ``max_score``;
 - ``scale.descriptors`` names every whole point from ``scale.min`` to ``scale.max``;
+- lot names are unique and no authority is in two lots;
 - the known ``timetable`` milestones are in order; a ``contract`` block (years, extension_years)
   comes with ``timetable.contract_start``, and the other way round.
 
@@ -71,6 +72,17 @@ class Scale:
 
 
 @dataclass(frozen=True)
+class Lot:
+    """A published lot: its name, the authorities (names) it holds and its indicative value in
+    pounds a year (None if not published)."""
+
+    name: str
+    boroughs: tuple[str, ...]
+    indicative_value_gbp: float | None = None
+    services: str | None = None
+
+
+@dataclass(frozen=True)
 class Rules:
     """Validated scoring rules.
 
@@ -95,6 +107,9 @@ class Rules:
     extension_years: int = 0            # optional extensions on top
     source: str = "rules"
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+    lots: tuple[Lot, ...] = ()          # the published lots (optional); each authority in one
+    contact: str | None = None          # whom bidders ask
+    how_to_bid: str | None = None
 
     def criterion(self, criterion_id: str) -> Criterion:
         for criterion in self.criteria:
@@ -257,6 +272,16 @@ def _build(data: dict, source: str) -> Rules:
         _fail(source, "contract" if contract is None else "timetable.contract_start",
               "the contract period needs both timetable.contract_start and contract.years")
 
+    lots, holder = [], {}
+    for i, raw in enumerate(data.get("lots") or []):
+        if any(lot.name == raw["name"] for lot in lots):
+            _fail(source, f"lots[{i}].name", f"duplicate lot name {raw['name']!r}")
+        for borough in raw["boroughs"]:
+            if borough in holder:
+                _fail(source, f"lots[{i}].boroughs", f"{borough!r} is already in lot {holder[borough]!r}")
+            holder[borough] = raw["name"]
+        lots.append(Lot(raw["name"], tuple(raw["boroughs"]), raw.get("indicative_value_gbp"), raw.get("services")))
+
     moderation = data.get("moderation") or {}
     return Rules(
         title=data["title"], version=data["version"], weights=weights, scale=scale,
@@ -268,5 +293,5 @@ def _build(data: dict, source: str) -> Rules:
         timetable=timetable, min_score_policy=data.get("min_score_policy"),
         contract_years=contract["years"] if contract else None,
         extension_years=int(contract.get("extension_years", 0)) if contract else 0,
-        source=source, raw=data,
+        source=source, raw=data, lots=tuple(lots), contact=data.get("contact"), how_to_bid=data.get("how_to_bid"),
     )

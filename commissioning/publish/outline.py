@@ -134,6 +134,21 @@ def _markup(text: Text) -> str:
     return "".join(f"<b>{esc(r)}</b>" if isinstance(r, B) else esc(r) for r in _runs(text))
 
 
+def _fit(markup: str, width: float) -> str:
+    """Break a hyphenated word after its hyphen when it is wider than its column (``width`` in
+    points), so that no word is split mid-word ("Learning-disabilit y")."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from commissioning.publish.pdf.style import FONT
+
+    def fit(word: str) -> str:
+        if "-" not in word or stringWidth(word, f"{FONT}-Bold", 8.5) <= width:
+            return word
+        return "-<br/>".join(word.split("-"))
+
+    return " ".join(fit(w) for w in markup.split(" "))
+
+
 def to_story(outline: Outline) -> list:
     """The outline as reportlab flowables in the shared report style."""
     from reportlab.platypus import CondPageBreak, PageBreak, Spacer
@@ -164,8 +179,10 @@ def to_story(outline: Outline) -> list:
         elif kind == "table":
             t: Table = block[1]
             if t.caption_in_pdf:
-                story.append(st.para(f"<b>{st.esc(t.caption)}</b>"))
-            rows = [[_markup(c) for c in r] for r in t.rows]
+                caption = st.para(f"<b>{st.esc(t.caption)}</b>")
+                caption.keepWithNext = 1
+                story.append(caption)
+            rows = [[_fit(_markup(c), w * st.CONTENT_WIDTH - 8) for c, w in zip(r, t.widths)] for r in t.rows]
             story.append(st.data_table(rows, t.widths, header_rows=t.header_rows, align_right=sorted(t.align_right),
                                        fills=[(c, r, st.RAG_FILL.get(s)) for c, r, s in t.fills if s in st.RAG_FILL],
                                        total_row=t.total_row, row_heights=t.row_heights))

@@ -133,10 +133,15 @@ def worst_boroughs(gaps: pd.DataFrame, service: str, top_n: int = 5) -> pd.DataF
 
 
 def derive_priorities(assessment: Assessment, top_n: int = 5) -> list[Priority]:
-    """One priority per service type with a shortfall anywhere, most severe first.
+    """One priority per service type with a shortfall anywhere, in order of need left unmet and
+    certainty of the figure.
 
-    Severity is the area-wide coverage (lowest first), ties broken by the number of red
-    authorities. Each priority names the ``top_n`` authorities with the largest shortfall in the
+    Order: (1) services short across the area (coverage under 100%) before those whose gaps are
+    only uneven spread (enough provision overall, in the wrong places); (2) services whose need
+    model is a published benchmark before those resting on a local assumption (the less certain
+    figure); (3) the larger need left unmet first: its annual cost (``gap_total`` x the unit cost in
+    benchmarks.yaml) when every service has a unit cost, so FTE and places compare, otherwise the
+    share of need unmet (``gap_total / need``); then more red authorities. Each priority names the ``top_n`` authorities with the largest shortfall in the
     service's unit (where new posts or spaces would close the most gap) and cites the benchmark.
     """
     ds, gaps = assessment.dataset, assessment.gaps
@@ -171,7 +176,13 @@ def derive_priorities(assessment: Assessment, top_n: int = 5) -> list[Priority]:
             coverage_pct=float(t.coverage_pct), red_count=int(t.red), rationale=rationale,
             citation=bench.model.citation, illustrative=flagged,
         ))
-    out.sort(key=lambda p: (p.coverage_pct, -p.red_count, p.service))
+    benches = {p.service: ds.benchmarks.services[p.service] for p in out}
+    if all(b.unit_cost is not None for b in benches.values()):
+        unmet = {s: p.gap_total * benches[s].unit_cost.gbp_per_year for s, p in ((p.service, p) for p in out)}
+    else:
+        unmet = {p.service: p.gap_total / float(totals.loc[p.service, "need"]) for p in out}
+    out.sort(key=lambda p: (p.coverage_pct >= 100.0, benches[p.service].model.illustrative, -unmet[p.service],
+                            -p.red_count, p.service))
     return [Priority(**{**p.__dict__, "rank": i}) for i, p in enumerate(out, start=1)]
 
 

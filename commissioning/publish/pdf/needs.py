@@ -1,47 +1,34 @@
-"""The needs assessment as a PDF, built from the same library functions as the app.
+"""The needs assessment as a PDF and as accessible HTML, from one outline built from the same
+library functions as the app.
 
-Sections: cover (with an "illustrative data" mark when any input is illustrative, and an
-"estimated figures" mark when any is estimated), contents, executive summary, method and
-benchmarks, one chapter per service (coverage map and the table of every authority), demand over
-time (:mod:`commissioning.publish.pdf.trends_chapter`), accessibility (E2SFCA), commissioning lots,
-the resulting priorities and a data appendix. No service location appears: maps are filled
-authorities, and accessibility places confidential capacity at authority centres (see
-:mod:`commissioning.spatial.layers`).
+Sections: cover (with an "illustrative data" mark when any input is illustrative), contents,
+executive summary (the headline: posts, places and their cost, authorities red across several
+services), method and benchmarks, one chapter per service (coverage map and the table of every
+authority), demand over time (:mod:`commissioning.publish.pdf.trends_chapter`, PDF only for now),
+accessibility (E2SFCA), commissioning lots, the resulting priorities and a data appendix. Cover
+marks: "illustrative data" when any input is illustrative, "estimated figures" when any is
+estimated. No service location appears: maps are filled authorities, and accessibility places
+confidential capacity at authority centres (see :mod:`commissioning.spatial.layers`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from typing import BinaryIO
 
 import geopandas as gpd
 import pandas as pd
-from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
 from commissioning.demand.contract import ContractPeriod
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
+from commissioning.publish.headline import digits_for, headline, money
+from commissioning.publish.outline import B, Outline, to_html, to_story
 from commissioning.publish.pdf.maps import boundary_attribution, coverage_map_png, lot_map_png, projected
-from commissioning.publish.pdf.priorities import priority_flowables
-from commissioning.publish.pdf.style import (
-    RAG_FILL,
-    Progress,
-    bullets,
-    contents,
-    data_table,
-    deliver,
-    esc,
-    fmt,
-    heading,
-    illustrative_mark,
-    para,
-    png_image,
-    rag,
-    render,
-    step,
-    today_text,
-)
+from commissioning.publish.pdf.priorities import priority_outline
+from commissioning.publish.pdf.style import Progress, deliver, fmt, rag, render, step, today_text, write_html
 from commissioning.publish.pdf.trends_chapter import estimated_mark, trend_flowables
 from commissioning.publish.priorities import derive_priorities
 from commissioning.spatial.geo import load_boundaries
@@ -50,6 +37,51 @@ from commissioning.spatial.lots import make_lots
 
 DEFAULT_TITLE = "Victim support services in London: needs assessment"
 DEFAULT_AUTHOR = "Victim services commissioning"
+#: Where readers are told the accessible version is (the HTML file published beside the PDF).
+ACCESSIBLE_VERSION = ("An accessible HTML version of this document is published beside it (same name, ending "
+                      ".html); ask the commissioning team for another format.")
+
+
+def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
+                  boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int = 5,
+                  radius_m: float = 10_000, title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR,
+                  date: dt.date | None = None, contract: ContractPeriod | None = None,
+                  trends: bool = True, pdf: bool = True) -> Outline:
+    """The needs assessment's content (see :func:`build_needs_pdf` for the arguments); ``pdf``
+    False leaves out what only the PDF can show (the demand-over-time chapter, with a note)."""
+    step(progress, 0.0, "deriving priorities")
+    ds, gaps = assessment.dataset, assessment.gaps
+    boundaries = load_boundaries() if boundaries is None else boundaries
+    bng = projected(boundaries)
+    priorities = derive_priorities(assessment)
+    attribution = boundary_attribution(ds.sources)
+    day = date or dt.date.today()
+    notes = ds.illustrative_notes()
+
+    o = _cover(ds, title, author, day, notes)
+    o.heading("Contents").contents().page_break()
+    o.extend(_summary(assessment, priorities, notes))
+    o.extend(_method(ds, radius_m))
+    services = ds.service_types
+    for i, service in enumerate(services):
+        step(progress, 0.1 + 0.6 * i / len(services), f"drawing the {service} map")
+        o.extend(_service_chapter(ds, gaps, service, bng, attribution, dpi))
+    if trends and pdf:
+        step(progress, 0.7, "forecasting demand")
+        o.flowables(trend_flowables(ds, gaps, contract, dpi=dpi))
+    elif trends:
+        o.heading("Demand over time").para("Trends and forecasts of demand, with their charts, are in the PDF "
+                                           "version of this document.").page_break()
+    step(progress, 0.72, "computing accessibility")
+    o.extend(_accessibility(ds, boundaries, radius_m))
+    step(progress, 0.78, "grouping authorities into lots")
+    o.extend(_lots(ds, gaps, boundaries, bng, attribution, dpi, lots_k))
+    o.extend(priority_outline(ds, priorities, "Derived from the gaps above: for each service short of its benchmark "
+                                              "somewhere, the authorities with the largest shortfall; services with "
+                                              "the largest share of need unmet and the firmest figures first."))
+    o.page_break()
+    o.extend(_appendix(ds, attribution))
+    return o
 
 
 def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | None = None, *,
@@ -62,41 +94,17 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
 
     ``out``: a path (written atomically) or a binary buffer. ``progress(fraction, message)`` is
     called as the build goes. ``assessment``: :func:`~commissioning.needs.assessment.run_assessment`
-    of the data; ``boundaries`` default to the London boroughs. ``dpi``: map resolution (200 prints sharply at the 17 cm map width). ``lots_k``:
-    number of commissioning lots; ``radius_m``: accessibility catchment radius in metres.
-    ``trends``: include the demand-over-time chapter (with need per year of ``contract``, if given).
+    of the data; ``boundaries`` default to the London boroughs. ``dpi``: map resolution (200 prints
+    sharply at the 17 cm map width). ``lots_k``: number of commissioning lots; ``radius_m``:
+    accessibility catchment radius in metres. ``trends``: include the demand-over-time chapter
+    (with need per year of ``contract``, if given).
     """
-    step(progress, 0.0, "deriving priorities")
-    ds, gaps, totals = assessment.dataset, assessment.gaps, assessment.totals
-    boundaries = load_boundaries() if boundaries is None else boundaries
-    bng = projected(boundaries)
-    priorities = derive_priorities(assessment)
-    attribution = boundary_attribution(ds.sources)
-    day = date or dt.date.today()
-    notes = ds.illustrative_notes()
-
-    story = _cover(ds, title, author, day, notes)
-    story += [heading("Contents"), contents(), PageBreak()]
-    story += _summary(ds, totals, priorities, notes)
-    story += _method(ds, radius_m)
-
-    services = ds.service_types
-    for i, service in enumerate(services):
-        step(progress, 0.1 + 0.6 * i / len(services), f"drawing the {service} map")
-        story += _service_chapter(ds, gaps, service, bng, attribution, dpi)
-
-    if trends:
-        step(progress, 0.7, "forecasting demand")
-        story += trend_flowables(ds, gaps, contract, dpi=dpi)
-    step(progress, 0.72, "computing accessibility")
-    story += _accessibility(ds, boundaries, radius_m)
-    step(progress, 0.78, "grouping authorities into lots")
-    story += _lots(ds, gaps, boundaries, bng, attribution, dpi, lots_k)
-    story += _priorities(ds, priorities)
-    story += _appendix(ds, attribution)
-
+    o = needs_outline(assessment, progress=progress, boundaries=boundaries, dpi=dpi, lots_k=lots_k,
+                      radius_m=radius_m, title=title, author=author, date=date, contract=contract, trends=trends)
     step(progress, 0.85, "laying out pages")
-    pdf = render(story, title=title, author=author,
+    day = date or dt.date.today()
+    notes = assessment.dataset.illustrative_notes()
+    pdf = render(to_story(o), title=title, author=author,
                  subject="Provision of IDVA, ISVA and refuge services against published benchmarks, by authority",
                  header=title + (" — ILLUSTRATIVE DATA" if notes else ""),
                  footer=f"Published {today_text(day)}", keywords=["needs assessment", "victim services", "London"])
@@ -104,25 +112,50 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
     return deliver(pdf, out)
 
 
+def build_needs_html(assessment: Assessment, out: str | os.PathLike | None = None, *,
+                     progress: Progress | None = None, boundaries: gpd.GeoDataFrame | None = None,
+                     dpi: int = 110, lots_k: int = 5, radius_m: float = 10_000, title: str = DEFAULT_TITLE,
+                     author: str = DEFAULT_AUTHOR, date: dt.date | None = None) -> str:
+    """The needs assessment as one self-contained accessible HTML page (maps embedded with text
+    alternatives); written atomically to ``out`` if given. The demand-over-time chapter is not in
+    it yet (its charts are drawn for the PDF only): the page says so."""
+    o = needs_outline(assessment, progress=progress, boundaries=boundaries, dpi=dpi, lots_k=lots_k,
+                      radius_m=radius_m, title=title, author=author, date=date, pdf=False)
+    day = date or dt.date.today()
+    page = to_html(o, title=title, subtitle=f"Published {today_text(day)} by {author}",
+                   footer=f"{title}. Published {today_text(day)}.")
+    step(progress, 1.0, "done")
+    return write_html(page, out)
+
+
 def _label(ds: Dataset, service: str) -> str:
     return ds.benchmarks.services[service].label
 
 
-def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str]) -> list:
-    periods = [[esc(s.get("name", "")), esc(_period(s))]
-               for s in ds.sources if s.get("id") != "boundaries"]
-    story = [Spacer(1, 60), para(esc(title), "title"),
-             para(f"Independent domestic and sexual violence advisers (IDVA, ISVA) and refuge provision in the "
-                  f"{len(ds.authorities)} authorities, against published benchmarks", "subtitle"),
-             para(f"<b>Published</b> {today_text(day)} &nbsp;&nbsp; <b>By</b> {esc(author)}"), Spacer(1, 14)]
-    story += illustrative_mark(notes)
-    story += estimated_mark(ds.estimated_notes())
+def _short(ds: Dataset, service: str) -> str:
+    return _label(ds, service).split(" (")[0]
+
+
+def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str]) -> Outline:
+    o = Outline().spacer(60).para(title, style="title")
+    o.para(f"Independent domestic and sexual violence advisers (IDVA, ISVA) and refuge provision in the "
+           f"{len(ds.authorities)} authorities, against published benchmarks", style="subtitle")
+    o.para(B("Published "), today_text(day), B("   By "), author).spacer(14)
+    if notes:
+        o.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
+                 ". Do not use the results for decisions until these are replaced with local data.")
+    estimated = ds.estimated_notes()
+    if estimated:
+        o.flowables(estimated_mark(estimated), html=Outline().notice(
+            "ESTIMATED FIGURES. These are estimates made from real figures, not recorded ones: "
+            + "; ".join(estimated) + "."))
+    periods = [[s.get("name", ""), _period(s)] for s in ds.sources if s.get("id") != "boundaries"]
     if periods:
-        story += [para("<b>Data period</b>"),
-                  data_table([["Data", "Period"], *periods], [0.62, 0.38]), Spacer(1, 10)]
-    story += [para("Refuge addresses are confidential: no service location appears in this document.", "small"),
-              PageBreak()]
-    return story
+        o.table([["Data", "Period"], *periods], caption="Data period", widths=[0.62, 0.38], caption_in_pdf=True)
+        o.spacer(10)
+    o.para("Refuge addresses are confidential: no service location appears in this document.", style="small")
+    o.para(ACCESSIBLE_VERSION, style="small")
+    return o.page_break()
 
 
 def _period(source: dict) -> str:
@@ -131,129 +164,182 @@ def _period(source: dict) -> str:
     return period + (" (illustrative)" if illustrative else " (estimated)" if source.get("estimated") else "")
 
 
-def _summary(ds: Dataset, totals: pd.DataFrame, priorities, notes: list[str]) -> list:
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
+    ds, totals = assessment.dataset, assessment.totals
     n = len(ds.authorities)
-    story = [heading("Executive summary")]
+    head = headline(assessment)
+    o = Outline().heading("Executive summary")
     if notes:
-        story.append(para("<b>Illustrative data.</b> The figures below use illustrative inputs ("
-                          + esc("; ".join(notes)) + ") and show how the assessment works, not the real position."))
-    story.append(para(f"This assessment compares the provision of each victim support service with the need "
-                      f"for it in each of the {n} authorities, using published benchmarks where they exist and "
-                      "stated local assumptions where they do not. The worst gaps, most severe first:"))
+        o.para(B("Illustrative data. "), "The figures below use illustrative inputs (" + "; ".join(notes) +
+               ") and show how the assessment works, not the real position.")
+    if head.costs:
+        amounts = [f"{fmt(v, digits_for(u))} {'FTE posts' if u == 'FTE' else 'refuge ' + u if u == 'spaces' else u}"
+                   for u, v in head.gap_by_unit.items()]
+        cost = f", costing about {money(head.total_cost)} a year" if head.total_cost else ""
+        o.para(B(f"Closing every authority's gap takes {_join(amounts)}{cost}. "),
+               "That is the sum of the shortfalls of the authorities below their benchmark; provision above the "
+               "benchmark in one authority does not fill a gap in another."
+               + (" Costs use the unit costs below, which are local assumptions to be replaced with local prices."
+                  if head.illustrative_costs else ""))
+    else:
+        o.para(B("Every authority meets its benchmark for every service: there is no gap to close."))
+    if head.red_across:
+        names = [f"{name} ({', '.join(labels)})" for name, labels in head.red_across]
+        o.para(B(f"{len(head.red_across)} of {n} authorities are red in {head.min_red} or more of the "
+                 f"{head.services} services: "), "; ".join(names) + ".")
+    else:
+        o.para(B(f"No authority is red in {head.min_red} or more services."))
+    rows = [["Service", "Gap where short", "Annual cost of one", "Annual cost of the gap", "Basis of the cost"]]
+    for c in head.costs:
+        if c.unit_cost is None:
+            rows.append([_short(ds, c.service), f"{fmt(c.gap, digits_for(c.unit))} {c.unit}", "–", "–",
+                         "No unit cost in benchmarks.yaml"])
+        else:
+            rows.append([_short(ds, c.service), f"{fmt(c.gap, digits_for(c.unit))} {c.unit}",
+                         f"£{c.unit_cost.gbp_per_year:,.0f} per {c.unit_cost.per}", f"£{c.cost:,.0f}",
+                         "Local assumption" if c.unit_cost.illustrative else "Published figure"])
+    if head.costs:
+        rows.append(["Total", "", "", f"£{head.total_cost:,.0f}", ""])
+        o.table(rows, caption="What closing the gaps takes, and its cost a year", caption_in_pdf=True,
+                widths=[0.22, 0.17, 0.27, 0.17, 0.17], align_right=[1, 3], total_row=True)
+        o.para("Cost = the gap, as shown, times the annual cost of one post or place. Sources of the unit costs: "
+               + " ".join(f"{_short(ds, c.service)}: {c.unit_cost.citation}" for c in head.costs
+                          if c.unit_cost is not None), style="small")
     items = []
     for p in priorities:
         t = totals.set_index("service").loc[p.service]
-        items.append(f"<b>{esc(p.label)}</b>: {fmt(t.provision)} {esc(p.unit)} against a need of {fmt(t.need)} "
-                     f"({t.coverage_pct:.0f}% coverage); red in {int(t.red)} of {n} authorities. Largest shortfalls: "
-                     f"{esc(', '.join(p.boroughs[:3]))}.")
-    story += bullets(items)
+        d = digits_for(p.unit)
+        items.append([B(p.label), f": {fmt(t.provision, d)} {p.unit} against a need of {fmt(t.need, d)} "
+                      f"({t.coverage_pct:.0f}% coverage); red in {int(t.red)} of {n} authorities. Largest shortfalls: "
+                      f"{', '.join(p.boroughs[:3])}."])
+    if items:
+        o.para(B("Priorities"), " in order (see Commissioning priorities for how they are ordered):").bullets(items)
     rows = [["Service", "Unit", "Provision", "Need", "Net shortfall", "Gap where short", "Coverage", "Status",
              "Red / amber / green"]]
     fills = []
     for r, t in enumerate(totals.itertuples(), start=1):
         bench = ds.benchmarks.services[t.service]
-        rows.append([esc(bench.label), esc(bench.unit), fmt(t.provision), fmt(t.need), fmt(t.shortfall),
-                     fmt(t.gap_total), f"{t.coverage_pct:.0f}%", rag(t.status), f"{t.red} / {t.amber} / {t.green}"])
-        fills.append((7, r, RAG_FILL.get(t.status)))
-    story += [Spacer(1, 4), para(f"<b>Totals across the {n} authorities</b>"),
-              data_table(rows, [0.18, 0.09, 0.12, 0.08, 0.1, 0.1, 0.12, 0.08, 0.13], align_right=range(2, 7),
-                         fills=fills),
-              para("Net shortfall = need minus provision over the whole area; gap where short = the sum of the "
-                   "shortfalls of the authorities below their benchmark (surpluses elsewhere do not fill it).",
-                   "small"),
-              PageBreak()]
-    return story
+        d = digits_for(bench.unit)
+        rows.append([_short(ds, t.service), bench.unit, fmt(t.provision, d), fmt(t.need, d), fmt(t.shortfall, d),
+                     fmt(t.gap_total, d), f"{t.coverage_pct:.0f}%", rag(t.status), f"{t.red} / {t.amber} / {t.green}"])
+        fills.append((7, r, t.status))
+    o.table(rows, caption=f"Totals across the {n} authorities", caption_in_pdf=True,
+            widths=[0.17, 0.08, 0.11, 0.09, 0.1, 0.1, 0.11, 0.09, 0.15], align_right=range(2, 7), fills=fills)
+    o.para("Net shortfall = need minus provision over the whole area (a minus sign: more provision than need); gap "
+           "where short = the sum of the shortfalls of the authorities below their benchmark. FTE to one decimal, "
+           "refuge places in whole places.", style="small")
+    return o.page_break()
 
 
-def _method(ds: Dataset, radius_m: float) -> list:
+def _method(ds: Dataset, radius_m: float) -> Outline:
     b = ds.benchmarks
-    story = [heading("Method and benchmarks"),
-             para("<b>Need</b> for each service and authority comes from the service's need model: a rate per "
-                  "population (e.g. advisers per 100,000 adult women) or a caseload (recorded demand times the "
-                  "share referred, divided by the cases one full-time adviser holds a year)."),
-             para("<b>Provision</b> is the capacity of the services in the register (full-time equivalent "
-                  "advisers or refuge family places). A service that covers several authorities, or all of "
-                  "London, is shared between them in proportion to their need base."),
-             para("<b>Shortfall</b> = need − provision (positive means a gap). <b>Coverage</b> = 100 × "
-                  f"provision ÷ need. <b>Status</b>: green at {b.green_at:g}% coverage or more, amber from "
-                  f"{b.amber_at:g}% to below {b.green_at:g}%, red below {b.amber_at:g}%. {esc(b.status_citation)}"),
-             heading("Benchmarks and their sources", 2)]
+    o = Outline().heading("Method and benchmarks")
+    o.para(B("Need"), " for each service and authority comes from the service's need model: a rate per population "
+           "(e.g. advisers per 100,000 adult women) or a caseload (recorded demand times the share referred, divided "
+           "by the cases one full-time adviser holds a year).")
+    o.para(B("Provision"), " is the capacity of the services in the register (full-time equivalent advisers or "
+           "refuge family places). A service that covers several authorities, or all of London, is shared between "
+           "them in proportion to their need base.")
+    o.para(B("Shortfall"), " = need − provision (positive means a gap). ", B("Coverage"), " = 100 × provision ÷ "
+           f"need. ", B("Status"), f": green at {b.green_at:g}% coverage or more, amber from {b.amber_at:g}% to below "
+           f"{b.green_at:g}%, red below {b.amber_at:g}%. {b.status_citation} Where the need rounds to nothing at the "
+           "precision shown (under 0.05 FTE, or half a place), coverage is not meaningful and the tables say "
+           "\"no need\".")
+    o.heading("Benchmarks and their sources", 2)
     rows = [["Service", "Need model", "Source", "Status"]]
     for bench in b.services.values():
         m = bench.model
-        rows.append([esc(bench.label), esc(f"{m.describe()} ({bench.unit})"), esc(m.citation),
+        rows.append([bench.label, f"{m.describe()} ({bench.unit})", m.citation,
                      "Local assumption (illustrative)" if m.illustrative else "Published benchmark"])
-    story += [data_table(rows, [0.18, 0.2, 0.47, 0.15]),
-              para("Every service type is data (benchmarks.yaml): a new adviser type with its own need base "
-                   "is assessed the same way without code changes.", "small"),
-              heading("Accessibility", 2),
-              para("Accessibility uses the enhanced two-step floating catchment area method (E2SFCA; Luo &amp; "
-                   "Qi 2009, Health &amp; Place 15(4); 2SFCA: Luo &amp; Wang 2003, Environment and Planning B "
-                   f"30(6)) with a {radius_m / 1000:g} km catchment and Gaussian distance decay, distances in "
-                   "British National Grid metres. Demand sits at each authority's centre; confidential services "
-                   "(every refuge) and services covering several authorities are placed at the centres of the "
-                   "authorities they serve, never at their own address."),
-              PageBreak()]
-    return story
+    o.table(rows, caption="Benchmarks and their sources", widths=[0.18, 0.2, 0.47, 0.15])
+    o.para("Every service type is data (benchmarks.yaml): a new adviser type with its own need base is assessed the "
+           "same way without code changes.", style="small")
+    o.heading("Accessibility", 2)
+    o.para("Accessibility uses the enhanced two-step floating catchment area method (E2SFCA; Luo & Qi 2009, Health & "
+           "Place 15(4); 2SFCA: Luo & Wang 2003, Environment and Planning B 30(6)) with a "
+           f"{radius_m / 1000:g} km catchment and Gaussian distance decay, distances in British National Grid "
+           "metres. Demand sits at each authority's centre; confidential services (every refuge) and services "
+           "covering several authorities are placed at the centres of the authorities they serve, never at their "
+           "own address.")
+    return o.page_break()
+
+
+def _no_need(need: float, unit: str) -> bool:
+    """True when the need prints as zero at the unit's precision (0.0 FTE, 0 places)."""
+    return abs(need) < 0.5 * 10 ** -digits_for(unit)
 
 
 def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.GeoDataFrame, attribution: str,
-                     dpi: int) -> list:
+                     dpi: int) -> Outline:
     bench = ds.benchmarks.services[service]
     rows = gaps.loc[gaps["service"] == service].sort_values("name")
-    unit = bench.unit
+    unit, d = bench.unit, digits_for(bench.unit)
     total_provision, total_need = rows["provision"].sum(), rows["need"].sum()
     counts = rows["status"].value_counts()
-    png = coverage_map_png(bng, rows.set_index("code")["coverage_pct"],
-                           f"{bench.label}: coverage of {bench.model.describe()}", attribution, dpi=dpi)
+    coverage = rows.set_index("code")["coverage_pct"].where(~rows.set_index("code")["need"].map(
+        lambda v: _no_need(v, unit)))
+    png = coverage_map_png(bng, coverage, f"{bench.label}: coverage of {bench.model.describe()}", attribution,
+                           dpi=dpi, amber_at=ds.benchmarks.amber_at, green_at=ds.benchmarks.green_at)
     flagged = bench.model.illustrative or ds.services.loc[ds.services["service"] == service, "illustrative"].any()
-    story = [heading(bench.label),
-             para(f"Need model: {esc(bench.model.describe())} ({esc(unit)}). Source: {esc(bench.model.citation)}"),
-             para(f"Provision {fmt(total_provision)} {esc(unit)} against a need of {fmt(total_need)} {esc(unit)} "
-                  f"({100 * total_provision / total_need:.0f}% coverage). Red: {int(counts.get('red', 0))}, amber: "
-                  f"{int(counts.get('amber', 0))}, green: {int(counts.get('green', 0))} authorities."
-                  + (" <b>Illustrative data.</b>" if flagged else "")),
-             png_image(png),
-             para("Map: coverage of the benchmark by authority, in five classes. Labels abbreviate authority "
-                  "names; the table on the next page gives every figure.", "small"),
-             PageBreak()]
-    table = [["Authority", f"Provision ({esc(unit)})", f"Need ({esc(unit)})", f"Shortfall ({esc(unit)})",
-              "Coverage", "Status"]]
+    worst = rows.sort_values("coverage_pct").head(3)
+    o = Outline().heading(bench.label)
+    o.para(f"Need model: {bench.model.describe()} ({unit}). Source: {bench.model.citation}")
+    o.para(f"Provision {fmt(total_provision, d)} {unit} against a need of {fmt(total_need, d)} {unit} "
+           f"({100 * total_provision / total_need:.0f}% coverage). Red: {int(counts.get('red', 0))}, amber: "
+           f"{int(counts.get('amber', 0))}, green: {int(counts.get('green', 0))} authorities.",
+           *([" ", B("Illustrative data.")] if flagged else []))
+    alt = (f"Map of the {len(rows)} authorities shaded by {bench.label} coverage of the benchmark: "
+           f"{int(counts.get('red', 0))} red (under {ds.benchmarks.amber_at:g}%), {int(counts.get('amber', 0))} "
+           f"amber, {int(counts.get('green', 0))} green. Lowest coverage: "
+           + ", ".join(f"{r.name} {r.coverage_pct:.0f}%" for r in worst.itertuples() if pd.notna(r.coverage_pct))
+           + ". The table that follows gives every figure.")
+    o.figure(png, alt=alt, caption="Map: coverage of the benchmark by authority. Reds are below the benchmark (the "
+             "status cut-offs are class breaks), blues above it. Crowded names are abbreviated, with a key.")
+    o.page_break()
+    table = [["Authority", f"Provision ({unit})", f"Need ({unit})", f"Shortfall ({unit})", "Coverage", "Status"]]
     fills = []
+    no_need = 0
     for r, row in enumerate(rows.itertuples(), start=1):
-        cov = "–" if pd.isna(row.coverage_pct) else f"{row.coverage_pct:.0f}%"
-        table.append([esc(row.name), fmt(row.provision), fmt(row.need), fmt(row.shortfall), cov, rag(row.status)])
-        fills.append((5, r, RAG_FILL.get(row.status)))
-    table.append(["Total", fmt(total_provision), fmt(total_need), fmt(total_need - total_provision),
+        if _no_need(row.need, unit):
+            no_need += 1
+            cov, status = "–", "No need"
+        else:
+            cov = "–" if pd.isna(row.coverage_pct) else f"{row.coverage_pct:.0f}%"
+            status = rag(row.status)
+            fills.append((5, r, row.status))
+        table.append([row.name, fmt(row.provision, d), fmt(row.need, d), fmt(row.shortfall, d), cov, status])
+    table.append(["Total", fmt(total_provision, d), fmt(total_need, d), fmt(total_need - total_provision, d),
                   f"{100 * total_provision / total_need:.0f}%", ""])
-    story += [heading(f"{bench.label.split(' (')[0]}: every authority", 2),
-              data_table(table, [0.34, 0.14, 0.13, 0.15, 0.12, 0.12], align_right=range(1, 5), fills=fills,
-                         total_row=True),
-              para("Shortfall = need − provision; a negative shortfall means provision above the benchmark.",
-                   "small"),
-              PageBreak()]
-    return story
+    o.heading(f"{_short(ds, service)}: every authority", 2)
+    o.table(table, caption=f"{bench.label}: provision, need and coverage by authority",
+            widths=[0.34, 0.14, 0.13, 0.15, 0.12, 0.12], align_right=range(1, 5), fills=fills, total_row=True)
+    o.para("Shortfall = need − provision; a minus sign means provision above the benchmark."
+           + (f" \"No need\": the need rounds to zero at this precision, so coverage is not meaningful ({no_need} "
+              f"{'authority' if no_need == 1 else 'authorities'})." if no_need else ""), style="small")
+    return o.page_break()
 
 
-def _accessibility(ds: Dataset, boundaries: gpd.GeoDataFrame, radius_m: float) -> list:
+def _accessibility(ds: Dataset, boundaries: gpd.GeoDataFrame, radius_m: float) -> Outline:
     services = ds.service_types
     access = {s: service_access(ds, s, boundaries, radius_m=radius_m).set_index("code")["access_per_100k"]
               for s in services}
-    header = ["Authority"] + [esc(_label(ds, s).split(" (")[0]) for s in services]
-    units = [""] + [esc(_base_words(ds, s)) for s in services]
-    rows = [header, units]
+    rows = [["Authority"] + [_short(ds, s) for s in services], [""] + [_base_words(ds, s) for s in services]]
     for code in sorted(ds.authorities, key=ds.authorities.get):
-        rows.append([esc(ds.authorities[code])] + [fmt(access[s].get(code), 2) for s in services])
+        rows.append([ds.authorities[code]] + [fmt(access[s].get(code), 2) for s in services])
     rows.append(["Benchmark"] + [fmt(_benchmark_per_100k(ds, s), 2) for s in services])
-    width = 0.7 / len(services)
-    return [heading("Accessibility"),
-            para("Capacity within reach of each authority's residents per 100,000 of the service's need base "
-                 "(E2SFCA, see Method). Unlike the coverage figures, this counts services in neighbouring "
-                 "authorities that residents can reach, weighted down with distance. The last row is the "
-                 "benchmark expressed in the same unit."),
-            data_table(rows, [0.3] + [width] * len(services), header_rows=2, align_right=range(1, len(services) + 1),
-                       total_row=True),
-            PageBreak()]
+    width = 0.74 / len(services)
+    o = Outline().heading("Accessibility")
+    o.para("Capacity within reach of each authority's residents per 100,000 of the service's need base (E2SFCA, see "
+           "Method). Unlike the coverage figures, this counts services in neighbouring authorities that residents "
+           "can reach, weighted down with distance. The last row is the benchmark expressed in the same unit.")
+    o.table(rows, caption="Capacity within reach per 100,000 of the need base, by authority",
+            widths=[0.26] + [width] * len(services), header_rows=2, align_right=range(1, len(services) + 1),
+            total_row=True)
+    return o.page_break()
 
 
 def _base_words(ds: Dataset, service: str) -> str:
@@ -270,49 +356,66 @@ def _benchmark_per_100k(ds: Dataset, service: str) -> float:
 
 
 def _lots(ds: Dataset, gaps: pd.DataFrame, boundaries: gpd.GeoDataFrame, bng: gpd.GeoDataFrame, attribution: str,
-          dpi: int, k: int) -> list:
+          dpi: int, k: int) -> Outline:
     lots = make_lots(ds, k, boundaries=boundaries, gaps=gaps)
     services = ds.service_types
     summary = lots.summary
-    rows = [["Lot", "Authorities"] + [esc(_label(ds, s).split(" (")[0]) + " coverage" for s in services]]
+    rows = [["Lot", "Authorities"] + [_short(ds, s) for s in services]]
     for lot in lots.labels:
         part = summary.loc[summary["lot"] == lot].set_index("service")
-        members = part["members"].iloc[0]
-        rows.append([esc(lot), esc(members)] + [f"{part.loc[s, 'coverage_pct']:.0f}%" for s in services])
-    width = 0.44 / len(services)
-    return [heading("Commissioning lots"),
-            para(f"The {len(ds.authorities)} authorities grouped into {k} lots. Each lot is one connected area "
-                 "(its authorities share borders) and need is spread as evenly as the geography allows: the "
-                 f"largest lot has {lots.balance:.2f} times the mean lot's need (1.00 would be perfectly even). "
-                 "Need is each authority's mean share of the area's need across the service types."),
-            png_image(lot_map_png(bng, lots.assignment, attribution, dpi=dpi)),
-            CondPageBreak(200),
-            data_table(rows, [0.14, 0.42] + [width] * len(services), align_right=range(2, 2 + len(services))),
-            PageBreak()]
+        rows.append([lot, part["members"].iloc[0]] + [f"{part.loc[s, 'coverage_pct']:.0f}%" for s in services])
+    width = 0.5 / len(services)
+    o = Outline().heading("Commissioning lots")
+    o.para(f"The {len(ds.authorities)} authorities grouped into {k} lots. Each lot is one connected area (its "
+           "authorities share borders) and need is spread as evenly as the geography allows: the largest lot has "
+           f"{lots.balance:.2f} times the mean lot's need (1.00 would be perfectly even). Need is each authority's "
+           "mean share of the area's need across the service types. Each lot is named after the part of the area "
+           "its centre lies in.")
+    alt = "Map of the commissioning lots: " + "; ".join(
+        f"{lot}: {part}" for lot, part in zip(lots.labels, [r[1] for r in rows[1:]])) + "."
+    o.figure(lot_map_png(bng, lots.assignment, attribution, dpi=dpi), alt=alt,
+             caption="Map: the commissioning lots. Crowded names are abbreviated, with a key.")
+    o.cond_break(200)
+    o.table(rows, caption="Coverage of the benchmark by lot and service", caption_in_pdf=True,
+            widths=[0.17, 0.33] + [width] * len(services), align_right=range(2, 2 + len(services)))
+    return o.page_break()
 
 
-def _priorities(ds: Dataset, priorities) -> list:
-    return priority_flowables(ds, priorities, "Derived from the gaps above: for each service short of its benchmark, "
-                                              "the authorities with the largest shortfall, most severe service first."
-                              ) + [PageBreak()]
-
-
-def _appendix(ds: Dataset, attribution: str) -> list:
-    rows = [["Source", "Publisher", "Period", "Licence", "Used in"]]
-    for s in ds.sources:
-        name = esc(s.get("name", "")) + (" <b>(illustrative)</b>" if s.get("illustrative") else
-                                         " <b>(estimated)</b>" if s.get("estimated") else "")
-        if s.get("url"):
-            name += f"<br/><font size='6.5'>{esc(s['url'])}</font>"
-        rows.append([name, esc(s.get("publisher", "")), esc(s.get("period", "")), esc(s.get("licence", "")),
-                     esc(s.get("used_in", ""))])
-    story = [heading("Appendix: data sources")]
+def _appendix(ds: Dataset, attribution: str) -> Outline:
+    o = Outline().heading("Appendix: data sources")
     if not ds.sources:
-        story.append(para("The data directory has no sources.yaml: the sources of these figures are not recorded."))
+        o.para("The data directory has no sources.yaml: the sources of these figures are not recorded.")
     else:
-        story.append(data_table(rows, [0.33, 0.2, 0.14, 0.15, 0.18]))
-    story += [Spacer(1, 6), para(f"Boundaries: {esc(attribution)}", "small")]
+        rows = [["Source", "Publisher", "Period", "Licence", "Used for"]]
+        for s in ds.sources:
+            name = [" ".join(str(s.get("name", "")).split())] + (
+                [" ", B("(illustrative)")] if s.get("illustrative") else
+                [" ", B("(estimated)")] if s.get("estimated") else [])
+            rows.append([name, s.get("publisher", ""), s.get("period", ""), s.get("licence", ""),
+                         _used_for(s.get("used_in", ""))])
+        o.table(rows, caption="Data sources", widths=[0.34, 0.22, 0.14, 0.14, 0.16])
+        links = [f"{s.get('name', '')}: {s['url']}" for s in ds.sources if s.get("url")]
+        if links:
+            o.para("Where to find them:", style="small").bullets(links)
+    o.para(f"Boundaries: {attribution}", style="small")
     for s in ds.sources:
         if s.get("note") and s.get("id") != "boundaries":
-            story.append(para(f"<b>{esc(s.get('name', ''))}</b>: {esc(' '.join(str(s['note']).split()))}", "small"))
-    return story
+            o.para(B(" ".join(str(s.get("name", "")).split())), ": " + public_note(s["note"]), style="small")
+    return o
+
+
+def public_note(note: str) -> str:
+    """A source's note for a public document: the toolkit's shell commands left out (the
+    importers record them, e.g. "Imported from X.csv with `python -m commissioning import ...`")."""
+    text = " ".join(str(note).split())
+    text = re.sub(r"\s*[;,]?\s*(?:made |imported )?(?:with|via) `[^`]*`", "", text)
+    return re.sub(r"`[^`]*`", "", text).replace(" .", ".")
+
+
+def _used_for(used_in: str) -> str:
+    """What a source feeds, in words rather than file paths."""
+    words = {"population.csv": "population", "demand.csv": "demand", "services.csv": "provision",
+             "london_boroughs.geojson": "maps", "satisfaction": "victim satisfaction",
+             "series/": "trends and forecasts"}
+    found = [w for key, w in words.items() if key in str(used_in)]
+    return ", ".join(dict.fromkeys(found)) or str(used_in)

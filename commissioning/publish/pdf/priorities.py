@@ -3,7 +3,10 @@
 This is the public document the review asks for at least three months before bids are invited:
 the priorities derived from the needs assessment, every scoring rule (criteria with weights,
 sections, the scale, minimum scores, gates, the price method and the moderation rule) and the
-timetable with its notice check. It holds no bid data and no service location.
+timetable with its notice check. It opens with an "at a glance" page a small specialist charity
+can act on: the dates, the lots and the authorities in each with their indicative values, the
+contract's length, how to bid and whom to ask. It holds no bid data and no service location.
+Built once as an outline and rendered to PDF or to accessible HTML.
 """
 
 from __future__ import annotations
@@ -12,32 +15,14 @@ import datetime as dt
 import os
 from typing import BinaryIO
 
-from reportlab.platypus import CondPageBreak, PageBreak, Spacer, Table, TableStyle
-
 from commissioning.demand.contract import contract_from_rules
+from commissioning.errors import InputError
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
-from commissioning.publish.pdf.style import (
-    CONTENT_WIDTH,
-    FONT,
-    MARK_EDGE,
-    RAG_FILL,
-    Progress,
-    bullets,
-    contents,
-    data_table,
-    deliver,
-    esc,
-    fmt,
-    heading,
-    illustrative_mark,
-    keep,
-    para,
-    render,
-    step,
-    today_text,
-)
+from commissioning.publish.headline import digits_for
+from commissioning.publish.outline import B, Outline, to_html, to_story
+from commissioning.publish.pdf.style import Progress, deliver, fmt, render, step, today_text, write_html
 from commissioning.publish.pdf.trends_chapter import contract_need_flowables, estimated_mark
 from commissioning.publish.priorities import (
     NOTICE_MONTHS,
@@ -60,6 +45,61 @@ PRICE_METHODS = {
 }
 
 
+ACCESSIBLE_VERSION = ("An accessible HTML version of this document is published beside it (same name, ending "
+                      ".html); ask the contact below for another format.")
+
+
+def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progress | None = None, top_n: int = 5,
+                       author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract_need: bool = True,
+                       pdf: bool = True) -> Outline:
+    """The published priorities' content (see :func:`build_priorities_pdf`); ``pdf`` False
+    leaves out the need over the contract period (charts drawn for the PDF only), with a note."""
+    step(progress, 0.0, "deriving priorities")
+    ds = assessment.dataset
+    priorities = derive_priorities(assessment, top_n=top_n)
+    check = timetable_check_from_rules(rules)
+    day = _published(rules, date)
+    notes = ds.illustrative_notes()
+    _check_lots(rules, ds)
+
+    o = Outline().spacer(40).para(rules.title, style="title")
+    o.para("Commissioning priorities and how bids will be judged", style="subtitle")
+    o.para(B("Published "), today_text(day), B("   By "), author, B("   Rules version "), str(rules.version))
+    if notes:
+        o.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
+                 ". Do not use the results for decisions until these are replaced with local data.")
+    estimated = ds.estimated_notes()
+    if estimated:
+        o.flowables(estimated_mark(estimated), html=Outline().notice(
+            "ESTIMATED FIGURES. These are estimates made from real figures, not recorded ones: "
+            + "; ".join(estimated) + "."))
+    o.extend(_at_a_glance(rules, ds))
+    o.para("This document is published before bids are invited so that every organisation, large or small, knows "
+           "what will be funded and exactly how bids will be judged. The rules below will not change after bids are "
+           "invited.", style="small")
+    o.para(ACCESSIBLE_VERSION, style="small")
+    o.page_break().heading("Contents").contents().page_break()
+    step(progress, 0.3, "writing priorities")
+    o.extend(priority_outline(
+        ds, priorities, f"From the needs assessment: each service that falls short of its benchmark somewhere, with "
+        f"the {top_n} authorities where the shortfall is largest. Services short across the whole area come first, "
+        "then those with firm (published) benchmarks, then the larger need left unmet. Bids that add capacity where "
+        "these gaps are will answer the priorities best."))
+    contract = contract_from_rules(rules) if contract_need else None
+    if contract is not None and pdf:
+        step(progress, 0.35, "forecasting need over the contract period")
+        o.flowables(contract_need_flowables(ds, assessment.gaps, contract))
+    elif contract is not None:
+        o.heading("Need over the contract period").para(
+            "Need in each year of the contract, forecast from recorded demand, is in the PDF version of this document.")
+    o.cond_break(250)
+    o.extend(_lots(rules, ds))
+    step(progress, 0.5, "writing scoring rules")
+    o.extend(_rules(rules))
+    o.extend(_timetable(rules, check))
+    return o
+
+
 def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.PathLike | BinaryIO | None = None, *,
                          progress: Progress | None = None, top_n: int = 5,
                          author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract_need: bool = True
@@ -72,40 +112,12 @@ def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.Pat
     defaults to the rules' ``timetable.priorities_published``, else today. ``contract_need``: add
     need per year of the rules' contract period, from the demand forecasts (marked estimated).
     """
-    step(progress, 0.0, "deriving priorities")
-    ds = assessment.dataset
-    priorities = derive_priorities(assessment, top_n=top_n)
-    check = timetable_check_from_rules(rules)
-    day = date or rules.timetable.get("priorities_published") or dt.date.today()
-    title = f"{rules.title}: commissioning priorities and how bids will be judged"
-    notes = ds.illustrative_notes()
-
-    story = [Spacer(1, 60), para(esc(rules.title), "title"),
-             para("Commissioning priorities and how bids will be judged", "subtitle"),
-             para(f"<b>Published</b> {today_text(day)} &nbsp;&nbsp; <b>By</b> {esc(author)} &nbsp;&nbsp; "
-                  f"<b>Rules version</b> {rules.version}"), Spacer(1, 14)]
-    story += illustrative_mark(notes)
-    story += estimated_mark(ds.estimated_notes())
-    story += [para("This document is published before bids are invited so that every organisation, large or "
-                   "small, knows what will be funded and exactly how bids will be judged. The rules below will "
-                   "not change after bids are invited."),
-              PageBreak(), heading("Contents"), contents(), PageBreak()]
-
-    step(progress, 0.3, "writing priorities")
-    story += priority_flowables(
-        ds, priorities, f"From the needs assessment: each service that falls short of its benchmark, most severe "
-        f"first, with the {top_n} authorities where the shortfall is largest. Bids that add capacity where these "
-        "gaps are will answer the priorities best.")
-    if contract_need:
-        step(progress, 0.35, "forecasting need over the contract period")
-        story += contract_need_flowables(ds, assessment.gaps, contract_from_rules(rules))
-    story.append(CondPageBreak(250))
-    step(progress, 0.5, "writing scoring rules")
-    story += _rules(rules)
-    story += _timetable(rules, check)
-
+    o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date,
+                           contract_need=contract_need)
     step(progress, 0.8, "laying out pages")
-    pdf = render(story, title=title, author=author,
+    day = _published(rules, date)
+    notes = assessment.dataset.illustrative_notes()
+    pdf = render(to_story(o), title=_title(rules), author=author,
                  subject="Published commissioning priorities, scoring rules and timetable",
                  header=f"{rules.title}: published priorities" + (" — ILLUSTRATIVE DATA" if notes else ""),
                  footer=f"Published {today_text(day)} · rules version {rules.version}",
@@ -114,130 +126,209 @@ def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.Pat
     return deliver(pdf, out)
 
 
-def priority_flowables(ds: Dataset, priorities, intro: str) -> list:
+def build_priorities_html(assessment: Assessment, rules: Rules, out: str | os.PathLike | None = None, *,
+                          progress: Progress | None = None, top_n: int = 5, author: str = DEFAULT_AUTHOR,
+                          date: dt.date | None = None) -> str:
+    """The published priorities as one accessible HTML page; written atomically to ``out`` if given."""
+    o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date, pdf=False)
+    day = _published(rules, date)
+    page = to_html(o, title=_title(rules), subtitle=f"Published {today_text(day)} · rules version {rules.version}",
+                   footer=f"{rules.title}. Published {today_text(day)} by {author}.")
+    step(progress, 1.0, "done")
+    return write_html(page, out)
+
+
+def _title(rules: Rules) -> str:
+    return f"{rules.title}: commissioning priorities and how bids will be judged"
+
+
+def _published(rules: Rules, date: dt.date | None) -> dt.date:
+    return date or rules.timetable.get("priorities_published") or dt.date.today()
+
+
+def _check_lots(rules: Rules, ds: Dataset) -> None:
+    """Every authority in exactly one published lot, named as in the data (when lots are published)."""
+    if not rules.lots:
+        return
+    names = set(ds.authorities.values())
+    listed = [b for lot in rules.lots for b in lot.boroughs]
+    unknown = sorted(set(listed) - names)
+    if unknown:
+        raise InputError(f"lots: {', '.join(unknown)} not an authority of the data", file=rules.source,
+                         expected="authority names as in population.csv")
+    missing = sorted(names - set(listed))
+    if missing:
+        raise InputError(f"lots: {', '.join(missing)} in no lot", file=rules.source,
+                         expected="every authority in exactly one lot")
+
+
+def _years(value: float) -> str:
+    return f"{value:g} year" + ("" if value == 1 else "s")
+
+
+def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
+    """The first page's summary for a bidder: dates, lots, value, contract, how to bid, contact."""
+    o = Outline().heading("At a glance")
+    t = rules.timetable
+    rows = [["What", "When"]] + [[MILESTONE_WORDS.get(k, k.replace("_", " ").capitalize()), today_text(t[k])]
+                                 for k in TIMETABLE_ORDER if k in t]
+    if len(rows) > 1:
+        o.table(rows, caption="Key dates", widths=[0.6, 0.4], caption_in_pdf=True)
+    else:
+        o.para(B("Dates: "), "the timetable will be published before bids are invited.")
+    if rules.lots:
+        lot_rows = [["Lot", "Authorities", "Indicative value a year"]]
+        for lot in rules.lots:
+            value = "not published" if lot.indicative_value_gbp is None else f"£{lot.indicative_value_gbp:,.0f}"
+            lot_rows.append([lot.name, ", ".join(sorted(lot.boroughs)), value])
+        total = sum(lot.indicative_value_gbp or 0 for lot in rules.lots)
+        if all(lot.indicative_value_gbp is not None for lot in rules.lots):
+            lot_rows.append(["All lots", f"{sum(len(lot.boroughs) for lot in rules.lots)} authorities",
+                             f"£{total:,.0f}"])
+        o.table(lot_rows, caption="Lots, the authorities in each and their indicative value", caption_in_pdf=True,
+                widths=[0.16, 0.6, 0.24], align_right=[2], total_row=True)
+    else:
+        o.para(B("Lots: "), "one contract for the whole area (no lots are published).")
+    facts = []
+    if rules.contract_years:
+        extension = (f", with an optional extension of up to {_years(rules.extension_years)}"
+                     if rules.extension_years else ", with no extension")
+        facts.append([B("Contract: "), f"{_years(rules.contract_years)}{extension}."])
+    facts.append([B("How bids are judged: "), "quality " + f"{rules.weights.get('quality', 0):g}, social value "
+                  f"{rules.weights.get('social_value', 0):g} and price {rules.weights.get('price', 0):g} points of "
+                  "100; prices are compared only within a lot."])
+    facts.append([B("How to bid: "), rules.how_to_bid or "the invitation to bid will say how to submit a bid."])
+    facts.append([B("Questions: "), rules.contact or "the invitation to bid will name a contact."])
+    return o.bullets(facts)
+
+
+def _lots(rules: Rules, ds: Dataset) -> Outline:
+    o = Outline().heading("Lots")
+    if not rules.lots:
+        return o.para("Bids are invited for the whole area as one lot.")
+    o.para("Bids are invited lot by lot. A bid covers one lot; an organisation may bid for several. Prices are "
+           "compared only between bids for the same lot. Each authority is in exactly one lot:")
+    for lot in rules.lots:
+        value = ("" if lot.indicative_value_gbp is None
+                 else f" Indicative value: £{lot.indicative_value_gbp:,.0f} a year.")
+        o.para(B(f"{lot.name}: "), ", ".join(sorted(lot.boroughs)) + f" ({len(lot.boroughs)} authorities)." + value)
+    return o
+
+
+def priority_outline(ds: Dataset, priorities, intro: str) -> Outline:
     """The priorities chapter (shared with the needs assessment): one block per priority, then the
     specialist provision for each group the review named."""
-    story = [heading("Commissioning priorities"), para(intro)]
+    o = Outline().heading("Commissioning priorities").para(intro)
     if not priorities:
-        story.append(para("Every service meets its benchmark in every authority: there is no shortfall to prioritise."))
+        o.para("Every service meets its benchmark in every authority: there is no shortfall to prioritise.")
     for p in priorities:
-        source = f"Source: {esc(p.citation)}" + (" Based on illustrative data." if p.illustrative else "")
-        story.append(keep(heading(f"{p.rank}. {p.title}", 2), para(esc(p.rationale)), para(source, "small")))
+        o.heading(f"{p.rank}. {p.title}", 2).para(p.rationale)
+        o.para(f"Source: {p.citation}" + (" Based on illustrative data." if p.illustrative else ""), style="small")
     groups = group_provision(ds)
     types = list(groups[0].share_pct) if groups else []
-    labels = [esc(ds.benchmarks.services[s].label.split(" (")[0]) for s in types]
+    labels = [ds.benchmarks.services[s].label.split(" (")[0] for s in types]
     rows = [["Group the review found less well served", *labels, "Authorities covered"]]
     for g in groups:
-        rows.append([esc(g.group)] + [f"{g.share_pct[s]:.0f}%" for s in types] + [str(g.authorities)])
-    width = 0.4 / max(len(types), 1)
-    story.append(keep(heading("Groups with little specialist provision", 2),
-                      para("Share of each service's capacity delivered by services specialising in the group (from "
-                           "the register's specialism field), and how many authorities those services cover."),
-                      data_table(rows, [0.42] + [width] * len(types) + [0.18], align_right=range(1, len(types) + 2)),
-                      Spacer(1, 4), para(esc(group_summary(ds, groups)))))
-    return story
+        rows.append([g.group] + [f"{g.share_pct[s]:.0f}%" for s in types] + [str(g.authorities)])
+    width = 0.5 / max(len(types), 1)
+    o.cond_break(180).heading("Groups with little specialist provision", 2)
+    o.para("Share of each service's capacity delivered by services specialising in the group (from the register's "
+           "specialism field), and how many authorities those services cover.")
+    o.table(rows, caption="Specialist provision by group", widths=[0.34] + [width] * len(types) + [0.16],
+            align_right=range(1, len(types) + 2))
+    o.spacer(4).para(group_summary(ds, groups))
+    return o
 
 
 def _points(rules: Rules, criterion) -> float:
     return rules.weights[criterion.section] * criterion.weight / 100.0
 
 
-def _rules(rules: Rules) -> list:
+def _rules(rules: Rules) -> Outline:
     w = rules.weights
-    story = [heading("How bids will be judged"),
-             para("Contracts go to the most advantageous tender (Procurement Act 2023): the bid that meets the "
-                  "requirements and best satisfies the criteria below, applied with the weights shown. Quality "
-                  "outweighs price, so that specialist organisations are not priced out."),
-             heading("Weights", 2),
-             data_table([["Part of the score", "Weight (points of 100)"]]
-                        + [[SECTION_WORDS.get(k, k), f"{v:g}%"] for k, v in w.items()] + [["Total", "100%"]],
-                        [0.6, 0.4], align_right=[1], total_row=True),
-             heading("Criteria", 2),
-             para("Each criterion's weight is its share of its part of the score; its points are that share of the "
-                  "part's weight. A bid scoring below a criterion's minimum fails (see Minimum scores).")]
+    o = Outline().heading("How bids will be judged")
+    o.para("Contracts go to the most advantageous tender (Procurement Act 2023): the bid that meets the requirements "
+           "and best satisfies the criteria below, applied with the weights shown. Quality outweighs price, so that "
+           "specialist organisations are not priced out.")
+    o.heading("Weights", 2)
+    o.table([["Part of the score", "Weight (points of 100)"]]
+            + [[SECTION_WORDS.get(k, k), f"{v:g}"] for k, v in w.items()] + [["Total", "100"]],
+            caption="Weights", widths=[0.6, 0.4], align_right=[1], total_row=True)
+    o.heading("Criteria", 2)
+    o.para("Each criterion's weight is its share of its part of the score; its points are that share of the part's "
+           "weight. A bid scoring below a criterion's minimum fails (see Minimum scores).")
     rows = [["ID", "Criterion", "Part", "Weight in part", "Points of 100", "Minimum score"]]
     for c in rules.criteria:
-        rows.append([esc(c.id), esc(c.title), SECTION_WORDS.get(c.section, c.section), f"{c.weight:g}%",
+        rows.append([c.id, c.title, SECTION_WORDS.get(c.section, c.section), f"{c.weight:g}%",
                      fmt(_points(rules, c), 1), "–" if c.min_score is None else f"{c.min_score:g} of {c.max_score}"])
     rows.append(["", "Price", "Price", "–", fmt(w.get("price", 0.0), 1), "–"])
-    story.append(data_table(rows, [0.07, 0.43, 0.13, 0.12, 0.12, 0.13], align_right=[3, 4]))
-    # the heading goes inside the first criterion's block: keepWithNext does not reach into a KeepTogether
-    first = [heading("What a strong answer shows", 2)]
+    o.table(rows, caption="Criteria, weights and minimum scores", widths=[0.07, 0.41, 0.13, 0.13, 0.13, 0.13],
+            align_right=[3, 4])
+    o.heading("What a strong answer shows", 2)
     for c in rules.criteria:
         extra = ""
         if c.type == "need_alignment":
             extra = (f" Scored from the bid itself, not by the panel: the share of the bid's proposed "
-                     f"{esc(c.service or 'service')} capacity placed in authorities with a shortfall.")
-        story.append(keep(*first,
-                          para(f"<b>{esc(c.id)} {esc(c.title)}</b> ({SECTION_WORDS.get(c.section, c.section)}, "
-                               f"weight {c.weight:g}%, {fmt(_points(rules, c), 1)} points; scored 0–{c.max_score})"),
-                          para(esc(c.guidance) + extra)))
-        first = []
+                     f"{c.service or 'service'} capacity placed in authorities with a shortfall.")
+        o.para(B(f"{c.id} {c.title}"), f" ({SECTION_WORDS.get(c.section, c.section)}, weight {c.weight:g}%, "
+               f"{fmt(_points(rules, c), 1)} points; scored 0–{c.max_score})")
+        o.para(c.guidance + extra)
     scale = rules.scale
-    story.append(keep(heading("Scoring scale", 2),
-                      para(f"Each panel member scores each quality and social value criterion on a whole-number "
-                           f"scale from {scale.min} to {scale.max}:"),
-                      data_table([["Score", "Meaning"]] + [[str(k), esc(v)] for k, v in scale.descriptors.items()],
-                                 [0.15, 0.85])))
+    o.heading("Scoring scale", 2)
+    o.para(f"Each panel member scores each quality and social value criterion on a whole-number scale from "
+           f"{scale.min} to {scale.max}:")
+    o.table([["Score", "Meaning"]] + [[str(k), v] for k, v in scale.descriptors.items()], caption="Scoring scale",
+            widths=[0.15, 0.85])
     minimums = [c for c in rules.criteria if c.min_score is not None]
-    story += [heading("Minimum scores", 2),
-              para("Minimum scores: " + "; ".join(f"{esc(c.id)} {esc(c.title)}: {c.min_score:g}" for c in minimums)
-                   + "." if minimums else "No criterion has a minimum score."),
-              para(esc(rules.min_score_policy) if rules.min_score_policy else
-                   "A bid below a published minimum fails and is not ranked. Minimums are never waived or lowered "
-                   "after bids arrive.")]
-    story += [heading("Pass/fail requirements", 2),
-              para("A bid that does not meet every requirement below fails and is not scored further:")
-              if rules.gates else para("There are no pass/fail requirements beyond the minimum scores."),
-              *bullets([esc(g.title) for g in rules.gates])]
-    method = PRICE_METHODS.get(rules.price_method, f"Method: {esc(rules.price_method)}.")
-    story += [heading("Price", 2),
-              para(f"Price carries {w.get('price', 0):g} points of 100. {method} Prices are compared within each "
-                   "lot, among the bids still in the running."),
-              para(f"A price below {rules.abnormally_low:.0%} of the median price in its lot is flagged as possibly "
-                   "abnormally low: the bidder is asked to explain it before any decision. It is not excluded "
-                   "automatically.")]
+    o.heading("Minimum scores", 2)
+    o.para("Minimum scores: " + "; ".join(f"{c.id} {c.title}: {c.min_score:g}" for c in minimums) + "."
+           if minimums else "No criterion has a minimum score.")
+    o.para(rules.min_score_policy if rules.min_score_policy else
+           "A bid below a published minimum fails and is not ranked. Minimums are never waived or lowered after bids "
+           "arrive.")
+    o.heading("Pass/fail requirements", 2)
+    o.para("A bid that does not meet every requirement below fails and is not scored further:"
+           if rules.gates else "There are no pass/fail requirements beyond the minimum scores.")
+    if rules.gates:
+        o.bullets([g.title for g in rules.gates])
+    method = PRICE_METHODS.get(rules.price_method, f"Method: {rules.price_method}.")
+    o.heading("Price", 2)
+    o.para(f"Price carries {w.get('price', 0):g} points of 100. {method} Prices are compared within each lot, among "
+           "the bids still in the running.")
+    o.para(f"A price below {rules.abnormally_low:.0%} of the median price in its lot is flagged as possibly abnormally "
+           "low: the bidder is asked to explain it before any decision. It is not excluded automatically.")
     consensus = {"median": "the median of the panel's scores", "mean": "the mean of the panel's scores"}.get(
-        rules.consensus, esc(rules.consensus))
-    story += [heading("Panel, conflicts and moderation", 2),
-              *bullets([
-                  "Panel members declare any conflict of interest before scoring; a conflicted member does not "
-                  "score that bidder.",
-                  "Each member scores every bid independently and records a reason for every score.",
-                  f"The moderated score on a criterion is {consensus}, unless the panel chair records an agreed "
-                  "moderated score with a note saying why it moved.",
-                  f"Where panel scores differ by {rules.spread_flag:g} points or more, the criterion is discussed "
-                  "at moderation before a score is agreed.",
-                  "Every score, reason, moderated score and note is kept, so every result can be explained.",
-              ]),
-              CondPageBreak(250)]
-    return story
+        rules.consensus, rules.consensus)
+    o.heading("Panel, conflicts and moderation", 2)
+    o.bullets([
+        "Panel members declare any conflict of interest before scoring; a conflicted member does not score that "
+        "bidder.",
+        "Each member scores every bid independently and records a reason for every score.",
+        f"The moderated score on a criterion is {consensus}, unless the panel chair records an agreed moderated score "
+        "with a note saying why it moved.",
+        f"Where panel scores differ by {rules.spread_flag:g} points or more, the criterion is discussed at moderation "
+        "before a score is agreed.",
+        "Every score, reason, moderated score and note is kept, so every result can be explained.",
+    ])
+    return o.cond_break(250)
 
 
-def _timetable(rules: Rules, check) -> list:
+def _timetable(rules: Rules, check) -> Outline:
     timetable = rules.timetable
-    story = [heading("Timetable")]
+    o = Outline().heading("Timetable")
     if not timetable:
-        return story + [para("The timetable will be published before bids are invited.")]
+        return o.para("The timetable will be published before bids are invited.")
     order = [k for k in TIMETABLE_ORDER if k in timetable] + [k for k in timetable if k not in TIMETABLE_ORDER]
     rows = [["Milestone", "Date"]] + [[MILESTONE_WORDS.get(k, k.replace("_", " ").capitalize()),
                                        today_text(timetable[k])] for k in order]
-    story.append(data_table(rows, [0.6, 0.4]))
-    story.append(Spacer(1, 8))
+    o.table(rows, caption="Timetable", widths=[0.6, 0.4]).spacer(8)
     if check is None:
-        text = (f"The notice check needs both the publication date and the date bids are invited; at least "
-                f"{NOTICE_MONTHS} calendar months must separate them.")
-        ok = False
+        o.box(f"The notice check needs both the publication date and the date bids are invited; at least "
+              f"{NOTICE_MONTHS} calendar months must separate them.", status="red")
     else:
-        text = ("<b>Notice check: met.</b> " if check.ok else "<b>Notice check: NOT MET.</b> ") + esc(check.message)
-        ok = check.ok
-    box = Table([[para(text)]], colWidths=[CONTENT_WIDTH])
-    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
-                             ("BACKGROUND", (0, 0), (-1, -1), RAG_FILL["green" if ok else "red"]),
-                             ("BOX", (0, 0), (-1, -1), 1, MARK_EDGE), ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                             ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
-    story += [box, Spacer(1, 6),
-              para(f"The rule: bids are invited no earlier than the same day {NOTICE_MONTHS} calendar months after "
-                   "the priorities are published (or the last day of that month when it has no such day; e.g. "
-                   "published 30 November, bids invited from 28 February, or 29 February in a leap year).", "small")]
-    return story
+        o.box(B("Notice check: met. " if check.ok else "Notice check: NOT MET. "), check.message,
+              status="green" if check.ok else "red")
+    o.para(f"The rule: bids are invited no earlier than the same day {NOTICE_MONTHS} calendar months after the "
+           "priorities are published (or the last day of that month when it has no such day; e.g. published 30 "
+           "November, bids invited from 28 February, or 29 February in a leap year).", style="small")
+    return o

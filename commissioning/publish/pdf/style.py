@@ -82,8 +82,10 @@ def register_fonts() -> str:
 def styles() -> dict[str, ParagraphStyle]:
     """Paragraph styles by name: title, subtitle, h1, h2, body, small, cell, cell_r, cell_b, mark, toc1."""
     register_fonts()
+    # no embeddedHyphenation: reportlab 5 drops the hyphen of a word it tried to split and then
+    # moved whole ("Learningdisability"); narrow table cells break after hyphens instead (outline.py)
     body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14, textColor=INK, spaceAfter=5,
-                          embeddedHyphenation=1, bulletFontName=FONT)
+                          bulletFontName=FONT)
     cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0)
     return {
         "title": ParagraphStyle("title", parent=body, fontName=f"{FONT}-Bold", fontSize=24, leading=30,
@@ -322,6 +324,16 @@ def deliver(pdf: bytes, out: str | os.PathLike | BinaryIO | None) -> bytes:
         raise InputError("output folder does not exist", file=path.parent)
     write_atomic(path, pdf)
     return pdf
+
+
+def write_html(page: str, out: str | os.PathLike | None) -> str:
+    """Write an HTML page to ``out`` atomically (as :func:`deliver` does a PDF) and return it."""
+    if out is not None:
+        path = Path(out)
+        if not path.parent.is_dir():
+            raise InputError("output folder does not exist", file=path.parent)
+        write_atomic(path, page.encode("utf-8"))
+    return page
 
 
 def write_atomic(path: Path, data: bytes) -> None:
