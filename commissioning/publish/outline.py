@@ -2,7 +2,7 @@
 
 An :class:`Outline` collects blocks in reading order: headings, paragraphs, bullets, notices,
 tables, figures and page breaks. Text is plain (escaped by each renderer, so data never injects
-markup); a bold run is marked with :class:`B`, e.g. ``o.para(B("Need"), " is the benchmark ...")``.
+markup; a newline is a line break); a bold run is marked with :class:`B`, e.g. ``o.para(B("Need"), " is the benchmark ...")``.
 :func:`to_story` gives reportlab flowables in the shared report style and :func:`to_html` one
 self-contained HTML page (:class:`commissioning.publish.html.Document`). Page breaks and column
 widths only matter to the PDF; captions only show in the HTML (the PDF prints them above the table
@@ -49,6 +49,8 @@ class Table:
     total_row: bool = False
     caption_in_pdf: bool = False
     row_heights: list | None = None
+    pdf_style: list = field(default_factory=list)   # extra reportlab TableStyle commands (spans, group shading)
+    split_in_row: bool = False                     # a row taller than a page continues on the next
 
 
 @dataclass
@@ -85,12 +87,13 @@ class Outline:
 
     def table(self, rows: list[list[Text]], *, caption: str, widths: Sequence[float], align_right=(), fills=(),
               header_rows: int = 1, total_row: bool = False, caption_in_pdf: bool = False,
-              row_heights=None) -> Outline:
+              row_heights=None, pdf_style=(), split_in_row: bool = False) -> Outline:
         n = len(rows[0])
         if len(widths) != n or any(len(r) != n for r in rows):
             raise ValueError(f"table {caption!r}: every row and the widths need {n} cells")
         self.blocks.append(("table", Table([list(r) for r in rows], caption, list(widths), set(align_right),
-                                           list(fills), header_rows, total_row, caption_in_pdf, row_heights)))
+                                           list(fills), header_rows, total_row, caption_in_pdf, row_heights,
+                                           list(pdf_style), split_in_row)))
         return self
 
     def figure(self, png: bytes, *, alt: str, caption: str, width: float = 1.0, max_height: float | None = None
@@ -120,6 +123,11 @@ class Outline:
         self.blocks.append(("contents",))
         return self
 
+    def keep(self, other: Outline) -> Outline:
+        """``other``'s blocks kept on one PDF page when they fit (a heading with its table)."""
+        self.blocks.append(("keep", other))
+        return self
+
     def extend(self, other: Outline) -> Outline:
         self.blocks += other.blocks
         return self
@@ -131,12 +139,12 @@ class Outline:
 def _markup(text: Text) -> str:
     from commissioning.publish.pdf.style import esc
 
-    return "".join(f"<b>{esc(r)}</b>" if isinstance(r, B) else esc(r) for r in _runs(text))
+    return "".join(f"<b>{esc(r)}</b>" if isinstance(r, B) else esc(r) for r in _runs(text)).replace("\n", "<br/>")
 
 
 def _fit(markup: str, width: float) -> str:
-    """Break a hyphenated word after its hyphen when it is wider than its column (``width`` in
-    points), so that no word is split mid-word ("Learning-disabilit y")."""
+    """Break a hyphenated header word after its hyphen when it is wider than its column (``width``
+    in points), so that no word is split mid-word ("Learning-disabilit y")."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     from commissioning.publish.pdf.style import FONT
@@ -157,10 +165,14 @@ def to_story(outline: Outline) -> list:
 
     from commissioning.publish.pdf import style as st
 
+    from reportlab.platypus import KeepTogether
+
     story: list = []
     for block in outline.blocks:
         kind = block[0]
-        if kind == "heading":
+        if kind == "keep":
+            story.append(KeepTogether(to_story(block[1])))
+        elif kind == "heading":
             story.append(st.heading(block[1], block[2]))
         elif kind == "para":
             story.append(st.para(_markup(block[1]), block[2]))
@@ -182,10 +194,14 @@ def to_story(outline: Outline) -> list:
                 caption = st.para(f"<b>{st.esc(t.caption)}</b>")
                 caption.keepWithNext = 1
                 story.append(caption)
-            rows = [[_fit(_markup(c), w * st.CONTENT_WIDTH - 8) for c, w in zip(r, t.widths)] for r in t.rows]
-            story.append(st.data_table(rows, t.widths, header_rows=t.header_rows, align_right=sorted(t.align_right),
-                                       fills=[(c, r, st.RAG_FILL.get(s)) for c, r, s in t.fills if s in st.RAG_FILL],
-                                       total_row=t.total_row, row_heights=t.row_heights))
+            rows = [[_fit(_markup(c), w * st.CONTENT_WIDTH - 8) if i < t.header_rows else _markup(c)
+                     for c, w in zip(r, t.widths)] for i, r in enumerate(t.rows)]
+            grid = st.data_table(rows, t.widths, header_rows=t.header_rows, align_right=sorted(t.align_right),
+                                 fills=[(c, r, st.RAG_FILL.get(s)) for c, r, s in t.fills if s in st.RAG_FILL],
+                                 total_row=t.total_row, row_heights=t.row_heights, split_in_row=t.split_in_row)
+            if t.pdf_style:
+                grid.setStyle(TableStyle(t.pdf_style))
+            story.append(grid)
         elif kind == "figure":
             _, png, _alt, caption, width, max_height = block
             image = st.png_image(png, width=st.CONTENT_WIDTH * width)
@@ -222,7 +238,8 @@ def _notice(text: str) -> list:
 
 
 def _html_runs(text: Text) -> str:
-    return "".join(f"<strong>{escape(r)}</strong>" if isinstance(r, B) else escape(r) for r in _runs(text))
+    return "".join(f"<strong>{escape(r)}</strong>" if isinstance(r, B) else escape(r)
+                   for r in _runs(text)).replace("\n", "<br>")
 
 
 def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "") -> str:
@@ -230,7 +247,11 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
     from commissioning.publish.html import Document
 
     doc = Document(title, subtitle=subtitle, footer=footer)
-    for block in outline.blocks:
+    blocks = list(outline.blocks)
+    while any(b[0] == "keep" for b in blocks):          # page grouping means nothing in HTML
+        i = next(i for i, b in enumerate(blocks) if b[0] == "keep")
+        blocks[i:i + 1] = blocks[i][1].blocks
+    for block in blocks:
         kind = block[0]
         if kind == "heading":
             doc.heading(block[1], block[2] + 1)

@@ -167,10 +167,13 @@ def derive_priorities(assessment: Assessment, top_n: int = 5) -> list[Priority]:
             f"{_join(names)}: {shortfall:,.1f} {bench.unit} between them, "
             f"{_share(shortfall, t.gap_total)} of the {t.gap_total:,.1f} {bench.unit} missing wherever "
             f"provision is short. Benchmark: {bench.model.describe()}."
+            + (" The area as a whole has enough: the gaps come from where the capacity is, not how much there is."
+               if t.coverage_pct >= 100 else "")
         )
         out.append(Priority(
             rank=0, service=service, label=bench.label, unit=bench.unit,
-            title=f"Close the {bench.label.split(' (')[0]} gap in {_join(names[:3])}"
+            title=(f"Move {bench.label.split(' (')[0]} capacity towards {_join(names[:3])}"
+                   if t.coverage_pct >= 100 else f"Close the {bench.label.split(' (')[0]} gap in {_join(names[:3])}")
                   + (" and others" if len(names) > 3 else ""),
             boroughs=names, shortfall=shortfall, gap_total=float(t.gap_total),
             coverage_pct=float(t.coverage_pct), red_count=int(t.red), rationale=rationale,

@@ -231,7 +231,7 @@ def priority_outline(ds: Dataset, priorities, intro: str) -> Outline:
     for g in groups:
         rows.append([g.group] + [f"{g.share_pct[s]:.0f}%" for s in types] + [str(g.authorities)])
     width = 0.5 / max(len(types), 1)
-    o.cond_break(180).heading("Groups with little specialist provision", 2)
+    o.cond_break(300).heading("Groups with little specialist provision", 2)
     o.para("Share of each service's capacity delivered by services specialising in the group (from the register's "
            "specialism field), and how many authorities those services cover.")
     o.table(rows, caption="Specialist provision by group", widths=[0.34] + [width] * len(types) + [0.16],
@@ -251,8 +251,8 @@ def _rules(rules: Rules) -> Outline:
            "and best satisfies the criteria below, applied with the weights shown. Quality outweighs price, so that "
            "specialist organisations are not priced out.")
     o.heading("Weights", 2)
-    o.table([["Part of the score", "Weight (points of 100)"]]
-            + [[SECTION_WORDS.get(k, k), f"{v:g}"] for k, v in w.items()] + [["Total", "100"]],
+    o.table([["Part of the score", "Weight (% of the score)"]]
+            + [[SECTION_WORDS.get(k, k), f"{v:g}%"] for k, v in w.items()] + [["Total", "100%"]],
             caption="Weights", widths=[0.6, 0.4], align_right=[1], total_row=True)
     o.heading("Criteria", 2)
     o.para("Each criterion's weight is its share of its part of the score; its points are that share of the part's "
