@@ -181,14 +181,15 @@ def store():
         return _store(appdata.db_location())
 
 
-def pdf_download(key: str, label: str, file_name: str, build) -> None:
+def pdf_download(key: str, label: str, file_name: str, build, mime: str = "application/pdf") -> None:
     """A "Build" button that runs ``build(progress)`` under a progress bar, then a download button.
 
-    ``build(progress)`` returns the PDF bytes and calls ``progress(fraction, message)`` as it goes.
-    The bytes are kept in this session only.
+    ``build(progress)`` returns the document (PDF bytes, or HTML text with ``mime="text/html"``)
+    and calls ``progress(fraction, message)`` as it goes. It is kept in this session only.
     """
     state_key = f"pdf_{key}"
-    if st.button(f"Build {label}", key=f"build_{key}", icon=":material/picture_as_pdf:"):
+    icon = ":material/picture_as_pdf:" if mime == "application/pdf" else ":material/html:"
+    if st.button(f"Build {label}", key=f"build_{key}", icon=icon):
         bar = st.progress(0.0, text=f"Building {label}…")
 
         def progress(fraction: float, message: str) -> None:
@@ -199,4 +200,4 @@ def pdf_download(key: str, label: str, file_name: str, build) -> None:
         bar.empty()
     if st.session_state.get(state_key):
         st.download_button(f"Download {label}", st.session_state[state_key], file_name=file_name,
-                           mime="application/pdf", key=f"download_{key}", icon=":material/download:")
+                           mime=mime, key=f"download_{key}", icon=":material/download:")

@@ -1,5 +1,5 @@
-"""Exports (commissioner): the PDFs (needs assessment, published priorities, evaluation report),
-each built with a progress bar and then offered for download."""
+"""Exports (commissioner): the documents (needs assessment, published priorities, evaluation
+report) as PDF and as accessible HTML, each built with a progress bar and then offered for download."""
 
 import streamlit as st
 
@@ -12,7 +12,8 @@ assessment = ui.assessment()
 
 st.title("Exports")
 ui.illustrative_banner(ds, "The needs assessment")
-st.caption("PDFs are built on this server from the same library functions as the pages. "
+st.caption("Documents are built on this server from the same library functions as the pages, each as a PDF "
+           "and as an accessible HTML page (publish the HTML beside the PDF). "
            "No refuge location appears in any of them.")
 
 with st.container(border=True):
@@ -28,6 +29,13 @@ with st.container(border=True):
 
     ui.pdf_download("needs", "needs assessment PDF", "needs_assessment.pdf", build_needs)
 
+    def build_needs_page(progress):
+        from commissioning.publish.pdf.needs import build_needs_html
+
+        return build_needs_html(assessment, progress=progress, boundaries=ui.boundaries())
+
+    ui.pdf_download("needs_html", "needs assessment HTML", "needs_assessment.html", build_needs_page, "text/html")
+
 with st.container(border=True):
     st.subheader("Published priorities")
     st.write("The public document: priorities, scoring rules and timetable (the same as the public page).")
@@ -38,6 +46,14 @@ with st.container(border=True):
         return build_priorities_pdf(assessment, ui.rules(), progress=progress)
 
     ui.pdf_download("priorities_export", "published priorities PDF", "published_priorities.pdf", build_priorities)
+
+    def build_priorities_page(progress):
+        from commissioning.publish.pdf.priorities import build_priorities_html
+
+        return build_priorities_html(assessment, ui.rules(), progress=progress)
+
+    ui.pdf_download("priorities_html", "published priorities HTML", "published_priorities.html",
+                    build_priorities_page, "text/html")
 
 with st.container(border=True):
     st.subheader("Evaluation report")
@@ -57,3 +73,10 @@ with st.container(border=True):
 
         ui.pdf_download(f"evaluation_{round_id}", "evaluation report PDF", f"evaluation_round{round_id}.pdf",
                         build_evaluation)
+
+        def build_evaluation_page(progress):
+            return appdata.evaluation_report_pdf(store, user.username, round_id, gaps=assessment.gaps,
+                                                 progress=progress, format="html")
+
+        ui.pdf_download(f"evaluation_html_{round_id}", "evaluation report HTML", f"evaluation_round{round_id}.html",
+                        build_evaluation_page, "text/html")

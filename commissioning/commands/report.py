@@ -1,4 +1,7 @@
-"""python -m commissioning report --kind needs|evaluation|priorities --out FILE.pdf [options]
+"""python -m commissioning report --kind needs|evaluation|priorities [--format pdf|html] --out FILE [options]
+
+--format html writes the same document as one self-contained, accessible HTML page (GOV.UK
+publishes HTML first); PDF is the default.
 
 needs:       the needs assessment (maps, every authority, accessibility, lots, priorities, sources)
 priorities:  the published priorities and scoring rules, with the timetable check (no bid data)
@@ -21,7 +24,9 @@ EXAMPLE_BIDS = DEFAULT_DATA_DIR / "example_bids"
 
 def add_arguments(parser) -> None:
     parser.add_argument("--kind", choices=["needs", "evaluation", "priorities"], required=True)
-    parser.add_argument("--out", type=Path, required=True, metavar="FILE.pdf", help="where to write the PDF")
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="where to write the document")
+    parser.add_argument("--format", choices=["pdf", "html"], default="pdf",
+                        help="pdf (default) or html: the accessible HTML version of the same document")
     add_data_arguments(parser)
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, metavar="FILE",
                         help=f"scoring rules YAML (default: scoring_rules/{DEFAULT_RULES.name})")
@@ -53,22 +58,26 @@ def run(args) -> int:
     if not out.parent.is_dir():
         raise InputError("output folder does not exist", file=out.parent)
     progress = progress_printer()
+    html = args.format == "html"
     if args.kind == "needs":
         from commissioning.demand.contract import contract_from_rules
         from commissioning.procurement.rules import load_rules
-        from commissioning.publish.pdf.needs import build_needs_pdf
+        from commissioning.publish.pdf.needs import build_needs_html, build_needs_pdf
 
         ds = dataset_from_args(args)
         boundaries = boundaries_from_args(args, ds)
         progress(0.0, "assessing need and provision")
-        build_needs_pdf(run_assessment(ds), out, progress=progress, boundaries=boundaries, dpi=args.dpi,
-                        lots_k=args.lots, contract=contract_from_rules(load_rules(args.rules)))
+        if html:
+            build_needs_html(run_assessment(ds), out, progress=progress, boundaries=boundaries, lots_k=args.lots)
+        else:
+            build_needs_pdf(run_assessment(ds), out, progress=progress, boundaries=boundaries, dpi=args.dpi,
+                            lots_k=args.lots, contract=contract_from_rules(load_rules(args.rules)))
     elif args.kind == "priorities":
         from commissioning.procurement.rules import load_rules
-        from commissioning.publish.pdf.priorities import build_priorities_pdf
+        from commissioning.publish.pdf.priorities import build_priorities_html, build_priorities_pdf
 
-        build_priorities_pdf(run_assessment(dataset_from_args(args)), load_rules(args.rules), out,
-                             progress=progress)
+        build = build_priorities_html if html else build_priorities_pdf
+        build(run_assessment(dataset_from_args(args)), load_rules(args.rules), out, progress=progress)
     else:
         build_evaluation(args, out, progress)
     print(f"wrote {out}", file=sys.stderr)
@@ -78,7 +87,7 @@ def run(args) -> int:
 def build_evaluation(args, out: Path, progress) -> None:
     from commissioning.procurement.rules import load_rules
     from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
-    from commissioning.publish.pdf.evaluation import build_evaluation_pdf
+    from commissioning.publish.pdf.evaluation import build_evaluation_html, build_evaluation_pdf
 
     rules = load_rules(args.rules)
     bids, scores = read_bids(args.bids), read_scores(args.scores)
@@ -92,5 +101,6 @@ def build_evaluation(args, out: Path, progress) -> None:
     result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
     example = Path(args.bids).resolve().parent == EXAMPLE_BIDS.resolve()
     note = "the example bids (fictional organisations, prices and scores)" if example else None
-    build_evaluation_pdf(rules, result, out, moderation=moderation, names=args.names, round_name=args.round_name,
-                         illustrative=note, progress=progress)
+    build = build_evaluation_html if args.format == "html" else build_evaluation_pdf
+    build(rules, result, out, moderation=moderation, names=args.names, round_name=args.round_name,
+          illustrative=note, progress=progress)

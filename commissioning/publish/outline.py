@@ -67,7 +67,8 @@ class Outline:
         return self
 
     def para(self, *runs: str, style: str = "body") -> Outline:
-        """A paragraph of runs (``str`` or :class:`B`); ``style`` "small" for notes, "title"/"subtitle" on covers."""
+        """A paragraph of runs (``str`` or :class:`B`); ``style`` "small" for notes, "title"/"subtitle"/"cover"
+        on covers, "pdf_note" for a note only the PDF needs."""
         self.blocks.append(("para", list(runs), style))
         return self
 
@@ -175,7 +176,7 @@ def to_story(outline: Outline) -> list:
         elif kind == "heading":
             story.append(st.heading(block[1], block[2]))
         elif kind == "para":
-            story.append(st.para(_markup(block[1]), block[2]))
+            story.append(st.para(_markup(block[1]), PDF_STYLES.get(block[2], block[2])))
         elif kind == "bullets":
             story += st.bullets([_markup(i) for i in block[1]])
         elif kind == "notice":
@@ -219,6 +220,11 @@ def to_story(outline: Outline) -> list:
     return story
 
 
+#: Paragraph styles that only the PDF prints: "cover" (the cover's publication line, which the HTML
+#: page's header already gives) and "pdf_note" (e.g. where the accessible version is).
+PDF_STYLES = {"cover": "body", "pdf_note": "small"}
+
+
 def _notice(text: str) -> list:
     from reportlab.platypus import Spacer
     from reportlab.platypus import Table as RLTable
@@ -251,12 +257,14 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
     while any(b[0] == "keep" for b in blocks):          # page grouping means nothing in HTML
         i = next(i for i, b in enumerate(blocks) if b[0] == "keep")
         blocks[i:i + 1] = blocks[i][1].blocks
-    for block in blocks:
+    for i, block in enumerate(blocks):
         kind = block[0]
         if kind == "heading":
+            if i + 1 < len(blocks) and blocks[i + 1][0] == "contents":   # no contents list in HTML
+                continue
             doc.heading(block[1], block[2] + 1)
         elif kind == "para":
-            if block[2] in ("title", "subtitle"):     # the page header already shows them
+            if block[2] in ("title", "subtitle", *PDF_STYLES):     # the page header already shows them
                 continue
             doc.html(f"<p>{_html_runs(block[1])}</p>" if block[2] != "small"
                      else f'<p class="small">{_html_runs(block[1])}</p>')
@@ -271,7 +279,12 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
             header = [" ".join(plain(t.rows[h][c]) for h in range(t.header_rows) if plain(t.rows[h][c]))
                       for c in range(len(t.widths))]
             header = [h or "Item" for h in header]      # every column needs a header cell
-            body = [[plain(c) for c in r] for r in t.rows[t.header_rows:]]
+            body = [[plain(c) for c in r] for r in t.rows]
+            for command in t.pdf_style:          # a first cell spanning rows in the PDF heads each of them here
+                if command[0] == "SPAN" and command[1][0] == 0 and command[2][0] == 0:
+                    for r in range(command[1][1] + 1, command[2][1] + 1):
+                        body[r][0] = body[r][0] or body[command[1][1]][0]
+            body = body[t.header_rows:]
             doc.table(body, caption=t.caption, columns=header,
                       numeric=[header[c] for c in sorted(t.align_right)], row_headers=True)
         elif kind == "figure":

@@ -376,12 +376,13 @@ def evaluation_panel(panel: pd.DataFrame, conflicts: pd.DataFrame, organisations
 
 
 def evaluation_report_pdf(store, actor: str, round_id: int, *, gaps: pd.DataFrame | None = None,
-                          progress=None) -> bytes:
+                          progress=None, format: str = "pdf") -> bytes | str:
     """The evaluation report PDF of a round that has reached moderation, as the Exports page
     builds it: ranking (with ``gaps``, the needs assessment, when the rules score need alignment),
     moderation notes, the round's panel (pseudonymised) and the conflict declarations naming its
-    bidders. ``actor``: a commissioner or chair (the store checks)."""
-    from commissioning.publish.pdf.evaluation import build_evaluation_pdf
+    bidders. ``actor``: a commissioner or chair (the store checks). ``format="html"``: the
+    accessible HTML version (text) instead."""
+    from commissioning.publish.pdf.evaluation import build_evaluation_html, build_evaluation_pdf
 
     rules, bids, _, moderation = store.engine_inputs(actor, round_id)
     shortfall = gaps if any(c.type == "need_alignment" for c in rules.criteria) else None
@@ -390,5 +391,6 @@ def evaluation_report_pdf(store, actor: str, round_id: int, *, gaps: pd.DataFram
                                         bids["organisation"].unique())
     name = store.rounds().set_index("id").loc[round_id, "name"]
     note = "Example round: the organisations, prices and scores are fictional." if is_illustrative_round(name) else None
-    return build_evaluation_pdf(rules, result, moderation=moderation, panel=panel, conflicts=conflicts,
-                                round_name=name, illustrative=note, progress=progress)
+    build = build_evaluation_html if format == "html" else build_evaluation_pdf
+    return build(rules, result, moderation=moderation, panel=panel, conflicts=conflicts,
+                 round_name=name, illustrative=note, progress=progress)

@@ -86,6 +86,8 @@ def evaluation_outline(rules: Rules, result: ScoringResult, *, moderation: pd.Da
                  ". Do not use the results for decisions until these are replaced with local data.")
     o.para("Scorers are shown " + ("by name." if names else "under pseudonyms (Scorer A, B, ...); the commissioner "
                                                              "holds the key."))
+    o.para("An accessible HTML version of this report can be produced from the same data (report --format html, or "
+           "the Exports page).", style="pdf_note")
     o.page_break()
     o.extend(_decision_summary(rules, table, lots, conflicts, shown))
     o.heading("Contents").contents().page_break()
@@ -271,7 +273,7 @@ def _rules_applied(rules) -> Outline:
         points = w[c.section] * c.weight / 100
         rows.append([c.id, c.title, SECTION_WORDS.get(c.section, c.section), f"{c.weight:g}%",
                      fmt(points, 2), "–" if c.min_score is None else f"{c.min_score:g}"])
-    rows.append(["", "Price", "Price", "–", fmt(w.get("price", 0), 2), "–"])
+    rows.append(["–", "Price", "Price", "–", fmt(w.get("price", 0), 2), "–"])
     consensus = {"median": "median of the panel's scores", "mean": "mean of the panel's scores"}.get(
         rules.consensus, rules.consensus)
     o = Outline().heading("Rules as applied")
@@ -305,8 +307,8 @@ def _panel_section(members: pd.DataFrame, conflicts: pd.DataFrame | None, shown:
         for c in conflicts.itertuples():
             crow.append([shown.get(str(c.scorer), "Scorer (not on the panel)"), str(c.organisation),
                          _replace_names(str(getattr(c, "note", "")), shown)])
-        o.para("The register of declarations, made before scoring; a conflicted member did not score that "
-               "organisation's bids.")
+        o.para("Conflicts declared before scoring, as the round's register holds them; a conflicted member did not "
+               "score that organisation's bids.")
         o.table(crow, caption="Register of conflict declarations", widths=[0.2, 0.35, 0.45])
     return o.page_break()
 

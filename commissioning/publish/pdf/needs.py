@@ -140,7 +140,7 @@ def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str])
     o = Outline().spacer(60).para(title, style="title")
     o.para(f"Independent domestic and sexual violence advisers (IDVA, ISVA) and refuge provision in the "
            f"{len(ds.authorities)} authorities, against published benchmarks", style="subtitle")
-    o.para(B("Published "), today_text(day), B("   By "), author).spacer(14)
+    o.para(B("Published "), today_text(day), B("   By "), author, style="cover").spacer(14)
     if notes:
         o.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
                  ". Do not use the results for decisions until these are replaced with local data.")
@@ -154,7 +154,7 @@ def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str])
         o.table([["Data", "Period"], *periods], caption="Data period", widths=[0.62, 0.38], caption_in_pdf=True)
         o.spacer(10)
     o.para("Refuge addresses are confidential: no service location appears in this document.", style="small")
-    o.para(ACCESSIBLE_VERSION, style="small")
+    o.para(ACCESSIBLE_VERSION, style="pdf_note")
     return o.page_break()
 
 

@@ -64,7 +64,8 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
 
     o = Outline().spacer(40).para(rules.title, style="title")
     o.para("Commissioning priorities and how bids will be judged", style="subtitle")
-    o.para(B("Published "), today_text(day), B("   By "), author, B("   Rules version "), str(rules.version))
+    o.para(B("Published "), today_text(day), B("   By "), author, B("   Rules version "), str(rules.version),
+           style="cover")
     if notes:
         o.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
                  ". Do not use the results for decisions until these are replaced with local data.")
@@ -77,7 +78,7 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
     o.para("This document is published before bids are invited so that every organisation, large or small, knows "
            "what will be funded and exactly how bids will be judged. The rules below will not change after bids are "
            "invited.", style="small")
-    o.para(ACCESSIBLE_VERSION, style="small")
+    o.para(ACCESSIBLE_VERSION, style="pdf_note")
     o.page_break().heading("Contents").contents().page_break()
     step(progress, 0.3, "writing priorities")
     o.extend(priority_outline(
@@ -261,7 +262,7 @@ def _rules(rules: Rules) -> Outline:
     for c in rules.criteria:
         rows.append([c.id, c.title, SECTION_WORDS.get(c.section, c.section), f"{c.weight:g}%",
                      fmt(_points(rules, c), 1), "–" if c.min_score is None else f"{c.min_score:g} of {c.max_score}"])
-    rows.append(["", "Price", "Price", "–", fmt(w.get("price", 0.0), 1), "–"])
+    rows.append(["–", "Price", "Price", "–", fmt(w.get("price", 0.0), 1), "–"])
     o.table(rows, caption="Criteria, weights and minimum scores", widths=[0.07, 0.41, 0.13, 0.13, 0.13, 0.13],
             align_right=[3, 4])
     o.heading("What a strong answer shows", 2)
