@@ -385,3 +385,69 @@ def test_render_pages_without_blank_ones(needs_pdf, priorities_pdf, evaluation_p
             grey = np.asarray(Image.open(png).convert("L"))
             body = grey[int(0.1 * grey.shape[0]):int(0.9 * grey.shape[0])]  # without header and footer
             assert (body < 200).mean() > 0.005, f"{png.name} looks blank"
+
+
+# --- issue 16: headline, decision summary, at a glance, readable text -------------------------
+
+def test_needs_headline_page_and_clean_appendix(ds, needs_pdf):
+    reader = PdfReader(io.BytesIO(needs_pdf[0]))
+    summary_page = next(i for i, p in enumerate(reader.pages) if "Executive summary" in p.extract_text()
+                        and "Contents" not in p.extract_text())
+    page = flat(reader.pages[summary_page].extract_text())
+    # the figures themselves are recomputed by hand in test_documents.py; here: they are on the page
+    assert re.search(r"Closing every authority's gap takes [\d.,]+ FTE posts and [\d,]+ refuge spaces, costing "
+                     r"about £[\d.]+ million a year\.", page)
+    assert re.search(r"\d+ of 33 authorities are red in 3 or more of the 4 services", page)
+    assert "What closing the gaps takes, and its cost a year" in page and "Local assumption" in page
+    text = flat(text_of(needs_pdf[0]))
+    assert "tools/" not in text and "python -m" not in text and "`" not in text  # no paths or commands
+    assert "Office for National Statistics (ONS)" in text and "TS001" in text
+    assert "census-quiz" not in text
+    assert "accessible HTML version" in flat(reader.pages[0].extract_text())
+    assert "\u2212" in text                                # negative shortfalls with a real minus sign
+    assert "Learningdisability" not in text and "disabilit y" not in text
+    assert "No need" in text                               # the City's learning-disability IDVA need rounds to 0.0
+    assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
+
+
+def test_evaluation_decision_summary_page(scored, evaluation_pdf):
+    result, _ = scored
+    reader = PdfReader(io.BytesIO(evaluation_pdf))
+    page = flat(reader.pages[1].extract_text())     # the page after the cover
+    assert "Decision summary" in page and "Recommended bid and its value, by lot" in page
+    table = result.table
+    for lot in ("North East", "South", "West"):
+        first = table.loc[(table["lot"] == lot) & (table["rank"] == 1)].iloc[0]
+        assert f"{lot} {first.bid_id} {first.organisation}" in page
+        assert f"£{first.price_amount:,.0f}" in page and f"{first.total:.2f}" in page
+    value = table.loc[table["rank"] == 1, "price_amount"].sum()   # 412,000 + 298,000 + 254,000
+    assert value == 964_000 and "Value of the recommended bids: £964,000 a year across 3 lots." in page
+    assert "NE-03 (North East, rank 2): abnormally low price: £228,000 is under 70% of the lot median £365,000" \
+        in page
+    assert "W-02 (West, rank 2)" in page and "S-02 (South): failed gate safeguarding" in page
+    assert "Panel chair, Commissioner, Finance / procurement" in page
+    # no register supplied: the summary and the sign-off say so, and never confirm declarations
+    text = flat(text_of(evaluation_pdf))
+    assert "No register of conflict declarations was supplied" in page
+    assert "conflicts of interest were declared before scoring" not in text
+    assert "register of conflict declarations (not supplied to this report) has been checked and is attached" in text
+    assert "Quality (/60) Social value (/10) Price (/30) Total (/100)" in text
+    assert "Failed: W-03: Q3 moderated 1 is below the minimum 2." in text
+    assert not re.search(r"(?<![£\d,])\d{6}(?!\d)", text.replace("2027", ""))  # money never unformatted
+
+
+def test_priorities_at_a_glance_first_page(rules, priorities_pdf):
+    reader = PdfReader(io.BytesIO(priorities_pdf))
+    first = flat(reader.pages[0].extract_text())
+    for words in ("At a glance", "Priorities and scoring rules published 15 January 2027",
+                  "Bids invited 20 April 2027", "Deadline for bids 4 June 2027", "Award 1 September 2027",
+                  "Contract: 3 years, with an optional extension of up to 2 years.", "How to bid:",
+                  "Questions: Victim services commissioning team"):
+        assert words in first, words
+    for lot in rules.lots:
+        assert lot.name in first and f"£{lot.indicative_value_gbp:,.0f}" in first
+    assert "All lots 33 authorities £1,200,000" in first
+    text = flat(text_of(priorities_pdf))
+    assert "West: Barnet, Brent, Camden" in text and "(11 authorities)" in text   # the Lots chapter
+    assert text.index("1. Close the Refuge gap") < text.index("2. Close the ISVA gap") \
+        < text.index("4. Move IDVA capacity towards")

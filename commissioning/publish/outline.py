@@ -144,8 +144,8 @@ def _markup(text: Text) -> str:
 
 
 def _fit(markup: str, width: float) -> str:
-    """Break a hyphenated header word after its hyphen when it is wider than its column (``width``
-    in points), so that no word is split mid-word ("Learning-disabilit y")."""
+    """Break a hyphenated word after its hyphen when it is wider than its column (``width`` in
+    points), so that no word is split mid-word ("Learning-disabilit y")."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     from commissioning.publish.pdf.style import FONT
@@ -195,8 +195,9 @@ def to_story(outline: Outline) -> list:
                 caption = st.para(f"<b>{st.esc(t.caption)}</b>")
                 caption.keepWithNext = 1
                 story.append(caption)
-            rows = [[_fit(_markup(c), w * st.CONTENT_WIDTH - 8) if i < t.header_rows else _markup(c)
-                     for c, w in zip(r, t.widths)] for i, r in enumerate(t.rows)]
+            spans = any(command[0] == "SPAN" for command in t.pdf_style)   # a spanned cell is wider than its column
+            rows = [[_markup(c) if spans else _fit(_markup(c), w * st.CONTENT_WIDTH - 8) for c, w in zip(r, t.widths)]
+                    for r in t.rows]
             grid = st.data_table(rows, t.widths, header_rows=t.header_rows, align_right=sorted(t.align_right),
                                  fills=[(c, r, st.RAG_FILL.get(s)) for c, r, s in t.fills if s in st.RAG_FILL],
                                  total_row=t.total_row, row_heights=t.row_heights, split_in_row=t.split_in_row)
