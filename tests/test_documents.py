@@ -205,43 +205,31 @@ def test_london_lot_names_are_unique_and_geographic(k):
     assert "West" not in lot_of["Havering"] and "East" not in lot_of["Hillingdon"]
 
 
-# --- rules: lots, contract, how to bid, contact ------------------------------------------------
+# --- rules: lots, how to bid, contact (the contract period is test_demand.py's) ------------------------------------------------
 
 def test_default_rules_define_every_lot_and_bidder_facts():
     rules = load_rules()
     assert [lot.name for lot in rules.lots] == ["West", "North East", "South"]
     boroughs = [b for lot in rules.lots for b in lot.boroughs]
     assert sorted(boroughs) == sorted(load_dataset().authorities.values())  # each authority exactly once
-    assert rules.contract_years == 3 and rules.extension_years == 2
+    assert rules.contract_years == 3 and rules.extension_years == 2   # contract: {years, extension_years}
     assert rules.how_to_bid and rules.contact
-    assert "contract_years" not in rules.timetable  # the timetable keeps only dates
 
 
-@pytest.mark.parametrize("change, message", [
-    ("  contract_years: 3 ", "  contract_years: -1 "),
-    ("  - name: North East", "  - name: West"),
-    ("[Barking and Dagenham,", "[Barnet, Barking and Dagenham,"),
+@pytest.mark.parametrize("change, replacement", [
+    ("  - name: North East", "  - name: West"),                              # a lot name twice
+    ("[Barking and Dagenham,", "[Barnet, Barking and Dagenham,"),            # Barnet in two lots
+    ("    indicative_value_gbp: 400000", "    indicative_value_gbp: -1"),   # a value not above 0
+    ("contact: \"Victim", "contact: 3\ncontact_x: \"Victim"),              # not text
 ])
-def test_rules_refuse_bad_lots_and_contract(tmp_path, change, message):
+def test_rules_refuse_bad_lots_and_contact(tmp_path, change, replacement):
     text = (REPO / "scoring_rules" / "default.yaml").read_text(encoding="utf-8")
     assert change in text
     path = tmp_path / "rules.yaml"
-    path.write_text(text.replace(change, message, 1), encoding="utf-8")
+    path.write_text(text.replace(change, replacement, 1), encoding="utf-8")
     with pytest.raises(InputError) as err:
         load_rules(path)
-    assert "rules.yaml" in str(err.value) and ("timetable.contract_years" in str(err.value) or "lots" in str(err.value))
-
-
-def test_rules_take_contract_under_either_key(tmp_path):
-    text = (REPO / "scoring_rules" / "default.yaml").read_text(encoding="utf-8")
-    text = text.replace("  contract_years: 3          # the contract's initial length\n", "")
-    text = text.replace("  extension_years: 2         # optional extension(s) at the commissioner's discretion\n", "")
-    path = tmp_path / "rules.yaml"
-    path.write_text(text + "contract: {years: 4, extension_years: 1}\n", encoding="utf-8")
-    rules = load_rules(path)
-    assert (rules.contract_years, rules.extension_years) == (4, 1)
-    path.write_text(text + "contract: {years: 4}\n", encoding="utf-8")
-    assert load_rules(path).extension_years is None
+    assert "rules.yaml" in str(err.value) and ("lots" in str(err.value) or "contact" in str(err.value))
 
 
 # --- outline, style and delivery ---------------------------------------------------------------

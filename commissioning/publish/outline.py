@@ -124,6 +124,12 @@ class Outline:
         self.blocks.append(("contents",))
         return self
 
+    def flowables(self, items: list, html: Outline | None = None) -> Outline:
+        """Ready-made reportlab flowables (a chapter another module draws) for the PDF; the HTML
+        shows ``html`` in their place (nothing if None)."""
+        self.blocks.append(("flowables", list(items), html))
+        return self
+
     def keep(self, other: Outline) -> Outline:
         """``other``'s blocks kept on one PDF page when they fit (a heading with its table)."""
         self.blocks.append(("keep", other))
@@ -173,6 +179,8 @@ def to_story(outline: Outline) -> list:
         kind = block[0]
         if kind == "keep":
             story.append(KeepTogether(to_story(block[1])))
+        elif kind == "flowables":
+            story += block[1]
         elif kind == "heading":
             story.append(st.heading(block[1], block[2]))
         elif kind == "para":
@@ -255,9 +263,10 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
 
     doc = Document(title, subtitle=subtitle, footer=footer)
     blocks = list(outline.blocks)
-    while any(b[0] == "keep" for b in blocks):          # page grouping means nothing in HTML
-        i = next(i for i, b in enumerate(blocks) if b[0] == "keep")
-        blocks[i:i + 1] = blocks[i][1].blocks
+    while any(b[0] in ("keep", "flowables") for b in blocks):   # page grouping means nothing in HTML
+        i = next(i for i, b in enumerate(blocks) if b[0] in ("keep", "flowables"))
+        inner = blocks[i][1] if blocks[i][0] == "keep" else blocks[i][2]
+        blocks[i:i + 1] = inner.blocks if inner is not None else []
     for i, block in enumerate(blocks):
         kind = block[0]
         if kind == "heading":
