@@ -62,7 +62,7 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
     notes = ds.illustrative_notes()
     _check_lots(rules, ds)
 
-    o = Outline().spacer(40).para(rules.title, style="title")
+    o = Outline().para(rules.title, style="title")
     o.para("Commissioning priorities and how bids will be judged", style="subtitle")
     o.para(B("Published "), today_text(day), B("   By "), author, B("   Rules version "), str(rules.version),
            style="cover")
@@ -75,11 +75,12 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
             "ESTIMATED FIGURES. These are estimates made from real figures, not recorded ones: "
             + "; ".join(estimated) + "."))
     o.extend(_at_a_glance(rules, ds))
+    o.page_break()
     o.para("This document is published before bids are invited so that every organisation, large or small, knows "
            "what will be funded and exactly how bids will be judged. The rules below will not change after bids are "
-           "invited.", style="small")
+           "invited.")
     o.para(ACCESSIBLE_VERSION, style="pdf_note")
-    o.page_break().heading("Contents").contents().page_break()
+    o.heading("Contents").contents().page_break()
     step(progress, 0.3, "writing priorities")
     o.extend(priority_outline(
         ds, priorities, f"From the needs assessment: each service that falls short of its benchmark somewhere, with "
@@ -175,6 +176,7 @@ def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
                                  for k in TIMETABLE_ORDER if k in t]
     if len(rows) > 1:
         o.table(rows, caption="Key dates", widths=[0.6, 0.4], caption_in_pdf=True)
+        o.spacer(6)
     else:
         o.para(B("Dates: "), "the timetable will be published before bids are invited.")
     if rules.lots:
