@@ -126,8 +126,9 @@ def test_public_page_logged_out_shows_priorities_rules_and_timetable(store):
     assert any("Illustrative data" in w.value for w in at.warning)
     # The data sources are cited on the public page, from data/sources.yaml.
     sources = next(f.value for f in at.dataframe if "Licence" in f.value.columns).set_index("Source")
-    census = sources.loc["Census 2021 usual resident population, age 15+ and female share"]
-    assert census["Publisher"] == "Office for National Statistics" and census["Illustrative"] == "no"
+    # issue 16: the Census is cited as the ONS's own tables, not as a third-party copy
+    census = sources.loc[[s for s in sources.index if s.startswith("Census 2021: TS001")][0]]
+    assert census["Publisher"] == "Office for National Statistics (ONS)" and census["Illustrative"] == "no"
     assert "Open Government Licence v3.0" in census["Licence"]
     assert sources.loc[sources["Illustrative"] == "yes"].shape[0] >= 1
 
