@@ -206,18 +206,13 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
         rows.append(["Total", "", "", f"£{head.total_cost:,.0f}", ""])
         o.table(rows, caption="What closing the gaps takes, and its cost a year", caption_in_pdf=True,
                 widths=[0.22, 0.17, 0.27, 0.17, 0.17], align_right=[1, 3], total_row=True)
-        o.para("Cost = the gap, as shown, times the annual cost of one post or place. Sources of the unit costs: "
-               + " ".join(f"{_short(ds, c.service)}: {c.unit_cost.citation}" for c in head.costs
-                          if c.unit_cost is not None), style="small")
-    items = []
-    for p in priorities:
-        t = totals.set_index("service").loc[p.service]
-        d = digits_for(p.unit)
-        items.append([B(p.label), f": {fmt(t.provision, d)} {p.unit} against a need of {fmt(t.need, d)} "
-                      f"({t.coverage_pct:.0f}% coverage); red in {int(t.red)} of {n} authorities. Largest shortfalls: "
-                      f"{', '.join(p.boroughs[:3])}."])
-    if items:
-        o.para(B("Priorities"), " in order (see Commissioning priorities for how they are ordered):").bullets(items)
+        o.para("Cost = the gap, as shown, times the annual cost of one post or place; the unit costs and their "
+               "sources are under Method and benchmarks.", style="small")
+    if priorities:
+        o.para(B("Priorities, in order: "), "; ".join(
+            f"{p.rank}. {_short(ds, p.service)} ({p.coverage_pct:.0f}% coverage; largest shortfalls in "
+            f"{', '.join(p.boroughs[:3])})" for p in priorities) + ". See Commissioning priorities for how they are "
+            "ordered.")
     rows = [["Service", "Unit", "Provision", "Need", "Net shortfall", "Gap where short", "Coverage", "Status",
              "Red / amber / green"]]
     fills = []
@@ -258,6 +253,14 @@ def _method(ds: Dataset, radius_m: float) -> Outline:
     o.table(rows, caption="Benchmarks and their sources", widths=[0.18, 0.2, 0.47, 0.15])
     o.para("Every service type is data (benchmarks.yaml): a new adviser type with its own need base is assessed the "
            "same way without code changes.", style="small")
+    costed = [bench for bench in b.services.values() if bench.unit_cost is not None]
+    if costed:
+        o.heading("Unit costs", 2)
+        o.table([["Service", "Annual cost of one", "Source", "Status"]]
+                + [[bench.label.split(" (")[0], f"£{bench.unit_cost.gbp_per_year:,.0f} per {bench.unit_cost.per}",
+                    bench.unit_cost.citation, "Local assumption" if bench.unit_cost.illustrative else "Published"]
+                   for bench in costed],
+                caption="Unit costs used to cost the gaps", widths=[0.18, 0.22, 0.45, 0.15])
     o.heading("Accessibility", 2)
     o.para("Accessibility uses the enhanced two-step floating catchment area method (E2SFCA; Luo & Qi 2009, Health & "
            "Place 15(4); 2SFCA: Luo & Wang 2003, Environment and Planning B 30(6)) with a "
