@@ -277,11 +277,12 @@ def _rules(rules: Rules) -> Outline:
                f"{fmt(_points(rules, c), 1)} points; scored 0–{c.max_score})")
         o.para(c.guidance + extra)
     scale = rules.scale
-    o.heading("Scoring scale", 2)
-    o.para(f"Each panel member scores each quality and social value criterion on a whole-number scale from "
-           f"{scale.min} to {scale.max}:")
-    o.table([["Score", "Meaning"]] + [[str(k), v] for k, v in scale.descriptors.items()], caption="Scoring scale",
-            widths=[0.15, 0.85])
+    block = Outline().heading("Scoring scale", 2)
+    block.para(f"Each panel member scores each quality and social value criterion on a whole-number scale from "
+               f"{scale.min} to {scale.max}:")
+    block.table([["Score", "Meaning"]] + [[str(k), v] for k, v in scale.descriptors.items()], caption="Scoring scale",
+                widths=[0.15, 0.85])
+    o.keep(block)
     minimums = [c for c in rules.criteria if c.min_score is not None]
     o.heading("Minimum scores", 2)
     o.para("Minimum scores: " + "; ".join(f"{c.id} {c.title}: {c.min_score:g}" for c in minimums) + "."
