@@ -166,13 +166,16 @@ def _fit(markup: str, width: float) -> str:
 
 def to_story(outline: Outline) -> list:
     """The outline as reportlab flowables in the shared report style."""
-    from reportlab.platypus import CondPageBreak, PageBreak, Spacer
+    from reportlab.platypus import (
+        CondPageBreak,
+        KeepTogether,
+        PageBreak,
+        Spacer,
+        TableStyle,
+    )
     from reportlab.platypus import Table as RLTable
-    from reportlab.platypus import TableStyle
 
     from commissioning.publish.pdf import style as st
-
-    from reportlab.platypus import KeepTogether
 
     story: list = []
     for block in outline.blocks:
@@ -235,9 +238,8 @@ PDF_STYLES = {"cover": "body", "pdf_note": "small"}
 
 
 def _notice(text: str) -> list:
-    from reportlab.platypus import Spacer
+    from reportlab.platypus import Spacer, TableStyle
     from reportlab.platypus import Table as RLTable
-    from reportlab.platypus import TableStyle
 
     from commissioning.publish.pdf import style as st
 

@@ -10,6 +10,9 @@ the record. Scorers appear as "Scorer A", "Scorer B", ... unless the commissione
 names; their identifiers are replaced in comments and notes too. The report contains bid data and
 is marked as not for publication. Built once as an outline and rendered to PDF or to accessible
 HTML. Points are shown to two decimals, scores to one, money as pounds with separators.
+
+Over 400 lines: one section function per chapter of one document, read top to bottom; split
+by chapter only if another document reuses them.
 """
 
 from __future__ import annotations
@@ -28,7 +31,17 @@ from commissioning.procurement.scoring import ScoringResult
 from commissioning.procurement.sensitivity import rank_sensitivity
 from commissioning.publish.outline import B, Outline, to_html, to_story
 from commissioning.publish.pdf.priorities import PRICE_METHODS, SECTION_WORDS
-from commissioning.publish.pdf.style import RULE, ZEBRA, Progress, deliver, fmt, render, step, today_text, write_html
+from commissioning.publish.pdf.style import (
+    RULE,
+    ZEBRA,
+    Progress,
+    deliver,
+    fmt,
+    render,
+    step,
+    today_text,
+    write_html,
+)
 
 DEFAULT_AUTHOR = "Victim services commissioning"
 MARKING = "OFFICIAL-SENSITIVE: contains bid data, not for publication"

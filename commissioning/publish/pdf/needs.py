@@ -9,6 +9,8 @@ accessibility (E2SFCA), commissioning lots, the resulting priorities and a data 
 marks: "illustrative data" when any input is illustrative, "estimated figures" when any is
 estimated. No service location appears: maps are filled authorities, and accessibility places
 confidential capacity at authority centres (see :mod:`commissioning.spatial.layers`).
+
+Over 400 lines: one section function per chapter of one document, read top to bottom.
 """
 
 from __future__ import annotations
@@ -26,9 +28,23 @@ from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.publish.headline import digits_for, headline, money
 from commissioning.publish.outline import B, Outline, to_html, to_story
-from commissioning.publish.pdf.maps import boundary_attribution, coverage_map_png, lot_map_png, projected
+from commissioning.publish.pdf.maps import (
+    boundary_attribution,
+    coverage_map_png,
+    lot_map_png,
+    projected,
+)
 from commissioning.publish.pdf.priorities import priority_outline
-from commissioning.publish.pdf.style import Progress, deliver, fmt, rag, render, step, today_text, write_html
+from commissioning.publish.pdf.style import (
+    Progress,
+    deliver,
+    fmt,
+    rag,
+    render,
+    step,
+    today_text,
+    write_html,
+)
 from commissioning.publish.pdf.trends_chapter import estimated_mark, trend_flowables
 from commissioning.publish.priorities import derive_priorities
 from commissioning.spatial.geo import load_boundaries
@@ -240,7 +256,7 @@ def _method(ds: Dataset, radius_m: float) -> Outline:
            "refuge family places). A service that covers several authorities, or all of London, is shared between "
            "them in proportion to their need base.")
     o.para(B("Shortfall"), " = need − provision (positive means a gap). ", B("Coverage"), " = 100 × provision ÷ "
-           f"need. ", B("Status"), f": green at {b.green_at:g}% coverage or more, amber from {b.amber_at:g}% to below "
+           "need. ", B("Status"), f": green at {b.green_at:g}% coverage or more, amber from {b.amber_at:g}% to below "
            f"{b.green_at:g}%, red below {b.amber_at:g}%. {b.status_citation} Where the need rounds to nothing at the "
            "precision shown (under 0.05 FTE, or half a place), coverage is not meaningful and the tables say "
            "\"no need\".")

@@ -20,10 +20,20 @@ from commissioning.errors import InputError
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
-from commissioning.publish.headline import digits_for
 from commissioning.publish.outline import B, Outline, to_html, to_story
-from commissioning.publish.pdf.style import Progress, deliver, fmt, render, step, today_text, write_html
-from commissioning.publish.pdf.trends_chapter import contract_need_flowables, estimated_mark
+from commissioning.publish.pdf.style import (
+    Progress,
+    deliver,
+    fmt,
+    render,
+    step,
+    today_text,
+    write_html,
+)
+from commissioning.publish.pdf.trends_chapter import (
+    contract_need_flowables,
+    estimated_mark,
+)
 from commissioning.publish.priorities import (
     NOTICE_MONTHS,
     derive_priorities,
