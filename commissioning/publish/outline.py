@@ -17,6 +17,7 @@ when ``caption_in_pdf``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -149,17 +150,28 @@ def _markup(text: Text) -> str:
     return "".join(f"<b>{esc(r)}</b>" if isinstance(r, B) else esc(r) for r in _runs(text)).replace("\n", "<br/>")
 
 
-def _fit(markup: str, width: float) -> str:
-    """Break a hyphenated word after its hyphen when it is wider than its column (``width`` in
-    points), so that no word is split mid-word ("Learning-disabilit y")."""
+def _fit(markup: str, width: float, size: float = 8.5) -> str:
+    """Break a long word after a hyphen or slash (a name such as "Learning-disability", a URL)
+    when it is wider than ``width`` points at ``size`` points, so that reportlab never splits it
+    mid-word ("Learning-disabilit y", "ht tps://")."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     from commissioning.publish.pdf.style import FONT
 
+    def measure(text: str) -> float:
+        return stringWidth(re.sub(r"<[^>]+>", "", text), f"{FONT}-Bold", size)
+
     def fit(word: str) -> str:
-        if "-" not in word or stringWidth(word, f"{FONT}-Bold", 8.5) <= width:
+        if measure(word) <= width or not re.search(r"[-/]", word):
             return word
-        return "-<br/>".join(word.split("-"))
+        lines, line = [], ""
+        for piece in re.split(r"(?<=[-/])(?=.)", word):     # keep each hyphen or slash at a line's end
+            if line and measure(line + piece) > width:
+                lines.append(line)
+                line = piece
+            else:
+                line += piece
+        return "<br/>".join(lines + [line])
 
     return " ".join(fit(w) for w in markup.split(" "))
 
@@ -187,9 +199,10 @@ def to_story(outline: Outline) -> list:
         elif kind == "heading":
             story.append(st.heading(block[1], block[2]))
         elif kind == "para":
-            story.append(st.para(_markup(block[1]), PDF_STYLES.get(block[2], block[2])))
+            story.append(st.para(_fit(_markup(block[1]), st.CONTENT_WIDTH - 4, 10),
+                                 PDF_STYLES.get(block[2], block[2])))
         elif kind == "bullets":
-            story += st.bullets([_markup(i) for i in block[1]])
+            story += st.bullets([_fit(_markup(i), st.CONTENT_WIDTH - 20, 10) for i in block[1]])
         elif kind == "notice":
             story += _notice(block[1])
         elif kind == "box":
