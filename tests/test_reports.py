@@ -407,6 +407,11 @@ def test_needs_headline_page_and_clean_appendix(ds, needs_pdf):
     assert "\u2212" in text                                # negative shortfalls with a real minus sign
     assert "Learningdisability" not in text and "disabilit y" not in text
     assert "No need" in text                               # the City's learning-disability IDVA need rounds to 0.0
+    # URLs break only after a slash or hyphen: joined there, each is whole again (not "ht tps://")
+    joined = re.sub(r"(?<=[/-])\s+", "", text_of(needs_pdf[0]))
+    for source in ds.sources:
+        if source.get("url"):
+            assert source["url"] in joined, source["url"]
     assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
 
 
