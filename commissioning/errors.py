@@ -6,8 +6,26 @@ exits 2, and the app shows it in an error box. No traceback reaches a user.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+#: Longest quoted value, column name or message an error repeats: a 200 MB header line gives a
+#: short error, not a 200 MB one.
+QUOTE_LIMIT = 80
+MESSAGE_LIMIT = 600
+_QUOTED = re.compile(r"'[^'\n]{%d,}'|\"[^\"\n]{%d,}\"" % (QUOTE_LIMIT + 1, QUOTE_LIMIT + 1))
+
+
+def clip(text, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when cut."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clip_quotes(message: str) -> str:
+    message = _QUOTED.sub(lambda m: clip(m.group(0)[:-1]) + m.group(0)[-1], message)
+    return clip(message, MESSAGE_LIMIT)
 
 
 @dataclass
@@ -25,6 +43,11 @@ class InputError(Exception):
     expected: str | None = None
 
     def __post_init__(self) -> None:
+        self.message = _clip_quotes(str(self.message))
+        if self.column is not None:
+            self.column = clip(self.column)
+        if self.expected is not None:
+            self.expected = clip(self.expected, MESSAGE_LIMIT)
         super().__init__(str(self))
 
     def __str__(self) -> str:

@@ -109,7 +109,7 @@ CASES = [
     ("bids.csv", lambda p: p.write_text("bid_id,organisation,lot,price,submitted_at,gate_safeguarding\n"),
      "bids.csv, line 2: no data rows"),
     ("bids.csv", lambda p: p.write_bytes(p.read_bytes().replace(b"Elm Advice", b"Elm \xe9 Advice")),
-     "bids.csv, line 6, column 'organisation': not UTF-8 text (byte 0xe9)"),
+     "bids.csv, line 6, column 'organisation': not valid UTF-8 (byte 0xe9)"),
     ("bids.csv", lambda p: _edit(p, 2, ",pass,", ",pass,extra,"), "bids.csv, line 2: 8 fields, the header has 7"),
     ("rules.yaml", lambda p: p.write_text(p.read_text().replace("weight: 50, min_score: 2", "weight: 60, min_score: 2")),
      "rules.yaml: criteria: weights of the quality criteria sum to 110, must sum to 100"),

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from commissioning.boroughs import LONDON_AUTHORITIES, PAN_LONDON, is_ons_code, resolve_code
 from commissioning.errors import InputError, csv_line
 from commissioning.needs.models import Benchmarks, load_benchmarks
 from commissioning.needs.tables import read_table, to_bool, to_number
 from commissioning.paths import DEFAULT_DATA_DIR
+from commissioning.safeio import load_yaml
 
 POPULATION_COLUMNS = ["code", "name", "population", "adult_women"]
 DEMAND_COLUMNS = ["code", "name", "measure", "value"]
@@ -147,6 +147,14 @@ def read_demand(path: Path, authorities: dict[str, str]) -> pd.DataFrame:
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError(f"{frame['measure'].iloc[i]} for {frame['code'].iloc[i]} appears twice", file=path,
                          line=csv_line(i), column="measure", expected="one row per authority and measure")
+    for measure, rows in frame.groupby("measure", sort=False):
+        missing = [c for c in authorities if c not in set(rows["code"])]
+        if missing:
+            raise InputError(f"no {measure} row for {', '.join(f'{c} {authorities[c]}' for c in missing[:5])}"
+                             + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""), file=path,
+                             column="code", expected="a row for every authority and measure (a blank value "
+                                                     "says there is no figure); a missing row may mean the "
+                                                     "file was cut short")
     frame["name"] = frame["code"].map(authorities)
     return frame.reset_index(drop=True)
 
@@ -184,8 +192,9 @@ def read_services(path: Path, authorities: dict[str, str], service_types: list[s
                          file=path, line=csv_line(i), column="service", expected=f"one of {service_types}")
     frame["capacity"] = to_number(frame, "capacity", path, minimum=0, what="FTE or bed spaces, a number >= 0")
     frame["areas"] = [_parse_areas(a, path, csv_line(i), authorities) for i, a in enumerate(frame["areas"])]
-    frame["lat"] = to_number(frame, "lat", path, allow_blank=True, what="latitude in degrees (WGS84)")
-    frame["lon"] = to_number(frame, "lon", path, allow_blank=True, what="longitude in degrees (WGS84)")
+    # Coordinates are never repeated in an error: they may locate a refuge.
+    frame["lat"] = to_number(frame, "lat", path, allow_blank=True, what="latitude in degrees (WGS84)", quote=False)
+    frame["lon"] = to_number(frame, "lon", path, allow_blank=True, what="longitude in degrees (WGS84)", quote=False)
     for column, low, high in (("lat", -90, 90), ("lon", -180, 180)):
         out = (frame[column] < low) | (frame[column] > high)
         if out.any():
@@ -204,12 +213,9 @@ def read_services(path: Path, authorities: dict[str, str], service_types: list[s
 
 
 def read_sources(path: Path) -> list[dict]:
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return []
-    try:
-        sources = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", file=path) from None
+    sources = load_yaml(path) or []
     if not isinstance(sources, list):
         raise InputError("expected a list of sources", file=path)
     return sources

@@ -17,9 +17,9 @@ from pathlib import Path
 import jsonschema
 import numpy as np
 import pandas as pd
-import yaml
 
 from commissioning.errors import InputError
+from commissioning.safeio import load_yaml
 
 _NUMBER = {"type": "number", "exclusiveMinimum": 0}
 _SCHEMA = {
@@ -144,12 +144,7 @@ class Benchmarks:
 
 def load_benchmarks(path: str | Path) -> Benchmarks:
     path = Path(path)
-    if not path.exists():
-        raise InputError("benchmarks file not found", file=path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid YAML: {exc}", file=path) from None
+    raw = load_yaml(path)  # strict: refuses .inf/.nan, aliases and duplicate keys with their line
     _refuse_non_finite(raw, "", path)
     error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(raw))
     if error is not None:

@@ -6,14 +6,13 @@ reported where it is (editor line: header = line 1) rather than as a pandas trac
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from commissioning.errors import InputError, csv_line
+from commissioning.errors import InputError, clip, csv_line
+from commissioning.safeio import MAX_CSV_BYTES, read_bytes, read_csv_rows
 
 TRUE = {"true", "yes", "y", "1", "t"}
 FALSE = {"false", "no", "n", "0", "f", ""}
@@ -23,35 +22,18 @@ def read_table(path: str | Path, required: list[str] | tuple[str, ...] = (), *,
                optional: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
     """Read a CSV (UTF-8, BOM allowed) or XLSX file as strings, checking required columns.
 
-    Column names are stripped; blank cells become "". Raises :class:`InputError` for a missing
-    file, a wrong encoding, an empty file, or missing columns. Optional columns absent from the
-    file are added as blank.
+    Column names are stripped; blank cells become "". Raises :class:`InputError` for a missing or
+    unreadable file, a wrong encoding, an empty or cut-short file, a duplicate column name, a row
+    with too few or too many fields (see :func:`commissioning.safeio.read_csv_rows`), or missing
+    columns. Optional columns absent from the file are added as blank. Row ``i`` of the frame
+    is editor line ``csv_line(i)`` when the file has no blank lines.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", file=path)
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        try:
-            frame = pd.read_excel(path, dtype=str)
-        except Exception as exc:
-            raise InputError(f"cannot read spreadsheet: {exc}", file=path, expected="an .xlsx workbook") from None
+        frame = _read_workbook(path)
     else:
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise InputError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", file=path, line=line,
-                             column=_column_at(raw, exc.start),
-                             expected="a UTF-8 encoded CSV; re-save it as 'CSV UTF-8'") from None
-        if not text.strip():
-            raise InputError("file is empty", file=path, expected=f"a header row with {', '.join(required)}")
-        try:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
-        except pd.errors.ParserError as exc:
-            raise InputError(f"malformed CSV: {exc}", file=path) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.fillna("").astype(str).apply(lambda col: col.str.strip())
+        header, rows, _ = read_csv_rows(path)
+        frame = pd.DataFrame(rows, columns=header, dtype=str)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise InputError(f"missing column(s) {missing}; found {list(frame.columns)}", file=path, line=1,
@@ -64,36 +46,51 @@ def read_table(path: str | Path, required: list[str] | tuple[str, ...] = (), *,
     return frame
 
 
-def _column_at(raw: bytes, offset: int) -> str | None:
-    """Header name of the CSV field holding byte ``offset`` (None if it cannot be told)."""
-    start = raw.rfind(b"\n", 0, offset) + 1
-    end = raw.find(b"\n", offset)
-    row_text = raw[start: end if end >= 0 else len(raw)].decode("utf-8", errors="replace")
-    header_text = raw[: raw.find(b"\n")].decode("utf-8-sig", errors="replace")
+def _read_workbook(path: Path) -> pd.DataFrame:
+    """The first sheet of an .xlsx as stripped text, its first row the header (no duplicates)."""
+    read_bytes(path, limit=MAX_CSV_BYTES, what="spreadsheet")  # exists, a file, readable, not huge
     try:
-        header, row = next(csv.reader([header_text])), next(csv.reader([row_text]))
-    except (csv.Error, StopIteration):
-        return None
-    index = next((i for i, cell in enumerate(row) if "\ufffd" in cell), None)
-    return header[index].strip() if index is not None and index < len(header) and start > 0 else None
+        sheet = pd.read_excel(path, dtype=str, header=None)
+    except Exception as exc:
+        raise InputError(f"cannot read spreadsheet: {clip(exc)}", file=path, expected="an .xlsx workbook") from None
+    if sheet.empty:
+        raise InputError("spreadsheet is empty", file=path, expected="a header row and rows")
+    sheet = sheet.fillna("").astype(str).apply(lambda col: col.str.strip())
+    header = [str(c) for c in sheet.iloc[0]]
+    for i, name in enumerate(header):
+        if name and name in header[:i]:
+            raise InputError("duplicate column name", file=path, line=1, column=name,
+                             expected="each column name once")
+    frame = sheet.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    return frame
 
 
 def to_number(frame: pd.DataFrame, column: str, path, *, minimum: float | None = None,
-              allow_blank: bool = False, what: str = "a number") -> pd.Series:
-    """Convert a text column to float, raising on the first bad cell."""
+              allow_blank: bool = False, what: str = "a number", quote: bool = True) -> pd.Series:
+    """Convert a text column to float, raising on the first bad cell (NaN and infinities included).
+
+    With ``quote=False`` the error names file, line and column but never repeats the value (for
+    columns such as refuge coordinates that must not appear in a message).
+    """
     text = frame[column].astype(str).str.replace(",", "", regex=False).str.strip()
-    values = pd.to_numeric(text.where(text != "", None), errors="coerce")
-    bad = values.isna() & ((text != "") | (not allow_blank))
+    values = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
+    bad = ~np.isfinite(values) & ((text != "") | (not allow_blank))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         shown = frame[column].iloc[i]
-        raise InputError(f"{shown!r} is not a number" if shown else "blank value", file=path,
-                         line=csv_line(i), column=column, expected=what)
+        if not shown:
+            message = "blank value"
+        elif not quote:
+            message = "not a finite number (the value is not repeated here: it may be confidential)"
+        else:
+            message = f"{shown!r} is not a number"
+        raise InputError(message, file=path, line=csv_line(i), column=column, expected=what)
     if minimum is not None:
         low = values < minimum
         if low.any():
             i = int(np.flatnonzero(low.to_numpy())[0])
-            raise InputError(f"{frame[column].iloc[i]} is below {minimum:g}", file=path, line=csv_line(i),
+            raise InputError(f"{frame[column].iloc[i] if quote else 'the value'} is below {minimum:g}", file=path, line=csv_line(i),
                              column=column, expected=f"{what} >= {minimum:g}")
     return values.astype(float)
 

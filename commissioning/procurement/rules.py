@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 import jsonschema
-import yaml
 
 from commissioning.errors import InputError
 from commissioning.paths import DEFAULT_RULES, RULES_SCHEMA
+from commissioning.safeio import MAX_YAML_BYTES, decode_utf8, parse_yaml, read_bytes
 
 SECTIONS = ("quality", "social_value")
 TIMETABLE_ORDER = ("priorities_published", "bids_invited", "bids_close", "award", "contract_start")
@@ -133,41 +134,32 @@ def load_rules(path: str | Path | None = None) -> Rules:
     """Read and validate a rules YAML file (default: ``commissioning.paths.DEFAULT_RULES``)."""
     path = Path(path) if path is not None else DEFAULT_RULES
     name = path.name
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"not UTF-8 text (byte {err.start})", file=name) from None
-    return parse_rules(text, source=name)
+    data = read_bytes(path, limit=MAX_YAML_BYTES, what="rules file")
+    return parse_rules(decode_utf8(data, name), source=name)
 
 
 def parse_rules(data: str | Mapping[str, Any], source: str = "rules") -> Rules:
     """Validate rules given as YAML text or an already-parsed mapping; ``source`` names them in errors."""
     if isinstance(data, str):
-        try:
-            data = yaml.safe_load(data)
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise InputError(f"not valid YAML: {getattr(err, 'problem', err)}", file=source,
-                             line=line) from None
+        data = parse_yaml(data, source)  # strict: no aliases, duplicate keys or non-finite numbers
     if not isinstance(data, Mapping):
         raise InputError("(top level): expected a mapping of keys such as title, weights, criteria",
                          file=source)
-    plain = _plain(data)
+    plain = _plain(data, source)
     _check_schema(plain, source)
     return _build(plain, source)
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, source: str = "rules") -> Any:
     """YAML -> JSON types: dates become ISO strings and mapping keys strings (descriptors use ints)."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, source) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_plain(v, source) for v in value]
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"{value} is not a finite number", file=source, expected="a finite number")
     return value
 
 

@@ -28,8 +28,6 @@ Input frames may come straight from :func:`read_bids` / :func:`read_scores` /
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -40,6 +38,7 @@ import pandas as pd
 from commissioning.boroughs import resolve_code
 from commissioning.errors import InputError
 from commissioning.procurement.rules import Rules
+from commissioning.safeio import read_csv_rows
 
 OUTPUT_COLUMNS = ["bid_id", "lot", "quality", "social_value", "price", "total", "rank", "status", "reasons"]
 BID_COLUMNS = ["bid_id", "organisation", "lot", "price", "submitted_at"]
@@ -58,51 +57,19 @@ _TIE_DECIMALS = 9
 def read_table(path: str | Path, required: list[str], *, allow_empty: bool = False) -> pd.DataFrame:
     """Read a UTF-8 CSV into a DataFrame of stripped strings plus ``_line`` (editor line of each row).
 
-    Checks: readable UTF-8, not empty, header present without duplicates, ``required`` columns
-    present, every row with as many fields as the header. Blank lines are skipped. The frame's
+    Checks (:func:`commissioning.safeio.read_csv_rows`): a readable UTF-8 file, not empty and not
+    cut short, a header without duplicates, every row with as many fields as the header; then the
+    ``required`` columns. Empty lines are skipped; a row of empty cells is kept (and fails the
+    checks of its columns), so no row is ever silently dropped. The frame's
     ``attrs["source"]`` is the file name, used by the engine in its error messages.
     """
     path = Path(path)
     name = path.name
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        start = data.rfind(b"\n", 0, err.start) + 1
-        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")]), [])
-        field_index = data[start:err.start].decode("utf-8", "replace").count(",")
-        column = header[field_index].strip() if line > 1 and field_index < len(header) else None
-        raise InputError(f"not UTF-8 text (byte 0x{data[err.start]:02x})", file=name, line=line,
-                         column=column, expected="a UTF-8 encoded CSV file") from None
-    if not text.strip():
-        raise InputError("file is empty", file=name, expected=f"a header line: {','.join(required)}")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
-    rows, lines = [], []
-    last = 0
-    for fields in reader:
-        start, last = last + 1, reader.line_num
-        if not fields or all(not f.strip() for f in fields):
-            continue
-        if header is None:
-            header = [f.strip() for f in fields]
-            for i, col in enumerate(header):
-                if col in header[:i]:
-                    raise InputError("duplicate column", file=name, line=start, column=col)
-            for col in required:
-                if col not in header:
-                    raise InputError("missing column", file=name, line=start, column=col,
-                                     expected=f"columns {', '.join(required)}")
-            continue
-        if len(fields) != len(header):
-            raise InputError(f"{len(fields)} fields, the header has {len(header)}", file=name,
-                             line=start, expected="one value per header column")
-        rows.append([f.strip() for f in fields])
-        lines.append(start)
+    header, rows, lines = read_csv_rows(path, source=name)
+    for col in required:
+        if col not in header:
+            raise InputError("missing column", file=name, line=1, column=col,
+                             expected=f"columns {', '.join(required)}")
     if not rows and not allow_empty:
         raise InputError("no data rows", file=name, line=2, expected="at least one row under the header")
     frame = pd.DataFrame(rows, columns=header, dtype=object)

@@ -1,0 +1,247 @@
+"""Hardened input and output: strict YAML, strict CSV rows, size caps and spreadsheet-safe cells.
+
+Every YAML and CSV the toolkit reads goes through this module, so one set of rules holds everywhere:
+
+- a file is read only if it is a regular, readable file no larger than its cap
+  (:data:`MAX_YAML_BYTES`, :data:`MAX_CSV_BYTES`); a directory, a missing or unreadable file is an
+  :class:`~commissioning.errors.InputError`, never a traceback;
+- YAML (:func:`load_yaml`): no anchors or aliases (so no "billion laughs"), no duplicate keys, no
+  non-finite or overflowing numbers, no impossible dates; each refusal names file, line and column;
+- CSV (:func:`read_csv_rows`): UTF-8, no duplicate column names, every row with exactly as many
+  fields as the header, and a last line that ends with its line break (a file cut short is refused
+  rather than read as fewer rows);
+- every CSV the toolkit writes goes through :func:`spreadsheet_safe` (OWASP "CSV injection": a text
+  cell starting with ``= + - @``, tab or carriage return gets a leading ``'``; numbers such as
+  ``-0.1278`` are left alone).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from commissioning.errors import InputError
+
+MAX_YAML_BYTES = 2_000_000        # rules, benchmarks and sources are a few kB
+MAX_CSV_BYTES = 512_000_000       # a 480,000-row score file is about 25 MB
+MAX_INT = 2 ** 53                 # larger whole numbers lose precision as floats
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def read_bytes(path: str | Path, *, limit: int, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or an InputError saying why not."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise InputError(f"is a folder, not a {what}", file=path)
+        if not path.exists():
+            raise InputError(f"{what} not found", file=path)
+        size = path.stat().st_size
+        if size > limit:
+            raise InputError(f"{what} is {size:,} bytes, over the limit of {limit:,}", file=path)
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as err:
+        raise InputError(f"cannot read the {what}: {err.strerror or err}", file=path) from None
+    if len(data) > limit:  # e.g. a pipe or /proc file whose size stat() does not tell
+        raise InputError(f"{what} is over the limit of {limit:,} bytes", file=path)
+    return data
+
+
+def decode_utf8(data: bytes, path, *, expected: str = "UTF-8 text", csv_column: bool = False) -> str:
+    """``data`` as text (a BOM is dropped); an InputError naming the line of the first bad byte
+    (and, with ``csv_column``, the CSV column it falls in)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = _csv_column_at(data, err.start) if csv_column else None
+        raise InputError(f"not valid UTF-8 (byte 0x{data[err.start]:02x})", file=path, line=line,
+                         column=column, expected=expected) from None
+
+
+def _csv_column_at(raw: bytes, offset: int) -> str | None:
+    """Header name of the CSV field holding byte ``offset`` (None if it cannot be told)."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    if start == 0:
+        return None
+    end = raw.find(b"\n", offset)
+    row_text = raw[start: end if end >= 0 else len(raw)].decode("utf-8", errors="replace")
+    header_text = raw[: raw.find(b"\n")].decode("utf-8-sig", errors="replace")
+    try:
+        header, row = next(csv.reader([header_text])), next(csv.reader([row_text]))
+    except (csv.Error, StopIteration):
+        return None
+    index = next((i for i, cell in enumerate(row) if "\ufffd" in cell), None)
+    return header[index].strip() if index is not None and index < len(header) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors, aliases, duplicate keys, non-finite numbers and bad dates."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.MarkedYAMLError(problem="anchors and aliases (& and *) are not allowed",
+                                       problem_mark=event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key; the base class reports it
+                break
+            if duplicate:
+                raise yaml.MarkedYAMLError(problem=f"duplicate key {_clip(repr(key))}",
+                                           problem_mark=key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_float(self, node):
+        value = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            raise yaml.MarkedYAMLError(problem=f"{_clip(node.value)} is not a finite number",
+                                       problem_mark=node.start_mark)
+        return value
+
+    def construct_yaml_int(self, node):
+        value = super().construct_yaml_int(node)
+        if abs(value) > MAX_INT:
+            raise yaml.MarkedYAMLError(problem=f"{_clip(node.value)} is too large a number",
+                                       problem_mark=node.start_mark)
+        return value
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            raise yaml.MarkedYAMLError(problem=f"{_clip(node.value)} is not a real date",
+                                       problem_mark=node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
+def parse_yaml(text: str, source) -> object:
+    """Parse YAML text strictly (see the module docstring); ``source`` names it in errors."""
+    if len(text) > MAX_YAML_BYTES:
+        raise InputError(f"YAML text is over the limit of {MAX_YAML_BYTES:,} characters", file=source)
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else None
+        at = f" (column {mark.column + 1})" if mark is not None else ""
+        raise InputError(f"not valid YAML: {err.problem or err.context}{at}", file=source, line=line) from None
+    except yaml.YAMLError as err:
+        raise InputError(f"not valid YAML: {err}", file=source) from None
+    except RecursionError:
+        raise InputError("not valid YAML: nested too deeply", file=source) from None
+
+
+def load_yaml(path: str | Path, *, source=None) -> object:
+    """Read and parse a YAML file strictly; ``source`` (default: the path) names it in errors."""
+    source = path if source is None else source
+    text = decode_utf8(read_bytes(path, limit=MAX_YAML_BYTES, what="YAML file"), source)
+    return parse_yaml(text, source)
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+
+
+def read_csv_rows(path: str | Path, *, source=None) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, data rows and the editor line of each row of a strict UTF-8 CSV.
+
+    Cells are stripped; empty lines are skipped (a row of empty cells is kept). Raises an
+    InputError for an unreadable, oversized, non-UTF-8 or empty file, a duplicate column name, a
+    row whose field count differs from the header's, an unclosed quote, or a last line without
+    its line break (the sign of a file cut short).
+    """
+    source = path if source is None else source
+    text = decode_utf8(read_bytes(path, limit=MAX_CSV_BYTES, what="file"), source, csv_column=True,
+                       expected="a UTF-8 encoded CSV; re-save it as 'CSV UTF-8'")
+    if not text.strip():
+        raise InputError("file is empty", file=source, expected="a header line and rows")
+    if not text.endswith(("\n", "\r")):
+        raise InputError("the last line has no line break: the file looks cut short", file=source,
+                         line=text.count("\n") + 1, expected="a complete file ending with a new line")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+    header: list[str] | None = None
+    rows, lines = [], []
+    last = 0
+    try:
+        for fields in reader:
+            start, last = last + 1, reader.line_num
+            if not fields:
+                continue
+            if header is None:
+                header = [f.strip() for f in fields]
+                seen = set()
+                for name in header:
+                    if name and name in seen:
+                        raise InputError("duplicate column name", file=source, line=start, column=name,
+                                         expected="each column name once")
+                    seen.add(name)
+                continue
+            if len(fields) != len(header):
+                raise InputError(f"{len(fields)} fields, the header has {len(header)}", file=source,
+                                 line=start, expected="one value per header column (a short last row "
+                                                      "means the file was cut short)")
+            rows.append([f.strip() for f in fields])
+            lines.append(start)
+    except csv.Error as err:
+        raise InputError(f"malformed CSV: {err}", file=source, line=last + 1) from None
+    if header is None:
+        raise InputError("file is empty", file=source, expected="a header line and rows")
+    return header, rows, lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing spreadsheets
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def safe_cell(value):
+    """A cell that a spreadsheet will not run as a formula (OWASP CSV injection): text starting
+    with ``= + - @``, tab or CR gets a leading ``'``; numbers and plain numeric text are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell (and text column name) passed through :func:`safe_cell`."""
+    out = frame.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column].dtype) and \
+                not pd.api.types.is_datetime64_any_dtype(out[column].dtype):
+            out[column] = out[column].map(safe_cell, na_action="ignore")
+    out.columns = [safe_cell(c) for c in out.columns]
+    return out
+
+
+def csv_text(frame: pd.DataFrame, **kwargs) -> str:
+    """``frame`` as CSV text with formula-safe cells (``kwargs`` go to ``DataFrame.to_csv``)."""
+    kwargs.setdefault("index", False)
+    return spreadsheet_safe(frame).to_csv(**kwargs)
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
