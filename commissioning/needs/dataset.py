@@ -15,6 +15,7 @@ import pandas as pd
 
 from commissioning.boroughs import LONDON_AUTHORITIES, PAN_LONDON, is_ons_code, resolve_code
 from commissioning.errors import InputError, csv_line
+from commissioning.needs import commit
 from commissioning.needs.models import Benchmarks, load_benchmarks
 from commissioning.needs.tables import read_table, to_bool, to_number
 from commissioning.paths import DEFAULT_DATA_DIR
@@ -247,6 +248,7 @@ def load_dataset(data_dir: str | Path | None = None, *, benchmarks: str | Path |
     data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
     if not data_dir.is_dir():
         raise InputError("data directory not found", file=data_dir)
+    commit.recover(data_dir, discard_parts=False)  # finish an import that was killed half-way
     if authorities == "population":
         authorities = authorities_from_population(data_dir / "population.csv")
     elif isinstance(authorities, str):

@@ -21,8 +21,9 @@ file as a table of text cells, and how the citations in ``sources.yaml`` change 
 importer's own entry, with the period actually imported, replaces the old one; entries the new file
 no longer uses are dropped or narrowed). Nothing is written until :func:`write_import`, which
 writes temporary files, validates them with the same readers
-:func:`~commissioning.needs.dataset.load_dataset` uses, and only then renames them into place, so a
-failed import never leaves a half-written file or citations that disagree with the figures.
+:func:`~commissioning.needs.dataset.load_dataset` uses, and only then commits them together
+(:mod:`commissioning.needs.commit`, a redo journal), so a failed or killed import never leaves a
+half-written file or citations that disagree with the figures.
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ from commissioning.needs.dataset import (
     read_services,
     read_sources,
 )
+from commissioning.needs import commit
 from commissioning.needs.models import load_benchmarks
 from commissioning.needs.tables import TRUE, read_table
+from commissioning.safeio import csv_text
 
 # The City of London is policed by the City of London Police, so it is not in MPS data.
 MPS_NOT_COVERED = ("E09000001",)
@@ -163,8 +166,8 @@ def _counts(frame: pd.DataFrame, columns: list[str], path) -> pd.DataFrame:
     out = {}
     for column in columns:
         text = frame[column].str.replace(",", "", regex=False)
-        values = pd.to_numeric(text.where(text != "", None), errors="coerce")
-        bad = values.isna() | (values < 0)
+        values = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
+        bad = ~np.isfinite(values) | (values < 0) | (values % 1 != 0)
         if bad.any():
             i = bad.idxmax()
             shown = frame.at[i, column]
@@ -780,20 +783,30 @@ def updated_sources(result: Import, sources: str | Path) -> tuple[list[dict], li
 
 def write_import(result: Import, target: str | Path, sources: str | Path | None = None) -> Path:
     """Write ``result.table`` to ``target`` and, if ``sources`` is given, the updated citations to
-    that ``sources.yaml``, all or nothing.
+    that ``sources.yaml`` (in the same folder), all or nothing, even if the process is killed.
 
-    Each file goes to ``NAME.part`` and is read back (the table with ``result.validate``, the
-    sources with the dataset reader); only when both are good are they renamed into place. On any
-    error the temporary files are removed and ``target`` and ``sources`` are untouched.
+    Each file goes to ``NAME.import-part`` and is read back (the table with ``result.validate``,
+    the sources with the dataset reader); only when both are good are they committed together by
+    :func:`commissioning.needs.commit.commit` (a redo journal: a kill after the commit point is
+    finished by the next reader or import, a kill before it leaves the old files). Text cells are
+    made formula-safe (:func:`commissioning.safeio.spreadsheet_safe`). An unwritable folder is an
+    :class:`InputError`; on any error before the commit point ``target`` and ``sources`` are
+    untouched.
     """
     target = Path(target)
     if not target.parent.is_dir():
         raise InputError("output folder does not exist", file=target.parent)
-    tmp = target.with_name(target.name + ".part")
+    if target.is_dir():
+        raise InputError("is a folder, not a file to write", file=target)
     sources = Path(sources) if sources is not None and result.cite is not None else None
-    sources_tmp = sources.with_name(sources.name + ".part") if sources is not None else None
+    if sources is not None and sources.parent.resolve() != target.parent.resolve():
+        raise InputError("sources.yaml must be in the same folder as the imported table", file=sources)
+    commit.recover(target.parent)
+    tmp = commit.part_path(target)
+    sources_tmp = commit.part_path(target.with_name(sources.name)) if sources is not None else None
+    committing = False
     try:
-        result.table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        tmp.write_text(csv_text(result.table, lineterminator="\n"), encoding="utf-8")
         try:
             result.validate(tmp)
         except InputError as err:
@@ -805,11 +818,21 @@ def write_import(result: Import, target: str | Path, sources: str | Path | None 
             sources_tmp.write_text(sources_text(new, previous), encoding="utf-8")
             if read_sources(sources_tmp) != new:
                 raise InputError("the updated sources would not read back as written", file=sources)
-        tmp.replace(target)
-        if sources is not None:
-            sources_tmp.replace(sources)
+        committing = True
+        commit.commit([target] + ([target.with_name(sources.name)] if sources is not None else []))
+    except OSError as err:
+        if committing:
+            raise InputError(f"the import was interrupted while replacing the files: {err.strerror or err}",
+                             file=target.parent, expected="a writable folder; the next import or load "
+                                                          "of this folder completes it") from None
+        raise InputError(f"cannot write: {err.strerror or err}", file=target.parent,
+                         expected="a folder you may write to") from None
     finally:
-        tmp.unlink(missing_ok=True)
-        if sources_tmp is not None:
-            sources_tmp.unlink(missing_ok=True)
+        if not committing:
+            for part in (tmp, sources_tmp):
+                if part is not None and part.parent.is_dir():
+                    try:
+                        part.unlink(missing_ok=True)
+                    except OSError:
+                        pass
     return target
