@@ -13,6 +13,7 @@ import streamlit as st
 
 from commissioning import auth
 from commissioning.errors import USER_ERRORS
+from commissioning.safeio import csv_text
 from commissioning.web import appdata, webmap
 
 USER_KEY = "user"
@@ -159,7 +160,7 @@ def illustrative_banner(ds, what: str = "The data shown") -> None:
 
 
 def csv_download(frame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
-    st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=file_name,
+    st.download_button(label, csv_text(frame).encode("utf-8"), file_name=file_name,
                        mime="text/csv", key=key, icon=":material/download:")
 
 

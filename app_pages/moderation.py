@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages import _shared as ui
 from commissioning import auth
-from commissioning.procurement.awards import awards_frame, awards_json, build_awards
+from commissioning.procurement.awards import awards_csv, awards_json, build_awards
 from commissioning.procurement.sensitivity import rank_sensitivity
 from commissioning.web import appdata
 
@@ -141,5 +141,5 @@ with tab_downloads:
             d1, d2 = st.columns(2)
             d1.download_button("Download awards JSON", awards_json(grants).encode("utf-8"),
                                f"awards_round{round_id}.json", "application/json", icon=":material/download:")
-            d2.download_button("Download awards CSV", awards_frame(grants).to_csv(index=False).encode("utf-8"),
+            d2.download_button("Download awards CSV", awards_csv(grants).encode("utf-8"),
                                f"awards_round{round_id}.csv", "text/csv", icon=":material/download:")

@@ -14,7 +14,7 @@ from pathlib import Path
 #: short error, not a 200 MB one.
 QUOTE_LIMIT = 80
 MESSAGE_LIMIT = 600
-_QUOTED = re.compile(r"'[^'\n]{%d,}'|\"[^\"\n]{%d,}\"" % (QUOTE_LIMIT + 1, QUOTE_LIMIT + 1))
+_QUOTED = re.compile(rf"'[^'\n]{{{QUOTE_LIMIT + 1},}}'|\"[^\"\n]{{{QUOTE_LIMIT + 1},}}\"")
 
 
 def clip(text, limit: int = QUOTE_LIMIT) -> str:

@@ -8,6 +8,7 @@ import geopandas as gpd
 from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
 from commissioning.errors import InputError
 from commissioning.publish.text import estimated_notice, illustrative_notice
+from commissioning.safeio import csv_text
 from commissioning.spatial.layers import service_access
 
 
@@ -43,7 +44,7 @@ def run(args) -> int:
     access = service_access(ds, service, boundaries, radius_m=args.radius_km * 1000, decay=args.decay,
                             demand_points=demand, population_col=args.population_column)
     if args.format == "csv":
-        write_output(access.to_csv(index=False), args.out)
+        write_output(csv_text(access), args.out)
         return 0
     bench = ds.benchmarks.services[service]
     model = bench.model

@@ -8,6 +8,7 @@ import sys
 from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
 from commissioning.errors import InputError
 from commissioning.publish.text import estimated_notice, illustrative_notice
+from commissioning.safeio import csv_text
 from commissioning.spatial.scenarios import allocate, posts_from_budget
 
 
@@ -46,7 +47,7 @@ def run(args) -> int:
         lots = make_lots(ds, args.k, ALL, boundaries_from_args(args, ds))
     result = allocate(ds, service, posts, step=args.step, areas=args.areas, lots=lots)
     if args.format == "csv":
-        write_output(result.table.to_csv(index=False), args.out)
+        write_output(csv_text(result.table), args.out)
         if result.unplaced > 0:
             print(f"note: {result.unplaced:g} {result.unit} not placed: every candidate borough "
                   "is at or above its benchmark", file=sys.stderr)

@@ -15,6 +15,7 @@ import sys
 from commissioning.commands.common import add_data_arguments, dataset_from_args, write_output
 from commissioning.needs.assessment import run_assessment
 from commissioning.publish.text import gap_table_text
+from commissioning.safeio import csv_text
 
 
 def add_arguments(parser) -> None:
@@ -63,7 +64,7 @@ def run(args) -> int:
     if args.period == "contract":
         text = _contract(args, ds, gaps)
     elif args.format == "csv":
-        text = gaps.to_csv(index=False)
+        text = csv_text(gaps)
     elif args.format == "json":
         text = json.dumps({
             "illustrative": sorted(ds.illustrative),

@@ -67,8 +67,10 @@ def write_output(text: str, out: Path | None) -> None:
         sys.stdout.write(text)
         return
     out = Path(out)
-    if not out.parent.exists():
+    if not out.parent.is_dir():
         raise InputError("output folder does not exist", file=out.parent)
+    if out.is_dir():
+        raise InputError("is a folder, not a file to write", file=out)
     tmp = out.with_name(out.name + ".part")
     try:
         tmp.write_text(text, encoding="utf-8")

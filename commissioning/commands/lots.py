@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
 from commissioning.publish.text import estimated_notice, illustrative_notice
+from commissioning.safeio import csv_text
 from commissioning.spatial.lots import ALL, Lots, make_lots
 
 
@@ -44,7 +45,7 @@ def run(args) -> int:
     boundaries = boundaries_from_args(args, ds)
     lots = make_lots(ds, args.k, args.service.strip().lower(), boundaries)
     if args.format == "csv":
-        text = lots.assignment[["code", "name", "lot"]].to_csv(index=False)
+        text = csv_text(lots.assignment[["code", "name", "lot"]])
     else:
         text = lots_text(ds, lots)
     write_output(text, args.out)

@@ -57,6 +57,8 @@ def run(args) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise InputError("output folder does not exist", file=out.parent)
+    if out.is_dir():
+        raise InputError("is a folder, not a file to write", file=out)
     progress = progress_printer()
     html = args.format == "html"
     if args.kind == "needs":

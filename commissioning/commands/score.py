@@ -8,6 +8,7 @@ from commissioning.commands.common import write_output
 from commissioning.paths import DEFAULT_RULES
 from commissioning.procurement.rules import load_rules
 from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, read_shortfall, score_bids
+from commissioning.safeio import csv_text
 
 
 def add_arguments(parser) -> None:
@@ -41,5 +42,5 @@ def run(args) -> int:
         shortfall = assess(load_dataset(args.data))
     result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
     # Unrounded, like `assess --format csv`; written atomically like every command's --out.
-    write_output(result.ranking.to_csv(index=False, lineterminator="\n"), args.out)
+    write_output(csv_text(result.ranking, lineterminator="\n"), args.out)
     return 0

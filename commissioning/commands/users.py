@@ -16,6 +16,7 @@ import sys
 
 from commissioning.auth import MIN_PASSWORD_LENGTH, ROLES, create_user, set_password
 from commissioning.errors import InputError
+from commissioning.safeio import csv_text
 from commissioning.web.appdata import db_location
 
 
@@ -76,7 +77,7 @@ def run(args) -> int:
         else:
             table = store.account_list()
             if args.format == "csv":
-                sys.stdout.write(table.to_csv(index=False))
+                sys.stdout.write(csv_text(table))
             elif table.empty:
                 print("no accounts yet: python -m commissioning users create --username NAME --role commissioner")
             else:

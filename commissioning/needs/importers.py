@@ -41,6 +41,7 @@ import yaml
 
 from commissioning.boroughs import LONDON_AUTHORITIES, PAN_LONDON, is_ons_code, normalise_name, resolve_code
 from commissioning.errors import InputError, csv_line
+from commissioning.needs import commit
 from commissioning.needs.dataset import (
     DEMAND_COLUMNS,
     POPULATION_COLUMNS,
@@ -52,7 +53,6 @@ from commissioning.needs.dataset import (
     read_services,
     read_sources,
 )
-from commissioning.needs import commit
 from commissioning.needs.models import load_benchmarks
 from commissioning.needs.tables import TRUE, read_table
 from commissioning.safeio import csv_text

@@ -22,6 +22,7 @@ import pandas as pd
 
 from commissioning.boroughs import LONDON_AUTHORITIES
 from commissioning.procurement.scoring import ScoringResult
+from commissioning.safeio import csv_text
 
 
 def _slug(text: str) -> str:
@@ -109,3 +110,8 @@ def awards_frame(grants: list[dict]) -> pd.DataFrame:
             row[f"Beneficiary Location:{i}:Geographic Code Type"] = loc["geoCodeType"]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def awards_csv(grants: list[dict]) -> str:
+    """The 360Giving spreadsheet layout as CSV text, every text cell formula-safe."""
+    return csv_text(awards_frame(grants))

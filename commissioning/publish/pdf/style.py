@@ -339,7 +339,10 @@ def write_html(page: str, out: str | os.PathLike | None) -> str:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file renamed over it, readable by the group and
     others as an ordinary file is (0644 less the umask; mkstemp alone would leave it 0600)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as err:
+        raise InputError(f"cannot write: {err.strerror or err}", file=path) from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -347,8 +350,10 @@ def write_atomic(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise InputError(f"cannot write: {err.strerror or err}", file=path) from None
         raise
 
 
