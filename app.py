@@ -43,7 +43,7 @@ def login_form() -> None:
 
 
 def account_box(user: auth.User) -> None:
-    st.sidebar.markdown(f"Signed in as **{user.username}**  \n{auth.ROLE_LABELS[user.role]}")
+    st.sidebar.markdown(f"Signed in as **{ui.esc(user.username)}**  \n{auth.ROLE_LABELS[user.role]}")
     if st.sidebar.button("Log out", icon=":material/logout:", width="stretch"):
         for key in list(st.session_state.keys()):
             del st.session_state[key]

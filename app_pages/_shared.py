@@ -14,6 +14,7 @@ import streamlit as st
 from commissioning import auth
 from commissioning.errors import USER_ERRORS
 from commissioning.safeio import csv_text
+from commissioning.web.text import escape_markdown as esc  # user/data text in Markdown: ui.esc(...)
 from commissioning.web import appdata, webmap
 
 USER_KEY = "user"
@@ -63,7 +64,7 @@ def guard(page_id: str) -> auth.User | None:
     try:
         return auth.require(current_user(), page_id)
     except auth.AccessDenied as denied:
-        st.error(str(denied))
+        st.error(esc(str(denied)))
         st.stop()
 
 
@@ -74,9 +75,25 @@ def user_errors(stop: bool = True):
     try:
         yield
     except USER_ERRORS as err:
-        st.error(str(err))
+        st.error(esc(str(err)))
         if stop:
             st.stop()
+
+
+#: What every role but the commissioner sees when the data set cannot be loaded: no file path,
+#: line or value (the detail may hold a refuge's coordinates or the server's folders).
+DATA_UNAVAILABLE = "The data could not be loaded."
+
+
+@contextmanager
+def data_errors():
+    """Show a data set that fails to load, then stop the page: the commissioner sees the reader's
+    message (file, line, column); every other role only :data:`DATA_UNAVAILABLE`."""
+    try:
+        yield
+    except USER_ERRORS as err:
+        st.error(esc(str(err)) if auth.role_of(current_user()) == auth.COMMISSIONER else DATA_UNAVAILABLE)
+        st.stop()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -96,7 +113,7 @@ def _dataset(key: str):
 
 
 def dataset():
-    with user_errors():
+    with data_errors():
         return _dataset(_data_key())
 
 
@@ -109,7 +126,7 @@ def _assessment(key: str):
 
 def assessment():
     """The needs assessment of the app's data, computed once per data folder and shared by pages."""
-    with user_errors():
+    with data_errors():
         return _assessment(_data_key())
 
 
@@ -133,15 +150,20 @@ def _access(key: str, service: str):
 
 
 def access(service: str):
-    with user_errors():
+    with data_errors():
         return _access(_data_key(), service)
 
 
 @st.cache_resource(show_spinner=False)
-def rules():
+def _rules():
     from commissioning.procurement.rules import load_rules
 
     return load_rules()
+
+
+def rules():
+    with data_errors():
+        return _rules()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -152,11 +174,11 @@ def illustrative_banner(ds, what: str = "The data shown") -> None:
     notes = ds.illustrative_notes()
     if notes:
         st.warning(f"**Illustrative data.** {what} includes illustrative figures, not real ones: "
-                   + "; ".join(notes) + ". See data/sources.yaml.", icon=":material/info:")
+                   + esc("; ".join(notes)) + ". See data/sources.yaml.", icon=":material/info:")
     estimated = ds.estimated_notes()
     if estimated:
         st.info("**Estimated figures.** These are estimates made from real figures, not recorded ones: "
-                + "; ".join(estimated) + ". See data/sources.yaml.", icon=":material/calculate:")
+                + esc("; ".join(estimated)) + ". See data/sources.yaml.", icon=":material/calculate:")
 
 
 def csv_download(frame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:

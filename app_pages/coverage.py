@@ -59,7 +59,7 @@ with map_col:
     if measure_key == "access":
         notes.append("Access: E2SFCA (Luo & Qi 2009), 10 km catchment, Gaussian decay, from each authority's "
                      "centre; confidential capacity is placed at the centres of the authorities it serves.")
-    st.caption(" ".join(notes))
+    st.caption(ui.esc(" ".join(notes)))
 
 with table_col:
     shown = appdata.display_table(table, unit)
@@ -71,6 +71,6 @@ with table_col:
     st.dataframe(styled, hide_index=True, height=505, width="stretch")
     ui.csv_download(shown, f"coverage_{service}.csv", label="Download the full table (CSV)")
 
-st.caption(f"Need model: {bench.model.describe()} ({unit}). Source: {bench.model.citation} "
+st.caption(ui.esc(f"Need model: {bench.model.describe()} ({unit}). Source: {bench.model.citation}") + " "
            f"Status: green at {ds.benchmarks.green_at:g}% coverage or more, amber from "
            f"{ds.benchmarks.amber_at:g}%, red below.")

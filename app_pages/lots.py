@@ -54,7 +54,7 @@ with tab_lots:
         st.html(webmap.legend_html([(colours[lot], f"{lot}: {n} authorities") for lot, n in
                                      zip(table["Lot"], table["Authorities"])], "Lots"))
         with st.expander("Members of each lot"):
-            st.markdown("\n".join(f"- **{r.Lot}**: {r.Members}" for r in table.itertuples()))
+            st.markdown("\n".join(f"- **{ui.esc(r.Lot)}**: {ui.esc(r.Members)}" for r in table.itertuples()))
     st.markdown("**Coverage of need per lot** (% of the benchmark met)")
     st.dataframe(table.drop(columns=["Members"]), hide_index=True, width="stretch")
     ui.csv_download(appdata.lots_summary_table(lots, ds), f"lots_k{k}.csv", key="lots_csv")
@@ -78,7 +78,7 @@ with tab_scenario:
         for i, change in enumerate(list(changes)):
             c1, c2 = st.columns([6, 1])
             unit = ds.benchmarks.services[change["service"]].unit
-            c1.markdown(f"{i + 1}. **{change['delta']:+g} {unit}** {short[change['service']]} in {change['label']}")
+            c1.markdown(f"{i + 1}. **{change['delta']:+g} {unit}** {ui.esc(short[change['service']])} in {ui.esc(change['label'])}")
             if c2.button("Remove", key=f"scenario_remove_{i}", icon=":material/delete:"):
                 changes.pop(i)
                 st.rerun()
@@ -121,7 +121,7 @@ with tab_allocate:
                       delta=f"{result.objective_after - result.objective_before:+,.2f}", delta_color="inverse")
             if result.unplaced > 0:
                 st.info(f"{result.unplaced:g} {result.unit} not placed: every shortfall in scope is closed.")
-            st.markdown("\n".join(f"- {line}" for line in result.explanation()))
+            st.markdown("\n".join(f"- {ui.esc(line)}" for line in result.explanation()))
             table = appdata.allocation_table(result)
             st.dataframe(table, hide_index=True, width="stretch")
             ui.csv_download(table, f"allocation_{result.service}.csv", key="alloc_csv")

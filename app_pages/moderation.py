@@ -108,14 +108,14 @@ with tab_ranking:
     order = ["Rank", "Bid", "Organisation", "Total", "Quality", "Social value", "Price points", "Keeps rank %",
              "Ranked first %", "Status", "Reasons", "Price (£)"]
     for lot, rows in table.groupby("Lot", sort=False):
-        st.subheader(f"Lot {lot}")
+        st.subheader(f"Lot {ui.esc(lot)}")
         st.dataframe(rows[order], hide_index=True, width="stretch",
                      column_config={"Price (£)": st.column_config.NumberColumn(format="£%d"),
                                     "Keeps rank %": st.column_config.NumberColumn(format="%d%%"),
                                     "Ranked first %": st.column_config.NumberColumn(format="%d%%"),
                                     "Reasons": st.column_config.TextColumn(width="large")})
         for bid_id in rows["Bid"]:
-            with st.expander(f"Why {bid_id} scored as it did"):
+            with st.expander(f"Why {ui.esc(bid_id)} scored as it did"):
                 explanation = result.explain(bid_id)
                 st.code(explanation.text(), language=None)
 
@@ -136,7 +136,7 @@ with tab_downloads:
             grants = build_awards(result, funder_id=funder_id, funder_name=funder_name, id_prefix=prefix,
                                   cleared=cleared)
         except ValueError as err:
-            st.error(str(err))
+            st.error(ui.esc(str(err)))
         else:
             d1, d2 = st.columns(2)
             d1.download_button("Download awards JSON", awards_json(grants).encode("utf-8"),

@@ -15,7 +15,7 @@ store = ui.store()
 
 st.title("Panel set-up")
 if st.session_state.get("panel_done"):
-    st.success(st.session_state.pop("panel_done"), icon=":material/check_circle:")
+    st.success(ui.esc(st.session_state.pop("panel_done")), icon=":material/check_circle:")
 
 
 def done(message: str) -> None:
@@ -53,7 +53,7 @@ tab_panel, tab_add, tab_password, tab_assign, tab_unassign, tab_conflict, tab_ac
 
 with tab_panel:
     if round_id is not None:
-        st.markdown(f"**Panel members and chairs**, with their bids in “{names[round_id]}” ({state})")
+        st.markdown(f"**Panel members and chairs**, with their bids in “{ui.esc(names[round_id])}” ({state})")
         table = appdata.panel_table(accounts, assigned)
         inactive = [not active[u] for u in table["Username"]]
         table.insert(3, "Status", ["deactivated" if off else "active" for off in inactive])
@@ -121,7 +121,7 @@ with tab_assign:
                               key="assign_member")
         own = declarations.loc[declarations["username"] == member, "organisation"]
         if len(own):
-            st.caption(f"{member} declared a conflict with: {'; '.join(own)}. The store refuses those bids.")
+            st.caption(ui.esc(f"{member} declared a conflict with: {'; '.join(own)}.") + " The store refuses those bids.")
         options = appdata.assignable_bids(round_bids, assigned, member).set_index("key")
         chosen = st.multiselect("Bids to assign", options.index.tolist(), key="assign_bids",
                                 format_func=lambda k: appdata.bid_label(options.loc[k]),
@@ -152,7 +152,7 @@ with tab_unassign:
                 given = store.all_scores(user.username, round_id)
                 scored = sorted(set(given.loc[(given["scorer"] == member) & given["key"].isin(chosen), "bid_id"]))
                 if scored:
-                    st.warning(f"Moderation is open and {member} has scored {', '.join(scored)}.",
+                    st.warning(ui.esc(f"Moderation is open and {member} has scored {', '.join(scored)}."),
                                icon=":material/warning:")
                     withdraw = st.checkbox(f"Withdraw {member}'s scores for {', '.join(scored)} (the audit log "
                                            "keeps them)", key="unassign_confirm")

@@ -16,16 +16,16 @@ assessment = ui.assessment()
 rules = ui.rules()
 
 st.title("Published priorities")
-st.markdown(f"**{rules.title}.** What the commissioner will fund, and exactly how bids will be judged, "
+st.markdown(f"**{ui.esc(rules.title)}.** What the commissioner will fund, and exactly how bids will be judged, "
             "published before bids are invited.")
 ui.illustrative_banner(ds, "The needs assessment behind these priorities")
 check = priorities.timetable_check_from_rules(rules)
 if check is None:
     st.warning("The timetable does not give both the publication date and the date bids are invited.")
 elif check.ok:
-    st.success(f"**Timetable check passed.** {check.message}", icon=":material/check_circle:")
+    st.success(f"**Timetable check passed.** {ui.esc(check.message)}", icon=":material/check_circle:")
 else:
-    st.error(f"**Timetable check failed.** {check.message}", icon=":material/error:")
+    st.error(f"**Timetable check failed.** {ui.esc(check.message)}", icon=":material/error:")
 
 tab_priorities, tab_rules, tab_timetable, tab_sources = st.tabs(
     ["Priorities", "How bids are scored", "Timetable", "Data sources"])
@@ -33,16 +33,16 @@ tab_priorities, tab_rules, tab_timetable, tab_sources = st.tabs(
 with tab_priorities:
     for p in priorities.derive_priorities(assessment):
         with st.container(border=True):
-            st.markdown(f"#### {p.rank}. {p.title}" + ("  \n:orange-badge[illustrative]" if p.illustrative else ""))
+            st.markdown(f"#### {p.rank}. {ui.esc(p.title)}" + ("  \n:orange-badge[illustrative]" if p.illustrative else ""))
             c1, c2, c3 = st.columns(3)
             c1.metric("Area-wide coverage", f"{p.coverage_pct:.0f}%")
             c2.metric("Authorities red", f"{p.red_count} of {len(ds.authorities)}")
             c3.metric(f"Gap where short ({p.unit})", f"{p.gap_total:,.1f}")
-            st.write(p.rationale)
-            st.caption(f"Benchmark source: {p.citation}")
+            st.markdown(ui.esc(p.rationale))
+            st.caption(f"Benchmark source: {ui.esc(p.citation)}")
     st.subheader("Groups least well served")
     groups = priorities.group_provision(ds)
-    st.write(priorities.group_summary(ds, groups))
+    st.markdown(ui.esc(priorities.group_summary(ds, groups)))
     st.dataframe(appdata.groups_table(ds, groups), hide_index=True, width="stretch")
 
 with tab_rules:
@@ -53,10 +53,10 @@ with tab_rules:
     st.subheader("Scale")
     st.dataframe(appdata.scale_table(rules), hide_index=True)
     st.subheader("Pass/fail gates")
-    st.markdown("\n".join(f"- **{g.title}**" for g in rules.gates) or "None.")
+    st.markdown("\n".join(f"- **{ui.esc(g.title)}**" for g in rules.gates) or "None.")
     if rules.min_score_policy:
         st.subheader("If no bid meets the minimum scores")
-        st.write(rules.min_score_policy)
+        st.markdown(ui.esc(rules.min_score_policy))
 
 with tab_timetable:
     st.dataframe(appdata.timetable_table(rules), hide_index=True)

@@ -13,7 +13,7 @@ store = ui.store()
 
 st.title("Scoring")
 if st.session_state.get("scoring_saved"):
-    st.success(st.session_state.pop("scoring_saved"), icon=":material/check_circle:")
+    st.success(ui.esc(st.session_state.pop("scoring_saved")), icon=":material/check_circle:")
 with ui.user_errors():
     assigned = store.bids_for_scorer(user.username)
     mine = store.my_scores(user.username)
@@ -91,8 +91,8 @@ locked = bid["state"] == "locked"
 saved = {r.criterion: r for r in mine.loc[mine["key"] == key].itertuples()} if len(mine) else {}
 scale = rules.scale
 
-st.subheader(f"{bid['bid_id']}: {bid['organisation']}")
-st.caption(f"Lot {bid['lot']} · round “{rounds.loc[bid['round_id'], 'name']}” ({bid['state']})")
+st.subheader(ui.esc(f"{bid['bid_id']}: {bid['organisation']}"))
+st.caption(ui.esc(f"Lot {bid['lot']} · round “{rounds.loc[bid['round_id'], 'name']}” ({bid['state']})"))
 if locked:
     st.info("This round is locked: scores are final and shown read-only.")
 
@@ -102,14 +102,14 @@ with st.form(f"score_form_{key}", border=False):
         with st.container(border=True):
             section = appdata.SECTION_LABELS.get(c.section, c.section).lower()
             minimum = f"; minimum to pass {c.min_score:g}" if c.min_score is not None else ""
-            st.markdown(f"**{c.id}. {c.title}** — {c.weight:g}% of {section}{minimum}")
-            st.markdown(c.guidance)
+            st.markdown(f"**{ui.esc(f'{c.id}. {c.title}')}** — {c.weight:g}% of {section}{minimum}")
+            st.markdown(ui.esc(c.guidance))
             options = list(range(scale.min, c.max_score + 1))
             previous = saved.get(c.id)
-            value = st.radio(f"Score for {c.id}", options, horizontal=True, key=f"score_{key}_{c.id}",
+            value = st.radio(f"Score for {ui.esc(c.id)}", options, horizontal=True, key=f"score_{key}_{c.id}",
                              index=options.index(int(previous.score)) if previous is not None else None,
-                             format_func=lambda v: f"{v} {scale.descriptors.get(v, '')}", disabled=locked)
-            comment = st.text_area(f"Reason for your {c.id} score (required)", key=f"comment_{key}_{c.id}",
+                             format_func=lambda v: f"{v} {ui.esc(scale.descriptors.get(v, ''))}", disabled=locked)
+            comment = st.text_area(f"Reason for your {ui.esc(c.id)} score (required)", key=f"comment_{key}_{c.id}",
                                    value=previous.comment if previous is not None else "", height=80,
                                    disabled=locked)
             entries.append((c, value, comment, previous))
@@ -127,7 +127,7 @@ if submitted:
         elif previous is None or float(previous.score) != float(value) or previous.comment != comment.strip():
             rows.append((int(key), c.id, float(value), comment.strip()))
     if problems:
-        st.error("Not saved: " + "; ".join(problems) + ".")
+        st.error(ui.esc("Not saved: " + "; ".join(problems) + "."))
     elif not rows:
         st.info("Nothing new to save.")
     else:
