@@ -14,8 +14,8 @@ import streamlit as st
 from commissioning import auth
 from commissioning.errors import USER_ERRORS
 from commissioning.safeio import csv_text
-from commissioning.web.text import escape_markdown as esc  # user/data text in Markdown: ui.esc(...)
 from commissioning.web import appdata, webmap
+from commissioning.web.text import escape_markdown as esc  # user/data text in Markdown: ui.esc(...)
 
 USER_KEY = "user"
 
