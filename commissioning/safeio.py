@@ -54,6 +54,11 @@ def read_bytes(path: str | Path, *, limit: int, what: str = "file") -> bytes:
     return data
 
 
+def read_text(path: str | Path, *, limit: int = MAX_CSV_BYTES, what: str = "file", source=None) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes (see :func:`read_bytes`)."""
+    return decode_utf8(read_bytes(path, limit=limit, what=what), path if source is None else source)
+
+
 def decode_utf8(data: bytes, path, *, expected: str = "UTF-8 text", csv_column: bool = False) -> str:
     """``data`` as text (a BOM is dropped); an InputError naming the line of the first bad byte
     (and, with ``csv_column``, the CSV column it falls in)."""
@@ -86,7 +91,7 @@ def _csv_column_at(raw: bytes, offset: int) -> str | None:
 # YAML
 
 
-class _StrictLoader(yaml.SafeLoader):
+class StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors, aliases, duplicate keys, non-finite numbers and bad dates."""
 
     def compose_node(self, parent, index):
@@ -132,17 +137,18 @@ class _StrictLoader(yaml.SafeLoader):
                                        problem_mark=node.start_mark) from None
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+StrictLoader.add_constructor("tag:yaml.org,2002:float", StrictLoader.construct_yaml_float)
+StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", StrictLoader.construct_yaml_timestamp)
 
 
-def parse_yaml(text: str, source) -> object:
-    """Parse YAML text strictly (see the module docstring); ``source`` names it in errors."""
+def parse_yaml(text: str, source, *, loader: type[StrictLoader] = StrictLoader) -> object:
+    """Parse YAML text strictly (see the module docstring); ``source`` names it in errors.
+    ``loader`` may be a subclass of :class:`StrictLoader` (e.g. one that records line numbers)."""
     if len(text) > MAX_YAML_BYTES:
         raise InputError(f"YAML text is over the limit of {MAX_YAML_BYTES:,} characters", file=source)
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: no Python objects
+        return yaml.load(text, Loader=loader)  # a SafeLoader subclass: no Python objects
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -246,7 +246,7 @@ def test_cli_bad_input_exits_2_with_file_line_column(tmp_path, capsys):
     (TARGETS.replace("set_by: MOPAC", "set_by: &who MOPAC\nnote: *who"), 1, "anchors and aliases"),
     (TARGETS.replace("E09000012", "E09000099"), 7, "unknown area"),
     (TARGETS.replace("{2026: 75}", "{2026: 175}"), 9, "target 175"),
-    (TARGETS.replace("{2026: 75}", "{2026: .nan}"), 9, "target nan"),
+    (TARGETS.replace("{2026: 75}", "{2026: .nan}"), 9, ".nan is not a finite number"),
     (TARGETS.replace("{2026: 75}", "{twenty: 75}"), 9, "year 'twenty'"),
     (TARGETS.replace("set_on: 2026-04-01", "set_on: soon"), 2, "set_on 'soon'"),
     (TARGETS + "  - area_code: E23000001\n    group: all\n    by_year: {2028: 82}\n", 10, "first on line 4"),

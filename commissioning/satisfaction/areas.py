@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from commissioning import safeio
 from commissioning.boroughs import LONDON_AUTHORITIES, resolve_code
 from commissioning.errors import InputError
 
@@ -66,12 +67,7 @@ def read_areas(path: str | Path | None) -> Areas:
     if path is None:
         return Areas()
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"not UTF-8 text (byte {err.start})", file=path) from None
+    text = safeio.read_text(path)
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
     if header != ["code", "name", "boroughs"]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from commissioning import safeio
 from commissioning.errors import InputError
 from commissioning.paths import DEFAULT_DATA_DIR
 from commissioning.satisfaction.areas import BCU, BOROUGH, Areas, read_areas
@@ -187,7 +187,7 @@ def _notes(now: pd.DataFrame, inputs: Inputs, clients: pd.DataFrame) -> list[str
 
 
 def _sources(inputs: Inputs) -> list[dict]:
-    listed = yaml.safe_load((DEFAULT_DATA_DIR / "sources.yaml").read_text(encoding="utf-8")) or []
+    listed = safeio.load_yaml(DEFAULT_DATA_DIR / "sources.yaml") or []
     by_id = {s.get("id"): s for s in listed}
     sources = []
     if (inputs.results["source"] == SOURCE_IDS[0]).any():

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from commissioning import safeio
 from commissioning.errors import InputError
 from commissioning.satisfaction.areas import Areas
 
@@ -43,12 +44,7 @@ def read_results(path: str | Path, areas: Areas | None = None) -> pd.DataFrame:
     ``reported_pct`` is NaN unless given; ``line`` is the row's line in the file.
     """
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"not UTF-8 text (byte {err.start})", file=path) from None
+    text = safeio.read_text(path)
     return parse_results(text, source=path, areas=areas)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from commissioning import safeio
 from commissioning.boroughs import LONDON_AUTHORITIES, resolve_code
 from commissioning.errors import InputError
 from commissioning.satisfaction.areas import LONDON
@@ -47,12 +48,7 @@ def read_returns_satisfaction(path: str | Path, *, illustrative: bool = False) -
     provider reported neither count are left out (not reported is not zero).
     """
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"not UTF-8 text (byte {err.start})", file=path) from None
+    text = safeio.read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header = [h.strip() for h in next(reader, [])]
     duplicated = sorted({h for h in header if header.count(h) > 1})

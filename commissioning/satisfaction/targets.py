@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from commissioning import safeio
 from commissioning.errors import InputError
 from commissioning.satisfaction.areas import Areas
 
@@ -39,15 +40,9 @@ class _Mapping(dict):
     lines: dict
 
 
-class StrictLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses anchors, aliases and duplicate keys, and keeps line numbers."""
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise yaml.MarkedYAMLError(problem="anchors and aliases (&, *) are not allowed",
-                                       problem_mark=event.start_mark)
-        return super().compose_node(parent, index)
+class StrictLoader(safeio.StrictLoader):
+    """The toolkit's strict loader (no anchors, aliases, duplicate keys or non-finite numbers) that
+    also keeps line numbers."""
 
     def construct_mapping(self, node, deep=False):
         out = _Mapping()
@@ -66,12 +61,7 @@ StrictLoader.add_constructor("tag:yaml.org,2002:map", StrictLoader.construct_map
 
 def load_strict_yaml(text: str, source) -> object:
     """Parse YAML ``text`` with :class:`StrictLoader`; a problem becomes an :class:`InputError`."""
-    try:
-        return yaml.load(text, Loader=StrictLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError(f"not valid YAML: {getattr(err, 'problem', None) or err}", file=source,
-                         line=mark.line + 1 if mark is not None else None) from None
+    return safeio.parse_yaml(text, source, loader=StrictLoader)
 
 
 @dataclass(frozen=True)
@@ -92,12 +82,7 @@ class Targets:
 
 def read_targets(path: str | Path, areas: Areas | None = None) -> Targets:
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"not UTF-8 text (byte {err.start})", file=path) from None
+    text = safeio.read_text(path, limit=safeio.MAX_YAML_BYTES, what="YAML file")
     return parse_targets(text, source=path, areas=areas)
 
 
