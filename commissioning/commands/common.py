@@ -67,7 +67,7 @@ def write_output(text: str, out: Path | None) -> None:
         sys.stdout.write(text)
         return
     out = Path(out)
-    if not out.parent.is_dir():
+    if not out.parent.exists():
         raise InputError("output folder does not exist", file=out.parent)
     if out.is_dir():
         raise InputError("is a folder, not a file to write", file=out)
