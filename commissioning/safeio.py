@@ -212,6 +212,9 @@ def read_csv_rows(path: str | Path, *, source=None) -> tuple[list[str], list[lis
             rows.append([f.strip() for f in fields])
             lines.append(start)
     except csv.Error as err:
+        if "unexpected end of data" in str(err):
+            raise InputError("a quoted cell is not closed: the file looks cut short", file=source,
+                             line=last + 1, expected="a complete file") from None
         raise InputError(f"malformed CSV: {err}", file=source, line=last + 1) from None
     if header is None:
         raise InputError("file is empty", file=source, expected="a header line and rows")
