@@ -144,7 +144,7 @@ def test_scores_cut_short_are_refused(tmp_path):
 @pytest.mark.parametrize("file, old, new, line, column", [
     ("population.csv", ",9721,", ",inf,", None, "population"),
     ("services.csv", ",3.5,", ",1e999,", 2, "capacity"),
-    ("demand.csv", ",60,", ",-inf,", 2, "value"),
+    ("demand.csv", ",60,", ",inf,", 2, "value"),
 ])
 def test_non_finite_number_in_a_data_file(tmp_data_dir, file, old, new, line, column):
     path = tmp_data_dir / file
