@@ -133,17 +133,6 @@ def test_services_import_neutralises_text_but_keeps_negative_longitudes(tmp_data
     assert load_dataset(tmp_data_dir).services["provider"].iloc[0] == "'=WEBSERVICE(\"http://evil.example\")"
 
 
-@pytest.mark.parametrize("argv", [["assess", "--format", "csv"], ["lots", "--format", "csv"]])
-def test_cli_csv_tables_neutralise_authority_names(tmp_data_dir, capsys, argv):
-    path = tmp_data_dir / "population.csv"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame.loc[frame["code"] == "E09000012", "name"] = "=Hackney"
-    frame.to_csv(path, index=False)
-    assert main([*argv, "--data", str(tmp_data_dir)]) == 0
-    out = capsys.readouterr().out
-    no_formula(rows_of(out))
-
-
 # ---------------------------------------------------------------------------------------------
 # 12. All or nothing across demand.csv and sources.yaml, even under SIGKILL
 
