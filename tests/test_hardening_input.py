@@ -207,15 +207,15 @@ def test_yaml_alias_is_refused(tmp_data_dir, target):
     if target == "rules":
         path = tmp_data_dir / "rules.yaml"
         path.write_text(small + (SCORING / "rules.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-        call = lambda: load_rules(path)  # noqa: E731
+        call = lambda: load_rules(path)
     elif target == "benchmarks":
         path = tmp_data_dir / "benchmarks.yaml"
         path.write_text(path.read_text(encoding="utf-8") + "x: &t 1\ny: *t\n", encoding="utf-8")
-        call = lambda: load_benchmarks(path)  # noqa: E731
+        call = lambda: load_benchmarks(path)
     else:
         path = tmp_data_dir / "sources.yaml"
         path.write_text("- &s {id: a, name: b}\n- *s\n", encoding="utf-8")
-        call = lambda: load_dataset(tmp_data_dir)  # noqa: E731
+        call = lambda: load_dataset(tmp_data_dir)
     with pytest.raises(InputError, match="anchors and aliases"):
         call()
 
