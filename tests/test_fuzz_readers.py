@@ -1,0 +1,142 @@
+"""Fuzz every CSV and YAML reader: a mangled file gives an InputError, never a traceback.
+
+Each reader gets a valid file (the embedded data, the scoring fixtures, small importer inputs)
+mutated by hypothesis: cut short, spliced with hostile tokens (NaN, 1e999, formulas, quotes,
+YAML anchors and tags, impossible dates, NUL, a BOM, line breaks), lines duplicated, or replaced
+by random bytes. The only exception allowed out of a reader is
+:class:`~commissioning.errors.InputError`. Derandomised (same cases on every run) and capped at
+:data:`EXAMPLES` cases per reader so the file stays well under 30 s.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from commissioning.boroughs import LONDON_AUTHORITIES
+from commissioning.errors import InputError
+from commissioning.needs import importers
+from commissioning.needs.dataset import read_demand, read_population, read_services, read_sources
+from commissioning.needs.models import load_benchmarks
+from commissioning.procurement.rules import load_rules
+from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+SCORING = ROOT / "tests" / "fixtures" / "scoring"
+EXAMPLES = 150
+
+TOKENS = ["", ",", '"', '""', "\n", "\r\n", "\r", "\x00", "\ufeff", "nan", "NaN", "inf", "-inf", "1e999", "-1",
+          "2.5", "=1+1", "@x", "+x", "-x", "\t", ";", ":", "&a ", "*a", "<<: *a", "!!python/object:os.system",
+          ".nan", ".inf", "2027-02-30", "{", "}", "[", "]", "- ", "? ", "#", "\u00e9", "\xff", "code", "lat",
+          "E09000012", "Hackney", "London", "pass", "fail", "true", "A1", "Q1", "x" * 300]
+
+BENCHMARKS_TEXT = (DATA / "benchmarks.yaml").read_text(encoding="utf-8")
+SERVICE_TYPES = list(load_benchmarks(DATA / "benchmarks.yaml").services)
+RULES = load_rules(SCORING / "rules.yaml")
+
+
+def _mps_crime_text() -> str:
+    lines = ["MajorText,MinorText,BoroughName,202401,202402"]
+    for code, name in LONDON_AUTHORITIES.items():
+        if code != "E09000001":
+            lines += [f"SEXUAL OFFENCES,RAPE,{name},1,2", f"SEXUAL OFFENCES,OTHER SEXUAL OFFENCES,{name},3,4"]
+    return "\n".join(lines) + "\n"
+
+
+def _vawg_text() -> str:
+    lines = ["code,name,month,vawg_offences,vawg_victims"]
+    lines += [f"{c},{n},2026-0{m},{10 + m},5" for c, n in LONDON_AUTHORITIES.items() for m in (1, 2)]
+    return "\n".join(lines) + "\n"
+
+
+def _population_text() -> str:
+    lines = ["Area code,Area name,Mid-2023,Females 16+"]
+    lines += [f"{c},{n},{1000 + i},{400 + i}" for i, (c, n) in enumerate(LONDON_AUTHORITIES.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _scored(bids=SCORING / "bids.csv", scores=SCORING / "scores.csv", moderation=SCORING / "moderation.csv"):
+    return score_bids(RULES, read_bids(bids), read_scores(scores), read_moderation(moderation))
+
+
+# name -> (valid text, suffix, reader(path))
+READERS = {
+    "population.csv": ((DATA / "population.csv").read_text(encoding="utf-8"), ".csv",
+                       lambda p: read_population(p, LONDON_AUTHORITIES)),
+    "demand.csv": ((DATA / "demand.csv").read_text(encoding="utf-8"), ".csv",
+                   lambda p: read_demand(p, LONDON_AUTHORITIES)),
+    "services.csv": ((DATA / "services.csv").read_text(encoding="utf-8"), ".csv",
+                     lambda p: read_services(p, LONDON_AUTHORITIES, SERVICE_TYPES)),
+    "benchmarks.yaml": (BENCHMARKS_TEXT, ".yaml", load_benchmarks),
+    "sources.yaml": ((DATA / "sources.yaml").read_text(encoding="utf-8"), ".yaml", read_sources),
+    "rules.yaml": ((ROOT / "scoring_rules" / "default.yaml").read_text(encoding="utf-8"), ".yaml", load_rules),
+    "bids.csv": ((SCORING / "bids.csv").read_text(encoding="utf-8"), ".csv", lambda p: _scored(bids=p)),
+    "scores.csv": ((SCORING / "scores.csv").read_text(encoding="utf-8"), ".csv", lambda p: _scored(scores=p)),
+    "moderation.csv": ((SCORING / "moderation.csv").read_text(encoding="utf-8"), ".csv",
+                       lambda p: _scored(moderation=p)),
+    "mps-crime": (_mps_crime_text(), ".csv", lambda p: importers.mps_crime(p, months=2)),
+    "mps-vawg": (_vawg_text(), ".csv", lambda p: importers.mps_vawg(p, months=2)),
+    "ons-population": (_population_text(), ".csv",
+                       lambda p: importers.ons_population(p, DATA / "population.csv")),
+    "services register": ((ROOT / "tests" / "fixtures" / "needs" / "services_register.csv").read_text(encoding="utf-8"),
+                          ".csv", lambda p: importers.services_register(p, DATA / "benchmarks.yaml")),
+}
+
+
+@st.composite
+def mangled(draw, text: str) -> bytes:
+    """``text`` changed by one to three mutations, as bytes (random bytes once in a while)."""
+    if draw(st.integers(0, 19)) == 0:
+        return draw(st.binary(max_size=400))
+    for _ in range(draw(st.integers(1, 3))):
+        op = draw(st.sampled_from(["cut", "insert", "replace", "duplicate", "drop"]))
+        at = draw(st.integers(0, len(text)))
+        if op == "cut":
+            text = text[:at]
+        elif op == "insert":
+            text = text[:at] + draw(st.sampled_from(TOKENS) | st.text(max_size=8)) + text[at:]
+        elif op == "replace":
+            end = min(len(text), at + draw(st.integers(1, 12)))
+            text = text[:at] + draw(st.sampled_from(TOKENS)) + text[end:]
+        else:
+            lines = text.splitlines(keepends=True)
+            if lines:
+                i = draw(st.integers(0, len(lines) - 1))
+                lines[i:i + 1] = [lines[i], lines[i]] if op == "duplicate" else []
+                text = "".join(lines)
+    return text.encode("utf-8", errors="surrogatepass")
+
+
+@pytest.fixture(scope="module")
+def folder():
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Path(tmp)
+
+
+@pytest.mark.parametrize("name", list(READERS))
+def test_reader_gives_only_input_errors(folder, name):
+    text, suffix, reader = READERS[name]
+    path = folder / f"fuzz{suffix}"
+
+    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(data=mangled(text))
+    def check(data: bytes) -> None:
+        path.write_bytes(data)
+        try:
+            reader(path)
+        except InputError as err:
+            assert len(str(err)) <= 2000  # a message, not the file
+
+    reader(_write(path, text))  # the unmangled file is valid: the fuzz starts from a good input
+    check()
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
