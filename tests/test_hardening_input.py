@@ -181,6 +181,13 @@ def test_non_finite_or_overflowing_rules_number(tmp_path, key, value):
     assert caught.value.line == text[: match.start()].count("\n") + 1
 
 
+def test_fractional_offence_count_in_demand_is_refused(tmp_data_dir):
+    path = tmp_data_dir / "demand.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",60,", ",60.5,", 1), encoding="utf-8")
+    err = load_error(tmp_data_dir)
+    assert (err.line, err.column) == (2, "value") and "60.5 is not a whole number" in str(err)
+
+
 def test_importer_does_not_write_infinite_or_fractional_counts(tmp_data_dir, tmp_path, capsys):
     before = (tmp_data_dir / "demand.csv").read_bytes()
     for bad in ("inf", "2.5"):

@@ -130,6 +130,11 @@ def read_demand(path: Path, authorities: dict[str, str]) -> pd.DataFrame:
     frame = read_table(path, DEMAND_COLUMNS, optional=["period", "source", "illustrative", "note", "estimated"])
     frame["code"] = _resolve_codes(frame, path, authorities)
     frame["value"] = to_number(frame, "value", path, minimum=0, allow_blank=True, what="a count (blank = no figure)")
+    fractional = frame["value"] % 1 > 0
+    if fractional.any():
+        i = int(np.flatnonzero(fractional.to_numpy())[0])
+        raise InputError(f"{frame['value'].iloc[i]:g} is not a whole number", file=path, line=csv_line(i),
+                         column="value", expected="a count of offences, cases or victims (blank = no figure)")
     frame["illustrative"] = to_bool(frame, "illustrative", path)
     frame["estimated"] = to_bool(frame, "estimated", path)
     both = frame["illustrative"] & frame["estimated"]
