@@ -30,7 +30,7 @@ def _chart(quarter: str) -> tuple[bytes, str]:
     return chart_png(pub), chart_alt(pub)
 
 
-with ui.user_errors():
+with ui.data_errors():
     inputs = _inputs()
     quarters = pub_mod.quarters(inputs.results)
 
@@ -42,15 +42,15 @@ if not quarters:
     st.stop()
 quarter = st.selectbox("Quarter", quarters, index=len(quarters) - 1,
                        help="Calendar quarter; the police survey covers the 12 months to its last month.")
-with ui.user_errors():
+with ui.data_errors():
     pub = pub_mod.build_publication(inputs, quarter)
 
 if pub.notes:
-    st.warning("**Illustrative data.** These are not real figures: " + "; ".join(pub.notes) +
+    st.warning("**Illustrative data.** These are not real figures: " + ui.esc("; ".join(pub.notes)) +
                ". The 2012 baseline is real (London Assembly review).", icon=":material/info:")
 st.subheader("Headline")
 st.text(pub.headline)
-st.caption(pub_mod.targets_line(pub))
+st.caption(ui.esc(pub_mod.targets_line(pub)))
 
 tab_areas, tab_groups, tab_clients, tab_baseline, tab_method = st.tabs(
     ["London and boroughs", "Groups", "Service users (provider returns)", "2012 baseline", "Method and sources"])
@@ -62,7 +62,7 @@ with tab_areas:
     st.html(f'<figure style="margin:0"><img src="data:image/png;base64,{base64.b64encode(png).decode()}" '
             f'alt="{escape(alt, quote=True)}" style="width:100%;max-width:760px;height:auto">'
             "<figcaption>Victims satisfied by area, with 95% confidence intervals and targets</figcaption></figure>")
-    st.caption(f"Text description: {alt}")
+    st.caption(f"Text description: {ui.esc(alt)}")
     st.dataframe(pub_mod.areas_table(pub), hide_index=True, width="stretch")
 
 with tab_groups:
