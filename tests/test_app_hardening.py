@@ -3,6 +3,8 @@ Markdown or HTML; a data set that fails to load tells the public only that, neve
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -33,9 +35,13 @@ def page(name: str, user: auth.User | None) -> AppTest:
 
 
 def test_markdown_escape_shows_text_as_typed():
-    assert escape_markdown(PIXEL) == r"\!\[x\]\(http\:\/\/host\/pixel\.png\)"
-    assert escape_markdown("<img src=x onerror=alert(1)>\n# big") == r"\<img src\=x onerror\=alert\(1\)\> \# big"
-    assert escape_markdown(None) == "" and escape_markdown("Plain words 12") == "Plain words 12"
+    assert escape_markdown(PIXEL) == r"!\[x\](http\://host/pixel.png)"
+    assert escape_markdown("<img src=x onerror=alert(1)>\n# big") == r"\<img src=x onerror=alert(1)\> \# big"
+    assert escape_markdown("- **Hope & Care**") == r"\- \*\*Hope \& Care\*\*"
+    assert escape_markdown(":red[alert] 1. x") == r":red\[alert\] 1. x"  # no directive without its [
+    # ordinary text is left as typed
+    assert escape_markdown("Women's Advocacy (fictional): NE-01") == "Women's Advocacy (fictional): NE-01"
+    assert escape_markdown(None) == ""
 
 
 def test_pixel_organisation_name_is_not_an_image_on_the_scoring_page(tmp_path, monkeypatch):
@@ -55,7 +61,8 @@ def test_pixel_organisation_name_is_not_an_image_on_the_scoring_page(tmp_path, m
     at = page("scoring", auth.User("pat", "panel"))
     assert not at.exception, [e.value for e in at.exception]
     texts = markdown_texts(at)
-    assert not any("](http" in t or "<b>" in t or "**bold" in t for t in texts), texts
+    live = re.compile(r"(?<!\\)(\]\(|<b>|\*\*bold)")  # a link or image, HTML or emphasis not escaped
+    assert not any(live.search(t) for t in texts), texts
     heading = next(t for t in (s.value for s in at.subheader) if "pixel" in t)
     assert heading == escape_markdown(f"{bids.loc[0, 'bid_id']}: {PIXEL}")
 

@@ -1,18 +1,25 @@
 """User and data text made safe for Streamlit's Markdown (st.markdown, st.caption, st.info, labels).
 
-Streamlit renders those strings as Markdown (CommonMark plus its own ``:colour[...]`` and
-``:material/icon:`` directives). Text a user or a data file supplied (an organisation name, a bid
-id, a comment, a citation) must show as typed: never as a link, an image, a heading or HTML.
-CommonMark lets any ASCII punctuation be escaped with a backslash, so escaping all of it is
-enough for both Markdown and raw HTML (``\\<img ...>`` is shown, not parsed); line breaks become
-spaces so a value cannot start a new block (a list, a heading, a quote).
+Streamlit renders those strings as Markdown (CommonMark with GitHub extensions, LaTeX between
+``$``, and its own ``:colour[...]`` and ``:icon:`` directives). Text a user or a data file supplied
+(an organisation name, a bid id, a comment, a citation) must show as typed: never as a link, an
+image, emphasis, a heading, a list or HTML. CommonMark lets any ASCII punctuation be escaped with a
+backslash; only the characters that can open a construct are escaped, so ordinary text such as
+"Women's Advocacy (fictional)" or "NE-01: scored" is left as it is:
+
+- anywhere: ``\\ ` * _ [ ] < > & ~ $ | #`` (links and images need ``[``; HTML needs ``<`` or ``&``);
+- a colon that would start a ``:name:`` directive or a ``://`` autolink;
+- at the start of the text: a list or quote marker (``-``, ``+``, ``1.``, ``1)``);
+- line breaks become spaces, so a value cannot start a block of its own.
 """
 
 from __future__ import annotations
 
 import re
 
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+_ANYWHERE = re.compile(r"([\\`*_\[\]<>&~$|#])")
+_DIRECTIVE_COLON = re.compile(r":(?=//|[\w/+-]+:)")
+_LEADING_MARKER = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
 
 
 def escape_markdown(text) -> str:
@@ -20,4 +27,6 @@ def escape_markdown(text) -> str:
     if text is None:
         return ""
     flat = re.sub(r"[\r\n\t\f\v]+", " ", str(text))
-    return _PUNCTUATION.sub(r"\\\1", flat)
+    escaped = _DIRECTIVE_COLON.sub(r"\\:", _ANYWHERE.sub(r"\\\1", flat))
+    return _LEADING_MARKER.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit()
+                                                        else "\\" + m.group(2)), escaped)
