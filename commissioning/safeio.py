@@ -186,7 +186,9 @@ def read_csv_rows(path: str | Path, *, source=None) -> tuple[list[str], list[lis
         raise InputError("file is empty", file=source, expected="a header line and rows")
     if not text.endswith(("\n", "\r")):
         raise InputError("the last line has no line break: the file looks cut short", file=source,
-                         line=text.count("\n") + 1, expected="a complete file ending with a new line")
+                         line=text.count("\n") + 1,
+                         expected="a complete file ending with a line break (some exports, e.g. Google "
+                                  "Sheets, omit it: if the file is complete, add one at its end)")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
     header: list[str] | None = None
     rows, lines = [], []
