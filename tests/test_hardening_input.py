@@ -328,3 +328,15 @@ def test_import_into_a_read_only_folder_is_a_message(tmp_data_dir, tmp_path, cap
     finally:
         tmp_data_dir.chmod(0o755)
     assert code == 2 and "cannot write" in err
+
+
+def test_oversized_yaml_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("# padding\n" * 300_000, encoding="utf-8")  # 3 MB, over the 2 MB cap
+    with pytest.raises(InputError, match="over the limit of 2,000,000"):
+        load_rules(path)
+
+
+def test_error_quotes_are_clipped():
+    err = InputError(f"{'x' * 10_000!r} is not a number", column="c" * 500)
+    assert len(str(err)) < 300 and "…" in err.message and len(err.column) <= 80
