@@ -49,7 +49,7 @@ def _contract(args, ds, gaps) -> str:
     for test in tests.values():
         print(f"Model: {test.describe()}", file=sys.stderr)
     if args.format == "csv":
-        return table.to_csv(index=False)
+        return csv_text(table)
     return json.dumps({"estimated": True, "contract": {"start": str(contract.start), "years": contract.years,
                                                        "extension_years": contract.extension_years},
                        "models": {m: t.describe() for m, t in tests.items()},

@@ -16,6 +16,7 @@ from commissioning.commands.common import write_output
 from commissioning.demand.forecast import LABELS, MODELS, backtest, forecast_series
 from commissioning.demand.series import read_series
 from commissioning.errors import InputError
+from commissioning.safeio import csv_text
 
 MAX_HORIZON = 120
 
@@ -58,7 +59,7 @@ def run(args) -> int:
             print(accuracy, file=sys.stderr)
         out = table.copy()
         out["month"] = out["month"].astype(str)
-        text = out.round(3).to_csv(index=False)
+        text = csv_text(out.round(3))
     else:
         names = series.names
         lines = [mark] + ([accuracy] if accuracy else []) + [""]

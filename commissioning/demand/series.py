@@ -10,8 +10,6 @@ cannot be forecast, and a blank here would otherwise be read as zero.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,26 +76,10 @@ def parse_month(text: str, file=None, line=None, column=None) -> pd.Period:
     return pd.Period(year=int(match.group(1)), month=int(match.group(2)), freq="M")
 
 
-def _check_header(path: Path) -> None:
-    """Refuse duplicate column names (pandas would silently rename the second to 'x.1')."""
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        return
-    first = path.read_bytes().decode("utf-8-sig", errors="replace").splitlines()[:1]
-    header = [h.strip() for h in next(csv.reader(io.StringIO(first[0])))] if first else []
-    seen = set()
-    for name in header:
-        if name in seen:
-            raise InputError(f"column {name!r} appears twice in the header", file=path, line=1, column=name,
-                             expected="each column once")
-        seen.add(name)
-
-
 def read_series(path: str | Path, authorities: dict[str, str] | None = None,
                 measures: list[str] | None = None) -> MonthlySeries:
     """Read a long monthly series file; ``measures`` (default: every column after month) are checked."""
     path = Path(path)
-    if path.exists():
-        _check_header(path)
     return series_from_table(read_table(path, SERIES_KEYS), path, authorities, measures)
 
 

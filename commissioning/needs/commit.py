@@ -1,11 +1,12 @@
-"""All-or-nothing replacement of several files in one folder (an import's table and sources.yaml).
+"""All-or-nothing replacement of several files (an import's table and its sources.yaml).
 
 One rename is atomic, two are not: a process killed between them would leave a new demand.csv
 beside old citations. The design is a redo journal (write-ahead log), as databases use:
 
 1. every new file is written complete beside its target as ``NAME.import-part`` and flushed to disk;
-2. the journal ``.import-journal.json`` (the list of renames) is written to a temporary name,
-   flushed and renamed into place: this rename is the commit point;
+2. the journal ``.import-journal.json`` (the list of renames, as paths relative to its folder,
+   which is the last target's: the data folder holding ``sources.yaml``) is written to a temporary
+   name, flushed and renamed into place: this rename is the commit point;
 3. the renames are done in order, then the journal is deleted.
 
 :func:`recover` puts a folder back in a consistent state and runs before any import into the
@@ -56,30 +57,30 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def commit(targets: list[Path]) -> None:
-    """Replace every target by its :func:`part_path` file, all or nothing (the parts must exist and
-    all targets must be in one folder)."""
-    targets = [Path(t) for t in targets]
-    folder = targets[0].parent
-    if any(t.parent != folder for t in targets):
-        raise ValueError("commit(): every target must be in one folder")
+    """Replace every target by its :func:`part_path` file, all or nothing (the parts must exist).
+    The journal goes in the last target's folder, which :func:`recover` must be given."""
+    targets = [Path(t).absolute() for t in targets]
+    folder = targets[-1].parent
+    names = [os.path.relpath(t, folder) for t in targets]
     for target in targets:
         _fsync_file(part_path(target))
     journal = folder / JOURNAL
     journal_tmp = folder / (JOURNAL + ".tmp")
-    journal_tmp.write_text(json.dumps({"renames": [t.name for t in targets]}), encoding="utf-8")
+    journal_tmp.write_text(json.dumps({"renames": names}), encoding="utf-8")
     _fsync_file(journal_tmp)
     journal_tmp.replace(journal)  # the commit point
     _fsync_dir(folder)
-    _roll_forward(folder, [t.name for t in targets])
+    _roll_forward(folder, names)
 
 
 def _roll_forward(folder: Path, names: list[str]) -> None:
     for name in names:
-        part = folder / (name + PART)
+        target = folder / name
+        part = part_path(target)
         if part.exists():
-            part.replace(folder / name)
-            _after_rename(folder / name)
-    _fsync_dir(folder)
+            part.replace(target)
+            _after_rename(target)
+            _fsync_dir(target.parent)
     (folder / JOURNAL).unlink(missing_ok=True)
 
 

@@ -783,7 +783,7 @@ def updated_sources(result: Import, sources: str | Path) -> tuple[list[dict], li
 
 def write_import(result: Import, target: str | Path, sources: str | Path | None = None) -> Path:
     """Write ``result.table`` to ``target`` and, if ``sources`` is given, the updated citations to
-    that ``sources.yaml`` (in the same folder), all or nothing, even if the process is killed.
+    that ``sources.yaml``, all or nothing, even if the process is killed.
 
     Each file goes to ``NAME.import-part`` and is read back (the table with ``result.validate``,
     the sources with the dataset reader); only when both are good are they committed together by
@@ -799,11 +799,10 @@ def write_import(result: Import, target: str | Path, sources: str | Path | None 
     if target.is_dir():
         raise InputError("is a folder, not a file to write", file=target)
     sources = Path(sources) if sources is not None and result.cite is not None else None
-    if sources is not None and sources.parent.resolve() != target.parent.resolve():
-        raise InputError("sources.yaml must be in the same folder as the imported table", file=sources)
-    commit.recover(target.parent)
+    for folder in {target.parent, *([sources.parent] if sources is not None else [])}:
+        commit.recover(folder)
     tmp = commit.part_path(target)
-    sources_tmp = commit.part_path(target.with_name(sources.name)) if sources is not None else None
+    sources_tmp = commit.part_path(sources) if sources is not None else None
     committing = False
     try:
         tmp.write_text(csv_text(result.table, lineterminator="\n"), encoding="utf-8")
@@ -819,7 +818,7 @@ def write_import(result: Import, target: str | Path, sources: str | Path | None 
             if read_sources(sources_tmp) != new:
                 raise InputError("the updated sources would not read back as written", file=sources)
         committing = True
-        commit.commit([target] + ([target.with_name(sources.name)] if sources is not None else []))
+        commit.commit([target] + ([sources] if sources is not None else []))
     except OSError as err:
         if committing:
             raise InputError(f"the import was interrupted while replacing the files: {err.strerror or err}",
