@@ -70,7 +70,7 @@ with tab_panel:
             with ui.user_errors(stop=False):
                 unmatched = store.unmatched_conflicts(user.username, round_id)
                 if len(unmatched):
-                    st.warning(f"{len(unmatched)} declaration(s) match no bid in “{names[round_id]}”. "
+                    st.warning(f"{len(unmatched)} declaration(s) match no bid in “{ui.esc(names[round_id])}”. "
                                "Check the name against the bids (a typo means the conflict does not "
                                "bind); an organisation that is not bidding needs nothing.",
                                icon=":material/warning:")

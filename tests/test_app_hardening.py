@@ -74,13 +74,18 @@ def broken_data(tmp_data_dir, tmp_path, monkeypatch):
     path.write_text(path.read_text(encoding="utf-8").replace(f",{REFUGE_LAT},", f",{REFUGE_LAT} N,", 1),
                     encoding="utf-8")
     monkeypatch.setenv("COMMISSIONING_DATA", str(tmp_data_dir))
-    monkeypatch.setenv("COMMISSIONING_DB", str(tmp_path / "app.sqlite"))
+    location = tmp_path / "app.sqlite"
+    store = open_store(location)
+    for name, role in (("admin", "commissioner"), ("pat", "panel"), ("cat", "chair")):
+        auth.create_user(store, name, role, PASSWORD)  # the app re-reads the session's user from the store
+    store.close()
+    monkeypatch.setenv("COMMISSIONING_DB", str(location))
     return tmp_data_dir
 
 
-@pytest.mark.parametrize("role", [None, "panel", "chair"])
-def test_public_panel_and_chair_see_only_that_the_data_could_not_be_loaded(broken_data, role):
-    at = page("priorities", None if role is None else auth.User("someone", role))
+@pytest.mark.parametrize("user", [None, auth.User("pat", "panel"), auth.User("cat", "chair")])
+def test_public_panel_and_chair_see_only_that_the_data_could_not_be_loaded(broken_data, user):
+    at = page("priorities", user)
     assert [e.value for e in at.error] == ["The data could not be loaded."]
     shown = "\n".join(markdown_texts(at))
     assert REFUGE_LAT not in shown and str(broken_data) not in shown and "services.csv" not in shown
