@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name == module_name:
                 continue  # command not built yet
             raise
-        command = sub.add_parser(name, help=help_text, description=help_text)
+        command = sub.add_parser(name, help=help_text.replace("%", "%%"), description=help_text)
         module.add_arguments(command)
         command.set_defaults(_run=module.run)
     return parser
