@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from commissioning import auth
+from commissioning.store import open_store
 
 TIMEOUT = 120
 
 
-def run_page(role: str = auth.COMMISSIONER) -> AppTest:
+@pytest.fixture
+def accounts(tmp_path, monkeypatch):
+    """A store with a commissioner (pat) and a panel member (sam): pages re-read the session's
+    user from the store, so the user must have an account."""
+    location = tmp_path / "app.sqlite"
+    store = open_store(location)
+    auth.create_user(store, "pat", auth.COMMISSIONER, "gavel-quiet-lantern")
+    auth.create_user(store, "sam", auth.PANEL, "gavel-quiet-lantern")
+    store.close()
+    monkeypatch.setenv("COMMISSIONING_DB", str(location))
+
+
+def run_page(username: str = "pat", role: str = auth.COMMISSIONER) -> AppTest:
     at = AppTest.from_file("../app_pages/trends.py", default_timeout=TIMEOUT)
-    at.session_state["user"] = auth.User("pat", role)
+    at.session_state["user"] = auth.User(username, role)
     return at.run()
 
 
-def test_trends_page_shows_rates_forecast_and_contract_need():
+def test_trends_page_shows_rates_forecast_and_contract_need(accounts):
     at = run_page()
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == ["Demand over time"]
@@ -39,7 +53,8 @@ def test_trends_page_shows_rates_forecast_and_contract_need():
     assert "Hackney:" in " ".join(c.value for c in at.caption)
 
 
-def test_trends_page_refuses_other_roles():
-    for role in (auth.PANEL, auth.CHAIR, auth.PUBLIC):
-        at = run_page(role)
+def test_trends_page_refuses_other_roles(accounts):
+    panel = run_page("sam", auth.PANEL)
+    logged_out = AppTest.from_file("../app_pages/trends.py", default_timeout=TIMEOUT).run()
+    for at in (panel, logged_out):
         assert at.error and "Demand over time" not in [t.value for t in at.title]
