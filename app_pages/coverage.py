@@ -9,7 +9,8 @@ from commissioning.web import appdata, webmap
 
 ui.guard("coverage")
 ds = ui.dataset()
-gaps = ui.assessment().gaps
+assessment = ui.assessment()
+gaps = assessment.gaps
 
 st.title("Coverage")
 ui.illustrative_banner(ds)
@@ -28,11 +29,13 @@ table = appdata.coverage_table(gaps, service, ui.access(service))
 collection, legend = webmap.choropleth(ui.boundary_features(), table, measure_key, unit)
 points = webmap.point_records(service_points(ds, service), bench.label.split(" (")[0], unit)
 
-total_need, total_provision = table["need"].sum(), table["provision"].sum()
+# Totals from the unrounded gap table (the assessment's), as the CLI and the PDFs give them: `table`
+# is rounded for display, and a sum of rounded figures drifts (151.5 FTE instead of 151.6).
+totals = assessment.totals.set_index("service").loc[service]
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(f"Provision ({unit})", f"{total_provision:,.1f}")
-m2.metric(f"Need ({unit})", f"{total_need:,.1f}")
-m3.metric("Coverage", f"{100 * total_provision / total_need:.0f}%" if total_need else "n/a")
+m1.metric(f"Provision ({unit})", f"{totals['provision']:,.1f}")
+m2.metric(f"Need ({unit})", f"{totals['need']:,.1f}")
+m3.metric("Coverage", f"{totals['coverage_pct']:.0f}%" if totals["need"] else "n/a")
 m4.metric("Authorities red", f"{int((table['status'] == 'red').sum())} of {len(table)}")
 
 label = measure.label.replace("{unit}", unit)
