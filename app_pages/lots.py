@@ -1,12 +1,11 @@
 """Lots and scenarios (commissioner): contiguous lots for k, the scenario planner, the allocator."""
 
-import pydeck as pdk
 import streamlit as st
 
 from app_pages import _shared as ui
 from commissioning.spatial.lots import ALL
 from commissioning.spatial.scenarios import Change, allocate, resolve_areas, run_scenario
-from commissioning.web import appdata, webmap
+from commissioning.web import appdata, svgmap, webmap
 
 ui.guard("lots")
 ds = ui.dataset()
@@ -26,16 +25,8 @@ def lots_tab() -> None:
     collection, centres = webmap.lots_collection(ui.boundary_features(), lots, short)
     map_col, side_col = st.columns([3, 2], gap="medium")
     with map_col:
-        st.pydeck_chart(pdk.Deck(
-            layers=[pdk.Layer("GeoJsonLayer", data=collection, id="lots", pickable=True, stroked=True, filled=True,
-                              get_fill_color="properties.fill", get_line_color=[255, 255, 255],
-                              line_width_min_pixels=1, opacity=0.9),
-                    pdk.Layer("TextLayer", data=centres, id="lot-labels", get_position=["lon", "lat"],
-                              get_text="text", get_size=15, get_color=[0, 0, 0], get_text_anchor="'middle'",
-                              background=True, get_background_color=[255, 255, 255, 230])],
-            map_provider=None, map_style=None,
-            initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.8),
-            tooltip=webmap.TOOLTIP), height=460, alt=f"Map of {k} commissioning lots")
+        st.markdown(svgmap.svg_map(collection, f"Map of {k} commissioning lots, each labelled", labels=centres),
+                    unsafe_allow_html=True)
     table = appdata.lots_table(lots, ds)
     with side_col:
         st.metric("Balance (largest lot need ÷ mean)", f"{lots.balance:.2f}",

@@ -54,7 +54,7 @@ READY_JS = """([title, marker, text]) => {
   if (text && !document.body.innerText.includes(text)) return false;
   return true;
 }"""
-MAP = "[data-testid='stDeckGlJsonChart'] canvas"
+MAP = "svg.cmap"
 TABLE = "[data-testid='stDataFrame'] canvas"
 # What must be drawn on each page of the commissioner's menu (None: the heading is enough).
 MARKERS = {"coverage": MAP, "lots": MAP, "priorities": TABLE, "satisfaction": "img[alt^='Dot chart']"}
