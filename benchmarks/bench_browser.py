@@ -57,7 +57,8 @@ READY_JS = """([title, marker, text]) => {
 MAP = "svg.cmap"
 TABLE = "[data-testid='stDataFrame'] canvas"
 # What must be drawn on each page of the commissioner's menu (None: the heading is enough).
-MARKERS = {"coverage": MAP, "lots": MAP, "priorities": TABLE, "satisfaction": "img[alt^='Dot chart']"}
+MARKERS = {"coverage": MAP, "lots": MAP, "priorities": TABLE, "satisfaction": "img[alt^='Dot chart']",
+           "trends": "[data-testid='stVegaLiteChart'] .marks"}
 
 
 def timed(page, action, title: str, marker: str | None = None, text: str | None = None) -> float:
