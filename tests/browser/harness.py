@@ -23,8 +23,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 VIEWPORT = {"width": 1440, "height": 960}
 
-# Streamlit shows this widget while a script run is in progress.
-IDLE_JS = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+# Streamlit shows the status widget while a script run is in progress (after a short delay), and
+# marks the previous run's elements data-stale="true" until the new run replaces them.
+IDLE_JS = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+           " && !document.querySelector('[data-stale=\"true\"]')")
 
 
 def missing(need_axe: bool = False) -> str | None:
@@ -86,7 +88,7 @@ def launch(playwright):
 
 
 def wait_idle(page, settle_ms: int = 300, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished the current run (no 'running' status widget)."""
+    """Wait until Streamlit has finished the current run (no 'running' status widget, nothing stale)."""
     page.wait_for_timeout(settle_ms)
     page.wait_for_function(IDLE_JS, timeout=timeout_ms)
 
