@@ -25,6 +25,9 @@ from commissioning.web.webmap import POINT_COLOUR, TOOLTIP_LINES
 
 #: Width of the drawing in SVG user units; coordinates are written to 0.1 unit.
 WIDTH = 1000.0
+MAP_STYLE = ("<style>.cmap path{stroke:#fff;stroke-width:1.2}.cmap path:hover{stroke:#000;stroke-width:2.5}"
+             ".cmap text{font:600 26px sans-serif;fill:#000;paint-order:stroke;stroke:#fff;stroke-width:6px;"
+             "stroke-linejoin:round;pointer-events:none}</style>")
 POINT_STYLE = 'r="5" fill="#{:02x}{:02x}{:02x}" stroke="#000" stroke-width="1.2"'.format(*POINT_COLOUR)
 
 
@@ -87,12 +90,10 @@ def svg_map(collection: dict, alt: str, points: list[dict] = (), labels: list[di
     so Markdown leaves it alone; every string from data in it is escaped here.
     """
     project = Projection(_bounds(collection))
-    out = ['<div class="cmap-frame">\n', f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {project.width:.0f} {project.height:.0f}" '
-           f'role="img" aria-label="{html.escape(alt)}" class="cmap" '
-           f'style="width:100%;height:auto;max-height:{max_height_px}px;display:block">',
-           "<style>.cmap path{stroke:#fff;stroke-width:1.2}.cmap path:hover{stroke:#000;stroke-width:2.5}"
-           ".cmap text{font:600 26px sans-serif;fill:#000;paint-order:stroke;stroke:#fff;stroke-width:6px;"
-           "stroke-linejoin:round;pointer-events:none}</style>"]
+    opening = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {project.width:.0f} {project.height:.0f}" '
+               f'role="img" aria-label="{html.escape(alt)}" class="cmap" '
+               f'style="width:100%;height:auto;max-height:{max_height_px}px;display:block">')
+    out = ['<div class="cmap-frame">\n', opening, MAP_STYLE]
     for feature in collection["features"]:
         props = feature["properties"]
         out.append(f'<path fill="{_colour(props["fill"])}" fill-rule="evenodd" '
