@@ -26,7 +26,7 @@ fi
 if command -v npm >/dev/null 2>&1; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 else
-  echo "note: npm not found; the browser accessibility test (axe-core) will be skipped" >&2
+  echo "note: npm not found; the browser accessibility test (axe-core) is skipped, or fails in CI" >&2
 fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
