@@ -13,12 +13,16 @@ from streamlit.testing.v1 import AppTest
 from commissioning import auth
 from commissioning.needs.assessment import run_assessment
 from commissioning.needs.dataset import load_dataset
+from commissioning.store import open_store
 from commissioning.web import appdata
 
 
 @pytest.fixture
 def coverage(tmp_path, monkeypatch):
     monkeypatch.setenv("COMMISSIONING_DB", str(tmp_path / "app.sqlite"))
+    store = open_store(tmp_path / "app.sqlite")      # the session's user must be an active account
+    auth.create_user(store, "admin", auth.COMMISSIONER, "a-long-test-password")
+    store.close()
     at = AppTest.from_file("../app_pages/coverage.py", default_timeout=60)
     at.session_state["user"] = auth.User("admin", auth.COMMISSIONER)
     return at.run()
