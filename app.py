@@ -5,14 +5,17 @@ One app, four audiences. The menu lists only the pages the session's role may op
 anything. Log in and out in the sidebar; per-user state lives in ``st.session_state`` only.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_pages import _shared as ui
 from commissioning import auth
 from commissioning.web import appdata
 
-st.set_page_config(page_title="Victim services commissioning", page_icon=":material/shield_person:",
-                   layout="wide")
+# The tab icon is a file shipped here, so the browser fetches nothing from outside (offline-first).
+st.set_page_config(page_title="Victim services commissioning",
+                   page_icon=str(Path(__file__).with_name("app_static") / "icon.png"), layout="wide")
 
 
 def login_form() -> None:
@@ -50,8 +53,11 @@ def account_box(user: auth.User) -> None:
         st.rerun()
 
 
-# Less empty space above each page's title than Streamlit's default.
-st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
+# Less empty space above each page's title than Streamlit's default. Captions in #555 instead of
+# Streamlit's faded text (opacity 0.6: 3.8:1 on white, under WCAG AA's 4.5:1): 7.5:1 on white, 7:1 on the sidebar.
+st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}"
+        "[data-testid='stCaptionContainer'],[data-testid='stCaptionContainer'] p"
+        "{color:#555 !important;opacity:1 !important}</style>")
 
 user = ui.current_user()
 if ui.SIGNED_OUT_KEY in st.session_state:
@@ -69,4 +75,7 @@ if user is None:
 else:
     account_box(user)
 st.sidebar.caption("Open data: ONS, MPS (OGL). Refuge locations are confidential and never shown.")
-navigation.run()
+try:
+    navigation.run()
+finally:
+    ui.warm_up()   # after the first page is drawn: fill the other pages' caches in the background

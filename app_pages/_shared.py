@@ -7,6 +7,9 @@ pieces. Per-user state lives in ``st.session_state`` only.
 
 from __future__ import annotations
 
+import importlib
+import logging
+import threading
 from contextlib import contextmanager
 
 import streamlit as st
@@ -164,6 +167,61 @@ def _rules():
 def rules():
     with data_errors():
         return _rules()
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _lots(key: str, k: int, service: str):
+    from commissioning.spatial.lots import make_lots
+
+    return make_lots(_dataset(key), k, service, boundaries(), _assessment(key).gaps)
+
+
+def lots(k: int, service: str):
+    """Contiguous lots of the app's data for ``k`` lots balanced on ``service`` (cached per server)."""
+    with data_errors():
+        return _lots(_data_key(), k, service)
+
+
+# ------------------------------------------------------------------------------------------------
+# Warm-up: the first session starts one background thread that fills the caches above, so that
+# nobody waits for them later (logging in, the first visit to Lots, moving the lots slider).
+# ------------------------------------------------------------------------------------------------
+
+#: Modules a page imports on first use that take a second or more to import on this machine.
+SLOW_IMPORTS = ("sklearn.cluster", "commissioning.satisfaction.chart", "commissioning.spatial.scenarios")
+#: The lots slider's range on the Lots page (its default first).
+LOT_COUNTS = (5, 2, 3, 4, 6, 7, 8)
+
+
+def warm_up() -> None:
+    """Start the warm-up thread, once per server process (no-op on later calls)."""
+    _warm_up_thread(_data_key())
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up_thread(key: str) -> threading.Thread:
+    thread = threading.Thread(target=_warm, args=(key,), name="commissioning-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm(key: str) -> None:
+    """Fill the shared caches in the order people need them: public page, coverage, lots."""
+    from commissioning.spatial.lots import ALL
+
+    try:
+        ds = _dataset(key)
+        _assessment(key)
+        _rules()
+        boundary_features()
+        for service in ds.benchmarks.services:
+            _access(key, service)
+        for name in SLOW_IMPORTS:
+            importlib.import_module(name)
+        for k in LOT_COUNTS:
+            _lots(key, k, ALL)
+    except Exception:  # the pages compute (and report) the same things themselves when asked
+        logging.getLogger(__name__).exception("cache warm-up stopped")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,15 +1,15 @@
 """Coverage (commissioner): choropleth of the authorities by service and measure, with the table."""
 
-import pydeck as pdk
 import streamlit as st
 
 from app_pages import _shared as ui
 from commissioning.spatial.layers import service_points
-from commissioning.web import appdata, webmap
+from commissioning.web import appdata, svgmap, webmap
 
 ui.guard("coverage")
 ds = ui.dataset()
-gaps = ui.assessment().gaps
+assessment = ui.assessment()
+gaps = assessment.gaps
 
 st.title("Coverage")
 ui.illustrative_banner(ds)
@@ -28,32 +28,25 @@ table = appdata.coverage_table(gaps, service, ui.access(service))
 collection, legend = webmap.choropleth(ui.boundary_features(), table, measure_key, unit)
 points = webmap.point_records(service_points(ds, service), bench.label.split(" (")[0], unit)
 
-total_need, total_provision = table["need"].sum(), table["provision"].sum()
+# Totals from the unrounded gap table (the assessment's), as the CLI and the PDFs give them: `table`
+# is rounded for display, and a sum of rounded figures drifts (151.5 FTE instead of 151.6).
+totals = assessment.totals.set_index("service").loc[service]
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(f"Provision ({unit})", f"{total_provision:,.1f}")
-m2.metric(f"Need ({unit})", f"{total_need:,.1f}")
-m3.metric("Coverage", f"{100 * total_provision / total_need:.0f}%" if total_need else "n/a")
+m1.metric(f"Provision ({unit})", f"{totals['provision']:,.1f}")
+m2.metric(f"Need ({unit})", f"{totals['need']:,.1f}")
+m3.metric("Coverage", f"{totals['coverage_pct']:.0f}%" if totals["need"] else "n/a")
 m4.metric("Authorities red", f"{int((table['status'] == 'red').sum())} of {len(table)}")
 
 label = measure.label.replace("{unit}", unit)
 map_col, table_col = st.columns([3, 2], gap="medium")
 with map_col:
     st.html(webmap.legend_html(legend, label, horizontal=True))
-    layers = [pdk.Layer("GeoJsonLayer", data=collection, id="authorities", pickable=True, stroked=True,
-                        filled=True, get_fill_color="properties.fill", get_line_color=[255, 255, 255],
-                        line_width_min_pixels=1, opacity=0.9)]
-    if points:
-        layers.append(pdk.Layer("ScatterplotLayer", data=points, id="services", pickable=True,
-                                get_position=["lon", "lat"], get_fill_color=list(webmap.POINT_COLOUR),
-                                get_line_color=[0, 0, 0], stroked=True, line_width_min_pixels=1,
-                                radius_min_pixels=4, get_radius=150))
-    st.pydeck_chart(pdk.Deck(layers=layers, map_provider=None, map_style=None,
-                             initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.8),
-                             tooltip=webmap.TOOLTIP),
-                    height=460, alt=f"Map of the London authorities coloured by {label}")
+    st.markdown(svgmap.svg_map(collection, f"Map of the London authorities coloured by {label}", points=points),
+                unsafe_allow_html=True)
     notes = []
     if points:
         notes.append(f"Orange dots: {bench.label.split(' (')[0]} services that are not confidential.")
+    notes.append("Point at an authority or a dot for its figures.")
     if ds.services.loc[ds.services["service"] == service, "confidential"].any():
         notes.append("Refuge and other confidential locations are never shown.")
     if measure_key == "access":

@@ -1,12 +1,11 @@
 """Lots and scenarios (commissioner): contiguous lots for k, the scenario planner, the allocator."""
 
-import pydeck as pdk
 import streamlit as st
 
 from app_pages import _shared as ui
 from commissioning.spatial.lots import ALL
 from commissioning.spatial.scenarios import Change, allocate, resolve_areas, run_scenario
-from commissioning.web import appdata, webmap
+from commissioning.web import appdata, svgmap, webmap
 
 ui.guard("lots")
 ds = ui.dataset()
@@ -15,37 +14,19 @@ labels = appdata.service_labels(ds)
 short = {s: label.split(" (")[0] for s, label in labels.items()}
 
 
-@st.cache_resource(show_spinner="Grouping authorities into lots…", max_entries=32)
-def make_lots(key: str, k: int, service: str):
-    from commissioning.spatial.lots import make_lots as build
-
-    return build(ui._dataset(key), k, service, ui.boundaries(), ui._assessment(key).gaps)
-
-
-st.title("Lots and scenarios")
-ui.illustrative_banner(ds)
-tab_lots, tab_scenario, tab_allocate = st.tabs(["Lots", "Scenario planner", "Allocator"])
-
-with tab_lots:
+@st.fragment
+def lots_tab() -> None:
+    """The lots map, balance and table: a fragment, so moving the slider reruns only this part."""
     c1, c2 = st.columns([1, 2])
     k = c1.slider("Number of lots (k)", 2, 8, 5, key="lots_k")
     balance_on = c2.selectbox("Balance need of", [ALL, *labels], key="lots_service",
                               format_func=lambda s: "all services (equal weight)" if s == ALL else labels[s])
-    with ui.user_errors():
-        lots = make_lots(ui._data_key(), k, balance_on)
+    lots = ui.lots(k, balance_on)
     collection, centres = webmap.lots_collection(ui.boundary_features(), lots, short)
     map_col, side_col = st.columns([3, 2], gap="medium")
     with map_col:
-        st.pydeck_chart(pdk.Deck(
-            layers=[pdk.Layer("GeoJsonLayer", data=collection, id="lots", pickable=True, stroked=True, filled=True,
-                              get_fill_color="properties.fill", get_line_color=[255, 255, 255],
-                              line_width_min_pixels=1, opacity=0.9),
-                    pdk.Layer("TextLayer", data=centres, id="lot-labels", get_position=["lon", "lat"],
-                              get_text="text", get_size=15, get_color=[0, 0, 0], get_text_anchor="'middle'",
-                              background=True, get_background_color=[255, 255, 255, 230])],
-            map_provider=None, map_style=None,
-            initial_view_state=pdk.ViewState(latitude=51.49, longitude=-0.11, zoom=8.8),
-            tooltip=webmap.TOOLTIP), height=460, alt=f"Map of {k} commissioning lots")
+        st.markdown(svgmap.svg_map(collection, f"Map of {k} commissioning lots, each labelled", labels=centres),
+                    unsafe_allow_html=True)
     table = appdata.lots_table(lots, ds)
     with side_col:
         st.metric("Balance (largest lot need ÷ mean)", f"{lots.balance:.2f}",
@@ -58,6 +39,16 @@ with tab_lots:
     st.markdown("**Coverage of need per lot** (% of the benchmark met)")
     st.dataframe(table.drop(columns=["Members"]), hide_index=True, width="stretch")
     ui.csv_download(appdata.lots_summary_table(lots, ds), f"lots_k{k}.csv", key="lots_csv")
+
+
+st.title("Lots and scenarios")
+ui.illustrative_banner(ds)
+tab_lots, tab_scenario, tab_allocate = st.tabs(["Lots", "Scenario planner", "Allocator"])
+
+with tab_lots:
+    lots_tab()
+# The scenario planner and the allocator use the lots chosen above (read from the slider's state).
+lots = ui.lots(st.session_state.get("lots_k", 5), st.session_state.get("lots_service", ALL))
 
 with tab_scenario:
     st.markdown("Add or remove capacity and see where the gaps move. Added capacity is shared over the "

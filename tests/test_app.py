@@ -4,7 +4,7 @@ assigned, non-conflicted bids; commissioner pages closed to the public and the p
 
 from __future__ import annotations
 
-import json
+import re
 import shutil
 
 import pytest
@@ -101,10 +101,19 @@ def page_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-def deck(at: AppTest) -> dict:
-    charts = at.get("deck_gl_json_chart")
-    assert charts, "no map on the page"
-    return json.loads(charts[0].proto.json)
+def svg_maps(at: AppTest) -> list[str]:
+    """The inline SVG maps (``commissioning.web.svgmap``) on the page, as markup."""
+    return [m.value for m in at.markdown if "<svg" in m.value]
+
+
+def svg_map(at: AppTest) -> str:
+    maps = svg_maps(at)
+    assert maps, "no map on the page"
+    return maps[0]
+
+
+def fills(svg: str) -> list[str]:
+    return re.findall(r'<path fill="(#[0-9a-f]{6})"', svg)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,7 +153,7 @@ def test_public_page_has_no_bid_score_or_refuge_coordinate(store, example_bids):
     for lat, lon in zip(refuges["lat"], refuges["lon"]):
         for digits in (3, 4, 5):
             assert f"{lat:.{digits}f}" not in text and f"{lon:.{digits}f}" not in text
-    assert not at.get("deck_gl_json_chart")
+    assert not svg_maps(at)
 
 
 def test_public_priorities_pdf_builds_with_progress(store):
@@ -172,7 +181,7 @@ def test_public_and_panel_cannot_reach_commissioner_pages(store):
             at.run()
             no_exception(at)
             assert len(at.error) == 1 and "Commissioner" in at.error[0].value
-            assert not at.get("deck_gl_json_chart") and not at.dataframe and not at.title
+            assert not svg_maps(at) and not at.dataframe and not at.title
 
 
 def test_wrong_password_is_refused(store):
@@ -189,23 +198,21 @@ def test_coverage_page_map_table_and_measure_switch(store):
     at = login(app().run(), ADMIN)
     no_exception(at)
     assert [t.value for t in at.title] == ["Coverage"]
-    spec = deck(at)
-    polygons = spec["layers"][0]["data"]["features"]
-    assert len(polygons) == 33
-    # the GeoJSON carries only what the tooltip shows, plus the fill colour
-    tooltip_fields = {"name", "line1", "line2", "line3", "line4", "line5"}
-    assert all(set(f["properties"]) == tooltip_fields | {"fill"} for f in polygons)
-    assert spec["layers"][0]["data"]["features"][0]["properties"]["name"] == "City of London"
-    # IDVA points: the 43 non-confidential IDVA services in data/services.csv, each with coordinates
-    points = spec["layers"][1]["data"]
-    assert len(points) == 43
+    svg = svg_map(at)
+    assert len(fills(svg)) == 33
+    # each authority's hover text is its name and the five figure lines, escaped
+    titles = re.findall(r"<path [^>]*><title>([^<]*)</title>", svg)
+    assert len(titles) == 33 and titles[0].startswith("City of London\nProvision: ")
+    assert all(t.count("\n") == 5 for t in titles)
+    # IDVA points: the 43 non-confidential IDVA services in data/services.csv
+    assert svg.count("<circle ") == 43
     table = at.dataframe[0].value
     assert len(table) == 33 and "Coverage %" in table.columns
     assert [b.label for b in at.download_button] == ["Download the full table (CSV)"]
-    fills_before = [f["properties"]["fill"] for f in polygons]
+    fills_before = fills(svg)
     at.radio(key="coverage_measure").set_value("shortfall").run()
     no_exception(at)
-    assert [f["properties"]["fill"] for f in deck(at)["layers"][0]["data"]["features"]] != fills_before
+    assert fills(svg_map(at)) != fills_before
     at.radio(key="coverage_measure").set_value("access").run()
     no_exception(at)
 
@@ -214,13 +221,10 @@ def test_coverage_refuge_map_has_no_refuge_location(store):
     at = login(app().run(), ADMIN)
     at.selectbox(key="coverage_service").set_value("refuge").run()
     no_exception(at)
-    spec = deck(at)
-    assert len(spec["layers"]) == 1          # polygons only: no point layer for refuges
-    # Outside the authority outlines (drawn from the boundary file) no refuge coordinate appears,
-    # even rounded to 3 decimals (about 100 m).
-    for feature in spec["layers"][0]["data"]["features"]:
-        feature.pop("geometry")
-    raw = json.dumps(spec)
+    svg = svg_map(at)
+    assert len(fills(svg)) == 33 and "<circle" not in svg     # outlines only: no refuge point
+    # Nowhere on the page, map included, does a refuge's coordinate appear (even rounded to ~100 m).
+    raw = page_text(at) + svg
     refuges = load_dataset().services.query("service == 'refuge'")
     for lat, lon in zip(refuges["lat"], refuges["lon"]):
         assert f"{lat:.3f}" not in raw and f"{lon:.3f}" not in raw
@@ -235,7 +239,7 @@ def test_lots_page_k_scenario_and_allocator(store):
     no_exception(at)
     lots = next(f.value for f in at.dataframe if "Authorities" in f.value.columns)
     assert len(lots) == 3 and lots["Authorities"].sum() == 33   # every authority in exactly one lot
-    assert len(deck(at)["layers"][1]["data"]) == 3           # one label per lot
+    assert len(re.findall(r"<text [^>]*>Lot \d</text>", svg_map(at))) == 3   # one label per lot
     at.selectbox(key="scenario_service").set_value("idva")
     at.number_input(key="scenario_delta").set_value(2.0)
     at.multiselect(key="scenario_areas").set_value(["Hackney"])

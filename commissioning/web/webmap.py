@@ -1,4 +1,5 @@
-"""The maps the app draws in the browser: colour classes, legends and GeoJSON with tooltips.
+"""The maps the app draws in the browser: colour classes, legends and GeoJSON with hover text
+(drawn as inline SVG by :mod:`commissioning.web.svgmap`).
 
 Plain functions with no Streamlit import. Everything returned here goes to the browser, so it
 carries only names, tooltip lines and colours: points come from ``layers.service_points``, which
@@ -130,12 +131,9 @@ def _fmt(value: float, unit: str = "", digits: int = 1) -> str:
     return f"{value:,.{digits}f}{unit}"
 
 
-#: The map tooltip: the feature's name in bold, then up to five lines of text. Streamlit escapes the
-#: values it substitutes, so they are plain text (no HTML).
+#: The hover text of a map feature: its name, then up to five lines (``svgmap`` writes them, escaped,
+#: into the feature's SVG ``<title>``).
 TOOLTIP_LINES = 5
-
-
-TOOLTIP = {"html": "<b>{name}</b>" + "".join(f"<br/>{{line{i}}}" for i in range(1, TOOLTIP_LINES + 1))}
 
 
 def _tip(name: str, lines: list[str]) -> dict:
@@ -151,7 +149,7 @@ def choropleth(features: dict[str, dict], table: pd.DataFrame, measure_key: str,
                unit: str) -> tuple[dict, list[tuple[str, str]]]:
     """A GeoJSON FeatureCollection coloured by one measure, and its legend.
 
-    Each feature carries exactly what the tooltip (:data:`TOOLTIP`) shows: ``name`` and
+    Each feature carries exactly what its hover text shows: ``name`` and
     ``line1``..``line5`` (provision, need, shortfall, coverage with status, access) plus ``fill``
     (RGB). No other field is sent.
     """
@@ -174,7 +172,7 @@ def choropleth(features: dict[str, dict], table: pd.DataFrame, measure_key: str,
 
 
 def point_records(points: pd.DataFrame, label: str, unit: str) -> list[dict]:
-    """Tooltip-ready records (``lon``, ``lat`` and the :data:`TOOLTIP` fields) for
+    """Tooltip-ready records (``lon``, ``lat`` and the hover-text fields of :func:`_tip`) for
     ``layers.service_points(ds, service)``.
 
     ``service_points`` has already dropped every confidential row; the check below is a second
@@ -217,7 +215,7 @@ def lots_collection(features: dict[str, dict], lots, service_names: dict[str, st
     """The lots map: authorities filled by lot colour, and one label point per lot.
 
     ``lots`` is a :class:`~commissioning.spatial.lots.Lots`; ``service_names`` {service: short name}.
-    Tooltip (:data:`TOOLTIP`): the authority, its lot, and that lot's coverage and need per service
+    Hover text: the authority, its lot, and that lot's coverage and need per service
     type. Label points (``lon``, ``lat``, ``text``) sit at the mean of a representative point of
     each of the lot's authorities.
     """

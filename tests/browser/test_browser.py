@@ -1,5 +1,5 @@
-"""Real-browser test: ``streamlit run app.py`` on a free local port, driven by Debian's headless
-Chromium through Playwright.
+"""Real-browser test: ``streamlit run app.py`` on a free local port (the ``server`` fixture in
+conftest.py), driven by Debian's headless Chromium through Playwright.
 
 It opens the public page, logs in as a panel member, scores a bid, checks the score is in the
 SQLite store (reopened from here), then visits the commissioner's pages. Screenshots go to
@@ -14,45 +14,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-
-from commissioning import auth
-from commissioning.store import open_store
-from commissioning.web import appdata
+from conftest import PASSWORD
+from harness import REPO, VIEWPORT, launch, missing, wait_idle
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 # The README's pictures are refreshed only when asked (COMMISSIONING_UPDATE_SCREENSHOTS=1), so a test
 # run does not change tracked files.
 SHOTS = [REPO / "artifacts" / "screenshots"] + (
     [REPO / "docs" / "screenshots"] if os.environ.get("COMMISSIONING_UPDATE_SCREENSHOTS") == "1" else [])
-PASSWORD = "browser-test-password"  # a throwaway account in a temporary database
-VIEWPORT = {"width": 1440, "height": 960}
 
-
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} not found"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    return None
-
-
-if (reason := _missing()) is not None:
+if (reason := missing()) is not None:
     if os.environ.get("COMMISSIONING_REQUIRE_BROWSER") == "1":
         pytest.fail(f"browser test required but {reason}", pytrace=False)
     pytest.skip(reason, allow_module_level=True)
@@ -60,65 +35,10 @@ if (reason := _missing()) is not None:
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app on a free port with a temporary store: the example round, plus 'Spring round' in
-    scoring with bids NE-01 and NE-02 assigned to panel member pat."""
-    tmp = tmp_path_factory.mktemp("browser")
-    db = tmp / "app.sqlite"
-    store = open_store(db)
-    auth.create_user(store, "admin", "commissioner", PASSWORD)
-    auth.create_user(store, "chair", "chair", PASSWORD)
-    auth.create_user(store, "pat", "panel", PASSWORD)
-    appdata.first_run(store, env={})
-    rid = store.import_round_from_csv("admin", "Spring round", appdata.EXAMPLE_DIR / "bids.csv")
-    for ref in ("NE-01", "NE-02"):
-        store.assign("admin", "pat", store.bid_key(rid, ref))
-    store.close()
-
-    port = _free_port()
-    env = {**os.environ, "COMMISSIONING_DB": str(db), "PYTHONUNBUFFERED": "1"}
-    env.pop("COMMISSIONING_ADMIN_USER", None)
-    env.pop("COMMISSIONING_ADMIN_PASSWORD", None)
-    log = open(tmp / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("streamlit did not start:\n" + (tmp / "streamlit.log").read_text())
-            time.sleep(0.3)
-        yield {"url": url, "db": db}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
 @pytest.fixture(scope="module")
 def page(server):
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
         page = context.new_page()
         page.set_default_timeout(30_000)
@@ -134,12 +54,6 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS[0] / f"{name}.png"))
     for copy in SHOTS[1:]:
         shutil.copyfile(SHOTS[0] / f"{name}.png", copy / f"{name}.png")
-
-
-def wait_idle(page) -> None:
-    """Wait until Streamlit has finished the current run (no 'running' status widget)."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
 
 
 def login(page, username: str) -> None:
@@ -216,7 +130,8 @@ def test_commissioner_pages(server, page):
     page.get_by_test_id("stSidebarNav").get_by_text("Exports").click()
     expect(page.get_by_role("heading", name="Exports")).to_be_visible()
     page.get_by_role("button", name="Build published priorities PDF").click()
-    expect(page.get_by_role("button", name="Download published priorities PDF")).to_be_visible()
+    # The build includes the demand forecasts: about a minute on a loaded 2-core machine.
+    expect(page.get_by_role("button", name="Download published priorities PDF")).to_be_visible(timeout=180_000)
     wait_idle(page)
     shot(page, "exports")
     logout(page)
