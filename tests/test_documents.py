@@ -44,7 +44,8 @@ def small(tmp_path_factory):
         E09000002,Brook,100000,50000
         E09000003,Cray,400000,200000
         """))
-    (d / "demand.csv").write_text("code,name,measure,value\nE09000001,Avon,marac_cases,10\n")
+    (d / "demand.csv").write_text("code,name,measure,value\nE09000001,Avon,marac_cases,10\n"
+                                  "E09000002,Brook,marac_cases,\nE09000003,Cray,marac_cases,\n")
     (d / "services.csv").write_text(textwrap.dedent("""\
         service_id,provider,service,capacity,areas,lat,lon,confidential,specialism,illustrative
         S1,P1,idva,1,E09000001,,,false,,false
@@ -128,6 +129,7 @@ def test_needs_headline_text_recomputed_from_the_gap_table(tmp_path):
 def test_benchmarks_refuse_bad_unit_costs(tmp_path):
     text = (REPO / "data" / "benchmarks.yaml").read_text(encoding="utf-8")
     assert load_benchmarks(REPO / "data" / "benchmarks.yaml").services["idva"].unit_cost.gbp_per_year == 45000
+    line = text[:text.index("gbp_per_year: 45000")].count("\n") + 1
     for bad, message in (("gbp_per_year: .inf", "not a finite number"), ("gbp_per_year: .nan", "not a finite"),
                          ("gbp_per_year: 0", "less than or equal to the minimum"),
                          ("gbp_per_year: -5", "less than or equal"), ("gbp_per_year: lots", "not of type")):
@@ -135,7 +137,9 @@ def test_benchmarks_refuse_bad_unit_costs(tmp_path):
         path.write_text(text.replace("gbp_per_year: 45000", bad, 1), encoding="utf-8")
         with pytest.raises(InputError, match=message) as err:
             load_benchmarks(path)
-        assert "unit_cost" in str(err.value) and "b.yaml" in str(err.value)
+        # Located by key path, or (non-finite numbers, refused while reading the YAML) by line.
+        assert "b.yaml" in str(err.value)
+        assert "unit_cost" in str(err.value) or err.value.line == line
     path.write_text(text.replace("      per: full-time IDVA post\n", "", 1), encoding="utf-8")
     with pytest.raises(InputError, match="per"):
         load_benchmarks(path)
