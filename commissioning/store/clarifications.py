@@ -97,8 +97,8 @@ class ClarificationsMixin:
     def resolve_flags(self, actor: User | str, round_id: int, bid_id: str, note: str, *,
                       shortfall=None, now: dt.datetime | None = None) -> list[lifecycle.Flag]:
         """Record a decision (commissioner or chair) on every open flag of one bid; returns them.
-        Refused when the bid has none. A price flag needs the bidder's answer to a clarification
-        first (the authority asks before deciding)."""
+        Refused when the bid has none. Record the clarification (question and the bidder's answer)
+        first where the decision rests on it: an abnormally low price is explained before any decision."""
         if not str(note or "").strip():
             raise InputError("a decision needs a note saying what was decided and why", column="note")
         now = _now(now)
@@ -109,11 +109,6 @@ class ClarificationsMixin:
             actor = self._actor(conn, actor, "commissioner", "chair")
             key = conn.execute(select(bids.c.id).where(bids.c.round_id == round_id,
                                                        bids.c.bid_ref == bid_id)).scalar()
-            if any(f.kind == "price" for f in todo) and not conn.execute(
-                    select(clarifications.c.id).where(clarifications.c.bid_id == key,
-                                                      clarifications.c.answer.is_not(None))).first():
-                raise StoreError(f"bid {bid_id} has an abnormally low price: record a clarification "
-                                 "question and the bidder's answer before deciding")
             for flag in todo:
                 conn.execute(insert(flag_decisions).values(
                     bid_id=key, flag=flag.text, kind=flag.key, note=str(note).strip(), user_id=actor.id,

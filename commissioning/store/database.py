@@ -42,9 +42,10 @@ from pathlib import Path
 
 from commissioning.store.audit import AuditMixin
 from commissioning.store.base import StoreBase, make_engine
-from commissioning.store.logins import LoginsMixin
 from commissioning.store.clarifications import ClarificationsMixin
 from commissioning.store.intake import IntakeMixin
+from commissioning.store.logins import LoginsMixin
+from commissioning.store.outcomes import OutcomesMixin
 from commissioning.store.panel import PanelMixin
 from commissioning.store.review import ReviewMixin
 from commissioning.store.rounds import RoundsMixin
@@ -52,8 +53,8 @@ from commissioning.store.scores import ScoresMixin
 from commissioning.store.users import UsersMixin
 
 
-class Store(IntakeMixin, ReviewMixin, ClarificationsMixin, UsersMixin, LoginsMixin, RoundsMixin, PanelMixin,
-            ScoresMixin, AuditMixin, StoreBase):
+class Store(IntakeMixin, ReviewMixin, ClarificationsMixin, OutcomesMixin, UsersMixin, LoginsMixin, RoundsMixin,
+            PanelMixin, ScoresMixin, AuditMixin, StoreBase):
     """Panel workflow over one database. Use :func:`open_store` to get one."""
 
 
