@@ -84,9 +84,10 @@ class IntakeMixin:
             raise AccessDenied(f"bids in round {round_row['name']} are sealed until "
                                f"{round_row['deadline']}")
 
-    def _check_intake(self, conn, actor, round_row, rules: Rules, now: dt.datetime, ref: str,
+    def _check_intake(self, actor, round_row, rules: Rules, now: dt.datetime, ref: str,
                       submitted: dt.datetime) -> None:
-        """Refuse (and log) a bid outside the intake window of a published round."""
+        """Refuse (and log) a bid outside the intake window of a published round. Call it outside
+        a write transaction: a late bid's refusal is logged in a transaction of its own."""
         if round_row["state"] != "scoring":
             raise StoreError(f"round {round_row['name']} is {round_row['state']}: no new bids")
         if not round_row["deadline"]:
@@ -119,13 +120,17 @@ class IntakeMixin:
         missing = [c.id for c in rules.panel_criteria if not answers.get(c.id)]
         if missing:
             raise InputError(f"an answer is needed for {', '.join(missing)}", column="answer")
-        with self._write() as conn:
+        with self._read() as conn:
             provider = self._actor(conn, provider, "provider")
             round_row = self._round(conn, round_id)
+        self._check_intake(provider, round_row, rules, now, f"from {provider.organisation}", now)
+        with self._write() as conn:
+            round_row = self._round(conn, round_id)
+            if round_row["state"] != "scoring":
+                raise StoreError(f"round {round_row['name']} is {round_row['state']}: no new bids")
             count = conn.execute(select(func.count()).select_from(bids)
                                  .where(bids.c.round_id == round_id)).scalar()
             ref = f"R{round_id}-{count + 1:03d}"
-            self._check_intake(conn, provider, round_row, rules, now, ref, now)
             mine = conn.execute(select(bids.c.id).join(lots, lots.c.id == bids.c.lot_id).where(
                 bids.c.round_id == round_id, bids.c.submitted_by == provider.id,
                 lots.c.name == str(lot).strip())).first()
@@ -176,11 +181,11 @@ class IntakeMixin:
                     late.append(ref)
         keep = frame[~pd.Series(parsed["bid_id"]).isin(late).to_numpy()].copy()
         keep.attrs["source"] = source
+        if len(keep):
+            first = min(pd.to_datetime(keep["submitted_at"].astype(str), format="ISO8601", utc=True))
+            self._check_intake(actor, round_row, rules, now, "import", first.to_pydatetime())
         with self._write() as conn:
             round_row = self._round(conn, round_id)
-            if len(keep):
-                first = min(pd.to_datetime(keep["submitted_at"].astype(str), format="ISO8601", utc=True))
-                self._check_intake(conn, actor, round_row, rules, now, "import", first.to_pydatetime())
             known = set(conn.execute(select(lots.c.name).where(lots.c.round_id == round_id)).scalars())
             for lot in dict.fromkeys(str(x).strip() for x in keep["lot"]):
                 if lot not in known:
