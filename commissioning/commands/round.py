@@ -27,9 +27,6 @@ from pathlib import Path
 from commissioning.commands.common import write_output
 from commissioning.errors import InputError
 
-NOW_ENV = "COMMISSIONING_NOW"
-
-
 def add_arguments(parser) -> None:
     parser.add_argument("--db", default=None, metavar="PATH_OR_URL",
                         help="store: SQLite path or SQLAlchemy URL (default: $COMMISSIONING_DB or ./commissioning.sqlite)")
@@ -79,17 +76,9 @@ def add_arguments(parser) -> None:
 
 def now(env=None) -> dt.datetime | None:
     """The clock from ``COMMISSIONING_NOW`` (None: the real clock)."""
-    value = (env if env is not None else os.environ).get(NOW_ENV, "").strip()
-    if not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InputError(f"{NOW_ENV}={value!r} is not an ISO date-time with a zone",
-                         expected="e.g. 2027-06-10T09:00:00+01:00")
-    return moment
+    from commissioning.procurement.lifecycle import now_from_env
+
+    return now_from_env(env if env is not None else os.environ)
 
 
 def _date(text: str | None, option: str) -> dt.date | None:

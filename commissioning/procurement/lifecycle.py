@@ -39,6 +39,25 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+NOW_ENV = "COMMISSIONING_NOW"
+
+
+def now_from_env(env) -> dt.datetime | None:
+    """The clock's stand-in from ``COMMISSIONING_NOW`` in ``env`` (an ISO date-time with a zone),
+    for rehearsals and tests of deadlines; None when unset (use the real clock)."""
+    value = str(env.get(NOW_ENV, "") or "").strip()
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InputError(f"{NOW_ENV}={value!r} is not an ISO date-time with a zone",
+                         expected="e.g. 2027-06-10T09:00:00+01:00")
+    return moment
+
+
 def london_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(LONDON).date()
 

@@ -76,6 +76,44 @@ class IntakeMixin:
         row.pop("rules_yaml")
         return row
 
+    def open_rounds(self, *, now: dt.datetime | None = None) -> pd.DataFrame:
+        """Published rounds taking bids now (anyone may see these): id, name, deadline."""
+        now = _now(now)
+        with self._read() as conn:
+            rows = conn.execute(select(rounds.c.id, rounds.c.name, rounds.c.deadline)
+                                .where(rounds.c.deadline.is_not(None), rounds.c.state == "scoring")
+                                .order_by(rounds.c.id)).mappings().all()
+        return pd.DataFrame([r for r in rows if now < dt.datetime.fromisoformat(r["deadline"])],
+                            columns=["id", "name", "deadline"])
+
+    def lots_of(self, round_id: int) -> list[str]:
+        """A round's lot names (published with the round)."""
+        with self._read() as conn:
+            self._round(conn, round_id)
+            return list(conn.execute(select(lots.c.name).where(lots.c.round_id == round_id)
+                                     .order_by(lots.c.id)).scalars())
+
+    def import_answers(self, actor: User | str, round_id: int, answers: pd.DataFrame) -> int:
+        """Attach written answers (``bid_id, criterion, answer``) to a round's bids that have none
+        (commissioner), e.g. the example round's. Returns how many were stored."""
+        rules = self.rules(round_id)
+        with self._write() as conn:
+            actor = self._actor(conn, actor, "commissioner")
+            keys = dict(conn.execute(select(bids.c.bid_ref, bids.c.id).where(bids.c.round_id == round_id)).all())
+            texts = self._answers_by_bid(rules, answers, set(keys))
+            have = set(conn.execute(select(bid_answers.c.bid_id).where(
+                bid_answers.c.bid_id.in_(list(keys.values())))).scalars())
+            count = 0
+            for ref, items in texts.items():
+                if keys[ref] in have:
+                    raise StoreError(f"bid {ref} has answers already")
+                for criterion, text in items.items():
+                    conn.execute(insert(bid_answers).values(bid_id=keys[ref], criterion=criterion, answer=text))
+                    count += 1
+            self._audit(conn, actor, "answers.import", f"round {round_id}", None, {"answers": count},
+                        round_id=round_id)
+        return count
+
     def _sealed(self, round_row, now: dt.datetime) -> bool:
         return bool(round_row["deadline"]) and now < dt.datetime.fromisoformat(round_row["deadline"])
 
