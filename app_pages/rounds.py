@@ -97,7 +97,7 @@ if sealed:
 
 st.subheader("Clarifications")
 with ui.user_errors():
-    bids = store.round_bids(user.username, round_id)
+    bids = store.round_bids(user.username, round_id, now=now)
     asked = store.clarifications(user.username, round_id)
 if auth.can(user, "clarify") and not bids.empty:
     keys = dict(zip(bids["bid_id"], bids["key"]))

@@ -304,6 +304,13 @@ class IntakeMixin:
         return pd.DataFrame(out, columns=["key", "round_id", "round", "bid_id", "lot", "price",
                                           "submitted_at", "partners"])
 
+    def round_bids(self, actor: User | str, round_id: int, *, now: dt.datetime | None = None) -> pd.DataFrame:
+        """As :meth:`PanelMixin.round_bids`, but empty while the round's bids are sealed."""
+        frame = super().round_bids(actor, round_id)
+        with self._read() as conn:
+            sealed = self._sealed(self._round(conn, round_id), _now(now))
+        return frame.iloc[0:0] if sealed else frame
+
     def received_bids(self, actor: User | str, round_id: int, *, now: dt.datetime | None = None) -> pd.DataFrame:
         """What a commissioner sees of a round's bids: before the deadline only bid_id and
         submitted_at (sealed); after it also organisation, partners, lot and price."""
