@@ -33,7 +33,7 @@ c1, c2 = st.columns(2)
 if state == "scoring" and auth.can(user, "open_moderation"):
     if c1.button("Open moderation", type="primary", icon=":material/lock_open:"):
         with ui.user_errors(stop=False):
-            store.open_moderation(user.username, round_id)
+            store.open_moderation(user.username, round_id, now=ui.now())
             st.rerun()
 if state == "moderation" and auth.can(user, "lock_round"):
     if c1.button("Lock the round", type="primary", icon=":material/lock:",

@@ -154,6 +154,9 @@ def test_round_lifecycle_through_the_cli(tmp_path, round_files, capsys, monkeypa
         assert name not in text
     winner = " ".join("\n".join(p.extract_text() for p in PdfReader(out_dir / "NE-01.pdf").pages).split())
     assert "ranked first of 3" in winner and "NE-02" not in winner and "The winning bid:" not in winner
+    page = (out_dir / "NE-02.html").read_text(encoding="utf-8")
+    assert '<html lang="en-GB">' in page and "<caption>Your bid: NE-02" in page and "NE-01" in page
+    assert not any(other in page for other in ("NE-03", "S-01", "W-01", "panel-a", "panel-b", "panel-c"))
     failed = " ".join("\n".join(p.extract_text() for p in PdfReader(out_dir / "S-02.pdf").pages).split())
     assert "failed gate safeguarding" in failed and "The winning bid: S-01" in failed
 

@@ -118,9 +118,11 @@ def test_drafts_survive_and_scoring_closes_in_moderation(rnd):
     assert store.drafts("p1", key) == {"Q1": (4.0, "half-written reason"), "Q2": (None, "notes")}
     with pytest.raises(AccessDenied):
         store.save_draft("p2", key, "Q1", 1, "not mine")
+    with pytest.raises(AccessDenied, match="sealed"):
+        store.open_moderation("boss", rid, now=OPEN)
     store.save_score("p1", key, "Q1", 4, "final reason")
     assert store.drafts("p1", key) == {"Q2": (None, "notes")}  # the saved score's draft is gone
-    store.open_moderation("boss", rid)
+    store.open_moderation("boss", rid, now=AFTER)
     with pytest.raises(StoreError, match="scoring is closed"):
         store.save_score("p1", key, "Q1", 5, "late change")
     with pytest.raises(InputError, match="needs a note"):
@@ -139,7 +141,7 @@ def test_moderation_record_shows_who_and_outside_range(rnd):
     store.bulk_assign("boss", rid, ["p1", "p2"], now=AFTER)
     for who, mark in (("p1", 2), ("p2", 3)):
         store.save_scores(who, [(key, c.id, mark, "why") for c in RULES.panel_criteria])
-    store.open_moderation("boss", rid)
+    store.open_moderation("boss", rid, now=AFTER)
     store.record_moderation("chair", key, "Q1", 3, "agreed at the meeting")
     store.record_moderation("chair", key, "Q2", 5, "evidence in appendix C the panel missed")
     rec = store.moderation_record("boss", rid).set_index("criterion")

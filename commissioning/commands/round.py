@@ -61,7 +61,7 @@ def add_arguments(parser) -> None:
     p.add_argument("--question", required=True, metavar="TEXT")
     p.add_argument("--answer", default=None, metavar="TEXT")
     action("lock", "lock the round (refused while a flag is open)")
-    p = action("summaries", "one assessment summary PDF per assessed bid (after the lock)")
+    p = action("summaries", "one assessment summary per assessed bid, PDF and HTML (after the lock)")
     p.add_argument("--out-dir", type=Path, required=True, metavar="DIR")
     p.add_argument("--notice-date", default=None, metavar="YYYY-MM-DD",
                    help="the day the summaries are given (default: today); the standstill follows it")
@@ -161,7 +161,8 @@ def _lock(store, args, clock) -> int:
 
 def _summaries(store, args, clock) -> int:
     from commissioning.procurement.lifecycle import london_date, now_utc
-    from commissioning.publish.pdf.summaries import summary_pdf
+    from commissioning.publish.pdf.style import deliver
+    from commissioning.publish.pdf.summaries import summary_html, summary_pdf
 
     if not args.out_dir.is_dir():
         raise InputError("output folder does not exist", file=args.out_dir)
@@ -169,6 +170,7 @@ def _summaries(store, args, clock) -> int:
     summaries = store.assessment_summaries(args.by, args.round, notice=notice)
     for s in summaries:
         summary_pdf(s, args.out_dir / f"{s.bid.bid_id}.pdf")
+        deliver(summary_html(s).encode("utf-8"), args.out_dir / f"{s.bid.bid_id}.html")
     print(f"wrote {len(summaries)} assessment summaries to {args.out_dir}", file=sys.stderr)
     return 0
 

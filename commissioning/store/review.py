@@ -118,6 +118,12 @@ class ReviewMixin:
                                                         score_drafts.c.criterion == criterion))
         return count
 
+    def open_moderation(self, actor: User | str, round_id: int, *, now: dt.datetime | None = None) -> None:
+        """As :meth:`ScoresMixin.open_moderation`, refused while the round's bids are sealed."""
+        with self._read() as conn:
+            self._check_unsealed(self._round(conn, round_id), _now(now))
+        super().open_moderation(actor, round_id)
+
     def reopen_scoring(self, actor: User | str, round_id: int, note: str) -> None:
         """Move a round back from moderation to scoring (commissioner), with the reason; audited."""
         if not str(note or "").strip():
