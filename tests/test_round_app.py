@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app import PASSWORD, app, login, no_exception, page_text
 
 from commissioning import auth
 from commissioning.procurement.rules import load_rules
 from commissioning.store import open_store
-
-from test_app import PASSWORD, app, login, no_exception, page_text  # noqa: F401 (shared helpers)
 
 TIMEOUT = 60
 RULES = load_rules()
@@ -38,7 +37,7 @@ def store(tmp_path, monkeypatch):
                      password=PASSWORD)
     store.add_member("boss", "birch", role="provider", organisation="Birch Trust (fictional)", password=PASSWORD)
     rid = store.publish_round("boss", "Victim support 2027", RULES,
-                              now=dt.datetime(2027, 1, 10, tzinfo=dt.timezone.utc))
+                              now=dt.datetime(2027, 1, 10, tzinfo=dt.UTC))
     store.add_lot("boss", rid, "North")
     store.round_id = rid
     yield store

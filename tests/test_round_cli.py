@@ -92,7 +92,7 @@ def test_round_lifecycle_through_the_cli(tmp_path, round_files, capsys, monkeypa
     assert refused["entity"].tolist() == ["bid NE-09"]
     publish = json.loads(log[log["action"] == "round.publish"]["new_value"].iloc[0])
     assert len(publish["rules_sha256"]) == 64 and publish["supersedes"] == []
-    assert store.bid_answers("boss", store.bid_key(rid, "NE-01"), now=dt.datetime(2027, 6, 6, tzinfo=dt.timezone.utc))["Q1"].startswith("(Illustrative answer) Our 3 boroughs")
+    assert store.bid_answers("boss", store.bid_key(rid, "NE-01"), now=dt.datetime(2027, 6, 6, tzinfo=dt.UTC))["Q1"].startswith("(Illustrative answer) Our 3 boroughs")
     store.close()
 
     # Sealed until the deadline: scores cannot come in before it.

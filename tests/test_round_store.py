@@ -18,7 +18,7 @@ from commissioning.store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = load_rules(REPO / "scoring_rules" / "default.yaml")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PUBLISHED = dt.datetime(2027, 1, 10, 9, tzinfo=UTC)
 OPEN = dt.datetime(2027, 5, 1, 9, tzinfo=UTC)        # bids invited 20 April
 AFTER = dt.datetime(2027, 6, 5, 9, tzinfo=UTC)       # bids closed end of 4 June (London)
@@ -102,6 +102,8 @@ def test_bulk_assignment_skips_conflicts_with_partners_and_progress(rnd):
     assert made == 2 and sorted(skipped) == [("p2", "R1-001"), ("p2", "R1-002")]
     with pytest.raises(AccessDenied, match="not assigned"):
         store.bid_answers("p2", k1, now=AFTER)
+    with pytest.raises(AccessDenied, match="conflict with Birch Trust, a partner in this bid"):
+        store.assign("boss", "p2", k1)
     assert store.bid_answers("p1", k1, now=AFTER)["Q3"] == "Our answer to Q3."
     store.save_scores("p1", [(k1, c.id, 3, "sound") for c in RULES.panel_criteria]
                       + [(k2, "Q1", 4, "good")])

@@ -27,6 +27,7 @@ from pathlib import Path
 from commissioning.commands.common import write_output
 from commissioning.errors import InputError
 
+
 def add_arguments(parser) -> None:
     parser.add_argument("--db", default=None, metavar="PATH_OR_URL",
                         help="store: SQLite path or SQLAlchemy URL (default: $COMMISSIONING_DB or ./commissioning.sqlite)")

@@ -36,7 +36,7 @@ DEFAULT_WORD_LIMIT = 500
 
 
 def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 NOW_ENV = "COMMISSIONING_NOW"
@@ -71,7 +71,7 @@ def _milestone(rules: Rules, key: str) -> dt.date:
 def deadline(rules: Rules) -> dt.datetime:
     """The instant bids close (UTC): midnight at the end of ``timetable.bids_close``, London time."""
     day = _milestone(rules, "bids_close") + dt.timedelta(days=1)
-    return dt.datetime(day.year, day.month, day.day, tzinfo=LONDON).astimezone(dt.timezone.utc)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=LONDON).astimezone(dt.UTC)
 
 
 def check_publication(rules: Rules, published: dt.date) -> None:

@@ -28,14 +28,21 @@ from commissioning.procurement import lifecycle
 from commissioning.procurement.rules import Rules
 from commissioning.procurement.scoring import LINE, prepare_bids
 from commissioning.store.base import User, organisation_key
-from commissioning.store.schema import assignments, bid_answers, bid_partners, bids, lots, rounds
+from commissioning.store.schema import (
+    assignments,
+    bid_answers,
+    bid_partners,
+    bids,
+    lots,
+    rounds,
+)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     now = now or lifecycle.now_utc()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return now.astimezone(dt.timezone.utc)
+    return now.astimezone(dt.UTC)
 
 
 class IntakeMixin:
@@ -269,6 +276,13 @@ class IntakeMixin:
 
     def _conflicted_with_bid(self, conn, user_id: int, key: int) -> bool:
         return any(self._conflicted(conn, user_id, org) for org in self._bid_organisations(conn, key))
+
+    def _insert_assignment(self, conn, actor, member: User, bid: int, round_id: int) -> None:
+        # Conflicts are matched against every organisation of the bid, consortium partners included.
+        for org in self._bid_organisations(conn, bid)[1:]:
+            if self._conflicted(conn, member.id, org):
+                raise AccessDenied(f"{member.username} declared a conflict with {org}, a partner in this bid")
+        super()._insert_assignment(conn, actor, member, bid, round_id)
 
     def bid_answers(self, actor: User | str, key: int, *, now: dt.datetime | None = None) -> dict[str, str]:
         """A bid's written answers {criterion: text}: its provider always; after the deadline the

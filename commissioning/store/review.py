@@ -15,7 +15,16 @@ from commissioning.procurement import lifecycle
 from commissioning.procurement.scoring import prepare_bids, prepare_marks
 from commissioning.store.base import SCORING_ROLES, User, utc_now
 from commissioning.store.intake import _now
-from commissioning.store.schema import assignments, bids, lots, moderation, rounds, score_drafts, scores, users
+from commissioning.store.schema import (
+    assignments,
+    bids,
+    lots,
+    moderation,
+    rounds,
+    score_drafts,
+    scores,
+    users,
+)
 
 
 class ReviewMixin:

@@ -15,16 +15,24 @@ import time
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
+from test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    REPO,
+    VIEWPORT,
+    _free_port,
+    login,
+    shot,
+    wait_idle,
+)
 
 from commissioning import auth
 from commissioning.procurement.bid_files import read_answers
 from commissioning.procurement.rules import load_rules
 from commissioning.store import open_store
 from commissioning.web import appdata
-
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, REPO, VIEWPORT, _free_port, login, shot, wait_idle
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402  (test_browser skips without it)
 
 pytestmark = pytest.mark.browser
 NOW = "2027-05-01T10:00:00+01:00"
@@ -44,7 +52,7 @@ def server(tmp_path_factory):
     store.import_answers("admin", spring, read_answers(appdata.EXAMPLE_DIR / "answers.csv"))
     store.assign("admin", "pat", store.bid_key(spring, "NE-01"))
     rid = store.publish_round("admin", "Victim support 2027", load_rules(),
-                              now=dt.datetime(2027, 1, 10, tzinfo=dt.timezone.utc))
+                              now=dt.datetime(2027, 1, 10, tzinfo=dt.UTC))
     store.add_lot("admin", rid, "North")
     store.close()
 
