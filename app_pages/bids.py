@@ -1,12 +1,13 @@
 """Bids (support organisation): submit a bid to an open round — lot, price, consortium partners,
 areas served, gate declarations and a written answer per criterion within its word limit — and
-see one's own bids. Bids are sealed until the deadline: nobody else sees their content before it."""
+see one's own bids, and once the round is locked their assessment summaries. Bids are sealed until the deadline: nobody else sees their content before it."""
 
 import pandas as pd
 import streamlit as st
 
 from app_pages import _shared as ui
 from commissioning.procurement import lifecycle
+from commissioning.publish.pdf.summaries import summary_html, summary_pdf
 
 user = ui.guard("bids")
 store = ui.store()
@@ -27,6 +28,17 @@ else:
                                       "submitted_at": "Submitted (UTC)", "partners": "Partners"})
                  [["Round", "Bid", "Lot", "Price (£)", "Submitted (UTC)", "Partners"]], hide_index=True,
                  width="stretch")
+
+    locked = [r for r in mine.itertuples() if store.round_info(int(r.round_id))["state"] == "locked"]
+    for r in locked:
+        with ui.user_errors(stop=False):
+            summary = store.my_assessment_summary(user.username, int(r.key))
+            st.download_button(f"Assessment summary for {r.bid_id} (PDF)", summary_pdf(summary),
+                               file_name=f"{r.bid_id}.pdf", mime="application/pdf", key=f"summary_{r.key}",
+                               icon=":material/download:")
+            st.download_button(f"Assessment summary for {r.bid_id} (HTML)", summary_html(summary).encode("utf-8"),
+                               file_name=f"{r.bid_id}.html", mime="text/html", key=f"summary_html_{r.key}",
+                               icon=":material/download:")
 
 st.subheader("Submit a bid")
 open_rounds = store.open_rounds(now=now)

@@ -152,3 +152,26 @@ def test_commissioner_creates_a_round_from_a_rules_file(store, monkeypatch):
     at.text_input(key="round_name").input("Too late")
     at.button(key="round_create").click().run()
     assert any("Too little notice" in e.value for e in at.error)
+
+
+def test_a_provider_downloads_its_own_assessment_summary_after_the_lock(store, monkeypatch):
+    import datetime as dt
+
+    open_time, after = dt.datetime.fromisoformat(OPEN), dt.datetime.fromisoformat(AFTER)
+    keys = {}
+    for who, price in (("acme", 300000), ("birch", 280000)):
+        ref = store.submit_bid(who, store.round_id, lot="North", price=price, partners=[], areas="E09000012:1",
+                               gates={g.id: "pass" for g in RULES.gates},
+                               answers={c.id: f"{who} answer" for c in RULES.panel_criteria}, now=open_time)
+        keys[who] = store.bid_key(store.round_id, ref)
+    store.bulk_assign("boss", store.round_id, ["pat", "sam"], now=after)
+    for who in ("pat", "sam"):
+        store.save_scores(who, [(k, c.id, 4 if k == keys["acme"] else 2, f"{who}: reason")
+                                for k in keys.values() for c in RULES.panel_criteria])
+    store.open_moderation("boss", store.round_id, now=after)
+    store.lock_round("boss", store.round_id)
+    monkeypatch.setenv("COMMISSIONING_NOW", AFTER)
+    at = page("bids", auth.User("birch", "provider", organisation="Birch Trust (fictional)"))
+    no_exception(at)
+    labels = [b.label for b in at.download_button]
+    assert labels == ["Assessment summary for R1-002 (PDF)", "Assessment summary for R1-002 (HTML)"]

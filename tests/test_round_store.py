@@ -194,3 +194,34 @@ def test_deadline_standstill_and_bank_holidays():
     assert lifecycle.standstill(dt.date(2027, 6, 21)) == (dt.date(2027, 6, 22), dt.date(2027, 7, 1))
     assert lifecycle.count_words("  one two\nthree\tfour ") == 4
     assert lifecycle.word_limit(RULES, "Q1") == 500
+
+
+def test_a_provider_gets_only_its_own_assessment_summary_after_the_lock(rnd):
+    from pypdf import PdfReader
+    import io
+
+    from commissioning.publish.pdf.summaries import summary_pdf
+
+    store, rid = rnd
+    k1 = store.bid_key(rid, submit(store, rid, "acme", price=300000))
+    k2 = store.bid_key(rid, submit(store, rid, "birch", price=280000))
+    store.add_member("boss", "p3", role="panel", display_name="Priya Third")
+    store.bulk_assign("boss", rid, ["p1", "p2", "p3"], now=AFTER)
+    for who, marks in (("p1", {k1: 4, k2: 3}), ("p2", {k1: 4, k2: 3}), ("p3", {k1: 5, k2: 3})):
+        store.save_scores(who, [(k, c.id, m, f"reason from {who} for {c.id}") for k, m in marks.items()
+                                for c in RULES.panel_criteria])
+    with pytest.raises(StoreError, match="not locked yet"):
+        store.my_assessment_summary("birch", k2)
+    store.open_moderation("boss", rid, now=AFTER)
+    store.lock_round("boss", rid)
+    with pytest.raises(AccessDenied, match="only its own"):
+        store.my_assessment_summary("birch", k1)
+    summary = store.my_assessment_summary("birch", k2)
+    assert summary.bid.bid_id == "R1-002" and summary.winner.bid_id == "R1-001" and not summary.is_winner
+    # quality: acme 4 on every quality criterion = 60 x 4/5 = 48, birch 3 -> 36; social value 8 vs 6;
+    # price (lowest_relative, weight 30): acme 30 x 280000 / 300000 = 28, birch 30
+    assert summary.bid.total == pytest.approx(36 + 6 + 30) and summary.winner.total == pytest.approx(48 + 8 + 28)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(summary_pdf(summary))).pages).split())
+    assert "reason from a panel member for Q1" in text and "The winning bid: R1-001" in text
+    for name in ("p1", "p2", "p3", "Priya", "Third"):
+        assert f"from {name}" not in text and name not in text.replace("a panel member", "")

@@ -6,12 +6,12 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from commissioning.errors import StoreError
+from commissioning.errors import AccessDenied, StoreError
 from commissioning.procurement import lifecycle
 from commissioning.procurement.awards import build_awards
 from commissioning.procurement.summaries import AssessmentSummary, build_summaries
 from commissioning.store.base import User
-from commissioning.store.schema import bids, moderation, scores, users
+from commissioning.store.schema import audit, bids, moderation, scores, users
 
 
 class OutcomesMixin:
@@ -40,6 +40,26 @@ class OutcomesMixin:
                 .join(bids, bids.c.id == moderation.c.bid_id).where(bids.c.round_id == round_id)).all()}
         return build_summaries(result, notice=notice, scorer_names=[n for pair in names for n in pair],
                                moderation_notes=notes)
+
+    def my_assessment_summary(self, provider: User | str, key: int, *, shortfall=None) -> AssessmentSummary:
+        """A support organisation's own assessment summary, once the round is locked (the standstill
+        counted from the day it was locked). Another organisation's bid is refused."""
+        with self._read() as conn:
+            user = self._actor(conn, provider, "provider")
+            row = self._bid(conn, key)
+            if row["submitted_by"] != user.id:
+                raise AccessDenied("a support organisation sees only its own bids' summaries")
+            if row["state"] != "locked":
+                raise StoreError("the round is not locked yet: assessment summaries follow the lock")
+            locked_at = conn.execute(select(audit.c.at).where(
+                audit.c.round_id == row["round_id"], audit.c.action == "round.locked")
+                .order_by(audit.c.id.desc())).scalar()
+            # The ranking is the commissioner's to run; the provider's access was checked above.
+            runner = conn.execute(select(users.c.username).where(
+                users.c.role == "commissioner", users.c.active == 1).order_by(users.c.id)).scalar()
+        notice = lifecycle.london_date(dt.datetime.fromisoformat(locked_at))
+        summaries = self.assessment_summaries(runner, row["round_id"], notice=notice, shortfall=shortfall)
+        return next(s for s in summaries if s.bid.bid_id == row["bid_ref"])
 
     def awards(self, actor: User | str, round_id: int, *, funder_id: str, funder_name: str, id_prefix: str,
                award_date: dt.date | None = None, shortfall=None) -> list[dict]:
