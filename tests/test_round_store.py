@@ -225,3 +225,21 @@ def test_a_provider_gets_only_its_own_assessment_summary_after_the_lock(rnd):
     assert "reason from a panel member for Q1" in text and "The winning bid: R1-001" in text
     for name in ("p1", "p2", "p3", "Priya", "Third"):
         assert f"from {name}" not in text and name not in text.replace("a panel member", "")
+
+
+def test_answers_file_errors_name_file_line_and_column(rnd, tmp_path):
+    from commissioning.procurement.bid_files import read_answers
+
+    store, rid = rnd
+    (tmp_path / "bids.csv").write_text(
+        "bid_id,organisation,lot,price,submitted_at,gate_safeguarding,gate_data_protection,gate_insurance\n"
+        "X1,Oak Refuge,North,250000,2027-06-01T10:00:00,pass,pass,pass\n", encoding="utf-8")
+    bids = read_bid_file(tmp_path / "bids.csv")
+    for body, message in (
+            ('X2,Q1,"fine"\n', r"answers.csv, line 2, column 'bid_id': unknown bid id 'X2'"),
+            ('X1,Q1,ok\nX1,Q9,"no"\n', r"answers.csv, line 3, column 'criterion': unknown criterion 'Q9'"),
+            ('X1,Q1,"' + "w " * 501 + '"\n', r"answers.csv, line 2, column 'answer': the answer to Q1 has 501 words")):
+        (tmp_path / "answers.csv").write_text("bid_id,criterion,answer\n" + body, encoding="utf-8")
+        with pytest.raises(InputError, match=message):
+            store.import_bids("boss", rid, bids, read_answers(tmp_path / "answers.csv"), now=AFTER)
+    assert store.received_bids("boss", rid, now=AFTER).empty          # nothing half-written
