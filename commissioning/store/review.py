@@ -115,17 +115,12 @@ class ReviewMixin:
                                 .where(score_drafts.c.bid_id == key, score_drafts.c.user_id == user.id)).all()
         return {c: (s, t) for c, s, t in rows}
 
-    def save_scores(self, user, rows):
-        """As :meth:`ScoresMixin.save_scores`; saving a score also clears its draft."""
-        rows = list(rows)
-        count = super().save_scores(user, rows)
-        with self._write() as conn:
-            who = self._actor(conn, user)
-            for key, criterion, *_ in rows:
-                conn.execute(delete(score_drafts).where(score_drafts.c.bid_id == key,
-                                                        score_drafts.c.user_id == who.id,
-                                                        score_drafts.c.criterion == criterion))
-        return count
+    def _upsert_score(self, conn, user: User, bid: int, round_id: int, ref: str, criterion: str,
+                      value: float, comment: str) -> None:
+        # A saved score replaces the scorer's draft for it, in the same transaction.
+        super()._upsert_score(conn, user, bid, round_id, ref, criterion, value, comment)
+        conn.execute(delete(score_drafts).where(score_drafts.c.bid_id == bid, score_drafts.c.user_id == user.id,
+                                                score_drafts.c.criterion == criterion))
 
     def open_moderation(self, actor: User | str, round_id: int, *, now: dt.datetime | None = None) -> None:
         """As :meth:`ScoresMixin.open_moderation`, refused while the round's bids are sealed."""
