@@ -6,6 +6,8 @@ and "Next bid" moves on."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import PASSWORD, app, login, no_exception, page_text
@@ -19,6 +21,15 @@ RULES = load_rules()
 OPEN = "2027-05-01T10:00:00+01:00"
 AFTER = "2027-06-05T10:00:00+01:00"
 ANSWER_Q1 = "We reach Deaf survivors through BSL video advocacy **within 24 hours** <b>always</b>."
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module():
+    """AppTest runs a page as ``__main__`` and leaves it in ``sys.modules``; a later test that spawns
+    processes (the store's concurrency tests) would re-run that page in each child. Put it back."""
+    main = sys.modules.get("__main__")
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture
