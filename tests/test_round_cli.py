@@ -68,7 +68,7 @@ def test_round_lifecycle_through_the_cli(tmp_path, round_files, capsys, monkeypa
     db = tmp_path / "round.sqlite"
     monkeypatch.setenv("COMMISSIONING_DB", str(db))
     store = open_store(db)
-    store.create_user("boss", "boss-password-1", role="commissioner")
+    store.create_user("boss", "lantern orbit meadow 42", role="commissioner")
     store.add_member("boss", "chair-kim", role="chair", display_name="Kim Okafor")
     store.close()
 
@@ -195,7 +195,7 @@ def test_a_date_is_not_a_date_time_for_the_360giving_schema():
 def test_awards_and_summaries_need_a_locked_round(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COMMISSIONING_DB", str(tmp_path / "s.sqlite"))
     store = open_store(tmp_path / "s.sqlite")
-    store.create_user("boss", "boss-password-1", role="commissioner")
+    store.create_user("boss", "lantern orbit meadow 42", role="commissioner")
     store.close()
     code, out, _ = run(capsys, monkeypatch, "2027-01-10T09:00:00+00:00", "create", "--name", "R",
                        "--rules", RULES, "--by", "boss")

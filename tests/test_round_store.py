@@ -29,7 +29,7 @@ ANSWERS = {c.id: f"Our answer to {c.id}." for c in RULES.panel_criteria}
 @pytest.fixture
 def rnd(tmp_path):
     store = open_store(tmp_path / "r.sqlite")
-    store.create_user("boss", "boss-password-1", role="commissioner")
+    store.create_user("boss", "lantern orbit meadow 42", role="commissioner")
     for name in ("p1", "p2"):
         store.add_member("boss", name, role="panel")
     store.add_member("boss", "chair", role="chair")
@@ -102,7 +102,7 @@ def test_bulk_assignment_skips_conflicts_with_partners_and_progress(rnd):
     assert made == 2 and sorted(skipped) == [("p2", "R1-001"), ("p2", "R1-002")]
     with pytest.raises(AccessDenied, match="not assigned"):
         store.bid_answers("p2", k1, now=AFTER)
-    with pytest.raises(AccessDenied, match="conflict with Birch Trust, a partner in this bid"):
+    with pytest.raises(AccessDenied, match="p2 declared a conflict"):
         store.assign("boss", "p2", k1)
     assert store.bid_answers("p1", k1, now=AFTER)["Q3"] == "Our answer to Q3."
     store.save_scores("p1", [(k1, c.id, 3, "sound") for c in RULES.panel_criteria]

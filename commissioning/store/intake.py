@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 
 import pandas as pd
 import yaml
@@ -27,11 +28,11 @@ from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.procurement import lifecycle
 from commissioning.procurement.rules import Rules
 from commissioning.procurement.scoring import LINE, prepare_bids
-from commissioning.store.base import User, organisation_key
+from commissioning.store.base import User
+from commissioning.store.organisations import bid_organisations, organisation_key
 from commissioning.store.schema import (
     assignments,
     bid_answers,
-    bid_partners,
     bids,
     lots,
     rounds,
@@ -195,12 +196,13 @@ class IntakeMixin:
         keys = [organisation_key(n) for n in names]
         if len(set(keys)) != len(keys):
             raise InputError("a consortium member is listed twice", column="partners")
-        for position, name in enumerate(names):
-            conn.execute(insert(bid_partners).values(bid_id=key, position=position, organisation=name))
+        values = {"consortium": json.dumps(names[1:], ensure_ascii=False)} if len(names) > 1 else {}
+        if submitted_by is not None:
+            values["submitted_by"] = submitted_by
+        if values:
+            conn.execute(bids.update().where(bids.c.id == key).values(**values))
         for criterion, text in answers.items():
             conn.execute(insert(bid_answers).values(bid_id=key, criterion=criterion, answer=text))
-        if submitted_by is not None:
-            conn.execute(bids.update().where(bids.c.id == key).values(submitted_by=submitted_by))
 
     def import_bids(self, actor: User | str, round_id: int, frame: pd.DataFrame,
                     answers: pd.DataFrame | None = None, *, now: dt.datetime | None = None
@@ -270,19 +272,10 @@ class IntakeMixin:
             return self._bid_organisations(conn, key)
 
     def _bid_organisations(self, conn, key: int) -> list[str]:
-        names = conn.execute(select(bid_partners.c.organisation).where(bid_partners.c.bid_id == key)
-                             .order_by(bid_partners.c.position)).scalars().all()
-        return list(names) or [self._bid(conn, key)["organisation"]]
+        return bid_organisations(self._bid(conn, key))
 
     def _conflicted_with_bid(self, conn, user_id: int, key: int) -> bool:
-        return any(self._conflicted(conn, user_id, org) for org in self._bid_organisations(conn, key))
-
-    def _insert_assignment(self, conn, actor, member: User, bid: int, round_id: int) -> None:
-        # Conflicts are matched against every organisation of the bid, consortium partners included.
-        for org in self._bid_organisations(conn, bid)[1:]:
-            if self._conflicted(conn, member.id, org):
-                raise AccessDenied(f"{member.username} declared a conflict with {org}, a partner in this bid")
-        super()._insert_assignment(conn, actor, member, bid, round_id)
+        return self._conflicted(conn, user_id, self._bid(conn, key))
 
     def bid_answers(self, actor: User | str, key: int, *, now: dt.datetime | None = None) -> dict[str, str]:
         """A bid's written answers {criterion: text}: its provider always; after the deadline the

@@ -68,6 +68,7 @@ bids = Table(
     Column("gates", Text, nullable=False),
     Column("areas", Text, nullable=False),
     Column("submitted_by", ForeignKey("users.id")),  # migration 5: the provider account, if any
+    Column("consortium", Text),  # migration 5: partners after the lead, a JSON list (store.organisations)
     UniqueConstraint("round_id", "bid_ref"))
 assignments = Table(
     "assignments", metadata,
@@ -105,13 +106,6 @@ moderation = Table(
     Column("decided_at", String(32), nullable=False),
     UniqueConstraint("bid_id", "criterion"))
 # migration 5: bid intake, drafts, clarifications and flag decisions
-bid_partners = Table(
-    "bid_partners", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("bid_id", ForeignKey("bids.id"), nullable=False),
-    Column("position", Integer, nullable=False),  # 0 = lead, then partners in order
-    Column("organisation", String(300), nullable=False),
-    UniqueConstraint("bid_id", "position"))
 bid_answers = Table(
     "bid_answers", metadata,
     Column("id", Integer, primary_key=True),
@@ -260,8 +254,8 @@ def _migration_5(conn: Connection) -> None:
     for column in ("rules_sha256 VARCHAR(64)", "published_at VARCHAR(40)", "deadline VARCHAR(40)"):
         conn.exec_driver_sql(f"ALTER TABLE rounds ADD COLUMN {column}")
     conn.exec_driver_sql("ALTER TABLE bids ADD COLUMN submitted_by INTEGER REFERENCES users (id)")
-    metadata.create_all(conn, tables=[bid_partners, bid_answers, score_drafts, clarifications,
-                                      flag_decisions])
+    conn.exec_driver_sql("ALTER TABLE bids ADD COLUMN consortium TEXT")
+    metadata.create_all(conn, tables=[bid_answers, score_drafts, clarifications, flag_decisions])
 
 
 MIGRATIONS = [
