@@ -62,6 +62,7 @@ def page(name: str, user: auth.User) -> AppTest:
 
 
 def fill_bid(at: AppTest, answer_q1: str = ANSWER_Q1) -> AppTest:
+    at.selectbox(key="bid_lot").set_value("North")
     at.number_input(key="bid_price").set_value(310000.0)
     at.text_area(key="bid_partners").input("Cedar by-and-for Collective (fictional)")
     at.text_input(key="bid_areas").input("E09000012:2;Newham:1")

@@ -50,6 +50,7 @@ def test_publication_hash_and_new_version_is_a_new_round(rnd):
     info = store.round_info(rid)
     assert len(info["rules_sha256"]) == 64
     assert info["deadline"] == dt.datetime(2027, 6, 4, 23, tzinfo=UTC)
+    assert store.lots_of(rid)[:1] == ["West"] and store.lots_of(rid)[-1] == "North"  # published + added
     again = store.publish_round("boss", "Round v2", RULES, now=PUBLISHED)
     log = store.audit_log("boss", again)
     assert '"supersedes": ["Round"]' in log.iloc[0]["new_value"]

@@ -72,7 +72,8 @@ class IntakeMixin:
             self._audit(conn, actor, "round.publish", f"round {name}", None,
                         {"rules": rules.title, "version": rules.version, "rules_sha256": digest,
                          "deadline": closes.isoformat(), "supersedes": earlier}, round_id=rid)
-            for lot in dict.fromkeys(str(x) for x in rules.raw.get("lots") or []):
+            published = [x.get("name") if isinstance(x, dict) else x for x in rules.raw.get("lots") or []]
+            for lot in dict.fromkeys(str(x).strip() for x in published if x is not None):
                 self._insert_lot(conn, actor, self._round(conn, rid), lot)
         return rid
 
