@@ -123,7 +123,7 @@ def test_provider_submits_a_bid(server, page):
     expect(page.get_by_text("10 of 500 words").first).to_be_visible()
     shot(page, "bids")
     page.get_by_role("button", name="Submit the bid").click()
-    expect(page.get_by_text("Bid R3-001 submitted for lot North.")).to_be_visible()
+    expect(page.get_by_text("Bid R3-001 submitted for lot West.")).to_be_visible()
     wait_idle(page)
     with sqlite3.connect(server["db"]) as db:
         rows = db.execute("select b.bid_ref, b.organisation, b.price, count(a.id) from bids b "
