@@ -9,24 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PASSWORD,
-    REPO,
-    VIEWPORT,
-    _free_port,
-    login,
-    shot,
-    wait_idle,
-)
+from conftest import PASSWORD
+from harness import launch, missing, streamlit_server, wait_idle
 
 from commissioning import auth
 from commissioning.procurement.bid_files import read_answers
@@ -37,9 +23,19 @@ from commissioning.web import appdata
 pytestmark = pytest.mark.browser
 NOW = "2027-05-01T10:00:00+01:00"
 
+if (reason := missing()) is not None:
+    if os.environ.get("COMMISSIONING_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser test required but {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from test_browser import login, shot  # noqa: E402
+from harness import VIEWPORT  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """Its own app server (the clock inside the bidding window), not the session's shared one."""
     tmp = tmp_path_factory.mktemp("round_browser")
     db = tmp / "app.sqlite"
     store = open_store(db)
@@ -52,47 +48,19 @@ def server(tmp_path_factory):
     store.import_answers("admin", spring, read_answers(appdata.EXAMPLE_DIR / "answers.csv"))
     store.assign("admin", "pat", store.bid_key(spring, "NE-01"))
     rid = store.publish_round("admin", "Victim support 2027", load_rules(),
-                              now=dt.datetime(2027, 1, 10, tzinfo=dt.UTC))
+                              now=dt.datetime(2027, 1, 10, tzinfo=dt.timezone.utc))
     store.add_lot("admin", rid, "North")
     store.close()
-
-    port = _free_port()
-    env = {**os.environ, "COMMISSIONING_DB": str(db), "PYTHONUNBUFFERED": "1", "COMMISSIONING_NOW": NOW}
-    env.pop("COMMISSIONING_ADMIN_USER", None)
-    env.pop("COMMISSIONING_ADMIN_PASSWORD", None)
-    log = open(tmp / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("streamlit did not start:\n" + (tmp / "streamlit.log").read_text())
-            time.sleep(0.3)
+    env = {"COMMISSIONING_DB": str(db), "COMMISSIONING_NOW": NOW, "COMMISSIONING_ADMIN_USER": "",
+           "COMMISSIONING_ADMIN_PASSWORD": ""}
+    with streamlit_server("app.py", env, tmp / "streamlit.log") as (url, _):
         yield {"url": url, "db": db}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def page(server):
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
         page = context.new_page()
         page.set_default_timeout(30_000)
