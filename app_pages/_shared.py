@@ -282,3 +282,13 @@ def pdf_download(key: str, label: str, file_name: str, build, mime: str = "appli
     if st.session_state.get(state_key):
         st.download_button(f"Download {label}", st.session_state[state_key], file_name=file_name,
                            mime=mime, key=f"download_{key}", icon=":material/download:")
+
+
+def now():
+    """The app's clock: ``COMMISSIONING_NOW`` when set (rehearsals and tests of deadlines), else UTC now."""
+    import os
+
+    from commissioning.procurement import lifecycle
+
+    with user_errors():
+        return lifecycle.now_from_env(os.environ) or lifecycle.now_utc()

@@ -16,7 +16,7 @@ store = ui.store()
 st.title("Moderation and ranking")
 rounds = store.rounds()
 if rounds.empty:
-    st.info("No bidding round yet. Create one with `python -m commissioning score` or import bids into the store.")
+    st.info("No bidding round yet. Create one on the Rounds page or with `python -m commissioning round create`.")
     st.stop()
 
 names = {int(i): n for i, n in zip(rounds["id"], rounds["name"])}
@@ -33,7 +33,7 @@ c1, c2 = st.columns(2)
 if state == "scoring" and auth.can(user, "open_moderation"):
     if c1.button("Open moderation", type="primary", icon=":material/lock_open:"):
         with ui.user_errors(stop=False):
-            store.open_moderation(user.username, round_id)
+            store.open_moderation(user.username, round_id, now=ui.now())
             st.rerun()
 if state == "moderation" and auth.can(user, "lock_round"):
     if c1.button("Lock the round", type="primary", icon=":material/lock:",
@@ -45,6 +45,14 @@ if state == "moderation" and auth.can(user, "lock_round"):
             with ui.user_errors(stop=False):
                 store.lock_round(user.username, round_id)
                 st.session_state.pop("confirm_lock", None)
+                st.rerun()
+
+if state == "moderation" and auth.can(user, "reopen_scoring"):
+    with st.expander("Reopen scoring (scores are closed while moderation is open)", icon=":material/undo:"):
+        reason = st.text_area("Why (recorded in the audit log)", key="reopen_note")
+        if st.button("Reopen scoring", key="reopen_button"):
+            with ui.user_errors(stop=False):
+                store.reopen_scoring(user.username, round_id, reason)
                 st.rerun()
 
 if state == "scoring":
@@ -75,6 +83,20 @@ with tab_spread:
         "bid_id": "Bid", "criterion": "Criterion", "scores": "Panel scores", "n": "n", "min": "Min", "max": "Max",
         "spread": "Spread", "consensus": rules.consensus.capitalize(), "flag": "Flag",
         "moderated": "Moderated", "note": "Moderation note"}), hide_index=True, width="stretch")
+
+    with ui.user_errors():
+        record = store.moderation_record(user.username, round_id)
+    if len(record):
+        st.subheader("Moderated scores")
+        outside = int(record["outside_range"].sum())
+        st.caption(f"Who set each moderated score, and whether it lies outside the panel's range "
+                   f"({outside} outside); a score outside the range rests on its note.")
+        st.dataframe(record.assign(outside_range=record["outside_range"].map({True: "⚠ outside the panel's range",
+                                                                              False: ""}))
+                     .rename(columns={"bid_id": "Bid", "criterion": "Criterion", "score": "Moderated",
+                                      "note": "Note", "set_by": "Set by", "decided_at": "When (UTC)",
+                                      "panel_min": "Panel min", "panel_max": "Panel max",
+                                      "outside_range": "Range"}), hide_index=True, width="stretch")
 
     if state == "moderation" and auth.can(user, "moderate"):
         st.subheader("Record a moderated score")

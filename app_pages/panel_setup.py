@@ -42,7 +42,7 @@ else:
         st.warning("**Illustrative round.** The organisations are fictional; its members (panel-a, ...) were "
                    "imported without passwords.", icon=":material/info:")
     with ui.user_errors():
-        round_bids = store.round_bids(user.username, round_id)
+        round_bids = store.round_bids(user.username, round_id, now=ui.now())
         assigned = store.assignments(user.username, round_id)
 with ui.user_errors():
     declarations = store.conflicts(user.username)
@@ -59,6 +59,12 @@ with tab_panel:
         table.insert(3, "Status", ["deactivated" if off else "active" for off in inactive])
         table.loc[inactive, "Can sign in"] = "no: deactivated"
         st.dataframe(table, hide_index=True, width="stretch")
+        with ui.user_errors():
+            progress = store.progress(user.username, round_id)
+        st.markdown("**Scoring progress** (bids with every criterion scored, of those assigned)")
+        st.dataframe(progress.rename(columns={"username": "Member", "assigned": "Bids assigned",
+                                              "scored": "Bids fully scored", "criteria_scored": "Scores saved",
+                                              "criteria_due": "Scores due"}), hide_index=True, width="stretch")
     st.markdown("**Conflict of interest declarations** (all rounds)")
     if declarations.empty:
         st.caption("No conflict of interest has been declared.")
@@ -117,6 +123,22 @@ with tab_assign:
     if round_id is None or scorers.empty:
         st.info("Assigning needs a round and at least one panel member or chair.")
     else:
+        with st.container(border=True):
+            st.markdown("**Bulk assignment**: every chosen member to every bid of a lot, except bids where the "
+                        "member declared a conflict with the lead or a consortium partner.")
+            lots = sorted(round_bids["lot"].unique()) if len(round_bids) else []
+            b1, b2 = st.columns([1, 2])
+            bulk_lot = b1.selectbox("Lot", ["(every lot)"] + lots, key="bulk_lot")
+            bulk_members = b2.multiselect("Members", scorers.loc[[active[u] for u in scorers["username"]],
+                                                                 "username"].tolist(), key="bulk_members")
+            if st.button("Assign the lot's bids", key="bulk_assign", disabled=not bulk_members,
+                         icon=":material/group_add:"):
+                with ui.user_errors(stop=False):
+                    made, skipped = store.bulk_assign(user.username, round_id, bulk_members,
+                                                      None if bulk_lot == "(every lot)" else bulk_lot, now=ui.now())
+                    done(f"{made} assignments in place" + (
+                        "; not assigned for a conflict: " + ", ".join(f"{m} / {b}" for m, b in skipped)
+                        if skipped else "."))
         member = st.selectbox("Member", scorers["username"].tolist(), format_func=scorer_label.get,
                               key="assign_member")
         own = declarations.loc[declarations["username"] == member, "organisation"]

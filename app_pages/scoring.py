@@ -1,6 +1,7 @@
 """Scoring (panel member): declare conflicts of interest first; then my assigned, non-conflicted bids,
-each criterion with guidance and scale, my score and a required comment, saved to the store. Other
-members' scores are never shown here."""
+each criterion with the bidder's written answer beside its guidance and scale, my score and a
+required comment (kept as a draft in the store as I go), saved to the store; "Next bid" moves on.
+Other members' scores are never shown here."""
 
 import streamlit as st
 
@@ -82,38 +83,75 @@ with st.expander(f"Your bids ({len(assigned)})", expanded=False):
                  [["Bid", "Organisation", "Lot", "Round state", "Scored"]], hide_index=True, width="stretch")
 
 by_key = assigned.set_index("key")
-key = st.selectbox("Bid", assigned["key"].tolist(), key="scoring_bid",
+keys = assigned["key"].tolist()
+if st.session_state.pop("scoring_next", False) and st.session_state.get("scoring_bid") in keys:
+    st.session_state["scoring_bid"] = keys[(keys.index(st.session_state["scoring_bid"]) + 1) % len(keys)]
+key = st.selectbox("Bid", keys, key="scoring_bid",
                    format_func=lambda k: f"{by_key.loc[k, 'bid_id']} — {by_key.loc[k, 'organisation']} "
                                          f"(lot {by_key.loc[k, 'lot']})")
-bid = assigned.set_index("key").loc[key]
+bid = by_key.loc[key]
 rules = rules_of[bid["round_id"]]
-locked = bid["state"] == "locked"
+closed = bid["state"] != "scoring"
 saved = {r.criterion: r for r in mine.loc[mine["key"] == key].itertuples()} if len(mine) else {}
 scale = rules.scale
+now = ui.now()
+with ui.user_errors():
+    answers = store.bid_answers(user.username, int(key), now=now)
+    drafts = store.drafts(user.username, int(key))
 
 st.subheader(ui.esc(f"{bid['bid_id']}: {bid['organisation']}"))
 st.caption(ui.esc(f"Lot {bid['lot']} · round “{rounds.loc[bid['round_id'], 'name']}” ({bid['state']})"))
-if locked:
+if bid["state"] == "locked":
     st.info("This round is locked: scores are final and shown read-only.")
+elif bid["state"] == "moderation":
+    st.info("Moderation is open: scoring is closed unless the commissioner reopens it.")
+st.caption("Your choices and reasons are kept as drafts as you go, so a reload loses nothing; only "
+           "**Save my scores** makes them scores.")
 
-with st.form(f"score_form_{key}", border=False):
-    entries = []
-    for c in rules.panel_criteria:
-        with st.container(border=True):
-            section = appdata.SECTION_LABELS.get(c.section, c.section).lower()
-            minimum = f"; minimum to pass {c.min_score:g}" if c.min_score is not None else ""
-            st.markdown(f"**{ui.esc(f'{c.id}. {c.title}')}** — {c.weight:g}% of {section}{minimum}")
+
+def keep_draft(criterion: str) -> None:
+    with ui.user_errors(stop=False):
+        store.save_draft(user.username, int(key), criterion, st.session_state.get(f"score_{key}_{criterion}"),
+                         st.session_state.get(f"comment_{key}_{criterion}", ""))
+
+
+descriptors = " · ".join(f"{v} {d}" for v, d in scale.descriptors.items())
+entries = []
+for c in rules.panel_criteria:
+    with st.container(border=True):
+        section = appdata.SECTION_LABELS.get(c.section, c.section).lower()
+        minimum = f"; minimum to pass {c.min_score:g}" if c.min_score is not None else ""
+        st.markdown(f"**{ui.esc(f'{c.id}. {c.title}')}** — {c.weight:g}% of {section}{minimum}")
+        left, right = st.columns([3, 2], gap="medium")
+        with left:
+            st.markdown("**The bidder's answer**")
+            with st.container(height=260, border=False):
+                st.text(answers.get(c.id) or "(no written answer for this criterion)")
+        with right:
+            st.markdown("**Guidance**")
             st.markdown(ui.esc(c.guidance))
+            st.caption(ui.esc(f"Scale: {descriptors}"))
             options = list(range(scale.min, c.max_score + 1))
             previous = saved.get(c.id)
+            draft_score, draft_comment = drafts.get(c.id, (None, ""))
+            start = int(previous.score) if previous is not None else (
+                int(draft_score) if draft_score is not None else None)
             value = st.radio(f"Score for {ui.esc(c.id)}", options, horizontal=True, key=f"score_{key}_{c.id}",
-                             index=options.index(int(previous.score)) if previous is not None else None,
-                             format_func=lambda v: f"{v} {ui.esc(scale.descriptors.get(v, ''))}", disabled=locked)
+                             index=options.index(start) if start is not None else None,
+                             format_func=lambda v: f"{v} {ui.esc(scale.descriptors.get(v, ''))}", disabled=closed,
+                             on_change=keep_draft, args=(c.id,))
             comment = st.text_area(f"Reason for your {ui.esc(c.id)} score (required)", key=f"comment_{key}_{c.id}",
-                                   value=previous.comment if previous is not None else "", height=80,
-                                   disabled=locked)
-            entries.append((c, value, comment, previous))
-    submitted = st.form_submit_button("Save my scores", type="primary", icon=":material/save:", disabled=locked)
+                                   value=draft_comment if c.id in drafts else (
+                                       previous.comment if previous is not None else ""),
+                                   height=80, disabled=closed, on_change=keep_draft, args=(c.id,))
+        entries.append((c, value, comment, previous))
+
+save_col, next_col = st.columns(2)
+submitted = save_col.button("Save my scores", type="primary", icon=":material/save:", disabled=closed,
+                            key=f"save_scores_{key}")
+if next_col.button("Next bid", icon=":material/arrow_forward:", disabled=len(keys) < 2, key="scoring_next_bid"):
+    st.session_state["scoring_next"] = True
+    st.rerun()
 
 if submitted:
     rows, problems = [], []

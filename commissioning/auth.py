@@ -48,6 +48,8 @@ PAGES: dict[str, Page] = {p.id: p for p in (
     Page("coverage", "Coverage", frozenset({COMMISSIONER}), ":material/map:"),
     Page("lots", "Lots and scenarios", frozenset({COMMISSIONER}), ":material/grid_view:"),
     Page("trends", "Demand over time", frozenset({COMMISSIONER}), ":material/trending_up:"),
+    Page("bids", "Bids", frozenset({PROVIDER}), ":material/upload_file:"),
+    Page("rounds", "Rounds", frozenset({COMMISSIONER, CHAIR}), ":material/event_note:"),
     Page("scoring", "Scoring", frozenset({PANEL, CHAIR}), ":material/rate_review:"),
     Page("panel_setup", "Panel set-up", frozenset({COMMISSIONER}), ":material/group:"),
     Page("moderation", "Moderation and ranking", frozenset({COMMISSIONER, CHAIR}), ":material/balance:"),
@@ -65,11 +67,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     "export_awards": frozenset({COMMISSIONER, CHAIR}),
     "manage_panel": frozenset({COMMISSIONER}),
     "declare_conflict": frozenset({PANEL, CHAIR}),
+    "manage_round": frozenset({COMMISSIONER}),
+    "clarify": frozenset({COMMISSIONER, CHAIR}),
+    "resolve_flag": frozenset({COMMISSIONER, CHAIR}),
+    "reopen_scoring": frozenset({COMMISSIONER}),
 }
 
 #: The page each role lands on after logging in.
 HOME = {PUBLIC: "priorities", COMMISSIONER: "coverage", CHAIR: "moderation", PANEL: "scoring",
-        PROVIDER: "priorities"}
+        PROVIDER: "bids"}
 
 
 def role_of(user: User | None) -> str:

@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "report": "Build a PDF: needs assessment, evaluation report or published priorities",
     "forecast": "Monthly demand forecast per borough with 80% and 95% intervals (model chosen by backtest)",
     "users": "Manage app accounts (create the first commissioner, add panel members)",
+    "round": "Run a commissioning round: create, import bids and scores, rank, resolve flags, lock, "
+             "assessment summaries, awards",
     "satisfaction": "Victim satisfaction against annual targets, with confidence intervals; the quarterly publication",
     "audit": "Check the store's audit log (its SHA-256 hash chain) is intact",
 }

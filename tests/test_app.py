@@ -288,7 +288,7 @@ def test_panel_member_sees_only_assigned_unconflicted_bids_and_score_is_saved(st
     at.selectbox(key="scoring_bid").set_value(key).run()
     at.radio(key=f"score_{key}_Q1").set_value(3)
     at.text_area(key=f"comment_{key}_Q1").input("Good local evidence on under-served groups")
-    at.button(key=f"FormSubmitter:score_form_{key}-Save my scores").click().run()
+    at.button(key=f"save_scores_{key}").click().run()
     no_exception(at)
     assert not at.error
     mine = store.my_scores(PANEL)
@@ -302,7 +302,7 @@ def test_score_without_comment_is_not_saved(store):
     key = store.bid_key(store.test_round, "NE-01")
     at.selectbox(key="scoring_bid").set_value(key).run()
     at.radio(key=f"score_{key}_Q2").set_value(4)
-    at.button(key=f"FormSubmitter:score_form_{key}-Save my scores").click().run()
+    at.button(key=f"save_scores_{key}").click().run()
     assert any("Q2: a score needs a comment" in e.value for e in at.error)
     assert store.my_scores(PANEL).empty
 
@@ -336,6 +336,31 @@ def test_commissioner_locks_round_and_exports_awards(store):
     example = next(i for i, n in zip(store.rounds()["id"], store.rounds()["name"]) if n == appdata.EXAMPLE_ROUND)
     at.selectbox(key="moderation_round").set_value(example).run()
     assert "mod_bid" not in [w.key for w in at.selectbox]     # only the chair records moderation
+    at.button[[b.label for b in at.button].index("Lock the round")].click().run()
+    at.button[[b.label for b in at.button].index("Yes, lock it")].click().run()
+    no_exception(at)
+    # refused while flags are open, naming the bids
+    refusal = " ".join(e.value for e in at.error)
+    assert "cannot lock" in refusal and "NE-03 (abnormally low price" in refusal and "W-02 (Q4" in refusal
+    assert store.rounds().set_index("id").loc[example, "state"] == "moderation"
+    # the commissioner records the clarification and the decisions on the Rounds page
+    at.switch_page("app_pages/rounds.py").run()
+    at.selectbox(key="rounds_round").set_value(example).run()
+    at.selectbox(key="clar_bid").set_value("NE-03")
+    at.text_area(key="clar_q").input("Please explain how the price covers the posts")
+    at.text_area(key="clar_a").input("Volunteer-supported model; appendix D")
+    at.button(key="FormSubmitter:clarify-Record the clarification").click().run()
+    no_exception(at)
+    assert store.clarifications(ADMIN, example)["answer"].tolist() == ["Volunteer-supported model; appendix D"]
+    for bid in ("NE-03", "W-02"):
+        at.selectbox(key="resolve_bid").set_value(bid)
+        at.text_area(key="resolve_note").input(f"Decision on {bid}: accepted after review")
+        at.button(key="FormSubmitter:resolve-Record the decision").click().run()
+        no_exception(at)
+    assert store.flag_decisions(ADMIN, example)["bid_id"].tolist() == ["NE-03", "W-02"]
+    assert any("can be locked" in s.value for s in at.success)
+    at.switch_page("app_pages/moderation.py").run()
+    at.selectbox(key="moderation_round").set_value(example).run()
     at.button[[b.label for b in at.button].index("Lock the round")].click().run()
     at.button[[b.label for b in at.button].index("Yes, lock it")].click().run()
     no_exception(at)

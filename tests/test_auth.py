@@ -31,9 +31,10 @@ def test_allowed_pages_per_role():
     # chair scores and moderates; the commissioner has everything but scoring
     assert auth.allowed_pages("public") == ["priorities", "satisfaction"]
     assert auth.allowed_pages("panel") == ["priorities", "satisfaction", "scoring"]
-    assert auth.allowed_pages("chair") == ["priorities", "satisfaction", "scoring", "moderation"]
+    assert auth.allowed_pages("chair") == ["priorities", "satisfaction", "rounds", "scoring", "moderation"]
     assert auth.allowed_pages("commissioner") == ["priorities", "satisfaction", "coverage", "lots", "trends",
-                                                  "panel_setup", "moderation", "exports"]
+                                                  "rounds", "panel_setup", "moderation", "exports"]
+    assert auth.allowed_pages("provider") == ["priorities", "satisfaction", "bids"]
     assert auth.allowed_pages("intruder") == []
 
 

@@ -238,7 +238,7 @@ def test_awards_export(result):
     assert a1["amountAwarded"] == 100000 and a1["currency"] == "GBP" and a1["awardDate"] == "2027-09-01"
     assert a1["recipientOrganization"] == [{"id": "360G-test-ORG-alder-trust", "name": "Alder Trust"}]
     assert b1["recipientOrganization"][0]["id"] == "GB-CHC-1"
-    assert a1["beneficiaryLocation"] == [{"name": "Hackney", "geoCode": "E09000012", "geoCodeType": "LAD"}]
+    assert a1["beneficiaryLocation"] == [{"name": "Hackney", "geoCode": "E09000012", "geoCodeType": "LONB"}]
     assert json.loads(awards_json(grants))["grants"][1]["fundingOrganization"][0]["name"] == "Test Council"
     frame = awards_frame(grants)
     assert frame.loc[1, "Beneficiary Location:0:Geographic Code"] == "E09000022"

@@ -59,6 +59,16 @@ def test_numpy_ids_from_dataframes_work(panel):
     assert store.rules(round_id).title == store.rules(int(rid)).title
 
 
+def _decide_flags(store, boss, rid):
+    """Record the decisions a lock needs: a price flag after the bidder's answer is recorded."""
+    for flag in store.open_flags(boss, rid):
+        if flag.kind == "price":
+            cid = store.ask_clarification(boss, store.bid_key(rid, flag.bid_id), "Please explain the price")
+            store.record_answer(boss, cid, "Volunteer-supported model, costed in appendix D")
+        if any(f.bid_id == flag.bid_id for f in store.open_flags(boss, rid)):
+            store.resolve_flags(boss, rid, flag.bid_id, "Explanation accepted / spread reviewed")
+
+
 def test_migrations_are_versioned(panel, db_url):
     store, _, _ = panel
     assert store.schema_version() == MIGRATIONS[-1][0]
@@ -174,6 +184,9 @@ def test_moderation_lock_and_audit(panel):
     assert from_store.drop(columns="reasons").equals(from_csv.drop(columns="reasons"))
     assert from_store.set_index("bid_id").loc["A2", "total"] == pytest.approx(66.75)
 
+    with pytest.raises(StoreError, match="cannot lock: unresolved flags on .*A5 .abnormally low price"):
+        store.lock_round(boss, rid)
+    _decide_flags(store, boss, rid)
     store.lock_round(boss, rid)
     with pytest.raises(StoreError, match="locked"):
         store.save_score("s1", a2, "Q1", 5, "late change")
@@ -281,6 +294,7 @@ def test_unassign_in_moderation_needs_explicit_withdrawal_and_locked_refuses(pan
     log = store.audit_log(boss, rid)
     assert (log["entity"] == "bid A1 SV1 by s2").sum() == 2    # score.save at import, then score.withdraw
     assert log[log["entity"] == "bid A1 SV1 by s2"]["action"].tolist() == ["score.save", "score.withdraw"]
+    _decide_flags(store, boss, rid)
     store.lock_round(boss, rid)
     with pytest.raises(StoreError, match="locked"):
         store.unassign(boss, "s3", [a1], withdraw_scores=True)

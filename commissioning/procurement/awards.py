@@ -3,7 +3,8 @@
 Each award is a 360Giving grant record with the standard's required fields (``id``, ``title``,
 ``description``, ``currency``, ``amountAwarded``, ``awardDate``, ``recipientOrganization``,
 ``fundingOrganization``) plus ``amountAppliedFor``, ``grantProgramme`` and ``beneficiaryLocation``
-(one entry per borough in the bid's ``areas``, ONS code with ``geoCodeType`` "LAD"). The amount is
+(one entry per borough in the bid's ``areas``, ONS code with ``geoCodeType`` "LONB", the
+360Giving codelist's type for London boroughs; the codelist has no "LAD"). The amount is
 the bid's price for the contract period.
 
 A lot whose bids all failed has no award (see the rules' ``min_score_policy``). A rank-1 bid that
@@ -33,7 +34,7 @@ def build_awards(result: ScoringResult, *, funder_id: str, funder_name: str, id_
                  award_date: dt.date | str | None = None, currency: str = "GBP",
                  programme: str | None = None, cleared: Iterable[str] = (),
                  recipient_ids: Mapping[str, str] | None = None,
-                 geo_code_type: str = "LAD") -> list[dict]:
+                 geo_code_type: str = "LONB") -> list[dict]:
     """360Giving grant records, one per lot with a rank-1 bid.
 
     Parameters

@@ -138,14 +138,16 @@ class StoreBase:
         """Apply the missing migration steps in one transaction; return the schema version."""
         with self._write() as conn:
             schema_version.create(conn, checkfirst=True)
-            current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
+            # Steps are matched by number, not by "above the highest": branches that add
+            # migrations in parallel (e.g. 4 and 5) still get each one applied once.
+            applied = set(conn.execute(select(schema_version.c.version)).scalars())
             for version, description, step in MIGRATIONS:
-                if version > current:
+                if version not in applied:
                     step(conn)
                     conn.execute(insert(schema_version).values(
                         version=version, description=description, applied_at=utc_now()))
-                    current = version
-        return current
+                    applied.add(version)
+        return max(applied, default=0)
 
     def schema_version(self) -> int:
         with self._read() as conn:

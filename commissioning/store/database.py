@@ -23,6 +23,13 @@ Rules the API enforces (the acting user is always a parameter and is re-read fro
   (they still count); the last active commissioner cannot be deactivated;
 - every score needs a comment, every moderation decision a note;
 - the round moves ``scoring`` -> ``moderation`` -> ``locked``; once locked nothing changes;
+- a round created by ``publish_round`` keeps its rules' text and SHA-256 and has a deadline: bids
+  are taken in the bidding window only (late ones refused and logged) and are sealed until the
+  deadline (only the submitting provider sees a bid's content); conflicts are matched against every
+  organisation of a bid (lead and consortium partners);
+- scoring closes while moderation is open (the commissioner may reopen it, audited); the lock is
+  refused while a bid in the running has a flag (abnormally low price, unmoderated spread) without
+  a recorded decision;
 - a scorer or chair with a declared conflict of interest cannot see the panel's scores of, score
   or moderate that organisation's bids (names matched as :mod:`.organisations` says, consortium
   members included);
@@ -42,14 +49,19 @@ from pathlib import Path
 
 from commissioning.store.audit import AuditMixin
 from commissioning.store.base import StoreBase, make_engine
+from commissioning.store.clarifications import ClarificationsMixin
+from commissioning.store.intake import IntakeMixin
 from commissioning.store.logins import LoginsMixin
+from commissioning.store.outcomes import OutcomesMixin
 from commissioning.store.panel import PanelMixin
+from commissioning.store.review import ReviewMixin
 from commissioning.store.rounds import RoundsMixin
 from commissioning.store.scores import ScoresMixin
 from commissioning.store.users import UsersMixin
 
 
-class Store(UsersMixin, LoginsMixin, RoundsMixin, PanelMixin, ScoresMixin, AuditMixin, StoreBase):
+class Store(IntakeMixin, ReviewMixin, ClarificationsMixin, OutcomesMixin, UsersMixin, LoginsMixin, RoundsMixin,
+            PanelMixin, ScoresMixin, AuditMixin, StoreBase):
     """Panel workflow over one database. Use :func:`open_store` to get one."""
 
 

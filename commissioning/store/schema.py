@@ -44,7 +44,12 @@ rounds = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("rules_yaml", Text, nullable=False),
     Column("state", String(20), nullable=False),
-    Column("created_at", String(32), nullable=False))
+    Column("created_at", String(32), nullable=False),
+    # migration 5: the published snapshot of the rules and the bid deadline (NULL for rounds
+    # imported whole from files, which have no intake)
+    Column("rules_sha256", String(64)),
+    Column("published_at", String(40)),
+    Column("deadline", String(40)))
 lots = Table(
     "lots", metadata,
     Column("id", Integer, primary_key=True),
@@ -62,6 +67,8 @@ bids = Table(
     Column("submitted_at", String(40), nullable=False),
     Column("gates", Text, nullable=False),
     Column("areas", Text, nullable=False),
+    Column("submitted_by", ForeignKey("users.id")),  # migration 5: the provider account, if any
+    Column("consortium", Text),  # migration 5: partners after the lead, a JSON list (store.organisations)
     UniqueConstraint("round_id", "bid_ref"))
 assignments = Table(
     "assignments", metadata,
@@ -98,6 +105,43 @@ moderation = Table(
     Column("user_id", ForeignKey("users.id"), nullable=False),
     Column("decided_at", String(32), nullable=False),
     UniqueConstraint("bid_id", "criterion"))
+# migration 5: bid intake, drafts, clarifications and flag decisions
+bid_answers = Table(
+    "bid_answers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bid_id", ForeignKey("bids.id"), nullable=False),
+    Column("criterion", String(50), nullable=False),
+    Column("answer", Text, nullable=False),
+    UniqueConstraint("bid_id", "criterion"))
+score_drafts = Table(
+    "score_drafts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bid_id", ForeignKey("bids.id"), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("criterion", String(50), nullable=False),
+    Column("score", Float),
+    Column("comment", Text, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    UniqueConstraint("bid_id", "user_id", "criterion"))
+clarifications = Table(
+    "clarifications", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bid_id", ForeignKey("bids.id"), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("asked_by", ForeignKey("users.id"), nullable=False),
+    Column("asked_at", String(40), nullable=False),
+    Column("answer", Text),
+    Column("answered_at", String(40)),
+    Column("recorded_by", ForeignKey("users.id")))
+flag_decisions = Table(
+    "flag_decisions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bid_id", ForeignKey("bids.id"), nullable=False),
+    Column("flag", Text, nullable=False),  # the engine's reason text, e.g. "abnormally low price: ..."
+    Column("kind", String(60), nullable=False),  # the flag's key: price, or spread:<criterion>
+    Column("note", Text, nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("decided_at", String(40), nullable=False))
 audit = Table(
     "audit", metadata,
     Column("id", Integer, primary_key=True),
@@ -120,10 +164,10 @@ login_throttle = Table(   # migration 4: failed sign-ins per username and per cl
     Column("locked_until", Float, nullable=False))
 
 
-def _users_v1() -> Table:
+def _users_v1(meta: MetaData | None = None) -> Table:
     """The users table as migration 1 created it (before migration 2 added ``active``)."""
     return Table(
-        "users", MetaData(),
+        "users", meta if meta is not None else MetaData(),
         Column("id", Integer, primary_key=True),
         Column("username", String(100), nullable=False, unique=True),
         Column("display_name", String(200), nullable=False),
@@ -147,10 +191,37 @@ def _audit_v1(meta: MetaData) -> Table:
         Column("new_value", Text))
 
 
+def _schema_v1() -> MetaData:
+    """The tables as migration 1 created them (rounds and bids before migration 5's columns, audit
+    before migration 4's hash chain)."""
+    meta = MetaData()
+    _users_v1(meta)
+    Table("rounds", meta,
+          Column("id", Integer, primary_key=True),
+          Column("name", String(200), nullable=False, unique=True),
+          Column("rules_yaml", Text, nullable=False),
+          Column("state", String(20), nullable=False),
+          Column("created_at", String(32), nullable=False))
+    lots.to_metadata(meta)
+    Table("bids", meta,
+          Column("id", Integer, primary_key=True),
+          Column("round_id", ForeignKey("rounds.id"), nullable=False),
+          Column("lot_id", ForeignKey("lots.id"), nullable=False),
+          Column("bid_ref", String(100), nullable=False),
+          Column("organisation", String(300), nullable=False),
+          Column("price", Float, nullable=False),
+          Column("submitted_at", String(40), nullable=False),
+          Column("gates", Text, nullable=False),
+          Column("areas", Text, nullable=False),
+          UniqueConstraint("round_id", "bid_ref"))
+    for table in (assignments, conflicts, scores, moderation):
+        table.to_metadata(meta)
+    _audit_v1(meta)
+    return meta
+
+
 def _migration_1(conn: Connection) -> None:
-    _users_v1().create(conn)
-    metadata.create_all(conn, tables=[rounds, lots, bids, assignments, conflicts, scores, moderation])
-    _audit_v1(MetaData()).create(conn)
+    _schema_v1().create_all(conn)
     if conn.dialect.name == "sqlite":
         for op in ("UPDATE", "DELETE"):
             conn.exec_driver_sql(
@@ -179,9 +250,19 @@ def _migration_4(conn: Connection) -> None:
     login_throttle.create(conn)
 
 
+def _migration_5(conn: Connection) -> None:
+    for column in ("rules_sha256 VARCHAR(64)", "published_at VARCHAR(40)", "deadline VARCHAR(40)"):
+        conn.exec_driver_sql(f"ALTER TABLE rounds ADD COLUMN {column}")
+    conn.exec_driver_sql("ALTER TABLE bids ADD COLUMN submitted_by INTEGER REFERENCES users (id)")
+    conn.exec_driver_sql("ALTER TABLE bids ADD COLUMN consortium TEXT")
+    metadata.create_all(conn, tables=[bid_answers, score_drafts, clarifications, flag_decisions])
+
+
 MIGRATIONS = [
     (1, "rounds, lots, bids, users, assignments, conflicts, scores, moderation, audit", _migration_1),
     (2, "users.active: deactivated accounts keep their record and scores", _migration_2),
     (3, "users.organisation: provider accounts speak for one support organisation", _migration_3),
     (4, "audit hash chain, append-only on every backend; login throttling", _migration_4),
+    (5, "round intake: rules hash, deadline, consortium members, answers, score drafts, "
+        "clarifications, flag decisions", _migration_5),
 ]

@@ -64,6 +64,9 @@ class ScoresMixin:
                 value = self._check_mark(self._rules_of(row["rules_yaml"]), criterion, value)
                 if not str(comment or "").strip():
                     raise InputError("a score needs a comment (the reason for it)", column="comment")
+                if row["state"] == "moderation":
+                    raise StoreError("scoring is closed while moderation is open (no late scores moving "
+                                     "medians); the commissioner can reopen scoring")
                 self._upsert_score(conn, user, bid, row["round_id"], row["bid_ref"], criterion,
                                    value, str(comment).strip())
                 count += 1

@@ -65,10 +65,14 @@ def first_run(store, env: dict | None = None) -> None:
     commissioners = store.account_list().query("role == @auth.COMMISSIONER and active")["username"]
     if commissioners.empty:
         return
-    optional = {name: EXAMPLE_DIR / f"{name}.csv" for name in ("scores", "moderation")}
+    optional = {name: EXAMPLE_DIR / f"{name}.csv" for name in ("scores", "moderation", "answers")}
     optional = {name: path if path.exists() else None for name, path in optional.items()}
-    store.import_round_from_csv(commissioners.iloc[0], EXAMPLE_ROUND, EXAMPLE_DIR / "bids.csv",
-                                optional["scores"], moderation_csv=optional["moderation"])
+    rid = store.import_round_from_csv(commissioners.iloc[0], EXAMPLE_ROUND, EXAMPLE_DIR / "bids.csv",
+                                      optional["scores"], moderation_csv=optional["moderation"])
+    if optional["answers"] is not None:
+        from commissioning.procurement.bid_files import read_answers
+
+        store.import_answers(commissioners.iloc[0], rid, read_answers(optional["answers"]))
 
 
 TABLE_COLUMNS = {

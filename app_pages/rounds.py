@@ -1,0 +1,153 @@
+"""Rounds (commissioner; the panel chair for clarifications and flags): create a round from a rules
+file (its rules are published and hashed), import bids and answers, see what arrived (sealed until
+the deadline), record clarifications with the bidder's answers, and decide the flags that block the
+lock."""
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages import _shared as ui
+from commissioning import auth
+from commissioning.paths import DEFAULT_RULES
+from commissioning.procurement.bid_files import read_answers, read_bid_file
+from commissioning.procurement.rules import load_rules, parse_rules
+
+user = ui.guard("rounds")
+store = ui.store()
+now = ui.now()
+
+st.title("Rounds")
+if st.session_state.get("rounds_done"):
+    st.success(st.session_state.pop("rounds_done"), icon=":material/check_circle:")
+
+
+def done(message: str) -> None:
+    st.session_state["rounds_done"] = message
+    st.rerun()
+
+
+def uploaded_path(upload, folder: Path) -> Path:
+    """An uploaded file on disk under its own name, so errors name the file the user chose."""
+    path = folder / Path(upload.name).name
+    path.write_bytes(upload.getvalue())
+    return path
+
+
+if auth.can(user, "manage_round"):
+    with st.expander("Create a round from a rules file", icon=":material/add_circle:"):
+        st.markdown("Creating a round publishes its rules: they are stored with their SHA-256 and never "
+                    "change (a new version is a new round). The timetable must give bidders at least three "
+                    "months' notice (`timetable.bids_invited`), and `timetable.bids_close` sets the deadline.")
+        name = st.text_input("Round name", key="round_name")
+        shipped = sorted(DEFAULT_RULES.parent.glob("*.yaml"))
+        choice = st.selectbox("Rules file", [p.name for p in shipped], key="round_rules")
+        upload = st.file_uploader("…or upload a rules file (YAML)", type=["yaml", "yml"], key="round_upload")
+        if st.button("Create the round", type="primary", key="round_create", icon=":material/add:"):
+            with ui.user_errors(stop=False):
+                rules = (parse_rules(upload.getvalue().decode("utf-8"), source=upload.name) if upload
+                         else load_rules(DEFAULT_RULES.parent / choice))
+                rid = store.publish_round(user.username, name.strip(), rules, now=now)
+                done(f"Round “{name.strip()}” created (id {rid}); rules published with SHA-256 "
+                     f"{store.round_info(rid)['rules_sha256'][:12]}….")
+
+rounds = store.rounds()
+if rounds.empty:
+    st.info("No round yet.")
+    st.stop()
+names = {int(i): n for i, n in zip(rounds["id"], rounds["name"])}
+round_id = st.selectbox("Round", list(names)[::-1], format_func=names.get, key="rounds_round")
+info = store.round_info(round_id)
+if info["deadline"] is None:
+    sealed = False
+    st.markdown(f"State **{info['state']}** · imported whole from files (no intake, no deadline)")
+else:
+    sealed = now < info["deadline"]
+    st.markdown(f"State **{info['state']}** · bids close **{info['deadline']:%d %B %Y %H:%M} UTC** · rules "
+                f"SHA-256 `{info['rules_sha256'][:16]}…`" + (" · **sealed** until the deadline" if sealed else ""))
+
+if auth.can(user, "manage_round"):
+    with st.expander("Add a lot, or import bids (CSV or XLSX) and answers", icon=":material/upload:"):
+        lot = st.text_input("New lot name", key="rounds_lot")
+        if st.button("Add the lot", key="rounds_add_lot"):
+            with ui.user_errors(stop=False):
+                store.add_lot(user.username, round_id, lot.strip())
+                done(f"Lot {lot.strip()} added.")
+        bids_file = st.file_uploader("Bids (the columns of `score --bids`, optional `partners`)",
+                                     type=["csv", "xlsx"], key="rounds_bids")
+        answers_file = st.file_uploader("Answers (bid_id, criterion, answer)", type=["csv", "xlsx"],
+                                        key="rounds_answers")
+        if bids_file and st.button("Import the bids", type="primary", key="rounds_import"):
+            with ui.user_errors(stop=False), tempfile.TemporaryDirectory() as folder:
+                answers = read_answers(uploaded_path(answers_file, Path(folder))) if answers_file else None
+                imported, late = store.import_bids(user.username, round_id,
+                                                   read_bid_file(uploaded_path(bids_file, Path(folder))),
+                                                   answers, now=now)
+                done(f"Imported {len(imported)} bids" + (f"; refused late (logged): {', '.join(late)}" if late else "."))
+
+    st.subheader("Bids received")
+    received = store.received_bids(user.username, round_id, now=now)
+    if sealed:
+        st.caption("Sealed: until the deadline you see only that a bid arrived, and when.")
+    st.dataframe(received.drop(columns=["key"], errors="ignore"), hide_index=True, width="stretch")
+
+if sealed:
+    st.stop()
+
+st.subheader("Clarifications")
+with ui.user_errors():
+    bids = store.round_bids(user.username, round_id, now=now)
+    asked = store.clarifications(user.username, round_id)
+if auth.can(user, "clarify") and not bids.empty:
+    keys = dict(zip(bids["bid_id"], bids["key"]))
+    with st.form("clarify", clear_on_submit=True):
+        bid = st.selectbox("Bid", list(keys), key="clar_bid")
+        question = st.text_area("Question to the bidder (e.g. explain an abnormally low price)", key="clar_q")
+        answer = st.text_area("The bidder's answer, if already received", key="clar_a")
+        if st.form_submit_button("Record the clarification", icon=":material/forum:"):
+            with ui.user_errors(stop=False):
+                cid = store.ask_clarification(user.username, int(keys[bid]), question, now=now)
+                if answer.strip():
+                    store.record_answer(user.username, cid, answer, now=now)
+                done(f"Clarification recorded for {bid}.")
+    waiting = asked.loc[asked["answer"].isna()]
+    if len(waiting):
+        with st.form("clar_answer", clear_on_submit=True):
+            cid = st.selectbox("Question awaiting an answer", waiting["id"].tolist(), key="clar_open",
+                               format_func=lambda i: f"{asked.set_index('id').loc[i, 'bid_id']}: "
+                                                     f"{asked.set_index('id').loc[i, 'question'][:80]}")
+            text = st.text_area("The bidder's answer", key="clar_open_answer")
+            if st.form_submit_button("Record the answer"):
+                with ui.user_errors(stop=False):
+                    store.record_answer(user.username, int(cid), text, now=now)
+                    done("Answer recorded.")
+st.dataframe(asked.rename(columns={"bid_id": "Bid", "question": "Question", "asked_by": "Asked by",
+                                   "asked_at": "Asked (UTC)", "answer": "Answer", "answered_at": "Answered (UTC)"})
+             .drop(columns=["id"]), hide_index=True, width="stretch")
+
+st.subheader("Flags to decide before the lock")
+if info["state"] != "moderation":
+    st.info("Flags are decided once moderation is open." if info["state"] == "scoring"
+            else "The round is locked.")
+    st.stop()
+with ui.user_errors():
+    pending = store.open_flags(user.username, round_id)
+    decided = store.flag_decisions(user.username, round_id)
+if not pending:
+    st.success("No open flag: the round can be locked.", icon=":material/check_circle:")
+else:
+    st.warning(f"{len(pending)} open flag{'s' if len(pending) != 1 else ''} block the lock.", icon=":material/flag:")
+    st.dataframe([{"Bid": f.bid_id, "Flag": f.text} for f in pending], hide_index=True, width="stretch")
+    if auth.can(user, "resolve_flag"):
+        with st.form("resolve", clear_on_submit=True):
+            bid = st.selectbox("Bid", sorted({f.bid_id for f in pending}), key="resolve_bid")
+            note = st.text_area("Decision and why (recorded on every open flag of the bid)", key="resolve_note")
+            if st.form_submit_button("Record the decision", type="primary", icon=":material/gavel:"):
+                with ui.user_errors(stop=False):
+                    resolved = store.resolve_flags(user.username, round_id, bid, note, now=now)
+                    done(f"Decision recorded on {len(resolved)} flag{'s' if len(resolved) != 1 else ''} of {bid}.")
+if len(decided):
+    st.dataframe(decided.rename(columns={"bid_id": "Bid", "flag": "Flag", "note": "Decision",
+                                         "decided_by": "By", "decided_at": "When (UTC)"}),
+                 hide_index=True, width="stretch")

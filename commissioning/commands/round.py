@@ -1,0 +1,191 @@
+"""``python -m commissioning round ACTION``: run a commissioning round in the store, from the
+published rules to the published awards.
+
+    round create --name NAME --rules RULES.yaml --by USER        (prints the round id last)
+    round import-bids --round ID --bids BIDS.csv [--answers ANSWERS.csv] --by USER
+    round import-scores --round ID --scores SCORES.csv [--moderation MOD.csv] --by USER
+    round rank --round ID [--out FILE] --by USER
+    round clarify --round ID --bid BID --question TEXT [--answer TEXT] --by USER
+    round resolve --round ID --bid BID --note TEXT --by USER
+    round lock --round ID --by USER
+    round summaries --round ID --out-dir DIR --by USER
+    round awards --round ID --funder-id ID --funder-name NAME --id-prefix PREFIX
+                 [--award-date YYYY-MM-DD] [--format json|csv] --out FILE --by USER
+
+The store is ``--db`` or ``COMMISSIONING_DB`` (default ./commissioning.sqlite); ``USER`` is the
+acting account, whose role the store checks. ``COMMISSIONING_NOW`` (an ISO date-time with a
+zone) stands in for the clock, for rehearsals and tests of deadlines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from commissioning.commands.common import write_output
+from commissioning.errors import InputError
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--db", default=None, metavar="PATH_OR_URL",
+                        help="store: SQLite path or SQLAlchemy URL (default: $COMMISSIONING_DB or ./commissioning.sqlite)")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    sub.required = True
+
+    def action(name, help_text, *, round_id=True):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if round_id:
+            p.add_argument("--round", type=int, required=True, metavar="ID", help="the round's id")
+        p.add_argument("--by", required=True, metavar="USER", help="the acting account")
+        return p
+
+    p = action("create", "create a round from a rules file (publishes the rules; prints the round id)",
+               round_id=False)
+    p.add_argument("--name", required=True)
+    p.add_argument("--rules", type=Path, required=True, help="scoring rules YAML with its timetable")
+    p = action("import-bids", "import bids (CSV or XLSX, the columns of `score --bids`, optional "
+                              "partners) and their written answers")
+    p.add_argument("--bids", type=Path, required=True)
+    p.add_argument("--answers", type=Path, help="answers CSV or XLSX: bid_id, criterion, answer")
+    p = action("import-scores", "import the panel's scores (and the chair's moderation, which opens it)")
+    p.add_argument("--scores", type=Path, required=True)
+    p.add_argument("--moderation", type=Path)
+    p = action("rank", "the ranking, with the columns of `score`")
+    p.add_argument("--out", type=Path, help="write the CSV here (default: stdout)")
+    p = action("resolve", "record a decision on every open flag of a bid")
+    p.add_argument("--bid", required=True, metavar="BID")
+    p.add_argument("--note", required=True, metavar="TEXT")
+    p = action("clarify", "record a clarification question to a bidder (and its answer, when given)")
+    p.add_argument("--bid", required=True, metavar="BID")
+    p.add_argument("--question", required=True, metavar="TEXT")
+    p.add_argument("--answer", default=None, metavar="TEXT")
+    action("lock", "lock the round (refused while a flag is open)")
+    p = action("summaries", "one assessment summary per assessed bid, PDF and HTML (after the lock)")
+    p.add_argument("--out-dir", type=Path, required=True, metavar="DIR")
+    p.add_argument("--notice-date", default=None, metavar="YYYY-MM-DD",
+                   help="the day the summaries are given (default: today); the standstill follows it")
+    p = action("awards", "the awards as 360Giving JSON or CSV (after the lock)")
+    p.add_argument("--funder-id", required=True)
+    p.add_argument("--funder-name", required=True)
+    p.add_argument("--id-prefix", required=True, metavar="PREFIX")
+    p.add_argument("--award-date", default=None, metavar="YYYY-MM-DD")
+    p.add_argument("--format", choices=["json", "csv"], default="json")
+    p.add_argument("--out", type=Path, required=True)
+
+
+def now(env=None) -> dt.datetime | None:
+    """The clock from ``COMMISSIONING_NOW`` (None: the real clock)."""
+    from commissioning.procurement.lifecycle import now_from_env
+
+    return now_from_env(env if env is not None else os.environ)
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not a date", expected="YYYY-MM-DD") from None
+
+
+def run(args) -> int:
+    from commissioning.store import open_store
+    from commissioning.web.appdata import db_location
+
+    store = open_store(args.db or db_location())
+    try:
+        return ACTIONS[args.action](store, args, now())
+    finally:
+        store.close()
+
+
+def _create(store, args, clock) -> int:
+    from commissioning.procurement.rules import load_rules
+
+    rid = store.publish_round(args.by, args.name, load_rules(args.rules), now=clock)
+    info = store.round_info(rid)
+    print(f"round {args.name}: rules sha256 {info['rules_sha256']}, bids close {info['deadline'].isoformat()}",
+          file=sys.stderr)
+    print(rid)
+    return 0
+
+
+def _import_bids(store, args, clock) -> int:
+    from commissioning.procurement.bid_files import read_answers, read_bid_file
+
+    answers = read_answers(args.answers) if args.answers else None
+    done, late = store.import_bids(args.by, args.round, read_bid_file(args.bids), answers, now=clock)
+    for ref in late:
+        print(f"refused late bid {ref} (logged)", file=sys.stderr)
+    print(f"imported {len(done)} bids" + (f", refused {len(late)} late" if late else ""), file=sys.stderr)
+    return 0
+
+
+def _import_scores(store, args, clock) -> int:
+    from commissioning.procurement.scoring import read_moderation, read_scores
+
+    mod = read_moderation(args.moderation) if args.moderation else None
+    n, m = store.import_scores(args.by, args.round, read_scores(args.scores), mod, now=clock)
+    print(f"imported {n} scores" + (f" and {m} moderated scores; moderation is open" if mod is not None else ""),
+          file=sys.stderr)
+    return 0
+
+
+def _rank(store, args, clock) -> int:
+    result = store.rank(args.by, args.round)
+    write_output(result.ranking.to_csv(index=False, lineterminator="\n"), args.out)
+    return 0
+
+
+def _resolve(store, args, clock) -> int:
+    for flag in store.resolve_flags(args.by, args.round, args.bid, args.note, now=clock):
+        print(f"resolved {args.bid}: {flag.text}", file=sys.stderr)
+    return 0
+
+
+def _clarify(store, args, clock) -> int:
+    cid = store.ask_clarification(args.by, store.bid_key(args.round, args.bid), args.question, now=clock)
+    if args.answer is not None:
+        store.record_answer(args.by, cid, args.answer, now=clock)
+    print(f"clarification {cid} recorded for {args.bid}", file=sys.stderr)
+    return 0
+
+
+def _lock(store, args, clock) -> int:
+    store.lock_round(args.by, args.round)
+    print(f"round {args.round} locked", file=sys.stderr)
+    return 0
+
+
+def _summaries(store, args, clock) -> int:
+    from commissioning.procurement.lifecycle import london_date, now_utc
+    from commissioning.publish.pdf.style import deliver
+    from commissioning.publish.pdf.summaries import summary_html, summary_pdf
+
+    if not args.out_dir.is_dir():
+        raise InputError("output folder does not exist", file=args.out_dir)
+    notice = _date(args.notice_date, "--notice-date") or london_date(clock or now_utc())
+    summaries = store.assessment_summaries(args.by, args.round, notice=notice)
+    for s in summaries:
+        summary_pdf(s, args.out_dir / f"{s.bid.bid_id}.pdf")
+        deliver(summary_html(s).encode("utf-8"), args.out_dir / f"{s.bid.bid_id}.html")
+    print(f"wrote {len(summaries)} assessment summaries to {args.out_dir}", file=sys.stderr)
+    return 0
+
+
+def _awards(store, args, clock) -> int:
+    from commissioning.procurement.awards import awards_frame, awards_json
+
+    grants = store.awards(args.by, args.round, funder_id=args.funder_id, funder_name=args.funder_name,
+                          id_prefix=args.id_prefix, award_date=_date(args.award_date, "--award-date"))
+    text = awards_json(grants) + "\n" if args.format == "json" else awards_frame(grants).to_csv(
+        index=False, lineterminator="\n")
+    write_output(text, args.out)
+    return 0
+
+
+ACTIONS = {"create": _create, "import-bids": _import_bids, "import-scores": _import_scores, "rank": _rank,
+           "resolve": _resolve, "clarify": _clarify, "lock": _lock, "summaries": _summaries, "awards": _awards}

@@ -1,0 +1,339 @@
+"""A round's published rules and its bid intake: bids (with consortium members and written answers)
+from a provider's account or a commissioner's import, sealed until the deadline.
+
+Rules the API enforces, on top of :mod:`commissioning.store.rounds`:
+
+- a round created by :meth:`IntakeMixin.publish_round` keeps its rules' text and SHA-256; nothing
+  changes them (a new version is a new round, and the audit log names the round it supersedes);
+- bids are taken from ``timetable.bids_invited`` (and three months after publication) until the
+  deadline (:func:`commissioning.procurement.lifecycle.deadline`); a late bid is refused and the
+  refusal is logged;
+- until the deadline a bid's content (organisation, partners, price, answers) is seen only by the
+  provider account that submitted it; a commissioner sees that a bid arrived and when.
+
+Time is a parameter (``now``, an aware datetime; default the clock) so deadlines can be tested.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pandas as pd
+import yaml
+from sqlalchemy import func, insert, select
+
+from commissioning.errors import AccessDenied, InputError, StoreError
+from commissioning.procurement import lifecycle
+from commissioning.procurement.rules import Rules
+from commissioning.procurement.scoring import LINE, prepare_bids
+from commissioning.store.base import User
+from commissioning.store.organisations import bid_organisations, organisation_key
+from commissioning.store.schema import (
+    assignments,
+    bid_answers,
+    bids,
+    lots,
+    rounds,
+)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    now = now or lifecycle.now_utc()
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(dt.UTC)
+
+
+class IntakeMixin:
+
+    # -- the round ------------------------------------------------------------------------------
+
+    def publish_round(self, actor: User | str, name: str, rules: Rules, *, now: dt.datetime | None = None) -> int:
+        """Create a round whose rules are published now (commissioner): the rules' text and its
+        SHA-256 are stored, the deadline comes from ``timetable.bids_close``, and the three-month
+        rule is checked (InputError naming the dates). Returns the round id."""
+        now = _now(now)
+        lifecycle.check_publication(rules, lifecycle.london_date(now))
+        closes = lifecycle.deadline(rules)
+        text = yaml.safe_dump(rules.raw, sort_keys=False, allow_unicode=True)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        with self._write() as conn:
+            actor = self._actor(conn, actor, "commissioner")
+            if conn.execute(select(rounds.c.id).where(rounds.c.name == name)).first():
+                raise StoreError(f"a round named {name!r} exists already")
+            earlier = [r["name"] for r in conn.execute(select(rounds.c.name, rounds.c.rules_yaml)).mappings()
+                       if self._rules_of(r["rules_yaml"]).title == rules.title]
+            rid = conn.execute(insert(rounds).values(
+                name=name, rules_yaml=text, state="scoring", created_at=now.isoformat(),
+                rules_sha256=digest, published_at=now.isoformat(), deadline=closes.isoformat())
+            ).inserted_primary_key[0]
+            self._audit(conn, actor, "round.publish", f"round {name}", None,
+                        {"rules": rules.title, "version": rules.version, "rules_sha256": digest,
+                         "deadline": closes.isoformat(), "supersedes": earlier}, round_id=rid)
+            published = [x.get("name") if isinstance(x, dict) else x for x in rules.raw.get("lots") or []]
+            for lot in dict.fromkeys(str(x).strip() for x in published if x is not None):
+                self._insert_lot(conn, actor, self._round(conn, rid), lot)
+        return rid
+
+    def round_info(self, round_id: int) -> dict:
+        """id, name, state, rules_sha256, published_at, deadline (aware datetime or None)."""
+        with self._read() as conn:
+            row = dict(self._round(conn, round_id))
+        row["deadline"] = dt.datetime.fromisoformat(row["deadline"]) if row["deadline"] else None
+        row.pop("rules_yaml")
+        return row
+
+    def open_rounds(self, *, now: dt.datetime | None = None) -> pd.DataFrame:
+        """Published rounds taking bids now (anyone may see these): id, name, deadline."""
+        now = _now(now)
+        with self._read() as conn:
+            rows = conn.execute(select(rounds.c.id, rounds.c.name, rounds.c.deadline)
+                                .where(rounds.c.deadline.is_not(None), rounds.c.state == "scoring")
+                                .order_by(rounds.c.id)).mappings().all()
+        return pd.DataFrame([r for r in rows if now < dt.datetime.fromisoformat(r["deadline"])],
+                            columns=["id", "name", "deadline"])
+
+    def lots_of(self, round_id: int) -> list[str]:
+        """A round's lot names (published with the round)."""
+        with self._read() as conn:
+            self._round(conn, round_id)
+            return list(conn.execute(select(lots.c.name).where(lots.c.round_id == round_id)
+                                     .order_by(lots.c.id)).scalars())
+
+    def import_answers(self, actor: User | str, round_id: int, answers: pd.DataFrame) -> int:
+        """Attach written answers (``bid_id, criterion, answer``) to a round's bids that have none
+        (commissioner), e.g. the example round's. Returns how many were stored."""
+        rules = self.rules(round_id)
+        with self._write() as conn:
+            actor = self._actor(conn, actor, "commissioner")
+            keys = dict(conn.execute(select(bids.c.bid_ref, bids.c.id).where(bids.c.round_id == round_id)).all())
+            texts = self._answers_by_bid(rules, answers, set(keys))
+            have = set(conn.execute(select(bid_answers.c.bid_id).where(
+                bid_answers.c.bid_id.in_(list(keys.values())))).scalars())
+            count = 0
+            for ref, items in texts.items():
+                if keys[ref] in have:
+                    raise StoreError(f"bid {ref} has answers already")
+                for criterion, text in items.items():
+                    conn.execute(insert(bid_answers).values(bid_id=keys[ref], criterion=criterion, answer=text))
+                    count += 1
+            self._audit(conn, actor, "answers.import", f"round {round_id}", None, {"answers": count},
+                        round_id=round_id)
+        return count
+
+    def _sealed(self, round_row, now: dt.datetime) -> bool:
+        return bool(round_row["deadline"]) and now < dt.datetime.fromisoformat(round_row["deadline"])
+
+    def _check_unsealed(self, round_row, now: dt.datetime) -> None:
+        if self._sealed(round_row, now):
+            raise AccessDenied(f"bids in round {round_row['name']} are sealed until "
+                               f"{round_row['deadline']}")
+
+    def _check_intake(self, actor, round_row, rules: Rules, now: dt.datetime, ref: str,
+                      submitted: dt.datetime) -> None:
+        """Refuse (and log) a bid outside the intake window of a published round. Call it outside
+        a write transaction: a late bid's refusal is logged in a transaction of its own."""
+        if round_row["state"] != "scoring":
+            raise StoreError(f"round {round_row['name']} is {round_row['state']}: no new bids")
+        if not round_row["deadline"]:
+            return
+        closes = dt.datetime.fromisoformat(round_row["deadline"])
+        if lifecycle.is_late(submitted, closes):
+            self._log_late(actor, round_row, ref, submitted, closes)
+            raise StoreError(f"bid {ref} is late: submitted {submitted.isoformat()}, bids closed "
+                             f"{closes.isoformat()} (the refusal is logged)")
+        published = dt.datetime.fromisoformat(round_row["published_at"])
+        lifecycle.check_bids_open(rules, lifecycle.london_date(published), lifecycle.london_date(now))
+
+    def _log_late(self, actor, round_row, ref, submitted, closes) -> None:
+        # Its own transaction: the refusal is kept although the bid is not.
+        with self._write() as conn:
+            self._audit(conn, actor, "bid.refuse_late", f"bid {ref}", None,
+                        {"submitted_at": submitted.isoformat(), "deadline": closes.isoformat()},
+                        round_id=round_row["id"])
+
+    # -- bids -----------------------------------------------------------------------------------
+
+    def submit_bid(self, provider: User | str, round_id: int, *, lot: str, price: float,
+                   partners: list[str], areas: str, gates: dict[str, str], answers: dict[str, str],
+                   now: dt.datetime | None = None) -> str:
+        """A support organisation's bid through its own account (role ``provider``; the account's
+        organisation leads). One bid per organisation and lot. Returns the bid's reference."""
+        now = _now(now)
+        rules = self.rules(round_id)
+        answers = {c: lifecycle.check_answer(rules, c, t) for c, t in answers.items()}
+        missing = [c.id for c in rules.panel_criteria if not answers.get(c.id)]
+        if missing:
+            raise InputError(f"an answer is needed for {', '.join(missing)}", column="answer")
+        with self._read() as conn:
+            provider = self._actor(conn, provider, "provider")
+            round_row = self._round(conn, round_id)
+        self._check_intake(provider, round_row, rules, now, f"from {provider.organisation}", now)
+        with self._write() as conn:
+            round_row = self._round(conn, round_id)
+            if round_row["state"] != "scoring":
+                raise StoreError(f"round {round_row['name']} is {round_row['state']}: no new bids")
+            count = conn.execute(select(func.count()).select_from(bids)
+                                 .where(bids.c.round_id == round_id)).scalar()
+            ref = f"R{round_id}-{count + 1:03d}"
+            mine = conn.execute(select(bids.c.id).join(lots, lots.c.id == bids.c.lot_id).where(
+                bids.c.round_id == round_id, bids.c.submitted_by == provider.id,
+                lots.c.name == str(lot).strip())).first()
+            if mine:
+                raise StoreError(f"{provider.organisation} has already bid for lot {lot}")
+            frame = pd.DataFrame([{"bid_id": ref, "organisation": provider.organisation, "lot": lot,
+                                   "price": price, "submitted_at": now.isoformat(), "areas": areas,
+                                   **{f"gate_{k}": v for k, v in gates.items()}}], dtype=object)
+            frame.attrs["source"] = "bid"
+            key = self._insert_bids(conn, provider, round_row, rules, frame)[0]
+            self._bid_extras(conn, key, provider.organisation, partners, answers, submitted_by=provider.id)
+        return ref
+
+    def _bid_extras(self, conn, key: int, lead: str, partners, answers: dict[str, str],
+                    submitted_by: int | None = None) -> None:
+        names = [lead] + [p.strip() for p in partners if str(p).strip()]
+        keys = [organisation_key(n) for n in names]
+        if len(set(keys)) != len(keys):
+            raise InputError("a consortium member is listed twice", column="partners")
+        values = {"consortium": json.dumps(names[1:], ensure_ascii=False)} if len(names) > 1 else {}
+        if submitted_by is not None:
+            values["submitted_by"] = submitted_by
+        if values:
+            conn.execute(bids.update().where(bids.c.id == key).values(**values))
+        for criterion, text in answers.items():
+            conn.execute(insert(bid_answers).values(bid_id=key, criterion=criterion, answer=text))
+
+    def import_bids(self, actor: User | str, round_id: int, frame: pd.DataFrame,
+                    answers: pd.DataFrame | None = None, *, now: dt.datetime | None = None
+                    ) -> tuple[list[str], list[str]]:
+        """Import bids (commissioner) from a frame shaped like ``score --bids`` (optional column
+        ``partners``: consortium members after the lead, ``;``-separated) and answers
+        (``bid_id, criterion, answer``). New lots are added. Late bids are refused one by one and
+        logged; the rest go in one transaction. Returns ``(imported, refused_late)`` bid ids."""
+        now = _now(now)
+        rules = self.rules(round_id)
+        source = frame.attrs.get("source", "bids")
+        parsed = prepare_bids(rules, frame)
+        texts = self._answers_by_bid(rules, answers, set(parsed["bid_id"]))
+        with self._read() as conn:
+            actor = self._actor(conn, actor, "commissioner")
+            round_row = self._round(conn, round_id)
+        late = []
+        if round_row["deadline"]:
+            closes = dt.datetime.fromisoformat(round_row["deadline"])
+            for ref, when in zip(parsed["bid_id"], parsed["submitted"]):
+                if lifecycle.is_late(when.to_pydatetime(), closes):
+                    self._log_late(actor, round_row, ref, when.to_pydatetime(), closes)
+                    late.append(ref)
+        keep = frame[~pd.Series(parsed["bid_id"]).isin(late).to_numpy()].copy()
+        keep.attrs["source"] = source
+        if len(keep):
+            first = min(pd.to_datetime(keep["submitted_at"].astype(str), format="ISO8601", utc=True))
+            self._check_intake(actor, round_row, rules, now, "import", first.to_pydatetime())
+        with self._write() as conn:
+            round_row = self._round(conn, round_id)
+            known = set(conn.execute(select(lots.c.name).where(lots.c.round_id == round_id)).scalars())
+            for lot in dict.fromkeys(str(x).strip() for x in keep["lot"]):
+                if lot not in known:
+                    self._insert_lot(conn, actor, round_row, lot)
+            keys = self._insert_bids(conn, actor, round_row, rules, keep) if len(keep) else []
+            partner_col = keep["partners"] if "partners" in keep.columns else [""] * len(keep)
+            for key, ref, org, partners in zip(keys, keep["bid_id"].astype(str).str.strip(),
+                                               keep["organisation"].astype(str).str.strip(), partner_col):
+                self._bid_extras(conn, key, org, str(partners or "").split(";"), texts.get(ref, {}))
+        return [r for r in parsed["bid_id"] if r not in late], late
+
+    @staticmethod
+    def _answers_by_bid(rules: Rules, answers: pd.DataFrame | None, known: set[str]) -> dict:
+        if answers is None:
+            return {}
+        source = answers.attrs.get("source", "answers")
+        out: dict[str, dict[str, str]] = {}
+        for i, row in enumerate(answers.to_dict("records")):
+            line = row.get(LINE, i + 2)
+            ref, crit = str(row["bid_id"]).strip(), str(row["criterion"]).strip()
+            if ref not in known:
+                raise InputError(f"unknown bid id {ref!r}", file=source, line=line, column="bid_id")
+            try:
+                text = lifecycle.check_answer(rules, crit, row["answer"])
+            except InputError as err:
+                raise InputError(err.message, file=source, line=line, column=err.column,
+                                 expected=err.expected) from None
+            if crit in out.setdefault(ref, {}):
+                raise InputError(f"a second answer for {ref} {crit}", file=source, line=line)
+            out[ref][crit] = text
+        return out
+
+    def bid_organisations(self, key: int) -> list[str]:
+        """Every organisation of a bid: the lead first, then its consortium partners (what
+        conflicts of interest are matched against)."""
+        with self._read() as conn:
+            return self._bid_organisations(conn, key)
+
+    def _bid_organisations(self, conn, key: int) -> list[str]:
+        return bid_organisations(self._bid(conn, key))
+
+    def _conflicted_with_bid(self, conn, user_id: int, key: int) -> bool:
+        return self._conflicted(conn, user_id, self._bid(conn, key))
+
+    def bid_answers(self, actor: User | str, key: int, *, now: dt.datetime | None = None) -> dict[str, str]:
+        """A bid's written answers {criterion: text}: its provider always; after the deadline the
+        commissioner, the chair, and scorers assigned to it without a conflict."""
+        now = _now(now)
+        with self._read() as conn:
+            user = self._actor(conn, actor)
+            row = self._bid(conn, key)
+            if not (user.role == "provider" and row["submitted_by"] == user.id):
+                self._check_unsealed(self._round(conn, row["round_id"]), now)
+                if user.role == "provider":
+                    raise AccessDenied("a support organisation sees only its own bids")
+                if user.role == "panel":
+                    assigned = conn.execute(select(assignments.c.id).where(
+                        assignments.c.bid_id == key, assignments.c.user_id == user.id)).first()
+                    if not assigned or self._conflicted_with_bid(conn, user.id, key):
+                        raise AccessDenied(f"bid {row['bid_ref']} is not assigned to {user.username}")
+            return dict(conn.execute(select(bid_answers.c.criterion, bid_answers.c.answer)
+                                     .where(bid_answers.c.bid_id == key)).all())
+
+    def my_bids(self, provider: User | str) -> pd.DataFrame:
+        """A provider's own bids: key, round_id, round, bid_id, lot, price, submitted_at, partners."""
+        with self._read() as conn:
+            provider = self._actor(conn, provider, "provider")
+            rows = conn.execute(
+                select(bids.c.id.label("key"), bids.c.round_id, rounds.c.name.label("round"),
+                       bids.c.bid_ref.label("bid_id"), lots.c.name.label("lot"), bids.c.price,
+                       bids.c.submitted_at)
+                .join(lots, lots.c.id == bids.c.lot_id).join(rounds, rounds.c.id == bids.c.round_id)
+                .where(bids.c.submitted_by == provider.id).order_by(bids.c.id)).mappings().all()
+            out = [dict(r) | {"partners": "; ".join(self._bid_organisations(conn, r["key"])[1:])}
+                   for r in rows]
+        return pd.DataFrame(out, columns=["key", "round_id", "round", "bid_id", "lot", "price",
+                                          "submitted_at", "partners"])
+
+    def round_bids(self, actor: User | str, round_id: int, *, now: dt.datetime | None = None) -> pd.DataFrame:
+        """As :meth:`PanelMixin.round_bids`, but empty while the round's bids are sealed."""
+        frame = super().round_bids(actor, round_id)
+        with self._read() as conn:
+            sealed = self._sealed(self._round(conn, round_id), _now(now))
+        return frame.iloc[0:0] if sealed else frame
+
+    def received_bids(self, actor: User | str, round_id: int, *, now: dt.datetime | None = None) -> pd.DataFrame:
+        """What a commissioner sees of a round's bids: before the deadline only bid_id and
+        submitted_at (sealed); after it also organisation, partners, lot and price."""
+        now = _now(now)
+        with self._read() as conn:
+            self._actor(conn, actor, "commissioner")
+            round_row = self._round(conn, round_id)
+            rows = conn.execute(
+                select(bids.c.id.label("key"), bids.c.bid_ref.label("bid_id"), bids.c.submitted_at,
+                       bids.c.organisation, lots.c.name.label("lot"), bids.c.price)
+                .join(lots, lots.c.id == bids.c.lot_id).where(bids.c.round_id == round_id)
+                .order_by(bids.c.id)).mappings().all()
+            if self._sealed(round_row, now):
+                return pd.DataFrame([{"bid_id": r["bid_id"], "submitted_at": r["submitted_at"]} for r in rows],
+                                    columns=["bid_id", "submitted_at"])
+            out = [dict(r) | {"partners": "; ".join(self._bid_organisations(conn, r["key"])[1:])} for r in rows]
+        return pd.DataFrame(out, columns=["key", "bid_id", "submitted_at", "organisation", "partners",
+                                          "lot", "price"])
