@@ -204,3 +204,30 @@ def test_awards_and_summaries_need_a_locked_round(tmp_path, capsys, monkeypatch)
     assert code == 2 and "lock it first" in err and not (tmp_path / "a.json").exists()
     code, _, err = run(capsys, monkeypatch, "not a time", "rank", "--round", 1, "--by", "boss")
     assert code == 2 and "COMMISSIONING_NOW" in err
+
+
+def test_round_rank_neutralises_spreadsheet_formulas(tmp_path, capsys, monkeypatch):
+    """A bid id that a spreadsheet would run as a formula is written inert."""
+    db = tmp_path / "round.sqlite"
+    monkeypatch.setenv("COMMISSIONING_DB", str(db))
+    store = open_store(db)
+    store.create_user("boss", "lantern orbit meadow 42", role="commissioner")
+    store.close()
+    old, new = "NE-01", "=HYPERLINK(\"http://example.invalid\",\"x\")"
+    for name in ("bids.csv", "scores.csv", "moderation.csv"):
+        rows = list(csv.reader((EXAMPLE / name).open(encoding="utf-8")))
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerows([[new if c == old else c for c in r] for r in rows])
+    code, out, _ = run(capsys, monkeypatch, "2027-01-10T09:00:00+00:00",
+                       "create", "--name", "R", "--rules", RULES, "--by", "boss")
+    rid = int(out.strip().splitlines()[-1])
+    after = "2027-06-05T10:00:00+01:00"
+    assert run(capsys, monkeypatch, after, "import-bids", "--round", rid, "--bids", tmp_path / "bids.csv",
+               "--by", "boss")[0] == 0
+    assert run(capsys, monkeypatch, after, "import-scores", "--round", rid, "--scores", tmp_path / "scores.csv",
+               "--moderation", tmp_path / "moderation.csv", "--by", "boss")[0] == 0
+    code, ranked, _ = run(capsys, monkeypatch, after, "rank", "--round", rid, "--by", "boss")
+    assert code == 0
+    cells = [cell for row in csv.reader(ranked.splitlines()) for cell in row]
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+    assert "'" + new in cells

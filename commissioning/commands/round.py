@@ -26,6 +26,7 @@ from pathlib import Path
 
 from commissioning.commands.common import write_output
 from commissioning.errors import InputError
+from commissioning.safeio import csv_text
 
 
 def add_arguments(parser) -> None:
@@ -136,7 +137,7 @@ def _import_scores(store, args, clock) -> int:
 
 def _rank(store, args, clock) -> int:
     result = store.rank(args.by, args.round)
-    write_output(result.ranking.to_csv(index=False, lineterminator="\n"), args.out)
+    write_output(csv_text(result.ranking, lineterminator="\n"), args.out)
     return 0
 
 
@@ -177,12 +178,11 @@ def _summaries(store, args, clock) -> int:
 
 
 def _awards(store, args, clock) -> int:
-    from commissioning.procurement.awards import awards_frame, awards_json
+    from commissioning.procurement.awards import awards_csv, awards_json
 
     grants = store.awards(args.by, args.round, funder_id=args.funder_id, funder_name=args.funder_name,
                           id_prefix=args.id_prefix, award_date=_date(args.award_date, "--award-date"))
-    text = awards_json(grants) + "\n" if args.format == "json" else awards_frame(grants).to_csv(
-        index=False, lineterminator="\n")
+    text = awards_json(grants) + "\n" if args.format == "json" else awards_csv(grants)
     write_output(text, args.out)
     return 0
 
