@@ -138,14 +138,16 @@ class StoreBase:
         """Apply the missing migration steps in one transaction; return the schema version."""
         with self._write() as conn:
             schema_version.create(conn, checkfirst=True)
-            current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
+            # Every step not yet recorded runs, not only those above the highest: steps numbered on
+            # separate branches (e.g. 6 merged before 4) still apply once each.
+            applied = set(conn.execute(select(schema_version.c.version)).scalars())
             for version, description, step in MIGRATIONS:
-                if version > current:
+                if version not in applied:
                     step(conn)
                     conn.execute(insert(schema_version).values(
                         version=version, description=description, applied_at=utc_now()))
-                    current = version
-        return current
+                    applied.add(version)
+        return max(applied, default=0)
 
     def schema_version(self) -> int:
         with self._read() as conn:

@@ -44,12 +44,13 @@ from commissioning.store.audit import AuditMixin
 from commissioning.store.base import StoreBase, make_engine
 from commissioning.store.logins import LoginsMixin
 from commissioning.store.panel import PanelMixin
+from commissioning.store.returns import ReturnsMixin
 from commissioning.store.rounds import RoundsMixin
 from commissioning.store.scores import ScoresMixin
 from commissioning.store.users import UsersMixin
 
 
-class Store(UsersMixin, LoginsMixin, RoundsMixin, PanelMixin, ScoresMixin, AuditMixin, StoreBase):
+class Store(UsersMixin, LoginsMixin, RoundsMixin, PanelMixin, ScoresMixin, ReturnsMixin, AuditMixin, StoreBase):
     """Panel workflow over one database. Use :func:`open_store` to get one."""
 
 
