@@ -37,3 +37,9 @@ COUNT_EXPECTED = "a whole number >= 0, or blank when not reported"
 PARTS = [("referrals_refused", "referrals"), ("clients_satisfied", "clients_surveyed")]
 #: Characters that make a spreadsheet treat a cell as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP: prefix with an apostrophe)."""
+    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
