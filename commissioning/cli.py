@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "users": "Manage app accounts (create the first commissioner, add panel members)",
     "satisfaction": "Victim satisfaction against annual targets, with confidence intervals; the quarterly publication",
     "audit": "Check the store's audit log (its SHA-256 hash chain) is intact",
+    "returns": "Providers' quarterly returns: template, import, review status, approval, publication",
 }
 # Commands whose module name differs from the command ("import" is a Python keyword).
 MODULES: dict[str, str] = {"import": "importer"}

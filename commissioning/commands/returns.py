@@ -75,14 +75,14 @@ def run(args) -> int:
         from commissioning.returns.quarters import check_quarter
         from commissioning.returns.template import write_template
 
-        quarter = check_quarter(args.quarter, column="--quarter") if args.quarter else ""
+        quarter = check_quarter(args.quarter) if args.quarter else ""
         write_template(args.out, _service_labels(), organisation=args.organisation, quarter=quarter)
         print(f"wrote {args.out}", file=sys.stderr)
         return 0
     from commissioning.returns.quarters import check_quarter
 
     if getattr(args, "quarter", None):
-        args.quarter = check_quarter(args.quarter, column="--quarter")
+        args.quarter = check_quarter(args.quarter)
     store = _store()
     try:
         return ACTIONS[args.action](store, args)
