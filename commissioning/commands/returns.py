@@ -156,8 +156,6 @@ def _publish(store, args) -> int:
     if args.format == "html":
         write_output(build_html(pub), args.out)
     else:
-        from commissioning.publish.pdf.style import atomic_write_bytes  # noqa: F401  (see document)
-
         build_pdf(pub, args.out)
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
