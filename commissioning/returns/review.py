@@ -53,14 +53,19 @@ def status_table(headers: pd.DataFrame, quarter: str, *, organisations: list[str
         if key in this.index:
             r = this.loc[key]
             rows.append({"provider": r["provider"], "status": r["status"], "due": due.isoformat(), "late": False,
-                         "submitted_at": r["submitted_at"][:16].replace("T", " "), "submitted_by": r["submitted_by"],
-                         "decided_at": (r["decided_at"] or "")[:16].replace("T", " "),
-                         "decided_by": r["decided_by"] or "", "query_note": r["query_note"] or ""})
+                         "submitted_at": _text(r["submitted_at"])[:16].replace("T", " "),
+                         "submitted_by": _text(r["submitted_by"]),
+                         "decided_at": _text(r["decided_at"])[:16].replace("T", " "),
+                         "decided_by": _text(r["decided_by"]), "query_note": _text(r["query_note"])})
         else:
             rows.append({"provider": name, "status": NOT_RETURNED, "due": due.isoformat(), "late": today > due,
                          "submitted_at": "", "submitted_by": "", "decided_at": "", "decided_by": "",
                          "query_note": ""})
     return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def changes(rows: pd.DataFrame, provider: str, quarter: str) -> pd.DataFrame:
