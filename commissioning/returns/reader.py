@@ -32,16 +32,19 @@ RETURN_SHEET = "Return"
 SERVICE_SHEET_COLUMNS = ["code"] + MEASURES + ["notes"]
 
 
-def read_returns(path: str | Path, service_types: list[str]) -> pd.DataFrame:
-    """Read a CSV or XLSX return (by extension) and check it; see the module docstring."""
+def read_returns(path: str | Path, service_types: list[str], *, skip_empty_rows: bool = False) -> pd.DataFrame:
+    """Read a CSV or XLSX return (by extension) and check it; see the module docstring.
+
+    A row naming a provider and borough but giving no figure is refused (most likely a mistake),
+    unless ``skip_empty_rows`` (readers that take one column from a full return)."""
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=path)
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        records = _xlsx_records(path, service_types)
+        records = _xlsx_records(path, service_types, skip_empty_rows)
     else:
-        records = _csv_records(path, service_types)
-    if not records:
+        records = _csv_records(path, service_types, skip_empty_rows)
+    if not records and not skip_empty_rows:
         raise InputError("no returned figures", file=path, expected="at least one row with figures")
     return combine(pd.DataFrame(records, columns=COLUMNS + ["notes"]))
 
@@ -76,8 +79,10 @@ def combine(frame: pd.DataFrame) -> pd.DataFrame:
 # One row
 # ------------------------------------------------------------------------------------------------
 
-def check_row(row: dict[str, str], service_types: list[str], *, file, line: int) -> dict | None:
-    """Check one row of text values; the record, or None when the row is wholly blank."""
+def check_row(row: dict[str, str], service_types: list[str], *, file, line: int,
+              skip_empty_rows: bool = False) -> dict | None:
+    """Check one row of text values; the record, or None when the row is wholly blank (or gives no
+    figure, with ``skip_empty_rows``)."""
     if not any(str(v).strip() for v in row.values()):
         return None
     where = {"file": file, "line": line}
@@ -104,6 +109,8 @@ def check_row(row: dict[str, str], service_types: list[str], *, file, line: int)
         raise InputError("only one of clients_surveyed and clients_satisfied is given", column=missing,
                          expected="both, or both blank", **where)
     if all(math.isnan(record[c]) for c in MEASURES):
+        if skip_empty_rows:
+            return None
         raise InputError("no figures in this row", column="capacity",
                          expected="at least one figure (blank = not reported)", **where)
     record["notes"] = _text(row.get("notes", ""), "notes", where)
@@ -142,7 +149,7 @@ def _number(value, column: str, where: dict) -> float:
 # CSV
 # ------------------------------------------------------------------------------------------------
 
-def _csv_records(path: Path, service_types: list[str]) -> list[dict]:
+def _csv_records(path: Path, service_types: list[str], skip_empty_rows: bool) -> list[dict]:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -164,7 +171,8 @@ def _csv_records(path: Path, service_types: list[str]) -> list[dict]:
             if len(values) != len(header):
                 raise InputError(f"{len(values)} fields, the header has {len(header)}", file=path, line=line,
                                  expected="one value (or blank) per column")
-            record = check_row(dict(zip(header, values)), service_types, file=path, line=line)
+            record = check_row(dict(zip(header, values)), service_types, file=path, line=line,
+                               skip_empty_rows=skip_empty_rows)
             if record is not None:
                 records.append(record)
     except csv.Error as err:
@@ -187,7 +195,7 @@ def _check_header(header: list[str], required: list[str], file) -> None:
 # XLSX (the template's layout)
 # ------------------------------------------------------------------------------------------------
 
-def _xlsx_records(path: Path, service_types: list[str]) -> list[dict]:
+def _xlsx_records(path: Path, service_types: list[str], skip_empty_rows: bool) -> list[dict]:
     from openpyxl import load_workbook
 
     try:
@@ -219,7 +227,7 @@ def _xlsx_records(path: Path, service_types: list[str]) -> list[dict]:
                 if not any(cells.values()):
                     continue
                 cells |= {"provider": about["provider"], "service": service, "quarter": about["quarter"]}
-                record = check_row(cells, service_types, file=where, line=number)
+                record = check_row(cells, service_types, file=where, line=number, skip_empty_rows=skip_empty_rows)
                 if record is not None:
                     records.append(record)
         return records
