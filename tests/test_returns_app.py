@@ -83,7 +83,6 @@ def test_provider_sees_only_its_own_returns_and_sends_one_by_form(store):
     text = text_of(at)
     assert OTHER_ORG not in text
     at.selectbox(key="returns_quarter").set_value("2026Q4").run()
-    editor = at.get("arrow_data_frame")  # noqa: F841  (the editor renders)
     form = pd.DataFrame([{"service": "idva", "borough": "Hackney", "capacity": 2.0, "referrals": 30,
                           "referrals_refused": 40, "cases_open": None, "waiting_days_median": None,
                           "clients_surveyed": None, "clients_satisfied": None, "notes": ""}])

@@ -42,6 +42,9 @@ def build_template(service_labels: dict[str, str], *, organisation: str = "", qu
         ("4. Several rows for the same borough are added up.", False),
         ("5. Upload the file on the app's 'Quarterly returns' page, or send it to your commissioner.", False),
         ("", False),
+        ("Service types (one sheet each)", True),
+    ] + [(f"{service}: {label}", False) for service, label in service_labels.items()] + [
+        ("", False),
         ("Columns", True),
     ] + [(f"{column}: {LABELS[column]}" + (" (whole number)" if column in COUNTS else ""), False)
          for column in SERVICE_SHEET_COLUMNS] + [
@@ -84,7 +87,6 @@ def build_template(service_labels: dict[str, str], *, organisation: str = "", qu
             sheet.column_dimensions[cell.column_letter].width = 22 if name != "notes" else 50
         sheet.freeze_panes = "A2"
         sheet.sheet_properties.tabColor = "1D70B8"
-        sheet.cell(row=1, column=len(SERVICE_SHEET_COLUMNS) + 2, value=f"{label}").font = Font(italic=True)
         borough = DataValidation(type="list", formula1=f"=Lists!$A$1:$A${len(places)}", allow_blank=True,
                                  showErrorMessage=True, errorTitle="Borough",
                                  error="Choose a London borough, or London for pan-London work.")
