@@ -138,6 +138,10 @@ def test_returns_cli_bad_input_exits_2_without_a_traceback(env, args, words):
 
 def test_a_provider_cannot_import_another_organisations_return(tmp_path, env):
     path = tmp_path / "other.csv"
-    path.write_text(HEADER + "\nHope Refuges,refuge,2026Q3,Camden,9,,,,,,\n", encoding="utf-8")
+    path.write_text(HEADER + "\nAcme Trust,idva,2026Q3,Camden,2,,,,,,\nHope Refuges,refuge,2026Q3,Camden,9,,,,,,\n",
+                    encoding="utf-8")
     done = cli(env, "returns", "import", str(path), "--by", "acme")
     assert done.returncode == 2 and "speaks for 'Acme Trust'" in done.stderr
+    store = open_store(Path(env["COMMISSIONING_DB"]))
+    assert store.returns_list("boss").empty          # all or nothing: Acme's own rows were not kept either
+    store.close()

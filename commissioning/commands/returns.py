@@ -94,11 +94,9 @@ def _import(store, args) -> int:
     from commissioning.returns.reader import read_returns
 
     frame = read_returns(args.file, list(_service_labels()))
-    for (provider, quarter), rows in frame.groupby(["provider", "quarter"], sort=True):
-        notes = "; ".join(n for n in rows["notes"] if n)
-        store.submit_return(args.by, provider, quarter, rows, notes=notes, basis=args.basis, approve=args.approve)
-        state = "approved" if args.approve else "submitted for review"
-        print(f"{provider}, {quarter}: {len(rows)} rows {state}", file=sys.stderr)
+    state = "approved" if args.approve else "submitted for review"
+    for provider, quarter, rows in store.submit_returns(args.by, frame, basis=args.basis, approve=args.approve):
+        print(f"{provider}, {quarter}: {rows} rows {state}", file=sys.stderr)
     return 0
 
 

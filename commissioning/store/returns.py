@@ -43,6 +43,25 @@ class ReturnsMixin:
         ``rows`` has ``service, code`` and the measures (NaN = not reported), as
         :func:`commissioning.returns.reader.read_returns` gives them, one row per service and borough.
         """
+        with self._write() as conn:
+            user = self._actor(conn, actor, "commissioner", "provider")
+            return self._submit(conn, user, organisation, quarter, rows, notes, basis, approve)
+
+    def submit_returns(self, actor: User | str, frame: pd.DataFrame, *, basis: str = "real",
+                       approve: bool = False) -> list[tuple[str, str, int]]:
+        """Store every (provider, quarter) return in ``frame`` (a whole file) in one transaction: all or
+        nothing. Returns (provider, quarter, rows) per return stored."""
+        done = []
+        with self._write() as conn:
+            user = self._actor(conn, actor, "commissioner", "provider")
+            for (provider, quarter), rows in frame.groupby(["provider", "quarter"], sort=True):
+                notes = "; ".join(n for n in rows.get("notes", pd.Series(dtype=str)) if n)
+                self._submit(conn, user, provider, quarter, rows, notes, basis, approve)
+                done.append((provider, quarter, len(rows)))
+        return done
+
+    def _submit(self, conn, user: User, organisation: str, quarter: str, rows: pd.DataFrame, notes: str,
+                basis: str, approve: bool) -> int:
         quarter = check_quarter(quarter)
         organisation = str(organisation).strip()
         if basis not in ("real", "illustrative"):
@@ -51,38 +70,35 @@ class ReturnsMixin:
             raise InputError("a return needs at least one row", expected="figures for one service and borough")
         if rows.duplicated(["service", "code"]).any():
             raise InputError("a service and borough appear twice", expected="rows added up first (reader.combine)")
-        with self._write() as conn:
-            user = self._actor(conn, actor, "commissioner", "provider")
-            if user.role == "provider":
-                if organisation_key(organisation) != organisation_key(user.organisation):
-                    raise AccessDenied(f"{user.username} speaks for {user.organisation!r}, not {organisation!r}")
-                if approve:
-                    raise AccessDenied("a support organisation cannot approve its own return")
-            key = organisation_key(organisation)
-            old = conn.execute(select(returns).where(returns.c.organisation_key == key,
-                                                     returns.c.quarter == quarter)).mappings().first()
-            now = utc_now()
-            values = dict(organisation=organisation, organisation_key=key, quarter=quarter, basis=basis,
-                          notes=str(notes or ""), query_note=None, submitted_by=user.id, submitted_at=now,
-                          status="approved" if approve else "submitted",
-                          decided_by=user.id if approve else None, decided_at=now if approve else None)
-            old_rows = None
-            if old is None:
-                return_id = conn.execute(insert(returns).values(**values)).inserted_primary_key[0]
-            else:
-                return_id = old["id"]
-                old_rows = self._rows_of(conn, [return_id]).drop(columns=["return_id"]).to_dict("records")
-                conn.execute(delete(return_rows).where(return_rows.c.return_id == return_id))
-                conn.execute(update(returns).where(returns.c.id == return_id).values(**values))
-            conn.execute(insert(return_rows), [
-                {"return_id": return_id, "service": r["service"], "code": r["code"], "notes": str(r.get("notes") or ""),
-                 **{m: _value(r.get(m), m) for m in MEASURES}}
-                for r in rows.to_dict("records")])
-            entity = f"return {organisation} {quarter}"
-            self._audit(conn, user, "return.submit", entity,
-                        None if old is None else {"status": old["status"], "rows": old_rows},
-                        {"status": values["status"], "rows": len(rows), "basis": basis})
-            return int(return_id)
+        if user.role == "provider":
+            if organisation_key(organisation) != organisation_key(user.organisation):
+                raise AccessDenied(f"{user.username} speaks for {user.organisation!r}, not {organisation!r}")
+            if approve:
+                raise AccessDenied("a support organisation cannot approve its own return")
+        key = organisation_key(organisation)
+        old = conn.execute(select(returns).where(returns.c.organisation_key == key,
+                                                 returns.c.quarter == quarter)).mappings().first()
+        now = utc_now()
+        values = dict(organisation=organisation, organisation_key=key, quarter=quarter, basis=basis,
+                      notes=str(notes or ""), query_note=None, submitted_by=user.id, submitted_at=now,
+                      status="approved" if approve else "submitted",
+                      decided_by=user.id if approve else None, decided_at=now if approve else None)
+        old_rows = None
+        if old is None:
+            return_id = conn.execute(insert(returns).values(**values)).inserted_primary_key[0]
+        else:
+            return_id = old["id"]
+            old_rows = self._rows_of(conn, [return_id]).drop(columns=["return_id"]).to_dict("records")
+            conn.execute(delete(return_rows).where(return_rows.c.return_id == return_id))
+            conn.execute(update(returns).where(returns.c.id == return_id).values(**values))
+        conn.execute(insert(return_rows), [
+            {"return_id": return_id, "service": r["service"], "code": r["code"], "notes": str(r.get("notes") or ""),
+             **{m: _value(r.get(m), m) for m in MEASURES}}
+            for r in rows.to_dict("records")])
+        self._audit(conn, user, "return.submit", f"return {organisation} {quarter}",
+                    None if old is None else {"status": old["status"], "rows": old_rows},
+                    {"status": values["status"], "rows": len(rows), "basis": basis})
+        return int(return_id)
 
     def _decide(self, actor, quarter: str, organisation: str, status: str, note: str | None) -> None:
         quarter = check_quarter(quarter)
