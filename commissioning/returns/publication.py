@@ -67,7 +67,8 @@ class Publication:
             if not s.hidden.loc[TOTAL].any() and referrals and not math.isnan(referrals) and not math.isnan(refused):
                 parts.append(f"{self.labels[service][0].split(' (')[0]}: {refused:.0f} of {referrals:.0f} referrals "
                              f"({100 * refused / referrals:.0f}%) could not be taken for lack of capacity")
-        return (f"In {describe(self.quarter)}, {self.providers} support organisations returned figures. "
+        return (f"In {describe(self.quarter)}, approved returns came from {self.providers} support "
+                f"organisation{'s' if self.providers != 1 else ''}. "
                 + ("; ".join(parts) + "." if parts else ""))
 
 

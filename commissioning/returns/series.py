@@ -115,9 +115,10 @@ def chart_png(series: pd.DataFrame, service: str, code: str, label: str, *, dpi:
         ax.grid(axis="y", color="#dddddd")
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-    axes[0].legend(fontsize=7, frameon=False, loc="lower left")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, frameon=False, loc="lower center", ncol=2)
     fig.suptitle(label, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
