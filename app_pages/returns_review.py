@@ -7,8 +7,8 @@ import datetime as dt
 import streamlit as st
 
 from app_pages import _shared as ui
-from commissioning.returns.review import changes, status_table
 from commissioning.returns.quarters import describe, due_date
+from commissioning.returns.review import changes, status_table
 from commissioning.web import returnsdata as rd
 
 user = ui.guard("returns_review")

@@ -36,11 +36,12 @@ def test_quarters_are_calendar_quarters():
 
 
 def test_csv_rows_are_read_blank_is_not_zero_and_duplicates_add_up(tmp_path):
-    path = write(tmp_path, "\n".join([
+    rows = [
         HEADER, GOOD,
         "Acme Trust,idva,2026Q3,E09000012,1.5,20,,10,3.5,,",      # same borough by code: adds up
         "Acme Trust,refuge,2026Q3,London,8,,,,,,",               # pan-London, only capacity
-        "", ""]))
+        "", ""]
+    path = write(tmp_path, "\n".join(rows))
     frame = read_returns(path, TYPES)
     assert len(frame) == 2
     idva = frame.loc[frame["service"] == "idva"].iloc[0]

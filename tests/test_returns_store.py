@@ -105,7 +105,7 @@ def test_migration_6_adds_the_returns_tables(tmp_path):
 def test_a_migration_numbered_below_the_latest_still_runs_once(tmp_path, monkeypatch):
     """Branches number their steps apart (4 and 5 elsewhere, 6 here): a store already at 6 must still
     get a step 4 merged later, once."""
-    import commissioning.store.base as base
+    from commissioning.store import base
 
     path = tmp_path / "late.sqlite"
     open_store(path).close()

@@ -25,7 +25,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from commissioning.returns.layout import COLUMNS  # noqa: E402
+from commissioning.returns.layout import COLUMNS
 
 OUT = ROOT / "data" / "returns"
 SEED = 20261313
@@ -59,7 +59,7 @@ def main() -> None:
             capacity = round(capacity, 1) if r.service in ADVISER_TYPES else float(round(capacity))
             referrals = int(rng.poisson(PER_QUARTER[r.service] * max(capacity, 0.2)))
             refused = int(rng.binomial(referrals, rng.uniform(0.05, 0.3)))
-            cases_open = int(round(referrals * rng.uniform(0.6, 1.0)))
+            cases_open = round(referrals * rng.uniform(0.6, 1.0))
             waiting = round(float(rng.uniform(3, 20)), 1)
             asked = int(rng.binomial(referrals, 0.4))
             satisfied = int(rng.binomial(asked, 0.8))
@@ -78,8 +78,8 @@ def main() -> None:
     review.loc[review["provider"] == jumping, "state"] = "submitted"
     review["note"] = ""
     queried = review.index[len(review) // 2]
-    review.loc[queried, ["state", "note"]] = ["queried", "Please check referrals refused: they are well above "
-                                               "last quarter's (illustrative query)."]
+    review.loc[queried, ["state", "note"]] = ["queried", ("Please check referrals refused: they are well above "
+                                                "last quarter's (illustrative query).")]
     review.to_csv(OUT / "review_state.csv", index=False)
     print(f"wrote {len(frame)} rows for {len(providers)} providers, {QUARTERS[0]}-{QUARTERS[-1]}, to {OUT}")
 

@@ -12,7 +12,11 @@ from __future__ import annotations
 import json
 import sys
 
-from commissioning.commands.common import add_data_arguments, dataset_from_args, write_output
+from commissioning.commands.common import (
+    add_data_arguments,
+    dataset_from_args,
+    write_output,
+)
 from commissioning.needs.assessment import run_assessment
 from commissioning.publish.text import gap_table_text
 from commissioning.safeio import csv_text
@@ -34,7 +38,11 @@ def add_arguments(parser) -> None:
 
 
 def _contract(args, ds, gaps) -> str:
-    from commissioning.demand.contract import contract_from_rules, contract_outlook, london_need
+    from commissioning.demand.contract import (
+        contract_from_rules,
+        contract_outlook,
+        london_need,
+    )
     from commissioning.demand.text import ESTIMATE_MARK, contract_need_text
     from commissioning.errors import InputError
     from commissioning.paths import DEFAULT_RULES

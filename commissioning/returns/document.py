@@ -36,11 +36,11 @@ def outline(pub: Publication) -> list[tuple]:
     for service, table in pub.services.items():
         label, unit = pub.labels[service]
         blocks += [("heading", label, 2),
-                   ("table", table, f"{label}: provision ({unit}), referrals, refused referrals and waiting "
-                                    f"times by borough, {describe(pub.quarter)}")]
+                   ("table", table, (f"{label}: provision ({unit}), referrals, refused referrals and waiting "
+                                     f"times by borough, {describe(pub.quarter)}"))]
     blocks += [("heading", "Client satisfaction (all services)", 2),
-               ("paragraph", "Clients asked by their support service whether they were satisfied, with 95% "
-                             "confidence intervals. Shown beside the police victim survey, never added to it.")]
+               ("paragraph", ("Clients asked by their support service whether they were satisfied, with 95% "
+                              "confidence intervals. Shown beside the police victim survey, never added to it."))]
     if len(pub.clients):
         blocks.append(("table", pub.clients, f"Clients satisfied by borough, {describe(pub.quarter)}"))
     else:
@@ -73,7 +73,15 @@ def build_pdf(pub: Publication, out: str | os.PathLike | BinaryIO | None = None,
     """The publication as a PDF (A4, title/author/language metadata); written atomically to ``out``."""
     from reportlab.platypus import Spacer
 
-    from commissioning.publish.pdf.style import data_table, deliver, esc, heading, illustrative_mark, para, render
+    from commissioning.publish.pdf.style import (
+        data_table,
+        deliver,
+        esc,
+        heading,
+        illustrative_mark,
+        para,
+        render,
+    )
 
     story = [para(esc(pub.title), "title"), para(esc(_subtitle(pub, date)), "subtitle")]
     for block in outline(pub):

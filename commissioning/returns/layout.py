@@ -8,6 +8,8 @@ or ``London`` for pan-London work. A blank cell means *not reported*, never zero
 
 from __future__ import annotations
 
+import math
+
 KEYS = ["provider", "service", "quarter", "code"]
 #: Whole numbers of people or cases (suppressed when small in the publication).
 COUNTS = ["referrals", "referrals_refused", "cases_open", "clients_surveyed", "clients_satisfied"]
@@ -41,5 +43,5 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(value) -> str:
     """A cell a spreadsheet will not run as a formula (OWASP: prefix with an apostrophe)."""
-    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
     return "'" + text if text.startswith(FORMULA_START) else text

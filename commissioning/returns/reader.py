@@ -24,7 +24,15 @@ import pandas as pd
 from commissioning.boroughs import resolve_code
 from commissioning.errors import InputError
 from commissioning.returns.layout import (
-    COLUMNS, COUNT_EXPECTED, COUNTS, EXPECTED, FORMULA_START, KEYS, MEASURES, PAN_LONDON, PARTS,
+    COLUMNS,
+    COUNT_EXPECTED,
+    COUNTS,
+    EXPECTED,
+    FORMULA_START,
+    KEYS,
+    MEASURES,
+    PAN_LONDON,
+    PARTS,
 )
 from commissioning.returns.quarters import check_quarter
 

@@ -20,7 +20,12 @@ import pandas as pd
 
 from commissioning.needs.dataset import Dataset
 from commissioning.returns.provision import RETURNS, assess_quarter
-from commissioning.returns.publication import LONDON, LONDON_WIDE, build_publication, default_labels
+from commissioning.returns.publication import (
+    LONDON,
+    LONDON_WIDE,
+    build_publication,
+    default_labels,
+)
 from commissioning.returns.suppression import TOTAL
 
 COLUMNS = ["quarter", "service", "code", "name", "coverage_pct", "refused_pct", "waiting_days"]

@@ -52,7 +52,7 @@ def suppress(cells: pd.DataFrame, parts: list[tuple[str, str]] = (), *, threshol
                 if high - low < MIN_RANGE]
         if not weak:
             break
-        row, column = weak[0]
+        _, column = weak[0]
         body = values[column].drop(TOTAL)
         candidates = body[(~hidden[column].drop(TOTAL)) & (body > 0)]
         if len(candidates):

@@ -34,10 +34,10 @@ def build_template(service_labels: dict[str, str], *, organisation: str = "", qu
     lines = [
         ("Quarterly return: provision, referrals and client satisfaction", True),
         ("", False),
-        (f"1. On the '{RETURN_SHEET}' sheet, give your organisation's name (B1) and the quarter (B2). "
-         "Quarters are calendar quarters: 2026Q3 is July-September 2026.", False),
-        ("2. On each service type's sheet, give one row per borough you serve (its name or ONS code), "
-         "or 'London' for pan-London work. Leave a sheet empty if you do not run that service.", False),
+        ((f"1. On the '{RETURN_SHEET}' sheet, give your organisation's name (B1) and the quarter (B2). "
+          "Quarters are calendar quarters: 2026Q3 is July-September 2026."), False),
+        (("2. On each service type's sheet, give one row per borough you serve (its name or ONS code), "
+          "or 'London' for pan-London work. Leave a sheet empty if you do not run that service."), False),
         ("3. Leave a cell blank when you do not have the figure. Blank means 'not reported', never zero.", False),
         ("4. Several rows for the same borough are added up.", False),
         ("5. Upload the file on the app's 'Quarterly returns' page, or send it to your commissioner.", False),

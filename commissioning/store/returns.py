@@ -79,10 +79,10 @@ class ReturnsMixin:
         old = conn.execute(select(returns).where(returns.c.organisation_key == key,
                                                  returns.c.quarter == quarter)).mappings().first()
         now = utc_now()
-        values = dict(organisation=organisation, organisation_key=key, quarter=quarter, basis=basis,
-                      notes=str(notes or ""), query_note=None, submitted_by=user.id, submitted_at=now,
-                      status="approved" if approve else "submitted",
-                      decided_by=user.id if approve else None, decided_at=now if approve else None)
+        values = {"organisation": organisation, "organisation_key": key, "quarter": quarter, "basis": basis,
+                  "notes": str(notes or ""), "query_note": None, "submitted_by": user.id, "submitted_at": now,
+                  "status": "approved" if approve else "submitted",
+                  "decided_by": user.id if approve else None, "decided_at": now if approve else None}
         old_rows = None
         if old is None:
             return_id = conn.execute(insert(returns).values(**values)).inserted_primary_key[0]

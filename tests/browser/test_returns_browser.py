@@ -42,7 +42,7 @@ if (reason := _missing()) is not None:
         pytest.fail(f"browser test required but {reason}", pytrace=False)
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect, sync_playwright
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def url(tmp_path_factory):
     env = {**os.environ, "COMMISSIONING_DB": str(tmp / "app.sqlite"), "PYTHONUNBUFFERED": "1"}
     env.pop("COMMISSIONING_ADMIN_USER", None)
     env.pop("COMMISSIONING_ADMIN_PASSWORD", None)
-    log = open(tmp / "streamlit.log", "w")
+    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 (open for the server's whole life, closed below)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
