@@ -20,7 +20,8 @@ from sqlalchemy import delete, insert, select, update
 from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.returns.layout import COUNTS, MEASURES
 from commissioning.returns.quarters import check_quarter
-from commissioning.store.base import User, organisation_key, utc_now
+from commissioning.store.base import User, utc_now
+from commissioning.store.organisations import organisation_key
 from commissioning.store.schema import return_rows, returns, users
 
 STATUSES = ("submitted", "queried", "approved")
