@@ -70,5 +70,5 @@ def test_needs_chapter_provision_over_time():
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "Provision over time" in text
     assert "coverage of need by borough and quarter" in text and "Coverage 2026Q3" in text
-    assert "illustrative example" in text
+    assert "invented example for fictional providers" in text
     assert chapter(ds, EXAMPLE.iloc[0:0]) == []

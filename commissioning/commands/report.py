@@ -110,15 +110,16 @@ def build_evaluation(args, out: Path, progress) -> None:
 
 
 def _approved_returns():
-    """Approved provider returns from the store (COMMISSIONING_DB), if it exists, for the needs
-    assessment's "Provision over time" chapter; None without a store."""
+    """Approved provider returns from the store named by COMMISSIONING_DB, for the needs assessment's
+    "Provision over time" chapter; None when the variable is not set (the document does not depend on
+    whatever store happens to be in the working folder)."""
     import os
 
     from commissioning.web.appdata import DB_ENV, db_location
 
-    location = db_location()
-    if DB_ENV not in os.environ and not Path(location).exists():
+    if not os.environ.get(DB_ENV, "").strip():
         return None
+    location = db_location()
     from commissioning.store import open_store
 
     store = open_store(location)

@@ -45,8 +45,7 @@ def chapter(ds: Dataset, approved: pd.DataFrame, *, dpi: int = 150) -> list:
     quarters = sorted(set(series["quarter"]))
     story = [heading("Provision over time"), para(esc(INTRO))]
     if (approved["basis"] == "illustrative").any():
-        story += illustrative_mark([("the provider returns in this chapter are an illustrative example "
-                                     "(tools/make_returns_data.py)")])
+        story += illustrative_mark(["the provider returns in this chapter are an invented example for fictional providers"])
     for service in [s for s in ds.service_types if s in set(series["service"])]:
         label = ds.benchmarks.services[service].label
         mine = series.loc[series["service"] == service]
