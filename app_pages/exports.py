@@ -25,7 +25,7 @@ with st.container(border=True):
         from commissioning.publish.pdf.needs import build_needs_pdf
 
         return build_needs_pdf(assessment, progress=progress, boundaries=ui.boundaries(),
-                               contract=contract_from_rules(ui.rules()))
+                               contract=contract_from_rules(ui.rules()), returns=ui.store().approved_returns())
 
     ui.pdf_download("needs", "needs assessment PDF", "needs_assessment.pdf", build_needs)
 

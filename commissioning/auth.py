@@ -45,6 +45,8 @@ PAGES: dict[str, Page] = {p.id: p for p in (
          ":material/campaign:"),
     Page("satisfaction", "Victim satisfaction", frozenset({PUBLIC, COMMISSIONER, CHAIR, PANEL, PROVIDER}),
          ":material/sentiment_satisfied:"),
+    Page("performance", "Quarterly performance", frozenset({PUBLIC, COMMISSIONER, CHAIR, PANEL, PROVIDER}),
+         ":material/monitoring:"),
     Page("coverage", "Coverage", frozenset({COMMISSIONER}), ":material/map:"),
     Page("lots", "Lots and scenarios", frozenset({COMMISSIONER}), ":material/grid_view:"),
     Page("trends", "Demand over time", frozenset({COMMISSIONER}), ":material/trending_up:"),
@@ -53,7 +55,9 @@ PAGES: dict[str, Page] = {p.id: p for p in (
     Page("scoring", "Scoring", frozenset({PANEL, CHAIR}), ":material/rate_review:"),
     Page("panel_setup", "Panel set-up", frozenset({COMMISSIONER}), ":material/group:"),
     Page("moderation", "Moderation and ranking", frozenset({COMMISSIONER, CHAIR}), ":material/balance:"),
+    Page("returns_review", "Returns review", frozenset({COMMISSIONER}), ":material/fact_check:"),
     Page("exports", "Exports", frozenset({COMMISSIONER}), ":material/picture_as_pdf:"),
+    Page("returns", "Quarterly returns", frozenset({PROVIDER}), ":material/assignment:"),
 )}
 
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
              "assessment summaries, awards",
     "satisfaction": "Victim satisfaction against annual targets, with confidence intervals; the quarterly publication",
     "audit": "Check the store's audit log (its SHA-256 hash chain) is intact",
+    "returns": "Providers' quarterly returns: template, import, review status, approval, publication",
 }
 # Commands whose module name differs from the command ("import" is a Python keyword).
 MODULES: dict[str, str] = {"import": "importer"}

@@ -124,7 +124,7 @@ def test_public_page_logged_out_shows_priorities_rules_and_timetable(store):
     at = app().run()
     no_exception(at)
     assert [t.value for t in at.title] == ["Published priorities"]
-    assert auth.allowed_pages("public") == ["priorities", "satisfaction"]
+    assert auth.allowed_pages("public") == ["priorities", "satisfaction", "performance"]
     text = page_text(at)
     # default.yaml: weights quality 60, social value 10, price 30; Q1 carries 60 x 20 / 100 = 12 points
     assert "quality 60%, social value 10%, price 30%" in text
@@ -169,7 +169,7 @@ def test_public_and_panel_cannot_reach_commissioner_pages(store):
     with pytest.raises(ValueError):          # not even registered in the navigation
         at.switch_page("app_pages/coverage.py")
     login(at, PANEL)
-    assert auth.allowed_pages("panel") == ["priorities", "satisfaction", "scoring"]
+    assert auth.allowed_pages("panel") == ["priorities", "satisfaction", "performance", "scoring"]
     with pytest.raises(ValueError):
         at.switch_page("app_pages/moderation.py")
     # Each page's own guard (auth.require), run directly without the navigation:

@@ -29,12 +29,14 @@ def store(tmp_path):
 def test_allowed_pages_per_role():
     # the matrix in the issue: public sees the published pages (priorities, victim satisfaction); the panel scores; the
     # chair scores and moderates; the commissioner has everything but scoring
-    assert auth.allowed_pages("public") == ["priorities", "satisfaction"]
-    assert auth.allowed_pages("panel") == ["priorities", "satisfaction", "scoring"]
-    assert auth.allowed_pages("chair") == ["priorities", "satisfaction", "rounds", "scoring", "moderation"]
-    assert auth.allowed_pages("commissioner") == ["priorities", "satisfaction", "coverage", "lots", "trends",
-                                                  "rounds", "panel_setup", "moderation", "exports"]
-    assert auth.allowed_pages("provider") == ["priorities", "satisfaction", "bids"]
+    assert auth.allowed_pages("public") == ["priorities", "satisfaction", "performance"]
+    assert auth.allowed_pages("panel") == ["priorities", "satisfaction", "performance", "scoring"]
+    assert auth.allowed_pages("chair") == ["priorities", "satisfaction", "performance", "rounds", "scoring",
+                                           "moderation"]
+    assert auth.allowed_pages("commissioner") == ["priorities", "satisfaction", "performance", "coverage", "lots",
+                                                  "trends", "rounds", "panel_setup", "moderation", "returns_review",
+                                                  "exports"]
+    assert auth.allowed_pages("provider") == ["priorities", "satisfaction", "performance", "bids", "returns"]
     assert auth.allowed_pages("intruder") == []
 
 

@@ -1,5 +1,5 @@
 """python -m commissioning assess [--data DIR] [--benchmarks FILE] [--format table|csv|json] [--out FILE]
-[--period now|contract [--rules FILE]]
+[--period now|contract [--rules FILE]] [--quarter YYYYQn]
 
 ``--period contract`` gives need for each year of the contract period in the rules' timetable
 (central figure with 80% and 95% ranges, from demand forecasts); CSV columns then are
@@ -12,7 +12,11 @@ from __future__ import annotations
 import json
 import sys
 
-from commissioning.commands.common import add_data_arguments, dataset_from_args, write_output
+from commissioning.commands.common import (
+    add_data_arguments,
+    dataset_from_args,
+    write_output,
+)
 from commissioning.needs.assessment import run_assessment
 from commissioning.publish.text import gap_table_text
 from commissioning.safeio import csv_text
@@ -28,10 +32,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--rules", default=None, metavar="FILE",
                         help="rules file whose timetable gives the contract period "
                              "(default scoring_rules/default.yaml)")
+    parser.add_argument("--quarter", default=None, metavar="YYYYQn",
+                        help="as of a calendar quarter: approved provider returns (store COMMISSIONING_DB) "
+                             "replace services.csv for each service type that has any")
 
 
 def _contract(args, ds, gaps) -> str:
-    from commissioning.demand.contract import contract_from_rules, contract_outlook, london_need
+    from commissioning.demand.contract import (
+        contract_from_rules,
+        contract_outlook,
+        london_need,
+    )
     from commissioning.demand.text import ESTIMATE_MARK, contract_need_text
     from commissioning.errors import InputError
     from commissioning.paths import DEFAULT_RULES
@@ -57,8 +68,32 @@ def _contract(args, ds, gaps) -> str:
                        "totals": json.loads(london_need(table).to_json(orient="records"))}, indent=2) + "\n"
 
 
+def _as_of_quarter(args, ds, sources: dict, lines: list):
+    """``ds`` with the approved returns of ``--quarter`` as provision (the store is COMMISSIONING_DB);
+    fills ``sources`` (service -> Provenance) and ``lines`` (the words printed about them)."""
+    from commissioning.returns.provision import as_of_quarter, provenance_lines
+    from commissioning.returns.quarters import check_quarter
+    from commissioning.store import open_store
+    from commissioning.web.appdata import db_location
+
+    quarter = check_quarter(args.quarter)
+    store = open_store(db_location())
+    try:
+        ds, found = as_of_quarter(ds, store.approved_returns(quarter), quarter)
+    finally:
+        store.close()
+    sources.update(found)
+    lines += [f"Provision as of {quarter}:"] + [f"  {line}" for line in provenance_lines(found, ds)]
+    if args.format != "table":
+        print("\n".join(lines), file=sys.stderr)
+    return ds
+
+
 def run(args) -> int:
-    ds = dataset_from_args(args)
+    sources: dict = {}
+    lines: list[str] = []
+    adjust = (lambda ds: _as_of_quarter(args, ds, sources, lines)) if args.quarter else None
+    ds = dataset_from_args(args, adjust=adjust)
     assessment = run_assessment(ds)
     gaps, totals = assessment.gaps, assessment.totals
     if args.period == "contract":
@@ -72,9 +107,13 @@ def run(args) -> int:
             "models": {s: {"model": b.use, "rule": b.model.describe(), "citation": b.model.citation}
                        for s, b in ds.benchmarks.services.items()},
             "rows": json.loads(gaps.to_json(orient="records")),
+            **({"quarter": args.quarter, "provenance": {s: {"source": p.source, "label": p.label}
+                                                        for s, p in sources.items()}} if sources else {}),
             "totals": json.loads(totals.to_json(orient="records")),
         }, indent=2) + "\n"
     else:
         text = gap_table_text(assessment)
+        if sources:
+            text = "\n".join(lines) + "\n\n" + text
     write_output(text, args.out)
     return 0

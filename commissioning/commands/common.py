@@ -25,7 +25,9 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--code-column", default="code", help="code column of --boundaries (default: code)")
 
 
-def dataset_from_args(args) -> Dataset:
+def dataset_from_args(args, adjust=None) -> Dataset:
+    """The data set the options name; ``adjust(ds) -> ds`` (e.g. provision as of a quarter) runs
+    before the illustrative notice is printed, so the notice describes what is used."""
     ds = load_dataset(args.data, benchmarks=args.benchmarks,
                       authorities="population" if args.area == "population" else None)
     choice = {}
@@ -38,6 +40,8 @@ def dataset_from_args(args) -> Dataset:
         ds = ds.with_benchmarks(ds.benchmarks.with_models(choice))
     if args.boundaries is not None or args.area != "london":
         boundaries_from_args(args, ds)
+    if adjust is not None:
+        ds = adjust(ds)
     if getattr(args, "format", "table") != "table":
         # Machine formats have fixed columns, so the illustrative mark goes to stderr instead.
         from commissioning.publish.text import estimated_notice, illustrative_notice

@@ -73,7 +73,8 @@ def run(args) -> int:
             build_needs_html(run_assessment(ds), out, progress=progress, boundaries=boundaries, lots_k=args.lots)
         else:
             build_needs_pdf(run_assessment(ds), out, progress=progress, boundaries=boundaries, dpi=args.dpi,
-                            lots_k=args.lots, contract=contract_from_rules(load_rules(args.rules)))
+                            lots_k=args.lots, contract=contract_from_rules(load_rules(args.rules)),
+                            returns=_approved_returns())
     elif args.kind == "priorities":
         from commissioning.procurement.rules import load_rules
         from commissioning.publish.pdf.priorities import build_priorities_html, build_priorities_pdf
@@ -106,3 +107,23 @@ def build_evaluation(args, out: Path, progress) -> None:
     build = build_evaluation_html if args.format == "html" else build_evaluation_pdf
     build(rules, result, out, moderation=moderation, names=args.names, round_name=args.round_name,
           illustrative=note, progress=progress)
+
+
+def _approved_returns():
+    """Approved provider returns from the store named by COMMISSIONING_DB, for the needs assessment's
+    "Provision over time" chapter; None when the variable is not set (the document does not depend on
+    whatever store happens to be in the working folder)."""
+    import os
+
+    from commissioning.web.appdata import DB_ENV, db_location
+
+    if not os.environ.get(DB_ENV, "").strip():
+        return None
+    location = db_location()
+    from commissioning.store import open_store
+
+    store = open_store(location)
+    try:
+        return store.approved_returns()
+    finally:
+        store.close()

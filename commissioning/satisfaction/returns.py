@@ -119,3 +119,26 @@ def _check(row: dict[str, str], path, line: int) -> dict | None:
                          column="clients_satisfied", expected="at most clients_surveyed")
     return {"area_code": code, "quarter": row["quarter"], "provider": row["provider"],
             "respondents": surveyed, "satisfied": satisfied}
+
+
+def satisfaction_from_returns(returns: pd.DataFrame) -> pd.DataFrame:
+    """Client satisfaction per borough and London per quarter from return rows already read and
+    checked (``commissioning.returns.reader.read_returns`` or ``Store.approved_returns()``, with a
+    ``basis`` column): the same table as :func:`read_returns_satisfaction`. Pan-London rows (``code``
+    London) count towards London only."""
+    rows = returns.loc[returns["clients_surveyed"].notna() & returns["clients_satisfied"].notna()]
+    frame = pd.DataFrame({"area_code": [LONDON if c == "London" else c for c in rows["code"]],
+                          "quarter": rows["quarter"].to_numpy(), "provider": rows["provider"].to_numpy(),
+                          "respondents": rows["clients_surveyed"].astype(int).to_numpy(),
+                          "satisfied": rows["clients_satisfied"].astype(int).to_numpy()})
+    boroughs = frame[frame["area_code"] != LONDON]
+    london = frame.assign(area_code=LONDON)
+    out = (pd.concat([boroughs, london])
+           .groupby(["area_code", "quarter"], sort=True)
+           .agg(providers=("provider", "nunique"), respondents=("respondents", "sum"),
+                satisfied=("satisfied", "sum"))
+           .reset_index())
+    out.insert(1, "area_name", [LONDON_AUTHORITIES.get(c, "London") for c in out["area_code"]])
+    out["source"] = SOURCE_LABEL
+    out["basis"] = "illustrative" if (returns.get("basis", pd.Series(dtype=str)) == "illustrative").any() else "real"
+    return out[COLUMNS + ["source", "basis"]]

@@ -55,13 +55,14 @@ from commissioning.store.logins import LoginsMixin
 from commissioning.store.outcomes import OutcomesMixin
 from commissioning.store.panel import PanelMixin
 from commissioning.store.review import ReviewMixin
+from commissioning.store.returns import ReturnsMixin
 from commissioning.store.rounds import RoundsMixin
 from commissioning.store.scores import ScoresMixin
 from commissioning.store.users import UsersMixin
 
 
 class Store(IntakeMixin, ReviewMixin, ClarificationsMixin, OutcomesMixin, UsersMixin, LoginsMixin, RoundsMixin,
-            PanelMixin, ScoresMixin, AuditMixin, StoreBase):
+            PanelMixin, ScoresMixin, ReturnsMixin, AuditMixin, StoreBase):
     """Panel workflow over one database. Use :func:`open_store` to get one."""
 
 

@@ -164,6 +164,40 @@ login_throttle = Table(   # migration 4: failed sign-ins per username and per cl
     Column("locked_until", Float, nullable=False))
 
 
+# Migration 6 (issue 13): providers' quarterly returns, one header per organisation and quarter
+# and one row per service type and borough served (``code`` "London" = pan-London).
+returns = Table(
+    "returns", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation", String(300), nullable=False),
+    Column("organisation_key", String(300), nullable=False),
+    Column("quarter", String(6), nullable=False),
+    Column("status", String(20), nullable=False),      # submitted, queried, approved
+    Column("basis", String(20), nullable=False),       # real or illustrative
+    Column("notes", Text, nullable=False),
+    Column("query_note", Text),
+    Column("submitted_by", ForeignKey("users.id"), nullable=False),
+    Column("submitted_at", String(32), nullable=False),
+    Column("decided_by", ForeignKey("users.id")),
+    Column("decided_at", String(32)),
+    UniqueConstraint("organisation_key", "quarter"))
+return_rows = Table(
+    "return_rows", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("return_id", ForeignKey("returns.id"), nullable=False),
+    Column("service", String(50), nullable=False),
+    Column("code", String(20), nullable=False),
+    Column("capacity", Float),
+    Column("referrals", Integer),
+    Column("referrals_refused", Integer),
+    Column("cases_open", Integer),
+    Column("waiting_days_median", Float),
+    Column("clients_surveyed", Integer),
+    Column("clients_satisfied", Integer),
+    Column("notes", Text, nullable=False),
+    UniqueConstraint("return_id", "service", "code"))
+
+
 def _users_v1(meta: MetaData | None = None) -> Table:
     """The users table as migration 1 created it (before migration 2 added ``active``)."""
     return Table(
@@ -258,6 +292,10 @@ def _migration_5(conn: Connection) -> None:
     metadata.create_all(conn, tables=[bid_answers, score_drafts, clarifications, flag_decisions])
 
 
+def _migration_6(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[returns, return_rows])
+
+
 MIGRATIONS = [
     (1, "rounds, lots, bids, users, assignments, conflicts, scores, moderation, audit", _migration_1),
     (2, "users.active: deactivated accounts keep their record and scores", _migration_2),
@@ -265,4 +303,5 @@ MIGRATIONS = [
     (4, "audit hash chain, append-only on every backend; login throttling", _migration_4),
     (5, "round intake: rules hash, deadline, consortium members, answers, score drafts, "
         "clarifications, flag decisions", _migration_5),
+    (6, "returns, return_rows: providers' quarterly returns (issue 13)", _migration_6),
 ]

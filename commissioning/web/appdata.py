@@ -60,10 +60,11 @@ def first_run(store, env: dict | None = None) -> None:
     from commissioning import auth
 
     auth.ensure_admin(store, env)
-    if not store.rounds().empty or not (EXAMPLE_DIR / "bids.csv").exists():
-        return
     commissioners = store.account_list().query("role == @auth.COMMISSIONER and active")["username"]
     if commissioners.empty:
+        return
+    _example_returns(store, commissioners.iloc[0])
+    if not store.rounds().empty or not (EXAMPLE_DIR / "bids.csv").exists():
         return
     optional = {name: EXAMPLE_DIR / f"{name}.csv" for name in ("scores", "moderation", "answers")}
     optional = {name: path if path.exists() else None for name, path in optional.items()}
@@ -73,6 +74,14 @@ def first_run(store, env: dict | None = None) -> None:
         from commissioning.procurement.bid_files import read_answers
 
         store.import_answers(commissioners.iloc[0], rid, read_answers(optional["answers"]))
+
+
+def _example_returns(store, commissioner: str) -> None:
+    """The illustrative example of providers' quarterly returns (data/returns/), once, into an empty store."""
+    from commissioning.needs.models import load_benchmarks
+    from commissioning.returns.example import load_example
+
+    load_example(store, commissioner, list(load_benchmarks(DEFAULT_DATA_DIR / "benchmarks.yaml").services))
 
 
 TABLE_COLUMNS = {

@@ -62,9 +62,10 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
                   boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int = 5,
                   radius_m: float = 10_000, title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR,
                   date: dt.date | None = None, contract: ContractPeriod | None = None,
-                  trends: bool = True, pdf: bool = True) -> Outline:
+                  trends: bool = True, pdf: bool = True, returns: pd.DataFrame | None = None) -> Outline:
     """The needs assessment's content (see :func:`build_needs_pdf` for the arguments); ``pdf``
-    False leaves out what only the PDF can show (the demand-over-time chapter, with a note)."""
+    False leaves out what only the PDF can show (the demand-over-time and provision-over-time
+    chapters, with a note)."""
     step(progress, 0.0, "deriving priorities")
     ds, gaps = assessment.dataset, assessment.gaps
     boundaries = load_boundaries() if boundaries is None else boundaries
@@ -92,6 +93,15 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
     o.extend(_accessibility(ds, boundaries, radius_m))
     step(progress, 0.78, "grouping authorities into lots")
     o.extend(_lots(ds, gaps, boundaries, bng, attribution, dpi, lots_k))
+    if returns is not None and len(returns) and pdf:
+        from commissioning.publish.pdf.provision_over_time import chapter
+
+        step(progress, 0.8, "provision over time")
+        o.flowables(chapter(ds, returns, dpi=min(dpi, 150)))
+    elif returns is not None and len(returns):
+        o.heading("Provision over time").para("Coverage, refused referrals and waiting times from the providers' "
+                                              "quarterly returns, with their charts, are in the PDF version of "
+                                              "this document.").page_break()
     o.extend(priority_outline(ds, priorities, "Derived from the gaps above: for each service short of its benchmark "
                                               "somewhere, the authorities with the largest shortfall; services with "
                                               "the largest share of need unmet and the firmest figures first."))
@@ -104,8 +114,8 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
                     progress: Progress | None = None,
                     boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int = 5,
                     radius_m: float = 10_000, title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR,
-                    date: dt.date | None = None, contract: ContractPeriod | None = None, trends: bool = True
-                    ) -> bytes:
+                    date: dt.date | None = None, contract: ContractPeriod | None = None, trends: bool = True,
+                    returns: pd.DataFrame | None = None) -> bytes:
     """Build the needs-assessment PDF; return its bytes and write them to ``out`` if given.
 
     ``out``: a path (written atomically) or a binary buffer. ``progress(fraction, message)`` is
@@ -113,10 +123,13 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
     of the data; ``boundaries`` default to the London boroughs. ``dpi``: map resolution (200 prints
     sharply at the 17 cm map width). ``lots_k``: number of commissioning lots; ``radius_m``:
     accessibility catchment radius in metres. ``trends``: include the demand-over-time chapter
-    (with need per year of ``contract``, if given).
+    (with need per year of ``contract``, if given). ``returns``: approved provider returns
+    (``Store.approved_returns()``); when given, the chapter "Provision over time" follows the lots
+    (:mod:`commissioning.publish.pdf.provision_over_time`).
     """
     o = needs_outline(assessment, progress=progress, boundaries=boundaries, dpi=dpi, lots_k=lots_k,
-                      radius_m=radius_m, title=title, author=author, date=date, contract=contract, trends=trends)
+                      radius_m=radius_m, title=title, author=author, date=date, contract=contract, trends=trends,
+                      returns=returns)
     step(progress, 0.85, "laying out pages")
     day = date or dt.date.today()
     notes = assessment.dataset.illustrative_notes()
