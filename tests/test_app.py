@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from commissioning import auth
 from commissioning.needs.dataset import load_dataset
-from commissioning.procurement.scoring import read_bids
+from commissioning.procurement.bid_files import read_bids
 from commissioning.store import open_store
 from commissioning.web import appdata, webmap
 

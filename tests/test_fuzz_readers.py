@@ -22,8 +22,9 @@ from commissioning.errors import InputError
 from commissioning.needs import importers
 from commissioning.needs.dataset import read_demand, read_population, read_services, read_sources
 from commissioning.needs.models import load_benchmarks
+from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
 from commissioning.procurement.rules import load_rules
-from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
+from commissioning.procurement.scoring import score_bids
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

@@ -22,8 +22,9 @@ from commissioning.cli import main
 from commissioning.errors import InputError
 from commissioning.needs.dataset import load_dataset
 from commissioning.needs.models import load_benchmarks
+from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
 from commissioning.procurement.rules import load_rules
-from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
+from commissioning.procurement.scoring import score_bids
 
 ROOT = Path(__file__).resolve().parent.parent
 SCORING = ROOT / "tests" / "fixtures" / "scoring"

@@ -22,8 +22,9 @@ from commissioning.boroughs import LONDON_AUTHORITIES
 from commissioning.cli import main
 from commissioning.needs.dataset import load_dataset
 from commissioning.procurement.awards import awards_csv, build_awards
+from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
 from commissioning.procurement.rules import load_rules
-from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
+from commissioning.procurement.scoring import score_bids
 from commissioning.safeio import csv_text, safe_cell
 
 ROOT = Path(__file__).resolve().parent.parent

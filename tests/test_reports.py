@@ -23,8 +23,9 @@ from commissioning.cli import main
 from commissioning.errors import InputError
 from commissioning.needs.assessment import run_assessment
 from commissioning.needs.dataset import load_dataset
+from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
 from commissioning.procurement.rules import load_rules
-from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
+from commissioning.procurement.scoring import score_bids
 from commissioning.publish.pdf.evaluation import build_evaluation_pdf, pseudonyms
 from commissioning.publish.pdf.needs import build_needs_pdf
 from commissioning.publish.pdf.priorities import build_priorities_pdf

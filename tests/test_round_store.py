@@ -11,9 +11,8 @@ import pytest
 
 from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.procurement import lifecycle
-from commissioning.procurement.bid_files import read_bid_file
+from commissioning.procurement.bid_files import read_bid_file, read_scores
 from commissioning.procurement.rules import load_rules
-from commissioning.procurement.scoring import read_scores
 from commissioning.store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -198,8 +197,9 @@ def test_deadline_standstill_and_bank_holidays():
 
 
 def test_a_provider_gets_only_its_own_assessment_summary_after_the_lock(rnd):
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     from commissioning.publish.pdf.summaries import summary_pdf
 

@@ -16,16 +16,10 @@ import pytest
 
 from commissioning.errors import InputError
 from commissioning.procurement.awards import awards_frame, awards_json, build_awards
+from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
+from commissioning.procurement.need_alignment import need_alignment_scores, parse_areas, shortfall_map
 from commissioning.procurement.rules import parse_rules
-from commissioning.procurement.scoring import (
-    need_alignment_scores,
-    parse_areas,
-    read_bids,
-    read_moderation,
-    read_scores,
-    score_bids,
-    shortfall_map,
-)
+from commissioning.procurement.scoring import score_bids
 from commissioning.procurement.sensitivity import leaf_weights, rank_sensitivity
 
 FIX = Path(__file__).parent / "fixtures" / "scoring"

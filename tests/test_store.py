@@ -14,8 +14,9 @@ from argon2 import PasswordHasher
 from sqlalchemy import create_engine, insert, text
 
 from commissioning.errors import AccessDenied, InputError, StoreError
+from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
 from commissioning.procurement.rules import load_rules
-from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
+from commissioning.procurement.scoring import score_bids
 from commissioning.store import MIGRATIONS, open_store
 from commissioning.store.schema import schema_version
 

@@ -88,8 +88,9 @@ def run(args) -> int:
 
 
 def build_evaluation(args, out: Path, progress) -> None:
+    from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
     from commissioning.procurement.rules import load_rules
-    from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
+    from commissioning.procurement.scoring import score_bids
     from commissioning.publish.pdf.evaluation import build_evaluation_html, build_evaluation_pdf
 
     rules = load_rules(args.rules)

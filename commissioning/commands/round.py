@@ -126,7 +126,7 @@ def _import_bids(store, args, clock) -> int:
 
 
 def _import_scores(store, args, clock) -> int:
-    from commissioning.procurement.scoring import read_moderation, read_scores
+    from commissioning.procurement.bid_files import read_moderation, read_scores
 
     mod = read_moderation(args.moderation) if args.moderation else None
     n, m = store.import_scores(args.by, args.round, read_scores(args.scores), mod, now=clock)

@@ -36,15 +36,15 @@ from commissioning.demand.series import (
     series_table,
 )
 from commissioning.errors import InputError, csv_line
-from commissioning.needs.importers import (
+from commissioning.needs.importers.common import (
     MPS_LICENCE,
     MPS_NOT_COVERED,
     MPS_PUBLISHER,
     NON_BOROUGH_LABELS,
     Import,
     _counts,
-    _revise_sources,
 )
+from commissioning.needs.importers.writing import _revise_sources
 from commissioning.needs.tables import read_table
 
 VAWG_FILE = f"{SERIES_DIR}/mps_vawg_monthly.csv"

@@ -1,8 +1,7 @@
-"""Reading a commissioner's bid files: bids and answers as CSV (``read_table``) or XLSX (first sheet).
-
-Both give a frame of stripped strings with ``_line`` (the row number a user sees in the editor or
-spreadsheet) and ``attrs["source"]`` (the file name), as the scoring engine expects.
-"""
+"""Bids, answers, panel scores and moderation decisions as files: reading them (CSV, and bids and
+answers also as XLSX, first sheet) with the editor or spreadsheet line of each row in ``_line`` and
+the file name in ``attrs["source"]``, and the checks that name file, line and column when a cell
+is wrong. Frames from the store go through the same checks."""
 
 from __future__ import annotations
 
@@ -12,7 +11,120 @@ import numpy as np
 import pandas as pd
 
 from commissioning.errors import InputError
-from commissioning.procurement.scoring import BID_COLUMNS, LINE, read_table
+from commissioning.safeio import read_csv_rows
+
+BID_COLUMNS = ["bid_id", "organisation", "lot", "price", "submitted_at"]
+SCORE_COLUMNS = ["bid_id", "scorer", "criterion", "score", "comment"]
+MODERATION_COLUMNS = ["bid_id", "criterion", "score", "note"]
+LINE = "_line"
+# ---------------------------------------------------------------------------------------------
+# Reading CSV files with editor line numbers
+# ---------------------------------------------------------------------------------------------
+
+def read_table(path: str | Path, required: list[str], *, allow_empty: bool = False) -> pd.DataFrame:
+    """Read a UTF-8 CSV into a DataFrame of stripped strings plus ``_line`` (editor line of each row).
+
+    Checks (:func:`commissioning.safeio.read_csv_rows`): a readable UTF-8 file, not empty and not
+    cut short, a header without duplicates, every row with as many fields as the header; then the
+    ``required`` columns. Empty lines are skipped; a row of empty cells is kept (and fails the
+    checks of its columns), so no row is ever silently dropped. The frame's
+    ``attrs["source"]`` is the file name, used by the engine in its error messages.
+    """
+    path = Path(path)
+    name = path.name
+    header, rows, lines = read_csv_rows(path, source=name)
+    for col in required:
+        if col not in header:
+            raise InputError("missing column", file=name, line=1, column=col,
+                             expected=f"columns {', '.join(required)}")
+    if not rows and not allow_empty:
+        raise InputError("no data rows", file=name, line=2, expected="at least one row under the header")
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame[LINE] = np.asarray(lines, dtype=np.int64)
+    frame.attrs["source"] = name
+    return frame
+
+
+def read_bids(path: str | Path) -> pd.DataFrame:
+    """Bids CSV: bid_id, organisation, lot, price, submitted_at, gate_<id>…, optional areas."""
+    return read_table(path, BID_COLUMNS)
+
+
+def read_scores(path: str | Path) -> pd.DataFrame:
+    """Panel scores CSV: bid_id, scorer, criterion, score, comment (one row per scorer and criterion)."""
+    return read_table(path, SCORE_COLUMNS)
+
+
+def read_moderation(path: str | Path) -> pd.DataFrame:
+    """Chair's moderation CSV: bid_id, criterion, score, note (may have no rows)."""
+    return read_table(path, MODERATION_COLUMNS, allow_empty=True)
+
+
+def read_shortfall(path: str | Path) -> pd.DataFrame:
+    """A gap table CSV (``assess`` output or any file with ``code`` and ``shortfall``)."""
+    return read_table(path, ["code", "shortfall"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation helpers
+# ---------------------------------------------------------------------------------------------
+
+def _source(frame: pd.DataFrame, default: str) -> str:
+    return frame.attrs.get("source", default)
+
+
+def _raise_first(frame: pd.DataFrame, mask, source: str, column: str | None, message, expected=None):
+    """Raise an InputError for the first row (in file order) where ``mask`` is true."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    pos = np.flatnonzero(mask)
+    if LINE in frame.columns:
+        pos = pos[np.argmin(frame[LINE].to_numpy()[pos])]
+        line = int(frame[LINE].iat[pos])
+    else:
+        pos, line = pos[0], None
+    row = frame.iloc[pos]
+    text = message(row) if callable(message) else message
+    raise InputError(text, file=source, line=line, column=column, expected=expected)
+
+
+def _require_columns(frame: pd.DataFrame, columns, source: str) -> None:
+    for col in columns:
+        if col not in frame.columns:
+            raise InputError("missing column", file=source, line=1, column=col,
+                             expected=f"columns {', '.join(columns)}")
+
+
+def _coded(frame: pd.DataFrame, col: str, source: str, *, required: bool = True):
+    """Stripped text column as ``(codes, labels)``: value i is ``labels[codes[i]]`` (missing -> "").
+
+    Factorising first means only the distinct values are converted and stripped, which keeps
+    480,000-row score files fast.
+    """
+    codes, uniques = pd.factorize(frame[col])
+    labels = np.append(pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+                       .astype(str).str.strip().to_numpy(dtype=object), "")
+    if required:
+        _raise_first(frame, labels[codes] == "", source, col, "empty value")
+    return codes, labels
+
+
+def _text(frame: pd.DataFrame, col: str, source: str, *, required: bool = True) -> np.ndarray:
+    codes, labels = _coded(frame, col, source, required=required)
+    return labels[codes]
+
+
+def _number(frame: pd.DataFrame, col: str, source: str, expected: str) -> np.ndarray:
+    raw = frame[col]
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        values = raw.to_numpy(dtype=float)
+    else:
+        values = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").to_numpy(dtype=float)
+    _raise_first(frame, ~np.isfinite(values), source, col,
+                 lambda r: f"{r[col]!r} is not a number", expected)
+    return values
+
 
 ANSWER_COLUMNS = ["bid_id", "criterion", "answer"]
 

@@ -29,217 +29,28 @@ Input frames may come straight from :func:`read_bids` / :func:`read_scores` /
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from commissioning.boroughs import resolve_code
 from commissioning.errors import InputError
+from commissioning.procurement.bid_files import (
+    BID_COLUMNS,
+    LINE,
+    _coded,
+    _number,
+    _raise_first,
+    _require_columns,
+    _source,
+    _text,
+)
+from commissioning.procurement.need_alignment import need_alignment_scores, parse_areas, shortfall_map
 from commissioning.procurement.rules import Rules
-from commissioning.safeio import read_csv_rows
 
 OUTPUT_COLUMNS = ["bid_id", "lot", "quality", "social_value", "price", "total", "rank", "status", "reasons"]
-BID_COLUMNS = ["bid_id", "organisation", "lot", "price", "submitted_at"]
-SCORE_COLUMNS = ["bid_id", "scorer", "criterion", "score", "comment"]
-MODERATION_COLUMNS = ["bid_id", "criterion", "score", "note"]
-LINE = "_line"
 # Totals are sums of floats: compare them at this resolution so equal scores reached through
 # different arithmetic still count as a tie and go to the tie-breaks.
 _TIE_DECIMALS = 9
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading CSV files with editor line numbers
-# ---------------------------------------------------------------------------------------------
-
-def read_table(path: str | Path, required: list[str], *, allow_empty: bool = False) -> pd.DataFrame:
-    """Read a UTF-8 CSV into a DataFrame of stripped strings plus ``_line`` (editor line of each row).
-
-    Checks (:func:`commissioning.safeio.read_csv_rows`): a readable UTF-8 file, not empty and not
-    cut short, a header without duplicates, every row with as many fields as the header; then the
-    ``required`` columns. Empty lines are skipped; a row of empty cells is kept (and fails the
-    checks of its columns), so no row is ever silently dropped. The frame's
-    ``attrs["source"]`` is the file name, used by the engine in its error messages.
-    """
-    path = Path(path)
-    name = path.name
-    header, rows, lines = read_csv_rows(path, source=name)
-    for col in required:
-        if col not in header:
-            raise InputError("missing column", file=name, line=1, column=col,
-                             expected=f"columns {', '.join(required)}")
-    if not rows and not allow_empty:
-        raise InputError("no data rows", file=name, line=2, expected="at least one row under the header")
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame[LINE] = np.asarray(lines, dtype=np.int64)
-    frame.attrs["source"] = name
-    return frame
-
-
-def read_bids(path: str | Path) -> pd.DataFrame:
-    """Bids CSV: bid_id, organisation, lot, price, submitted_at, gate_<id>…, optional areas."""
-    return read_table(path, BID_COLUMNS)
-
-
-def read_scores(path: str | Path) -> pd.DataFrame:
-    """Panel scores CSV: bid_id, scorer, criterion, score, comment (one row per scorer and criterion)."""
-    return read_table(path, SCORE_COLUMNS)
-
-
-def read_moderation(path: str | Path) -> pd.DataFrame:
-    """Chair's moderation CSV: bid_id, criterion, score, note (may have no rows)."""
-    return read_table(path, MODERATION_COLUMNS, allow_empty=True)
-
-
-def read_shortfall(path: str | Path) -> pd.DataFrame:
-    """A gap table CSV (``assess`` output or any file with ``code`` and ``shortfall``)."""
-    return read_table(path, ["code", "shortfall"])
-
-
-# ---------------------------------------------------------------------------------------------
-# Validation helpers
-# ---------------------------------------------------------------------------------------------
-
-def _source(frame: pd.DataFrame, default: str) -> str:
-    return frame.attrs.get("source", default)
-
-
-def _raise_first(frame: pd.DataFrame, mask, source: str, column: str | None, message, expected=None):
-    """Raise an InputError for the first row (in file order) where ``mask`` is true."""
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return
-    pos = np.flatnonzero(mask)
-    if LINE in frame.columns:
-        pos = pos[np.argmin(frame[LINE].to_numpy()[pos])]
-        line = int(frame[LINE].iat[pos])
-    else:
-        pos, line = pos[0], None
-    row = frame.iloc[pos]
-    text = message(row) if callable(message) else message
-    raise InputError(text, file=source, line=line, column=column, expected=expected)
-
-
-def _require_columns(frame: pd.DataFrame, columns, source: str) -> None:
-    for col in columns:
-        if col not in frame.columns:
-            raise InputError("missing column", file=source, line=1, column=col,
-                             expected=f"columns {', '.join(columns)}")
-
-
-def _coded(frame: pd.DataFrame, col: str, source: str, *, required: bool = True):
-    """Stripped text column as ``(codes, labels)``: value i is ``labels[codes[i]]`` (missing -> "").
-
-    Factorising first means only the distinct values are converted and stripped, which keeps
-    480,000-row score files fast.
-    """
-    codes, uniques = pd.factorize(frame[col])
-    labels = np.append(pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-                       .astype(str).str.strip().to_numpy(dtype=object), "")
-    if required:
-        _raise_first(frame, labels[codes] == "", source, col, "empty value")
-    return codes, labels
-
-
-def _text(frame: pd.DataFrame, col: str, source: str, *, required: bool = True) -> np.ndarray:
-    codes, labels = _coded(frame, col, source, required=required)
-    return labels[codes]
-
-
-def _number(frame: pd.DataFrame, col: str, source: str, expected: str) -> np.ndarray:
-    raw = frame[col]
-    if pd.api.types.is_numeric_dtype(raw.dtype):
-        values = raw.to_numpy(dtype=float)
-    else:
-        values = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").to_numpy(dtype=float)
-    _raise_first(frame, ~np.isfinite(values), source, col,
-                 lambda r: f"{r[col]!r} is not a number", expected)
-    return values
-
-
-# ---------------------------------------------------------------------------------------------
-# Need alignment
-# ---------------------------------------------------------------------------------------------
-
-def parse_areas(text: str, *, file=None, line=None, column: str = "areas") -> dict[str, float]:
-    """``"E09000012:2;Tower Hamlets:1.5"`` -> ``{"E09000012": 2.0, "E09000030": 1.5}``.
-
-    Each ``;``-separated item is a borough (ONS code or name) and the capacity (FTE or spaces, > 0)
-    the bid places there.
-    """
-    out: dict[str, float] = {}
-    for item in filter(None, (part.strip() for part in str(text).split(";"))):
-        place, sep, amount = item.rpartition(":")
-        if not sep:
-            raise InputError(f"{item!r} has no capacity", file=file, line=line, column=column,
-                             expected="code:capacity items separated by ';', e.g. E09000012:2;E09000030:1.5")
-        code = resolve_code(place, file=file, line=line, column=column)
-        try:
-            capacity = float(amount)
-        except ValueError:
-            capacity = float("nan")
-        if not np.isfinite(capacity) or capacity <= 0:
-            raise InputError(f"capacity {amount!r} for {place.strip()} is not a positive number",
-                             file=file, line=line, column=column)
-        if code in out:
-            raise InputError(f"{code} listed twice", file=file, line=line, column=column)
-        out[code] = capacity
-    return out
-
-
-def shortfall_map(shortfall, service: str | None = None) -> dict[str, float]:
-    """Normalise a shortfall input to ``{ONS code: shortfall}`` (positive = gap).
-
-    ``shortfall`` is a mapping ``{code or name: shortfall}`` or a DataFrame with ``code`` and
-    ``shortfall`` columns (e.g. the gap table from ``assess``). A frame with a ``service`` column is
-    filtered to ``service`` when one is given; it must then hold one row per code.
-    """
-    if isinstance(shortfall, pd.DataFrame):
-        source = _source(shortfall, "shortfall")
-        _require_columns(shortfall, ["code", "shortfall"], source)
-        frame = shortfall
-        if service is not None:
-            if "service" not in frame.columns:
-                raise InputError(f"no service column to select {service!r}", file=source, line=1,
-                                 column="service")
-            frame = frame[frame["service"].astype(str).str.strip() == service]
-            if frame.empty:
-                raise InputError(f"no rows for service {service!r}", file=source, column="service")
-        values = _number(frame, "shortfall", source, "a number (positive = gap)")
-        lines = frame[LINE].to_numpy() if LINE in frame.columns else [None] * len(frame)
-        out: dict[str, float] = {}
-        for raw, value, line in zip(frame["code"], values, lines):
-            code = resolve_code(raw, file=source, line=line, column="code")
-            if code in out:
-                raise InputError(f"{code} appears more than once; set `service:` on the need_alignment "
-                                 "criterion to pick one service", file=source, line=line, column="code")
-            out[code] = float(value)
-        return out
-    if isinstance(shortfall, Mapping):
-        return {resolve_code(k, column="shortfall"): float(v) for k, v in shortfall.items()}
-    raise TypeError("shortfall must be a mapping {code: shortfall} or a DataFrame with code, shortfall")
-
-
-def need_alignment_scores(areas: list[dict[str, float]], shortfall: Mapping[str, float],
-                          scale_min: float, max_score: float, *, source: str = "bids",
-                          lines=None) -> np.ndarray:
-    """Scores (n,) = ``scale_min + share × (max_score − scale_min)``, share = capacity in gap boroughs / capacity."""
-    out = np.empty(len(areas))
-    for i, bid_areas in enumerate(areas):
-        line = None if lines is None else int(lines[i])
-        if not bid_areas:
-            raise InputError("no areas: a need-aligned criterion needs the capacity per borough",
-                             file=source, line=line, column="areas", expected="code:capacity;...")
-        missing = [c for c in bid_areas if c not in shortfall]
-        if missing:
-            raise InputError(f"{missing[0]} is not in the needs assessment's shortfall table",
-                             file=source, line=line, column="areas")
-        total = sum(bid_areas.values())
-        in_gap = sum(cap for code, cap in bid_areas.items() if shortfall[code] > 0)
-        out[i] = scale_min + (in_gap / total) * (max_score - scale_min)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

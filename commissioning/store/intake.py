@@ -26,8 +26,9 @@ from sqlalchemy import func, insert, select
 
 from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.procurement import lifecycle
+from commissioning.procurement.bid_files import LINE
 from commissioning.procurement.rules import Rules
-from commissioning.procurement.scoring import LINE, prepare_bids
+from commissioning.procurement.scoring import prepare_bids
 from commissioning.store.base import User
 from commissioning.store.organisations import bid_organisations, organisation_key
 from commissioning.store.schema import (

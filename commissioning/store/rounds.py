@@ -14,14 +14,9 @@ from sqlalchemy import (
 )
 
 from commissioning.errors import AccessDenied, StoreError
+from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
 from commissioning.procurement.rules import Rules, load_rules
-from commissioning.procurement.scoring import (
-    prepare_bids,
-    prepare_marks,
-    read_bids,
-    read_moderation,
-    read_scores,
-)
+from commissioning.procurement.scoring import prepare_bids, prepare_marks
 from commissioning.store.base import User, utc_now
 from commissioning.store.schema import bids, lots, rounds
 

@@ -15,10 +15,7 @@ from sqlalchemy import (
 
 from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.procurement.rules import Rules
-from commissioning.procurement.scoring import (
-    ScoringResult,
-    score_bids,
-)
+from commissioning.procurement.scoring import ScoringResult, score_bids
 from commissioning.store.base import SCORING_ROLES, User, utc_now
 from commissioning.store.schema import assignments, bids, lots, moderation, rounds, scores, users
 

@@ -51,8 +51,9 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 def documents(tmp_path_factory) -> dict[str, Path]:
     from commissioning.needs.assessment import run_assessment
     from commissioning.needs.dataset import load_dataset
+    from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
     from commissioning.procurement.rules import load_rules
-    from commissioning.procurement.scoring import read_bids, read_moderation, read_scores, score_bids
+    from commissioning.procurement.scoring import score_bids
     from commissioning.publish.pdf.evaluation import build_evaluation_html
     from commissioning.publish.pdf.needs import build_needs_html
     from commissioning.publish.pdf.priorities import build_priorities_html

@@ -28,9 +28,9 @@ if (reason := missing()) is not None:
         pytest.fail(f"browser test required but {reason}", pytrace=False)
     pytest.skip(reason, allow_module_level=True)
 
+from harness import VIEWPORT  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from test_browser import login, shot  # noqa: E402
-from harness import VIEWPORT  # noqa: E402
 
 
 @pytest.fixture(scope="module")
