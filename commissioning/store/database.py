@@ -54,8 +54,8 @@ from commissioning.store.intake import IntakeMixin
 from commissioning.store.logins import LoginsMixin
 from commissioning.store.outcomes import OutcomesMixin
 from commissioning.store.panel import PanelMixin
-from commissioning.store.review import ReviewMixin
 from commissioning.store.returns import ReturnsMixin
+from commissioning.store.review import ReviewMixin
 from commissioning.store.rounds import RoundsMixin
 from commissioning.store.scores import ScoresMixin
 from commissioning.store.users import UsersMixin
