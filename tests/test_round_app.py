@@ -78,7 +78,7 @@ def test_provider_submits_a_sealed_bid_and_sees_only_its_own(store, monkeypatch)
     at = login(app().run(), "acme")
     no_exception(at)
     assert [t.value for t in at.title] == ["Bids"]                       # a provider's home page
-    assert auth.allowed_pages("provider") == ["priorities", "satisfaction", "bids"]
+    assert auth.allowed_pages("provider") == ["priorities", "satisfaction", "performance", "bids", "returns"]
 
     acme = auth.User("acme", "provider", organisation="Acme Women's Aid (fictional)")
     at = fill_bid(page("bids", acme), answer_q1="word " * 501)

@@ -1,5 +1,8 @@
 """Data shaping for the Streamlit app: configuration, first run, and the tables the pages show.
 
+(About 410 lines: one small function per table a page shows; the returns pages have their own
+module, returnsdata.py, and that is the pattern for the next large page.)
+
 The maps are in :mod:`commissioning.web.webmap`. Plain functions with no Streamlit import;
 ``app_pages/_shared.py`` wraps the slow ones in
 ``st.cache_data`` / ``st.cache_resource``. Everything returned here is meant for the browser, so

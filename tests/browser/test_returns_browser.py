@@ -6,92 +6,40 @@ Debian's headless Chromium (Playwright). Same skip rules as test_browser.py."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from harness import REPO, VIEWPORT, launch, missing, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 PASSWORD = "a-long-browser-password"   # test accounts only
 ORG = "Sahara Sisters (illustrative)"
 SHOTS = [REPO / "artifacts" / "screenshots"] + (
     [REPO / "docs" / "screenshots"] if os.environ.get("COMMISSIONING_UPDATE_SCREENSHOTS") == "1" else [])
 
-
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} not found"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    return None
-
-
-if (reason := _missing()) is not None:
+if (reason := missing()) is not None:
     if os.environ.get("COMMISSIONING_REQUIRE_BROWSER") == "1":
         pytest.fail(f"browser test required but {reason}", pytrace=False)
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("returns_browser")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    """Its own app server: a provider of the example returns (Sahara Sisters) and a commissioner."""
     from commissioning import auth
     from commissioning.store import open_store
 
+    tmp = tmp_path_factory.mktemp("returns_browser")
     store = open_store(tmp / "app.sqlite")
     auth.create_user(store, "boss", "commissioner", PASSWORD)
     auth.create_user(store, "sahara", "provider", PASSWORD, organisation=ORG)
     store.close()
-    env = {**os.environ, "COMMISSIONING_DB": str(tmp / "app.sqlite"), "PYTHONUNBUFFERED": "1"}
-    env.pop("COMMISSIONING_ADMIN_USER", None)
-    env.pop("COMMISSIONING_ADMIN_PASSWORD", None)
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 (open for the server's whole life, closed below)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("streamlit did not start:\n" + (tmp / "streamlit.log").read_text())
-            time.sleep(0.3)
+    env = {"COMMISSIONING_DB": str(tmp / "app.sqlite"), "COMMISSIONING_ADMIN_USER": "",
+           "COMMISSIONING_ADMIN_PASSWORD": ""}
+    with streamlit_server("app.py", env, tmp / "streamlit.log") as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-def wait_idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
 
 
 def login(page, username: str) -> None:
@@ -111,8 +59,8 @@ def shoot(page, name: str) -> None:
 
 def test_returns_in_a_browser(url, tmp_path):
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1440, "height": 960})
+        browser = launch(p)
+        context = browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
         page.set_default_timeout(60_000)
         expect.set_options(timeout=60_000)   # the first run loads the example returns

@@ -1,5 +1,8 @@
 """The evaluation report of a bidding round as a PDF, from the scoring engine's result.
 
+(About 520 lines on purpose: one document, its sections in reading order, each a short function;
+split it when a section is reused elsewhere.)
+
 Sections: a one-page decision summary (recommended bid and its value per lot, flags to resolve,
 who signs), results per lot, the rules as applied, panel and conflicts, every bid's scores per
 criterion, moderation decisions, price scores, failed and flagged bids, rank sensitivity, a

@@ -1,6 +1,9 @@
 """The needs assessment as a PDF and as accessible HTML, from one outline built from the same
 library functions as the app.
 
+(About 450 lines on purpose: one document, its chapters in reading order; chapters added by other
+domains live in their own modules: trends_chapter.py, provision_over_time.py.)
+
 Sections: cover (with an "illustrative data" mark when any input is illustrative), contents,
 executive summary (the headline: posts, places and their cost, authorities red across several
 services), method and benchmarks, one chapter per service (coverage map and the table of every
