@@ -76,7 +76,8 @@ def test_returns_in_a_browser(url, tmp_path):
         shoot(page, "performance.png")
 
         # 2. A support organisation uploads its return for the quarter just ended.
-        login(page, "sahara")
+        login(page, "sahara")                  # a provider lands on Bids; returns are one link away
+        page.get_by_test_id("stSidebar").get_by_role("link", name="Quarterly returns").click()
         expect(page.get_by_role("heading", name="Quarterly returns", exact=True)).to_be_visible()
         from commissioning.web.returnsdata import recent_quarters
 
