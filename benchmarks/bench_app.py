@@ -33,14 +33,15 @@ sys.path.insert(0, str(REPO))
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from commissioning.auth import User  # noqa: E402
+from commissioning import auth  # noqa: E402
+from commissioning.store import open_store  # noqa: E402
 
 MEASURES = ["shortfall", "access", "coverage"]
 
 
 def new_session() -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    at.session_state["user"] = User("bench", "commissioner")
+    at.session_state["user"] = auth.User("bench", auth.COMMISSIONER)  # re-read from the store by every page
     return at
 
 
@@ -87,6 +88,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     os.environ["COMMISSIONING_DB"] = str(Path(tempfile.mkdtemp()) / "bench.sqlite")
+    store = open_store(os.environ["COMMISSIONING_DB"])     # the session's user must be a real account
+    auth.create_user(store, "bench", auth.COMMISSIONER, "quiet-lantern-orbit-42")
+    store.close()
 
     at = new_session()
     cold = timed(at.run)
