@@ -41,7 +41,7 @@ from harness import VIEWPORT, launch, missing, streamlit_server  # noqa: E402
 from commissioning import auth  # noqa: E402
 from commissioning.store import open_store  # noqa: E402
 
-PASSWORD = "bench-browser-password"
+PASSWORD = "quiet-lantern-orbit-42"  # a throwaway account in a temporary database
 BARE_APP = 'import streamlit as st\n\nst.title("Bare page")\nst.write("A line of text.")\n'
 
 # Ready: no running indicator, the page's <h1> reads `title`, nothing stale, `marker` (a CSS
