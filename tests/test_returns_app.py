@@ -9,6 +9,7 @@ import shutil
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app import page_text
 
 from commissioning import auth
 from commissioning.needs.dataset import load_dataset
@@ -55,21 +56,6 @@ def ok(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def text_of(at: AppTest) -> str:
-    parts = []
-
-    def walk(node):
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    parts += [frame.value.to_csv() for frame in at.dataframe]
-    return "\n".join(parts)
-
-
 PROVIDER = auth.User("sahara", "provider")
 BOSS = auth.User("boss", "commissioner")
 
@@ -80,7 +66,7 @@ def test_provider_sees_only_its_own_returns_and_sends_one_by_form(store):
     assert [t.value for t in at.title] == ["Quarterly returns"]
     mine = at.dataframe[0].value
     assert set(mine["Quarter"]) == {"2025Q4", "2026Q1", "2026Q2", "2026Q3"}
-    text = text_of(at)
+    text = page_text(at)
     assert OTHER_ORG not in text
     at.selectbox(key="returns_quarter").set_value("2026Q4").run()
     form = pd.DataFrame([{"service": "idva", "borough": "Hackney", "capacity": 2.0, "referrals": 30,
@@ -156,7 +142,7 @@ def test_public_quarterly_performance_page(store):
     assert [t.value for t in at.title] == ["Quarterly performance"]
     assert at.selectbox(key="performance_quarter").value == "2026Q3"
     assert "Illustrative data" in at.warning[0].value
-    text = text_of(at)
+    text = page_text(at)
     assert "suppressed" in text and "London-wide services" in text
     assert "Text description: Line charts by quarter." in text
     figure = next(h.proto.body for h in at.get("html") if "<img" in h.proto.body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app import page_text
 
 from commissioning import auth
 
@@ -16,21 +17,6 @@ def no_admin(monkeypatch, tmp_path):
     monkeypatch.setenv("COMMISSIONING_DB", str(tmp_path / "app.sqlite"))
     monkeypatch.delenv("COMMISSIONING_ADMIN_USER", raising=False)
     monkeypatch.delenv("COMMISSIONING_ADMIN_PASSWORD", raising=False)
-
-
-def text_of(at: AppTest) -> str:
-    parts = []
-
-    def walk(node):
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    parts += [frame.value.to_csv() for frame in at.dataframe]
-    return "\n".join(parts)
 
 
 def test_public_can_open_the_page_from_the_navigation(no_admin):
@@ -47,7 +33,7 @@ def test_page_shows_headline_chart_tables_and_labels(no_admin):
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox[0].value == "2026Q3"
     assert "Illustrative data" in at.warning[0].value
-    text = text_of(at)
+    text = page_text(at)
     assert "79.4% of victims surveyed by the Metropolitan Police were satisfied" in text
     assert "Text description: Dot chart of the percentage of victims satisfied" in text
     figure = next(h.proto.body for h in at.get("html") if "<img" in h.proto.body)
@@ -68,7 +54,7 @@ def test_page_changes_quarter_and_builds_documents(no_admin):
     at = AppTest.from_file("../app_pages/satisfaction.py", default_timeout=TIMEOUT).run()
     at.selectbox[0].select("2026Q2").run()
     assert not at.exception
-    assert "12 months to June 2026" in text_of(at)
+    assert "12 months to June 2026" in page_text(at)
     at.button(key="build_html_2026Q2").click().run()
     at.button(key="build_satisfaction_2026Q2").click().run()
     assert not at.exception, [e.value for e in at.exception]
