@@ -132,15 +132,8 @@ class ReviewMixin:
         """Move a round back from moderation to scoring (commissioner), with the reason; audited."""
         if not str(note or "").strip():
             raise InputError("reopening scoring needs a note saying why", column="note")
-        with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
-            row = self._round(conn, round_id)
-            if row["state"] != "moderation":
-                raise StoreError(f"round {row['name']} is {row['state']}, not moderation")
-            conn.execute(update(rounds).where(rounds.c.id == round_id).values(state="scoring"))
-            self._audit(conn, actor, "round.reopen_scoring", f"round {row['name']}",
-                        {"state": "moderation"}, {"state": "scoring", "note": str(note).strip()},
-                        round_id=round_id)
+        self._set_state(actor, round_id, "moderation", "scoring", action="round.reopen_scoring",
+                        note=str(note).strip())
 
     # -- importing the panel's work -------------------------------------------------------------
 

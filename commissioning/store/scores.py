@@ -147,15 +147,18 @@ class ScoresMixin:
 
     # -- moderation and locking ---------------------------------------------------------------
 
-    def _set_state(self, actor, round_id: int, current: str, new: str) -> None:
+    def _set_state(self, actor, round_id: int, current: str, new: str, *, action: str | None = None,
+                   note: str | None = None) -> None:
+        """Move a round from ``current`` to ``new`` (commissioner), audited as ``action`` (default
+        ``round.<new>``) with ``note`` when one is given."""
         with self._write() as conn:
             actor = self._actor(conn, actor, "commissioner")
             row = self._round(conn, round_id)
             if row["state"] != current:
                 raise StoreError(f"round {row['name']} is {row['state']}, not {current}")
             conn.execute(update(rounds).where(rounds.c.id == round_id).values(state=new))
-            self._audit(conn, actor, f"round.{new}", f"round {row['name']}", {"state": current},
-                        {"state": new}, round_id=round_id)
+            self._audit(conn, actor, action or f"round.{new}", f"round {row['name']}", {"state": current},
+                        {"state": new} | ({"note": note} if note else {}), round_id=round_id)
 
     def open_moderation(self, actor: User | str, round_id: int) -> None:
         """Move a round from scoring to moderation (commissioner)."""
