@@ -16,11 +16,14 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
+# axe-core from $COMMISSIONING_AXE_JS, else as install.sh puts it (npm ci).
+AXE_JS = Path(os.environ.get("COMMISSIONING_AXE_JS") or REPO / "node_modules" / "axe-core" / "axe.min.js")
 VIEWPORT = {"width": 1440, "height": 960}
 
 # Streamlit shows the status widget while a script run is in progress (after a short delay), and
@@ -38,8 +41,19 @@ def missing(need_axe: bool = False) -> str | None:
     except ImportError:
         return "playwright is not installed"
     if need_axe and not AXE_JS.exists():
-        return f"{AXE_JS.relative_to(REPO)} not found (install.sh runs npm ci for axe-core)"
+        return f"{AXE_JS} not found (install.sh runs npm ci for axe-core; or set COMMISSIONING_AXE_JS)"
     return None
+
+
+def require_browser(need_axe: bool = False) -> None:
+    """Skip the calling test module when Chromium, Playwright (or axe-core) is missing here, but
+    fail it where the browser tests are required (``COMMISSIONING_REQUIRE_BROWSER=1``, as in CI)."""
+    reason = missing(need_axe)
+    if reason is None:
+        return
+    if os.environ.get("COMMISSIONING_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser test required but {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def free_port() -> int:

@@ -14,21 +14,17 @@ Skipped when Chromium, Playwright or axe-core is missing, unless COMMISSIONING_R
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlparse
 
 import pytest
 from conftest import ACCOUNTS, PASSWORD
-from harness import REPO, VIEWPORT, launch, missing, run_axe, wait_idle
+from harness import REPO, VIEWPORT, launch, require_browser, run_axe, wait_idle
 
 from commissioning import auth
 
 pytestmark = pytest.mark.browser
 
-if (reason := missing(need_axe=True)) is not None:
-    if os.environ.get("COMMISSIONING_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser accessibility test required but {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+require_browser(need_axe=True)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 

@@ -18,7 +18,7 @@ import sqlite3
 
 import pytest
 from conftest import PASSWORD
-from harness import REPO, VIEWPORT, launch, missing, wait_idle
+from harness import REPO, VIEWPORT, launch, require_browser, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +27,7 @@ pytestmark = pytest.mark.browser
 SHOTS = [REPO / "artifacts" / "screenshots"] + (
     [REPO / "docs" / "screenshots"] if os.environ.get("COMMISSIONING_UPDATE_SCREENSHOTS") == "1" else [])
 
-if (reason := missing()) is not None:
-    if os.environ.get("COMMISSIONING_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser test required but {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+require_browser()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 

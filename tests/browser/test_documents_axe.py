@@ -9,40 +9,17 @@ $COMMISSIONING_AXE_JS, then node_modules/axe-core/axe.min.js in the repository (
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
+from harness import AXE_JS, REPO, launch, require_browser
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-def _axe_path() -> Path:
-    return Path(os.environ.get("COMMISSIONING_AXE_JS") or REPO / "node_modules" / "axe-core" / "axe.min.js")
-
-
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} not found"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    if not _axe_path().exists():
-        return f"axe-core not found at {_axe_path()} (npm install, or set COMMISSIONING_AXE_JS)"
-    return None
-
-
-if (reason := _missing()) is not None:
-    if os.environ.get("COMMISSIONING_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser test required but {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+require_browser(need_axe=True)
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -72,10 +49,10 @@ def documents(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_documents_pass_axe(documents):
-    axe = _axe_path().read_text(encoding="utf-8")
+    axe = AXE_JS.read_text(encoding="utf-8")
     failures = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         page = browser.new_page()
         for name, path in documents.items():
             page.goto(path.as_uri())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from harness import REPO, VIEWPORT, launch, missing, streamlit_server, wait_idle
+from harness import REPO, VIEWPORT, launch, require_browser, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +17,7 @@ ORG = "Sahara Sisters (illustrative)"
 SHOTS = [REPO / "artifacts" / "screenshots"] + (
     [REPO / "docs" / "screenshots"] if os.environ.get("COMMISSIONING_UPDATE_SCREENSHOTS") == "1" else [])
 
-if (reason := missing()) is not None:
-    if os.environ.get("COMMISSIONING_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser test required but {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+require_browser()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 

@@ -7,12 +7,11 @@ answers, no scores yet) is open to scoring."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 
 import pytest
 from conftest import PASSWORD
-from harness import launch, missing, streamlit_server, wait_idle
+from harness import launch, require_browser, streamlit_server, wait_idle
 
 from commissioning import auth
 from commissioning.procurement.bid_files import read_answers
@@ -23,10 +22,7 @@ from commissioning.web import appdata
 pytestmark = pytest.mark.browser
 NOW = "2027-05-01T10:00:00+01:00"
 
-if (reason := missing()) is not None:
-    if os.environ.get("COMMISSIONING_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser test required but {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+require_browser()
 
 from harness import VIEWPORT  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
