@@ -20,12 +20,11 @@ Rows that are not a borough ("Unknown", "Other", airports) are left out and repo
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
-from commissioning.boroughs import LONDON_AUTHORITIES, is_ons_code, normalise_name, resolve_code
+from commissioning.boroughs import LONDON_AUTHORITIES, is_ons_code, normalise_name
 from commissioning.demand.series import (
     SERIES_DIR,
     SERIES_KEYS,
@@ -35,15 +34,15 @@ from commissioning.demand.series import (
     series_from_table,
     series_table,
 )
-from commissioning.errors import InputError, csv_line
+from commissioning.errors import InputError
 from commissioning.needs.importers.common import (
     MPS_LICENCE,
-    MPS_NOT_COVERED,
     MPS_PUBLISHER,
     NON_BOROUGH_LABELS,
     Import,
     _counts,
 )
+from commissioning.needs.importers.mps import borough_crime
 from commissioning.needs.importers.writing import _revise_sources
 from commissioning.needs.tables import read_table
 
@@ -126,49 +125,16 @@ def vawg_series(path: str | Path, existing: str | Path | None = None) -> Import:
 def crime_series(path: str | Path, existing: str | Path | None = None) -> Import:
     """Monthly recorded sexual offences and rape per borough from the MPS Borough Level Crime file."""
     path = Path(path)
-    frame = read_table(path, ["MajorText", "MinorText", "BoroughName"])
-    month_columns = [c for c in frame.columns if re.fullmatch(r"\d{6}", c)]
-    if not month_columns:
-        raise InputError("no month columns", file=path, line=1,
-                         expected="one column per month named YYYYMM after BoroughName, e.g. 202602")
-    months = {c: parse_month(f"{c[:4]}-{c[4:]}", path, 1, c) for c in month_columns}
-    sexual = frame.loc[frame["MajorText"].str.upper() == "SEXUAL OFFENCES"]
-    if sexual.empty:
-        raise InputError("no SEXUAL OFFENCES rows", file=path, column="MajorText",
-                         expected="rows with MajorText 'SEXUAL OFFENCES'")
-    counts = _counts(sexual, month_columns, path)
-    per: dict[str, dict[str, pd.Series]] = {}
-    seen: set[tuple[str, str]] = set()
-    skipped: dict[str, float] = {}
-    for i, label, minor in zip(sexual.index, sexual["BoroughName"], sexual["MinorText"].str.upper()):
-        if normalise_name(label) in NON_BOROUGH_LABELS:
-            skipped[label] = skipped.get(label, 0.0) + counts.loc[i].sum()
-            continue
-        code = resolve_code(label, file=path, line=csv_line(i), column="BoroughName")
-        if (code, minor) in seen:
-            raise InputError(f"{minor} for {label} appears twice", file=path, line=csv_line(i), column="MinorText",
-                             expected="one row per borough and minor category")
-        seen.add((code, minor))
-        borough = per.setdefault(code, {"sexual_offences": counts.loc[i] * 0})
-        borough["sexual_offences"] = borough["sexual_offences"] + counts.loc[i]
-        if minor == "RAPE":
-            borough["rape_offences"] = counts.loc[i]
-    missing = [c for c in LONDON_AUTHORITIES if c not in per and c not in MPS_NOT_COVERED]
-    if missing:
-        raise InputError(f"no SEXUAL OFFENCES rows for {', '.join(missing[:5])}", file=path, column="BoroughName",
-                         expected="rows for every MPS borough")
+    crime = borough_crime(path)
+    months = {c: parse_month(f"{c[:4]}-{c[4:]}", path, 1, c) for c in crime.months}
     rows = []
-    for code in sorted(per):
-        if "rape_offences" not in per[code]:
-            raise InputError(f"no RAPE row for {LONDON_AUTHORITIES[code]}", file=path, column="MinorText",
-                             expected="a RAPE row for every borough")
-        for column in month_columns:
-            rows.append({"code": code, "name": LONDON_AUTHORITIES[code], "month": str(months[column]),
-                         **{m: f"{per[code][m][column]:g}" for m in CRIME_MEASURES}})
-    table = pd.DataFrame(rows)
-    series = series_from_table(table, path, LONDON_AUTHORITIES, CRIME_MEASURES)
-    notes = [f"{path.name}: left out non-borough row {label!r}: {total:,.0f} sexual offences"
-             for label, total in skipped.items()]
+    for code in sorted(crime.counts["sexual_offences"].index):
+        for column, month in months.items():
+            rows.append({"code": code, "name": LONDON_AUTHORITIES[code], "month": str(month),
+                         **{m: f"{crime.counts[m].at[code, column]:g}" for m in CRIME_MEASURES}})
+    series = series_from_table(pd.DataFrame(rows), path, LONDON_AUTHORITIES, CRIME_MEASURES)
+    notes = [f"{path.name}: left out non-borough row {label!r}: {by_month.sum():,.0f} sexual offences"
+             for label, by_month in crime.skipped.items()]
     series, kept = _merged(series, existing, path)
     citation = {
         "id": "mps_sexual_offences_monthly",

@@ -4,6 +4,7 @@ women and girls by borough and month, merged into ``demand.csv``."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +40,59 @@ from commissioning.needs.tables import TRUE, read_table
 # ---------------------------------------------------------------------------------------------
 # MPS borough level crime
 
+@dataclass(frozen=True)
+class BoroughCrime:
+    """Recorded sexual offences of the MPS Borough Level Crime file, per borough and month.
+
+    ``counts``: {measure: DataFrame indexed by ONS code, one column per month column of the file
+    (``YYYYMM``)} for ``sexual_offences`` (all minor categories of MajorText "SEXUAL OFFENCES") and
+    ``rape_offences`` (MinorText "RAPE"); ``months``: month column -> month number (:func:`_month`);
+    ``skipped``: non-borough label -> its sexual offences per month column (left out, reported).
+    """
+
+    counts: dict[str, pd.DataFrame]
+    months: dict[str, int]
+    skipped: dict[str, pd.Series]
+
+
+def borough_crime(path: str | Path, authorities: dict[str, str] | None = None) -> BoroughCrime:
+    """Read and check the Borough Level Crime wide CSV (``MajorText, MinorText, BoroughName, YYYYMM...``):
+    every MPS borough must have its SEXUAL OFFENCES and RAPE rows, each borough and minor category once."""
+    path = Path(path)
+    authorities = LONDON_AUTHORITIES if authorities is None else authorities
+    frame = read_table(path, ["MajorText", "MinorText", "BoroughName"])
+    month_columns = [c for c in frame.columns if re.fullmatch(r"\d{6}", c)]
+    if not month_columns:
+        raise InputError("no month columns", file=path, line=1,
+                         expected="one column per month named YYYYMM after BoroughName, e.g. 202602")
+    months = {c: _month(c, path, line=1, column=c) for c in month_columns}
+    sexual = frame.loc[frame["MajorText"].str.upper() == "SEXUAL OFFENCES"]
+    if sexual.empty:
+        raise InputError("no SEXUAL OFFENCES rows", file=path, column="MajorText",
+                         expected="rows with MajorText 'SEXUAL OFFENCES'")
+    counts = _counts(sexual, month_columns, path)
+    rows: dict[str, dict[str, pd.Series]] = {"sexual_offences": {}, "rape_offences": {}}
+    seen: dict[tuple[str, str], int] = {}
+    skipped: dict[str, pd.Series] = {}
+    for i, label, minor in zip(sexual.index, sexual["BoroughName"], sexual["MinorText"].str.upper()):
+        code = _borough(label, path, csv_line(i), "BoroughName", authorities)
+        if code is None:
+            skipped[label] = counts.loc[i] if label not in skipped else skipped[label] + counts.loc[i]
+            continue
+        if (code, minor) in seen:
+            raise InputError(f"{minor} for {label} appears twice (first on line {seen[code, minor]})",
+                             file=path, line=csv_line(i), column="MinorText",
+                             expected="one row per borough and minor category")
+        seen[code, minor] = csv_line(i)
+        total = rows["sexual_offences"].get(code)
+        rows["sexual_offences"][code] = counts.loc[i] if total is None else total + counts.loc[i]
+        if minor == "RAPE":
+            rows["rape_offences"][code] = counts.loc[i]
+    _check_complete(set(rows["sexual_offences"]), MPS_NOT_COVERED, authorities, path, "SEXUAL OFFENCES")
+    _check_complete(set(rows["rape_offences"]), MPS_NOT_COVERED, authorities, path, "RAPE")
+    return BoroughCrime({m: pd.DataFrame(by_code).T[month_columns] for m, by_code in rows.items()}, months, skipped)
+
+
 def mps_crime(path: str | Path, months: int = 12, end: str | None = None,
               authorities: dict[str, str] | None = None) -> DemandUpdate:
     """Recorded rape and sexual offences per borough, summed over a window of months.
@@ -48,38 +102,11 @@ def mps_crime(path: str | Path, months: int = 12, end: str | None = None,
     happened. Non-borough rows ("Unknown", airports) are left out and reported in ``notes``.
     """
     path = Path(path)
-    authorities = LONDON_AUTHORITIES if authorities is None else authorities
-    frame = read_table(path, ["MajorText", "MinorText", "BoroughName"])
-    month_columns = [c for c in frame.columns if re.fullmatch(r"\d{6}", c)]
-    if not month_columns:
-        raise InputError("no month columns", file=path, line=1,
-                         expected="one column per month named YYYYMM after BoroughName, e.g. 202602")
-    month_of = {c: _month(c, path, line=1, column=c) for c in month_columns}
-    window = _window(sorted(month_of.values()), months, end, path)
-    columns = [c for c in month_columns if month_of[c] in set(window)]
-    sexual = frame.loc[frame["MajorText"].str.upper() == "SEXUAL OFFENCES"]
-    if sexual.empty:
-        raise InputError("no SEXUAL OFFENCES rows", file=path, column="MajorText",
-                         expected="rows with MajorText 'SEXUAL OFFENCES'")
-    totals = _counts(sexual, columns, path).sum(axis=1)
-    values: dict[str, dict[str, float]] = {"sexual_offences": {}, "rape_offences": {}}
-    seen: dict[tuple[str, str], int] = {}
-    skipped: dict[str, float] = {}
-    for i, label, minor in zip(sexual.index, sexual["BoroughName"], sexual["MinorText"].str.upper()):
-        code = _borough(label, path, csv_line(i), "BoroughName", authorities)
-        if code is None:
-            skipped[label] = skipped.get(label, 0.0) + totals[i]
-            continue
-        if (code, minor) in seen:
-            raise InputError(f"{minor} for {label} appears twice (first on line {seen[code, minor]})",
-                             file=path, line=csv_line(i), column="MinorText",
-                             expected="one row per borough and minor category")
-        seen[code, minor] = csv_line(i)
-        values["sexual_offences"][code] = values["sexual_offences"].get(code, 0.0) + totals[i]
-        if minor == "RAPE":
-            values["rape_offences"][code] = totals[i]
-    _check_complete(set(values["sexual_offences"]), MPS_NOT_COVERED, authorities, path, "SEXUAL OFFENCES")
-    _check_complete(set(values["rape_offences"]), MPS_NOT_COVERED, authorities, path, "RAPE")
+    crime = borough_crime(path, authorities)
+    window = _window(sorted(crime.months.values()), months, end, path)
+    columns = [c for c, m in crime.months.items() if m in set(window)]
+    values = {measure: frame[columns].sum(axis=1).to_dict() for measure, frame in crime.counts.items()}
+    skipped = {label: by_month[columns].sum() for label, by_month in crime.skipped.items()}
     period = f"{_month_text(window[0])}/{_month_text(window[-1])}"
     notes = [f"{path.name}: months {_month_text(window[0])} to {_month_text(window[-1])} ({months})"]
     notes += [f"left out non-borough row {label!r}: {_fmt(total)} sexual offences" for label, total in skipped.items()]
