@@ -3,14 +3,14 @@
 Layout: the outcome first (plain words), the standstill dates, then a table per bid — the
 bidder's own, then the winning bid's — with each criterion's score, points and the panel's
 reasons. Nothing about any other bid, and no scorer's name (see
-:mod:`commissioning.procurement.summaries`).
+:mod:`commissioning.publish.summaries`).
 """
 
 from __future__ import annotations
 
 from reportlab.platypus import Spacer
 
-from commissioning.procurement.summaries import AssessmentSummary, BidAssessment
+from commissioning.publish.summaries import AssessmentSummary, BidAssessment
 from commissioning.publish.html import Document
 from commissioning.publish.pdf.style import (
     data_table,
