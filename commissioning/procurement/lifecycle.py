@@ -146,15 +146,15 @@ def flags(result: ScoringResult) -> list[Flag]:
     for row in running.itertuples():
         if row.price_amount < rules.abnormally_low * row.lot_median:
             out.append(Flag(row.bid_id, "price", "price",
-                            f"abnormally low price: {row.price_amount:,.0f} is under "
-                            f"{rules.abnormally_low:.0%} of the lot median {row.lot_median:,.0f}"))
+                            f"abnormally low price: £{row.price_amount:,.0f} is under "
+                            f"{rules.abnormally_low:.0%} of the lot median £{row.lot_median:,.0f}"))
         for c in rules.panel_criteria:
             if (row.bid_id, c.id) not in spread.index or result.basis.loc[row.bid_id, c.id] == "chair":
                 continue
             low, high = spread.loc[(row.bid_id, c.id)]
             if high - low >= rules.spread_flag:
                 out.append(Flag(row.bid_id, "spread", f"spread:{c.id}",
-                                f"{c.id} panel scores range {low:g}-{high:g} with no chair's moderation"))
+                                f"{c.id} panel scores range from {low:g} to {high:g} with no chair's moderation"))
     return out
 
 
