@@ -98,6 +98,5 @@ with col_pdf:
     ui.pdf_download(f"performance_{quarter}", f"{quarter} figures (PDF)", f"provider_returns_{quarter}.pdf",
                     lambda progress: document.build_pdf(pub))
 with col_html:
-    st.download_button(f"Download {quarter} figures (HTML)", document.build_html(pub).encode("utf-8"),
-                       file_name=f"provider_returns_{quarter}.html", mime="text/html",
-                       key=f"performance_html_{quarter}", icon=":material/download:")
+    ui.pdf_download(f"performance_html_{quarter}", f"{quarter} figures (HTML)", f"provider_returns_{quarter}.html",
+                    lambda progress: document.build_html(pub).encode("utf-8"), "text/html")

@@ -7,6 +7,7 @@ refuge location is read here.
 import streamlit as st
 
 from app_pages import _shared as ui
+from commissioning.procurement import timetable
 from commissioning.publish import priorities
 from commissioning.web import appdata
 
@@ -19,7 +20,7 @@ st.title("Published priorities")
 st.markdown(f"**{ui.esc(rules.title)}.** What the commissioner will fund, and exactly how bids will be judged, "
             "published before bids are invited.")
 ui.illustrative_banner(ds, "The needs assessment behind these priorities")
-check = priorities.timetable_check_from_rules(rules)
+check = timetable.timetable_check_from_rules(rules)
 if check is None:
     st.warning("The timetable does not give both the publication date and the date bids are invited.")
 elif check.ok:
@@ -60,7 +61,7 @@ with tab_rules:
 
 with tab_timetable:
     st.dataframe(appdata.timetable_table(rules), hide_index=True)
-    st.markdown(f"Priorities must be published at least {priorities.NOTICE_MONTHS} calendar months before "
+    st.markdown(f"Priorities must be published at least {timetable.NOTICE_MONTHS} calendar months before "
                 "bids are invited (the London Assembly review's recommendation).")
 
 with tab_sources:

@@ -101,15 +101,16 @@ def build_pdf(progress):
     return pdf(pub)
 
 
+def build_html(progress):
+    from commissioning.satisfaction.document import build_html as html
+
+    progress(0.2, "drawing the chart")
+    return html(pub).encode("utf-8")
+
+
 with col_pdf:
     ui.pdf_download(f"satisfaction_{quarter}", f"{quarter} report (PDF)", f"victim_satisfaction_{quarter}.pdf",
                     build_pdf)
 with col_html:
-    if st.button(f"Build {quarter} report (HTML)", key=f"build_html_{quarter}", icon=":material/code:"):
-        from commissioning.satisfaction.document import build_html
-
-        st.session_state[f"html_{quarter}"] = build_html(pub).encode("utf-8")
-    if st.session_state.get(f"html_{quarter}"):
-        st.download_button(f"Download {quarter} report (HTML)", st.session_state[f"html_{quarter}"],
-                           file_name=f"victim_satisfaction_{quarter}.html", mime="text/html",
-                           key=f"download_html_{quarter}", icon=":material/download:")
+    ui.pdf_download(f"satisfaction_html_{quarter}", f"{quarter} report (HTML)", f"victim_satisfaction_{quarter}.html",
+                    build_html, "text/html")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -293,3 +295,14 @@ def test_unknown_lot_borough_is_refused_when_publishing(tmp_path):
     path.write_text(text.replace("Barnet, Brent,", "Brent,", 1), encoding="utf-8")
     with pytest.raises(InputError, match="Barnet in no lot"):
         priorities_outline(run_assessment(load_dataset()), load_rules(path))
+
+
+def test_an_outline_opening_with_a_paragraph_renders_in_a_fresh_process():
+    """The fonts are registered before a paragraph is measured (a fresh process failed with "no afm
+    found for DejaVuSans-Bold" when a document's first block was a paragraph)."""
+    code = ("from commissioning.publish.outline import Outline, to_story\n"
+            "story = to_story(Outline().para('Learning-disability advocates'))\n"
+            "print(story[0].getPlainText())")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Learning-disability advocates"

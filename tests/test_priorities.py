@@ -15,14 +15,8 @@ import pytest
 from commissioning.needs.assessment import Assessment, run_assessment
 from commissioning.needs.dataset import load_dataset
 from commissioning.procurement.rules import load_rules
-from commissioning.publish.priorities import (
-    REVIEW_GROUPS,
-    add_months,
-    check_timetable,
-    derive_priorities,
-    group_provision,
-    timetable_check_from_rules,
-)
+from commissioning.procurement.timetable import add_months, check_timetable, timetable_check_from_rules
+from commissioning.publish.priorities import REVIEW_GROUPS, derive_priorities, group_provision
 
 AUTHORITIES = {"E09000001": "Avon", "E09000002": "Brook", "E09000003": "Cray"}
 

@@ -457,3 +457,17 @@ def test_priorities_at_a_glance_first_page(rules, priorities_pdf):
     assert "West: Barnet, Brent, Camden" in text and "(11 authorities)" in text   # the Lots chapter
     assert text.index("1. Close the Refuge gap") < text.index("2. Close the ISVA gap") \
         < text.index("4. Move IDVA capacity towards")
+
+
+def test_priorities_multiply_with_a_times_sign(ds, priorities_pdf):
+    isva = ds.benchmarks.services["isva"].model
+    text = flat(text_of(priorities_pdf))
+    assert f"sexual offences × {isva.referral_share:.0%} referred / {isva.cases_per_fte:g} cases per FTE" in text
+    assert "sexual offences x" not in text
+
+
+def test_evaluation_bid_headings_keep_rank_and_total_on_one_line(scored, evaluation_pdf):
+    result, _ = scored
+    lines = [line.strip() for line in text_of(evaluation_pdf).replace("\u00a0", " ").splitlines()]
+    assert sum(": rank " in line for line in lines) >= 2 * len(result.table.loc[result.table["rank"].notna()])
+    assert [line for line in lines if re.search(r"(: rank|, total)$", line)] == []

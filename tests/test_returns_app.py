@@ -157,6 +157,11 @@ def test_public_quarterly_performance_page(store):
     for org in store.approved_returns()["provider"].unique():
         assert org not in text
     at.button(key="build_performance_2026Q3").click().run()
+    at.button(key="build_performance_html_2026Q3").click().run()
     ok(at)
     labels = [b.label for b in at.download_button]
     assert "Download 2026Q3 figures (PDF)" in labels and "Download 2026Q3 figures (HTML)" in labels
+    assert at.session_state["pdf_performance_2026Q3"][:5] == b"%PDF-"
+    html = at.session_state["pdf_performance_html_2026Q3"].decode("utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<caption>Clients satisfied by borough" in html
+    assert not any(org in html for org in store.approved_returns()["provider"].unique())

@@ -50,7 +50,7 @@ def test_publication_html_is_accessible_and_escaped(pub):
     assert html.startswith("<!DOCTYPE html>") and 'lang="en-GB"' in html and "Skip to main content" in html
     assert html.count("<caption>") == len(pub.services) + 1
     assert '<th scope="col">Refused (no capacity)</th>' in html and '<th scope="row">London</th>' in html
-    assert "Illustrative data." in html
+    assert '<div class="notice" role="note"><p>ILLUSTRATIVE DATA. Some inputs are illustrative' in html
 
 
 def test_html_escapes_text_from_data():

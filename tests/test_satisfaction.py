@@ -439,7 +439,7 @@ def test_html_structure(tmp_path, capsys):
     assert images[0]["alt"].startswith("Dot chart of the percentage of victims satisfied")
     assert "http" not in page.split("<body>")[1].replace("https://www.london.gov.uk", "")  # self-contained
     text = " ".join(parser.text)
-    assert "Illustrative data" in text and "suppressed" in text
+    assert "ILLUSTRATIVE DATA" in text and "suppressed" in text
 
 
 def test_html_document_escapes_text():

@@ -55,8 +55,8 @@ def test_page_changes_quarter_and_builds_documents(no_admin):
     at.selectbox[0].select("2026Q2").run()
     assert not at.exception
     assert "12 months to June 2026" in page_text(at)
-    at.button(key="build_html_2026Q2").click().run()
+    at.button(key="build_satisfaction_html_2026Q2").click().run()
     at.button(key="build_satisfaction_2026Q2").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.session_state["html_2026Q2"].startswith(b"<!DOCTYPE html>")
+    assert at.session_state["pdf_satisfaction_html_2026Q2"].startswith(b"<!DOCTYPE html>")
     assert at.session_state["pdf_satisfaction_2026Q2"][:5] == b"%PDF-"

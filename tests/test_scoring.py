@@ -85,7 +85,7 @@ def test_hand_computed_round(result):
         assert row.status == "failed" and pd.isna(row["rank"]) and pd.isna(row.total)
         assert row.reasons == reason
     assert "abnormally low price" in _row(result, "A5").reasons
-    assert "Q2 panel scores range 3-5" in _row(result, "A1").reasons
+    assert "Q2 panel scores range from 3 to 5" in _row(result, "A1").reasons
     assert _row(result, "A5").lot_lowest == 50000 and _row(result, "A5").lot_median == 80000
 
 

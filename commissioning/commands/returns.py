@@ -5,7 +5,7 @@
     returns status --quarter 2026Q3 [--format table|csv]
     returns approve --quarter 2026Q3 --provider NAME --by USER
     returns query --quarter 2026Q3 --provider NAME --by USER --note TEXT
-    returns publish --quarter 2026Q3 --format html|pdf --out FILE
+    returns publish --quarter 2026Q3 [--format pdf|html] --out FILE
 
 The store is ``COMMISSIONING_DB`` (default ./commissioning.sqlite). A support organisation's account
 imports only its own organisation's figures; a commissioner's import with --approve is approved at once.
@@ -50,9 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if name == "query":
             action.add_argument("--note", required=True)
 
-    publish = sub.add_parser("publish", help="the quarterly publication (HTML or PDF), small counts suppressed")
+    publish = sub.add_parser("publish", help="the quarterly publication (PDF or HTML), small counts suppressed")
     publish.add_argument("--quarter", required=True, metavar="YYYYQn")
-    publish.add_argument("--format", choices=["html", "pdf"], default="html")
+    publish.add_argument("--format", choices=["pdf", "html"], default="pdf",
+                         help="pdf (default) or html: the accessible HTML version of the same document")
     publish.add_argument("--out", type=Path, required=True, metavar="FILE")
 
 
@@ -150,12 +151,9 @@ def _publish(store, args) -> int:
     from commissioning.returns.document import build_html, build_pdf
     from commissioning.returns.publication import build_publication
 
-    pub = build_publication(store.approved_returns(), args.quarter)
-    if args.format == "html":
-        write_output(build_html(pub), args.out)
-    else:
-        build_pdf(pub, args.out)
-        print(f"wrote {args.out}", file=sys.stderr)
+    build = build_html if args.format == "html" else build_pdf
+    build(build_publication(store.approved_returns(), args.quarter), args.out)
+    print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 

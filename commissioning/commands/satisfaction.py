@@ -2,10 +2,11 @@
 
     satisfaction report --results RESULTS.csv --targets TARGETS.yaml [--areas BCUS.csv] [--format table|csv]
                         [--out FILE]
-    satisfaction publish --quarter 2026Q3 --format pdf|html --out FILE [--results R] [--targets T] [--returns F]
+    satisfaction publish --quarter 2026Q3 [--format pdf|html] --out FILE [--results R] [--targets T] [--returns F]
                          [--areas A]
     satisfaction trajectory --area E23000001 --goal 85|highest --goal-year 2029 [--results R] [--out FILE]
 
+--format html writes the publication as one self-contained, accessible HTML page; PDF is the default.
 Without --results the embedded data is used: the review's 2012 baseline (real) and illustrative
 2026 rows, illustrative targets and illustrative provider returns, marked as such.
 """
@@ -33,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     publish = sub.add_parser("publish", help="the quarterly publication as PDF or HTML")
     publish.add_argument("--quarter", required=True, help="calendar quarter YYYYQn, e.g. 2026Q3 (July-September)")
     _inputs(publish, returns=True)
-    publish.add_argument("--format", choices=["pdf", "html"], default="pdf")
+    publish.add_argument("--format", choices=["pdf", "html"], default="pdf",
+                         help="pdf (default) or html: the accessible HTML version of the same document")
     publish.add_argument("--out", type=Path, required=True, metavar="FILE")
 
     trajectory = sub.add_parser("trajectory", help="propose annual targets from the latest result to a goal")
@@ -77,12 +79,9 @@ def run(args) -> int:
     elif args.action == "publish":
         from commissioning.satisfaction import document
 
-        pub = publication.build_publication(inputs, args.quarter)
-        if args.format == "pdf":
-            document.build_pdf(pub, args.out)
-            print(f"wrote {args.out}", file=sys.stderr)
-        else:
-            write_output(document.build_html(pub), args.out)
+        build = document.build_html if args.format == "html" else document.build_pdf
+        build(publication.build_publication(inputs, args.quarter), args.out)
+        print(f"wrote {args.out}", file=sys.stderr)
     else:
         from commissioning.satisfaction import trajectory
         from commissioning.satisfaction.targets import targets_yaml

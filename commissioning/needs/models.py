@@ -74,7 +74,7 @@ class NeedModel:
     def describe(self) -> str:
         if self.kind == "rate":
             return f"{self.per:g} per {self.per_population:,.0f} {self.base.replace('_', ' ')}"
-        share = f" x {self.referral_share:.0%} referred" if self.referral_share != 1 else ""
+        share = f" × {self.referral_share:.0%} referred" if self.referral_share != 1 else ""
         return f"{self.measure.replace('_', ' ')}{share} / {self.cases_per_fte:g} cases per FTE"
 
     def need(self, population: pd.DataFrame, demand: pd.DataFrame) -> pd.Series:

@@ -2,7 +2,7 @@
 
 - The bid deadline: the end of the rules' ``timetable.bids_close`` day, London time (a bid
   submitted at 23:59 on that day is in time; 00:00 the next day is late).
-- The three-month rule (the review's ask, see ``publish.priorities.check_timetable``): priorities
+- The three-month rule (the review's ask, see ``procurement.timetable.check_timetable``): priorities
   are published at least three calendar months before bids are invited. Checked when a round is
   created (its rules are published that day) and when bids are opened.
 - Flags that must be resolved before a round is locked, from a :class:`ScoringResult`: an
@@ -28,7 +28,7 @@ from dateutil.relativedelta import MO, relativedelta
 from commissioning.errors import InputError
 from commissioning.procurement.rules import Rules
 from commissioning.procurement.scoring import ScoringResult
-from commissioning.publish.priorities import check_timetable
+from commissioning.procurement.timetable import check_timetable
 
 LONDON = ZoneInfo("Europe/London")
 STANDSTILL_WORKING_DAYS = 8
@@ -146,15 +146,15 @@ def flags(result: ScoringResult) -> list[Flag]:
     for row in running.itertuples():
         if row.price_amount < rules.abnormally_low * row.lot_median:
             out.append(Flag(row.bid_id, "price", "price",
-                            f"abnormally low price: {row.price_amount:,.0f} is under "
-                            f"{rules.abnormally_low:.0%} of the lot median {row.lot_median:,.0f}"))
+                            f"abnormally low price: £{row.price_amount:,.0f} is under "
+                            f"{rules.abnormally_low:.0%} of the lot median £{row.lot_median:,.0f}"))
         for c in rules.panel_criteria:
             if (row.bid_id, c.id) not in spread.index or result.basis.loc[row.bid_id, c.id] == "chair":
                 continue
             low, high = spread.loc[(row.bid_id, c.id)]
             if high - low >= rules.spread_flag:
                 out.append(Flag(row.bid_id, "spread", f"spread:{c.id}",
-                                f"{c.id} panel scores range {low:g}-{high:g} with no chair's moderation"))
+                                f"{c.id} panel scores range from {low:g} to {high:g} with no chair's moderation"))
     return out
 
 

@@ -393,7 +393,8 @@ def _reasons(rules, b, order, gate_fail, below_min, moderated, abnormal, spread_
             f"median {median[i]:g}; ask the bidder to explain before any decision")
     for i, j in np.argwhere(spread_flag & ~failed[:, None]):
         items.setdefault(i, []).append(
-            f"{rules.criteria[j].id} panel scores range {low[i, j]:g}-{high[i, j]:g} with no chair's moderation")
+            f"{rules.criteria[j].id} panel scores range from {low[i, j]:g} to {high[i, j]:g} "
+            "with no chair's moderation")
     where = np.empty(n, dtype=np.int64)
     where[order] = np.arange(n)
     status = np.full(n, "ranked", dtype=object)

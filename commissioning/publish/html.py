@@ -87,7 +87,7 @@ class Document:
               numeric: Sequence[str] = (), row_headers: bool = True) -> Document:
         """A data table: ``rows`` a DataFrame (its columns are the headers) or a list of rows with
         ``columns``; ``numeric`` columns are right-aligned; with ``row_headers`` the first cell of
-        each row is a ``<th scope="row">``."""
+        each row is a ``<th scope="row">``; a newline in a cell is a line break."""
         if isinstance(rows, pd.DataFrame):
             columns, rows = list(rows.columns), rows.itertuples(index=False)
         if not columns:
@@ -97,7 +97,7 @@ class Document:
         for row in rows:
             cells = []
             for i, (column, value) in enumerate(zip(columns, row)):
-                text = escape("" if value is None else str(value))
+                text = escape("" if value is None else str(value)).replace("\n", "<br>")
                 if i == 0 and row_headers:
                     cells.append(f'<th scope="row">{text}</th>')
                 else:

@@ -82,6 +82,13 @@ class Outline:
         self.blocks.append(("notice", text))
         return self
 
+    def illustrative(self, notes: Sequence[str]) -> Outline:
+        """The "Illustrative data" notice naming what is illustrative (nothing when ``notes`` is empty)."""
+        if notes:
+            self.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
+                        ". Do not use the results for decisions until these are replaced with local data.")
+        return self
+
     def box(self, *runs: str, status: str = "green") -> Outline:
         """A boxed statement filled with a status colour (a check met or not met); the words carry the result."""
         self.blocks.append(("box", list(runs), status))
@@ -97,6 +104,15 @@ class Outline:
                                            list(fills), header_rows, total_row, caption_in_pdf, row_heights,
                                            list(pdf_style), split_in_row)))
         return self
+
+    def frame_table(self, frame, *, caption: str, widths: Sequence[float] | None = None, numeric=(),
+                    **options) -> Outline:
+        """A table of a DataFrame of display strings: its columns are the header row; ``numeric``
+        names the right-aligned columns; ``widths`` default to equal; ``options`` as :meth:`table`."""
+        columns = [str(c) for c in frame.columns]
+        rows = [columns] + [[str(v) for v in r] for r in frame.itertuples(index=False)]
+        return self.table(rows, caption=caption, widths=widths or [1 / len(columns)] * len(columns),
+                          align_right=[i for i, c in enumerate(columns) if c in numeric], **options)
 
     def figure(self, png: bytes, *, alt: str, caption: str, width: float = 1.0, max_height: float | None = None
                ) -> Outline:
@@ -156,7 +172,9 @@ def _fit(markup: str, width: float, size: float = 8.5) -> str:
     mid-word ("Learning-disabilit y", "ht tps://")."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    from commissioning.publish.pdf.style import FONT
+    from commissioning.publish.pdf.style import FONT, register_fonts
+
+    register_fonts()    # a document may open with a paragraph, before any style has registered the fonts
 
     def measure(text: str) -> float:
         return stringWidth(re.sub(r"<[^>]+>", "", text), f"{FONT}-Bold", size)

@@ -1,25 +1,20 @@
-"""Commissioning priorities derived from the needs assessment, and the publication timetable check.
+"""Commissioning priorities derived from the needs assessment.
 
 The London Assembly review asks commissioners to publish their priorities, and how bids will be
-judged, at least three months before bids are invited. This module turns the gap table into those
-priorities (which boroughs are worst served for which service, which victim groups have little
-specialist provision) and checks the timetable. Nothing here uses a service location: the outputs
-are safe to publish.
+judged, at least three months before bids are invited (that rule is
+:mod:`commissioning.procurement.timetable`). This module turns the gap table into those priorities
+(which boroughs are worst served for which service, which victim groups have little specialist
+provision). Nothing here uses a service location: the outputs are safe to publish.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from dateutil.relativedelta import relativedelta
 
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
-
-#: Minimum notice between publishing priorities and inviting bids, in calendar months.
-NOTICE_MONTHS = 3
 
 #: The groups the review found less well served, with the pattern that recognises a service's
 #: ``specialism`` text as specialist provision for that group (case-insensitive).
@@ -73,57 +68,6 @@ class GroupProvision:
     share_pct: dict[str, float]
     authorities: int
     little: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TimetableCheck:
-    """Whether bids are invited at least :data:`NOTICE_MONTHS` calendar months after publication."""
-
-    ok: bool
-    priorities_published: dt.date
-    bids_invited: dt.date
-    earliest_invitation: dt.date
-    days_between: int
-    months_between: int
-    message: str
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` calendar months later, or the month's last day if it has none.
-
-    31 August + 3 months = 30 November; 30 November + 3 months = 28 February (29 in a leap year).
-    This is the "corresponding date" rule used for periods in calendar months in UK law.
-    """
-    return day + relativedelta(months=months)
-
-
-def check_timetable(priorities_published: dt.date, bids_invited: dt.date,
-                    months: int = NOTICE_MONTHS) -> TimetableCheck:
-    """Check that ``bids_invited >= add_months(priorities_published, months)``.
-
-    Inviting bids on the corresponding date itself (e.g. published 15 January, invited 15 April)
-    meets the rule; a day earlier does not. ``months_between`` counts whole calendar months.
-    """
-    earliest = add_months(priorities_published, months)
-    delta = relativedelta(bids_invited, priorities_published)
-    whole_months = delta.years * 12 + delta.months
-    days = (bids_invited - priorities_published).days
-    ok = bids_invited >= earliest
-    if ok:
-        message = (f"Priorities published {_day(priorities_published)}, bids invited {_day(bids_invited)}: "
-                   f"{days} days ({whole_months} whole calendar months) apart, meeting the rule of at least "
-                   f"{months} calendar months (bids may be invited from {_day(earliest)}).")
-    else:
-        short = (earliest - bids_invited).days
-        message = (f"Too little notice: priorities published {_day(priorities_published)} but bids invited "
-                   f"{_day(bids_invited)}, {days} days later. Bids must not be invited before "
-                   f"{_day(earliest)} ({months} calendar months after publication), {short} "
-                   f"day{'s' if short != 1 else ''} later than planned.")
-    return TimetableCheck(ok, priorities_published, bids_invited, earliest, days, whole_months, message)
-
-
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def worst_boroughs(gaps: pd.DataFrame, service: str, top_n: int = 5) -> pd.DataFrame:
@@ -233,12 +177,3 @@ def group_summary(ds: Dataset, groups: list[GroupProvision], little_share_pct: f
         return "Every group the review named has specialist provision in every service type."
     return (f"Specialist provision below {little_share_pct:g}% of a service's capacity: " + "; ".join(parts) +
             ". Bids will be asked to show how they reach these groups.")
-
-
-def timetable_check_from_rules(rules) -> TimetableCheck | None:
-    """The check for a :class:`~commissioning.procurement.rules.Rules` timetable, or None if either date is missing."""
-    timetable = getattr(rules, "timetable", None) or {}
-    if "priorities_published" not in timetable or "bids_invited" not in timetable:
-        return None
-    return check_timetable(timetable["priorities_published"], timetable["bids_invited"])
-

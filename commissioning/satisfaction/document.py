@@ -1,5 +1,5 @@
-"""The quarterly publication as a document: one outline of blocks, rendered to PDF (reportlab, the
-shared report style) or to accessible HTML (:mod:`commissioning.publish.html`).
+"""The quarterly publication as a document: one :class:`~commissioning.publish.outline.Outline`,
+rendered to PDF (reportlab, the shared report style) or to accessible HTML.
 
 The outline holds no bid, score or refuge location: only survey percentages, their intervals and
 sample sizes (suppressed below 50), targets and sources.
@@ -13,7 +13,8 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from commissioning.publish.html import Document
+from commissioning.publish.outline import Outline, to_html, to_story
+from commissioning.publish.pdf.style import deliver, render, write_html
 from commissioning.satisfaction.chart import chart_alt, chart_png
 from commissioning.satisfaction.publication import (
     METHOD,
@@ -45,118 +46,72 @@ MAX_FIGURE_HEIGHT = 600  # points: an A4 page's frame less room for the caption
 NUMERIC = ("Respondents", "Satisfied", "Target", "Clients surveyed", "Providers", "Gap (points)")
 
 
-def outline(pub: Publication, chart: bytes | None = None) -> list[tuple]:
-    """The document as blocks: ("heading", text, level), ("paragraph", text), ("notice", text),
-    ("table", frame, caption), ("figure", png, alt, caption), ("bullets", items)."""
-    blocks: list[tuple] = []
-    if pub.notes:
-        blocks.append(("notice", "Illustrative data. These are not real figures: " + "; ".join(pub.notes) +
-                       ". Do not use them for decisions until real files are imported."))
-    blocks += [("heading", "Headline", 2), ("paragraph", pub.headline), ("paragraph", targets_line(pub))]
+def satisfaction_outline(pub: Publication, chart: bytes, *, date: dt.date | None = None) -> Outline:
+    """The publication's content, with ``chart`` (:func:`~commissioning.satisfaction.chart.chart_png`)
+    as its figure. Each section's heading stays on the page of its first table or chart."""
+    o = Outline().para(_title(pub), style="title").para(_subtitle(pub, date), style="subtitle")
+    o.illustrative(pub.notes)
+    o.heading("Headline").para(pub.headline).para(targets_line(pub))
     period = month_name(pub.period_end)
     if len(pub.baseline):
-        blocks += [("heading", "Where London started: the 2012 baseline", 2), ("paragraph", BASELINE_TEXT),
-                   ("table", baseline_table(pub), "Victims satisfied, as stated in the review (real figures)")]
-    blocks += [("heading", "London and boroughs against their targets", 2),
-               ("paragraph", (f"Police victim survey (MPS User Satisfaction Survey), rolling 12 months to {period}. "
-                              "The line shows each area's 95% confidence interval, the mark its target."))]
-    if chart is not None:
-        blocks.append(("figure", chart, chart_alt(pub),
-                       "Victims satisfied by area, with 95% confidence intervals and targets"))
-    blocks.append(("table", areas_table(pub), f"Victims satisfied, 12 months to {period}, by area"))
-    blocks += [("heading", "Groups of victims", 2), ("paragraph", GROUPS_TEXT),
-               ("table", groups_table(pub), f"Victims satisfied by group, 12 months to {period}")]
+        o.keep(Outline().heading("Where London started: the 2012 baseline").para(BASELINE_TEXT)
+               .extend(_table(baseline_table(pub), "Victims satisfied, as stated in the review (real figures)")))
+    o.keep(Outline().heading("London and boroughs against their targets")
+           .para(f"Police victim survey (MPS User Satisfaction Survey), rolling 12 months to {period}. "
+                 "The line shows each area's 95% confidence interval, the mark its target.")
+           .figure(chart, alt=chart_alt(pub), width=0.82, max_height=MAX_FIGURE_HEIGHT,
+                   caption="Victims satisfied by area, with 95% confidence intervals and targets"))
+    o.extend(_table(areas_table(pub), f"Victims satisfied, 12 months to {period}, by area"))
+    o.keep(Outline().heading("Groups of victims").para(GROUPS_TEXT)
+           .extend(_table(groups_table(pub), f"Victims satisfied by group, 12 months to {period}")))
     if len(pub.gaps):
-        blocks.append(("table", gaps_table(pub), "Gaps between groups (percentage points)"))
-    blocks += [("heading", f"Service users of commissioned services ({SOURCE_LABEL})", 2),
-               ("paragraph", CLIENTS_TEXT.format(quarter=pub.quarter))]
+        o.extend(_table(gaps_table(pub), "Gaps between groups (percentage points)"))
+    clients = Outline().heading(f"Service users of commissioned services ({SOURCE_LABEL})")
+    clients.para(CLIENTS_TEXT.format(quarter=pub.quarter))
     if len(pub.clients):
-        blocks.append(("table", clients_table(pub), f"Clients satisfied, {SOURCE_LABEL}, {pub.quarter}"))
+        clients.extend(_table(clients_table(pub), f"Clients satisfied, {SOURCE_LABEL}, {pub.quarter}"))
     else:
-        blocks.append(("paragraph", f"No provider returns were given for {pub.quarter}."))
-    blocks += [("heading", "Method, sources and sample sizes", 2), ("paragraph", METHOD),
-               ("table", sources_table(pub), "Sources")]
-    return blocks
+        clients.para(f"No provider returns were given for {pub.quarter}.")
+    o.keep(clients)
+    return o.keep(Outline().heading("Method, sources and sample sizes").para(METHOD)
+                  .extend(_table(sources_table(pub), "Sources")))
 
 
-def build_html(pub: Publication, *, date: dt.date | None = None) -> str:
-    doc = Document(_title(pub), subtitle=_subtitle(pub, date), footer=_footer(pub, date))
-    for block in outline(pub, chart_png(pub)):
-        kind = block[0]
-        if kind == "heading":
-            doc.heading(block[1], block[2])
-        elif kind == "paragraph":
-            doc.paragraph(block[1])
-        elif kind == "notice":
-            doc.notice(block[1])
-        elif kind == "table":
-            doc.table(block[1], caption=block[2], numeric=[c for c in block[1].columns if c in NUMERIC])
-        elif kind == "figure":
-            doc.figure(block[1], alt=block[2], caption=block[3])
-    return doc.render()
+def _table(frame: pd.DataFrame, caption: str) -> Outline:
+    return Outline().frame_table(frame, caption=caption, widths=WIDTHS.get(tuple(frame.columns)), numeric=NUMERIC,
+                                 caption_in_pdf=True).spacer(8)
+
+
+def build_html(pub: Publication, out: str | os.PathLike | None = None, *, date: dt.date | None = None) -> str:
+    """The publication as one self-contained accessible HTML page; written atomically to ``out`` if given."""
+    page = to_html(satisfaction_outline(pub, chart_png(pub), date=date), title=_title(pub),
+                   subtitle=_subtitle(pub, date), footer=_footer(pub))
+    return write_html(page, out)
 
 
 def build_pdf(pub: Publication, out: str | os.PathLike | BinaryIO | None = None, *,
               date: dt.date | None = None) -> bytes:
     """The publication as a PDF (A4, tagged title/author/language, bookmarks); written atomically to
     ``out`` if given."""
-    from reportlab.platypus import Spacer
-
-    from commissioning.publish.pdf.style import (
-        CONTENT_WIDTH,
-        deliver,
-        esc,
-        heading,
-        illustrative_mark,
-        keep,
-        para,
-        png_image,
-        render,
-    )
-
-    story = [para(esc(_title(pub)), "title"), para(esc(_subtitle(pub, date)), "subtitle")]
-    for block in outline(pub, chart_png(pub, dpi=200)):
-        kind = block[0]
-        if kind == "heading":
-            story.append(heading(block[1], block[2] - 1))
-        elif kind == "paragraph":
-            story.append(para(esc(block[1])))
-        elif kind == "notice":
-            story += illustrative_mark(pub.notes)
-        elif kind == "table":
-            story += [para(f"<b>{esc(block[2])}</b>", "small"), _table(block[1]), Spacer(1, 8)]
-        elif kind == "figure":
-            image = png_image(block[1], width=CONTENT_WIDTH * 0.82)
-            if image.drawHeight > MAX_FIGURE_HEIGHT:      # many areas: keep the chart on one page
-                image = png_image(block[1], width=image.drawWidth * MAX_FIGURE_HEIGHT / image.drawHeight)
-            lead_in = [story.pop() for _ in range(2)][::-1]   # the section's heading and paragraph stay with it
-            story.append(keep(*lead_in, image, para(esc(block[3]), "small")))
-    pdf = render(story, title=_title(pub), subject="Victim satisfaction against targets, published quarterly",
+    pdf = render(to_story(satisfaction_outline(pub, chart_png(pub, dpi=200), date=date)), title=_title(pub),
+                 subject="Victim satisfaction against targets, published quarterly",
                  author=AUTHOR, header=_title(pub) + (" — ILLUSTRATIVE DATA" if pub.notes else ""),
-                 footer=_footer(pub, date), keywords=["victim satisfaction", "targets", "quarterly"], toc=False)
+                 footer=_footer(pub), keywords=["victim satisfaction", "targets", "quarterly"], toc=False)
     return deliver(pdf, out)
 
 
-#: PDF column widths (fractions of the page width) by the table's columns.
+#: PDF column widths (fractions of the page width) by the table's columns: each column is wider than
+#: its longest word ("Respondents", "suppressed", "significantly", "illustrative"), so none is split.
 WIDTHS = {
     ("Area", "Respondents", "Satisfied", "95% interval", "Target", "Against target", "Change", "Basis"):
-        [0.15, 0.14, 0.115, 0.15, 0.08, 0.13, 0.13, 0.105],
-    ("Group", "Area", "Respondents", "Satisfied", "95% interval", "Basis"): [0.25, 0.16, 0.14, 0.115, 0.2, 0.135],
+        [0.16, 0.15, 0.12, 0.125, 0.085, 0.125, 0.12, 0.115],
+    ("Group", "Area", "Respondents", "Satisfied", "95% interval", "Basis"): [0.25, 0.2, 0.15, 0.12, 0.16, 0.12],
     ("Area", "Providers", "Clients surveyed", "Satisfied", "95% interval", "Basis"):
-        [0.22, 0.11, 0.175, 0.115, 0.2, 0.18],
-    ("Comparison", "Satisfied", "Gap (points)", "95% interval", "Significant"): [0.37, 0.2, 0.14, 0.17, 0.12],
+        [0.22, 0.115, 0.17, 0.12, 0.2, 0.175],
+    ("Comparison", "Satisfied", "Gap (points)", "95% interval", "Significant"): [0.36, 0.2, 0.14, 0.17, 0.13],
     ("Group", "Satisfied", "12 months to", "Source"): [0.4, 0.12, 0.16, 0.32],
-    ("Source", "Publisher", "Period", "Licence", "Illustrative"): [0.27, 0.29, 0.17, 0.15, 0.12],
+    ("Source", "Publisher", "Period", "Licence", "Illustrative"): [0.27, 0.28, 0.17, 0.15, 0.13],
 }
-
-
-def _table(frame: pd.DataFrame):
-    from commissioning.publish.pdf.style import data_table, esc
-
-    rows = [[esc(c) for c in frame.columns]] + [[esc(v) for v in row] for row in frame.itertuples(index=False)]
-    n = len(frame.columns)
-    right = [i for i, c in enumerate(frame.columns) if c in NUMERIC]
-    return data_table(rows, WIDTHS.get(tuple(frame.columns), [1 / n] * n), align_right=right)
 
 
 def _title(pub: Publication) -> str:
@@ -169,5 +124,5 @@ def _subtitle(pub: Publication, date: dt.date | None) -> str:
             f"{pub.quarter}. Published {day.day} {day:%B %Y}.")
 
 
-def _footer(pub: Publication, date: dt.date | None) -> str:
+def _footer(pub: Publication) -> str:
     return "Victim satisfaction " + pub.quarter + (" · ILLUSTRATIVE DATA" if pub.notes else "")

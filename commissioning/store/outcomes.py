@@ -9,7 +9,7 @@ from sqlalchemy import select
 from commissioning.errors import AccessDenied, StoreError
 from commissioning.procurement import lifecycle
 from commissioning.procurement.awards import build_awards
-from commissioning.procurement.summaries import AssessmentSummary, build_summaries
+from commissioning.publish.summaries import AssessmentSummary, build_summaries
 from commissioning.store.base import User
 from commissioning.store.schema import audit, bids, moderation, scores, users
 

@@ -1,4 +1,6 @@
-"""The accessible HTML versions of the three documents, opened in Debian's headless Chromium
+"""The accessible HTML versions of the documents (needs assessment, published priorities, evaluation
+report, a bidder's assessment summary and the two quarterly publications, victim satisfaction and
+provider returns), opened in Debian's headless Chromium
 (Playwright) and checked with axe-core: no serious or critical violation of WCAG 2.2 A/AA rules.
 
 Skips only when Chromium, Playwright or axe-core is missing locally; with
@@ -34,17 +36,32 @@ def documents(tmp_path_factory) -> dict[str, Path]:
     from commissioning.publish.pdf.evaluation import build_evaluation_html
     from commissioning.publish.pdf.needs import build_needs_html
     from commissioning.publish.pdf.priorities import build_priorities_html
+    from commissioning.publish.pdf.summaries import summary_html
+    from commissioning.publish.summaries import build_summaries
+    from commissioning.returns import document as returns_document
+    from commissioning.returns.publication import build_publication as returns_publication
+    from commissioning.returns.reader import read_returns
+    from commissioning.satisfaction import document as satisfaction_document
+    from commissioning.satisfaction import publication as satisfaction
 
     folder = tmp_path_factory.mktemp("documents")
     assessment, rules = run_assessment(load_dataset()), load_rules()
     example = REPO / "data" / "example_bids"
     moderation = read_moderation(example / "moderation.csv")
     result = score_bids(rules, read_bids(example / "bids.csv"), read_scores(example / "scores.csv"), moderation)
-    out = {name: folder / f"{name}.html" for name in ("needs", "priorities", "evaluation")}
+    out = {name: folder / f"{name}.html"
+           for name in ("needs", "priorities", "evaluation", "summary", "satisfaction", "returns")}
     build_needs_html(assessment, out["needs"], dpi=50, date=dt.date(2026, 12, 2))
     build_priorities_html(assessment, rules, out["priorities"])
     build_evaluation_html(rules, result, out["evaluation"], moderation=moderation, n_draws=100,
                           illustrative="example bids")
+    summary = next(s for s in build_summaries(result, notice=dt.date(2027, 6, 21)) if s.bid.bid_id == "NE-02")
+    out["summary"].write_text(summary_html(summary), encoding="utf-8")
+    satisfaction_document.build_html(satisfaction.build_publication(satisfaction.load_inputs(), "2026Q3"),
+                                     out["satisfaction"])
+    returns = read_returns(REPO / "data" / "returns" / "returns_illustrative.csv",
+                           ["idva", "isva", "refuge", "ld_advocate"]).assign(basis="illustrative")
+    returns_document.build_html(returns_publication(returns, "2026Q3"), out["returns"])
     return out
 
 

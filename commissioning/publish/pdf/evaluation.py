@@ -48,6 +48,7 @@ from commissioning.publish.pdf.style import (
 
 DEFAULT_AUTHOR = "Victim services commissioning"
 MARKING = "OFFICIAL-SENSITIVE: contains bid data, not for publication"
+NBSP = "\u00a0"   # keeps "rank 2" and "total 72.48" on one line of a wrapped heading
 
 
 def pseudonyms(scorers) -> dict[str, str]:
@@ -355,7 +356,7 @@ def _scores(result: ScoringResult, table: pd.DataFrame, lots: list[str], members
                 rows.append(line)
             each = width_members / max(len(order), 1)
             head = (f"{b.bid_id} — {b.organisation} ({lot}): "
-                    + (f"rank {int(b.rank)}, total {b.total:.2f}" if not pd.isna(b.rank) else "failed"))
+                    + (f"rank{NBSP}{int(b.rank)}, total{NBSP}{b.total:.2f}" if not pd.isna(b.rank) else "failed"))
             block = Outline().heading(head, 2)
             if pd.isna(b.rank):
                 block.para(B("Why it failed: "), _reason_text(b.reasons, shown) + ".")
@@ -383,8 +384,8 @@ def _moderation(result: ScoringResult, table: pd.DataFrame, moderation: pd.DataF
         panel = result.scores.loc[(result.scores["bid_id"] == bid) & (result.scores["criterion"] == c), "score"]
         rows.append([bid, c, ", ".join(f"{v:g}" for v in sorted(panel)), fmt(result.moderated.at[bid, c], 1),
                      _replace_names(notes.get((bid, c), "(no note)"), shown)])
-    return o.table(rows, caption="The chair's moderation decisions", widths=[0.1, 0.12, 0.15, 0.13, 0.5]
-                   ).cond_break(200)
+    return o.table(rows, caption="The chair's moderation decisions", widths=[0.1, 0.12, 0.15, 0.13, 0.5],
+                   align_right=[3]).cond_break(200)
 
 
 def _notes(moderation: pd.DataFrame | None) -> dict[tuple[str, str], str]:
@@ -484,7 +485,7 @@ def _rationale(result: ScoringResult, table: pd.DataFrame, lots: list[str], memb
     for lot in lots:
         for b in table.loc[table["lot"] == lot].itertuples():
             head = (f"{b.bid_id} — {b.organisation} ({lot}): "
-                    + (f"rank {int(b.rank)}" if not pd.isna(b.rank) else "failed"))
+                    + (f"rank{NBSP}{int(b.rank)}" if not pd.isna(b.rank) else "failed"))
             block = Outline().heading(head, 2)
             _rationale_table(block, result, b.bid_id, marks, shown, notes)
             o.keep(block)

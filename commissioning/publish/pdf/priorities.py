@@ -20,6 +20,7 @@ from commissioning.errors import InputError
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
+from commissioning.procurement.timetable import NOTICE_MONTHS, timetable_check_from_rules
 from commissioning.publish.outline import B, Outline, to_html, to_story
 from commissioning.publish.pdf.style import (
     Progress,
@@ -35,11 +36,9 @@ from commissioning.publish.pdf.trends_chapter import (
     estimated_mark,
 )
 from commissioning.publish.priorities import (
-    NOTICE_MONTHS,
     derive_priorities,
     group_provision,
     group_summary,
-    timetable_check_from_rules,
 )
 
 DEFAULT_AUTHOR = "Victim services commissioning"
