@@ -51,7 +51,7 @@ with ui.data_errors():
 if pub.notes:
     st.warning("**Illustrative data.** These are not real figures: " + ui.esc("; ".join(pub.notes)) +
                ". The 2012 baseline is real (London Assembly review).", icon=":material/info:")
-st.subheader("Headline")
+st.header("Headline")
 st.text(pub.headline)
 st.caption(ui.esc(pub_mod.targets_line(pub)))
 
@@ -99,7 +99,7 @@ with tab_method:
     st.dataframe(pub_mod.sources_table(pub), hide_index=True, width="stretch")
 
 st.divider()
-st.subheader("Download")
+st.header("Download")
 col_pdf, col_html = st.columns(2)
 
 

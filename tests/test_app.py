@@ -326,7 +326,7 @@ def test_chair_records_moderated_score_and_sees_ranking(store):
     example = next(i for i, n in zip(store.rounds()["id"], store.rounds()["name"]) if n == appdata.EXAMPLE_ROUND)
     at.selectbox(key="moderation_round").set_value(example).run()
     no_exception(at)
-    assert any(s.value.startswith("Lot ") for s in at.subheader)
+    assert any(s.value.startswith("Lot ") for s in at.header)
     at.selectbox(key="mod_bid").set_value("NE-01")
     at.selectbox(key="mod_criterion").set_value("Q3")
     at.number_input(key="mod_score").set_value(2.0)
