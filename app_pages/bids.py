@@ -20,7 +20,7 @@ if st.session_state.get("bid_done"):
     st.success(st.session_state.pop("bid_done"), icon=":material/check_circle:")
 
 mine = store.my_bids(user.username)
-st.subheader("Your bids")
+st.header("Your bids")
 if mine.empty:
     st.info("You have not submitted a bid yet.")
 else:
@@ -40,7 +40,7 @@ else:
                                file_name=f"{r.bid_id}.html", mime="text/html", key=f"summary_html_{r.key}",
                                icon=":material/download:")
 
-st.subheader("Submit a bid")
+st.header("Submit a bid")
 open_rounds = store.open_rounds(now=now)
 if open_rounds.empty:
     st.info("No round is taking bids now.")

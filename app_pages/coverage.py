@@ -25,7 +25,8 @@ unit = bench.unit
 measure = webmap.MEASURES[measure_key]
 
 table = appdata.coverage_table(gaps, service, ui.access(service))
-collection, legend = webmap.choropleth(ui.boundary_features(), table, measure_key, unit)
+drawn = webmap.choropleth(ui.boundary_features(), table, measure_key, unit,
+                          amber_at=ds.benchmarks.amber_at, green_at=ds.benchmarks.green_at)
 points = webmap.point_records(service_points(ds, service), bench.label.split(" (")[0], unit)
 
 # Totals from the unrounded gap table (the assessment's), as the CLI and the PDFs give them: `table`
@@ -40,9 +41,9 @@ m4.metric("Authorities red", f"{int((table['status'] == 'red').sum())} of {len(t
 label = measure.label.replace("{unit}", unit)
 map_col, table_col = st.columns([3, 2], gap="medium")
 with map_col:
-    st.html(webmap.legend_html(legend, label, horizontal=True))
-    st.markdown(svgmap.svg_map(collection, f"Map of the London authorities coloured by {label}", points=points),
-                unsafe_allow_html=True)
+    st.html(webmap.legend_html(drawn.legend, label, horizontal=True,
+                               note=f"{measure.reading} In brackets: the number of authorities."))
+    st.markdown(svgmap.svg_map(drawn.collection, drawn.alt, points=points), unsafe_allow_html=True)
     notes = []
     if points:
         notes.append(f"Orange dots: {bench.label.split(' (')[0]} services that are not confidential.")

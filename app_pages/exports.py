@@ -17,7 +17,7 @@ st.caption("Documents are built on this server from the same library functions a
            "No refuge location appears in any of them.")
 
 with st.container(border=True):
-    st.subheader("Needs assessment")
+    st.header("Needs assessment")
     st.write("Coverage maps and tables for every service, accessibility, lots and the resulting priorities.")
 
     def build_needs(progress):
@@ -37,7 +37,7 @@ with st.container(border=True):
     ui.pdf_download("needs_html", "needs assessment HTML", "needs_assessment.html", build_needs_page, "text/html")
 
 with st.container(border=True):
-    st.subheader("Published priorities")
+    st.header("Published priorities")
     st.write("The public document: priorities, scoring rules and timetable (the same as the public page).")
 
     def build_priorities(progress):
@@ -56,7 +56,7 @@ with st.container(border=True):
                     build_priorities_page, "text/html")
 
 with st.container(border=True):
-    st.subheader("Evaluation report")
+    st.header("Evaluation report")
     store = ui.store()
     rounds = store.rounds()
     ready = rounds.loc[rounds["state"] != "scoring"] if not rounds.empty else rounds

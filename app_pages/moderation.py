@@ -87,7 +87,7 @@ with tab_spread:
     with ui.user_errors():
         record = store.moderation_record(user.username, round_id)
     if len(record):
-        st.subheader("Moderated scores")
+        st.header("Moderated scores")
         outside = int(record["outside_range"].sum())
         st.caption(f"Who set each moderated score, and whether it lies outside the panel's range "
                    f"({outside} outside); a score outside the range rests on its note.")
@@ -99,7 +99,7 @@ with tab_spread:
                                       "outside_range": "Range"}), hide_index=True, width="stretch")
 
     if state == "moderation" and auth.can(user, "moderate"):
-        st.subheader("Record a moderated score")
+        st.header("Record a moderated score")
         with st.form("moderate", border=True):
             c1, c2, c3 = st.columns([1, 1, 1])
             bid_id = c1.selectbox("Bid", sorted(bids["bid_id"]), key="mod_bid")
@@ -130,7 +130,7 @@ with tab_ranking:
     order = ["Rank", "Bid", "Organisation", "Total", "Quality", "Social value", "Price points", "Keeps rank %",
              "Ranked first %", "Status", "Reasons", "Price (£)"]
     for lot, rows in table.groupby("Lot", sort=False):
-        st.subheader(f"Lot {ui.esc(lot)}")
+        st.header(f"Lot {ui.esc(lot)}")
         st.dataframe(rows[order], hide_index=True, width="stretch",
                      column_config={"Price (£)": st.column_config.NumberColumn(format="£%d"),
                                     "Keeps rank %": st.column_config.NumberColumn(format="%d%%"),
@@ -144,7 +144,7 @@ with tab_ranking:
 with tab_downloads:
     ui.csv_download(table.drop(columns=["Keeps rank %", "Ranked first %"]), f"ranking_round{round_id}.csv",
                     "Download ranking CSV", key="ranking_csv")
-    st.subheader("Awards (360Giving style)")
+    st.header("Awards (360Giving style)")
     if state != "locked":
         st.info("Awards are exported once the round is locked.")
     elif auth.can(user, "export_awards"):

@@ -53,7 +53,7 @@ with ui.user_errors():
 if pub.notes:
     st.warning("**Illustrative data.** These are not real figures: " + "; ".join(pub.notes) + ".",
                icon=":material/info:")
-st.subheader("Headline")
+st.header("Headline")
 st.text(pub.headline)
 
 names = [pub.labels[s][0] for s in pub.services]
@@ -92,7 +92,7 @@ with tabs[len(names) + 2]:
     st.markdown(METHOD)
 
 st.divider()
-st.subheader("Download")
+st.header("Download")
 col_pdf, col_html = st.columns(2)
 with col_pdf:
     ui.pdf_download(f"performance_{quarter}", f"{quarter} figures (PDF)", f"provider_returns_{quarter}.pdf",

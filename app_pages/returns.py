@@ -31,7 +31,7 @@ if st.session_state.get("returns_done"):
 
 with ui.user_errors():
     mine = store.returns_list(user.username)
-st.subheader("Your returns")
+st.header("Your returns")
 if mine.empty:
     st.info("You have not sent a return yet.")
 else:
@@ -98,5 +98,5 @@ with tab_upload:
         submit(frame, "file")
 
 if len(existing):
-    st.subheader(f"What you sent for {quarter}")
+    st.header(f"What you sent for {quarter}")
     st.dataframe(rd.rows_table(existing), hide_index=True, width="stretch")

@@ -86,7 +86,7 @@ if auth.can(user, "manage_round"):
                                                    answers, now=now)
                 done(f"Imported {len(imported)} bids" + (f"; refused late (logged): {', '.join(late)}" if late else "."))
 
-    st.subheader("Bids received")
+    st.header("Bids received")
     received = store.received_bids(user.username, round_id, now=now)
     if sealed:
         st.caption("Sealed: until the deadline you see only that a bid arrived, and when.")
@@ -95,7 +95,7 @@ if auth.can(user, "manage_round"):
 if sealed:
     st.stop()
 
-st.subheader("Clarifications")
+st.header("Clarifications")
 with ui.user_errors():
     bids = store.round_bids(user.username, round_id, now=now)
     asked = store.clarifications(user.username, round_id)
@@ -126,7 +126,7 @@ st.dataframe(asked.rename(columns={"bid_id": "Bid", "question": "Question", "ask
                                    "asked_at": "Asked (UTC)", "answer": "Answer", "answered_at": "Answered (UTC)"})
              .drop(columns=["id"]), hide_index=True, width="stretch")
 
-st.subheader("Flags to decide before the lock")
+st.header("Flags to decide before the lock")
 if info["state"] != "moderation":
     st.info("Flags are decided once moderation is open." if info["state"] == "scoring"
             else "The round is locked.")

@@ -1,5 +1,6 @@
 """Victim satisfaction (public, no login): London and boroughs against their targets, groups, the
-providers' client satisfaction beside the police survey, the 2012 baseline, method and sources.
+providers' client satisfaction beside the police survey (their approved returns in the store, else the
+embedded example), the 2012 baseline, method and sources.
 
 Only survey percentages, intervals and sample sizes (suppressed below 50) are shown; figures are
 labelled real or illustrative; all text from data goes through st.dataframe / st.text (escaped).
@@ -31,7 +32,9 @@ def _chart(quarter: str) -> tuple[bytes, str]:
 
 
 with ui.data_errors():
-    inputs = _inputs()
+    # The providers' client satisfaction: their approved returns in the store when there are any,
+    # the embedded example otherwise (read fresh on each run: a return approved a moment ago shows).
+    inputs = pub_mod.with_approved_returns(_inputs(), ui.store().approved_returns())
     quarters = pub_mod.quarters(inputs.results)
 
 st.title("Victim satisfaction")
@@ -48,7 +51,7 @@ with ui.data_errors():
 if pub.notes:
     st.warning("**Illustrative data.** These are not real figures: " + ui.esc("; ".join(pub.notes)) +
                ". The 2012 baseline is real (London Assembly review).", icon=":material/info:")
-st.subheader("Headline")
+st.header("Headline")
 st.text(pub.headline)
 st.caption(ui.esc(pub_mod.targets_line(pub)))
 
@@ -75,6 +78,12 @@ with tab_clients:
     st.markdown(f"**Source: {SOURCE_LABEL}.** The police survey leaves out some victims, among them under-16s "
                 "and survivors of domestic abuse. Commissioned providers report their own clients' satisfaction "
                 "each quarter. These figures are shown beside the police survey, never added to it.")
+    if inputs.files.get(SOURCE_LABEL) == pub_mod.STORE_RETURNS:
+        st.markdown("These figures come from the providers' approved quarterly returns. The Basis column says "
+                    "whether each row is real or illustrative.")
+    else:
+        st.markdown("No provider has an approved return yet, so these figures are the embedded example. "
+                    "**They are illustrative, not real.**")
     if len(pub.clients):
         st.dataframe(pub_mod.clients_table(pub), hide_index=True, width="stretch")
     else:
@@ -90,7 +99,7 @@ with tab_method:
     st.dataframe(pub_mod.sources_table(pub), hide_index=True, width="stretch")
 
 st.divider()
-st.subheader("Download")
+st.header("Download")
 col_pdf, col_html = st.columns(2)
 
 

@@ -99,7 +99,7 @@ with ui.user_errors():
     answers = store.bid_answers(user.username, int(key), now=now)
     drafts = store.drafts(user.username, int(key))
 
-st.subheader(ui.esc(f"{bid['bid_id']}: {bid['organisation']}"))
+st.header(ui.esc(f"{bid['bid_id']}: {bid['organisation']}"))
 st.caption(ui.esc(f"Lot {bid['lot']} · round “{rounds.loc[bid['round_id'], 'name']}” ({bid['state']})"))
 if bid["state"] == "locked":
     st.info("This round is locked: scores are final and shown read-only.")

@@ -7,6 +7,7 @@ Every YAML and CSV the toolkit reads goes through this module, so one set of rul
   :class:`~commissioning.errors.InputError`, never a traceback;
 - YAML (:func:`load_yaml`): no anchors or aliases (so no "billion laughs"), no duplicate keys, no
   non-finite or overflowing numbers, no impossible dates; each refusal names file, line and column;
+- XLSX (:func:`read_workbook`): a damaged workbook is one InputError, whatever openpyxl raises;
 - CSV (:func:`read_csv_rows`): UTF-8, no duplicate column names, every row with exactly as many
   fields as the header, and a last line that ends with its line break (a file cut short is refused
   rather than read as fewer rows);
@@ -30,6 +31,7 @@ from commissioning.errors import InputError
 
 MAX_YAML_BYTES = 2_000_000        # rules, benchmarks and sources are a few kB
 MAX_CSV_BYTES = 512_000_000       # a 480,000-row score file is about 25 MB
+MAX_XLSX_BYTES = 50_000_000       # a filled returns template or bid workbook is tens of kB
 MAX_INT = 2 ** 53                 # larger whole numbers lose precision as floats
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,6 +54,34 @@ def read_bytes(path: str | Path, *, limit: int, what: str = "file") -> bytes:
     if len(data) > limit:  # e.g. a pipe or /proc file whose size stat() does not tell
         raise InputError(f"{what} is over the limit of {limit:,} bytes", file=path)
     return data
+
+
+def read_workbook(path: str | Path, *, expected: str = "an .xlsx workbook",
+                  source=None) -> dict[str, list[tuple]]:
+    """Every worksheet of an XLSX file of at most :data:`MAX_XLSX_BYTES`: {sheet name: rows of cell
+    values, as openpyxl's ``values_only`` gives them}, read in full with the file closed after.
+
+    A file that is not a readable workbook is an InputError naming it (``source``, else ``path``).
+    openpyxl lets many types out for a damaged file (the zip, a deflate stream, XML that is not well
+    formed, a part with unexpected attributes: BadZipFile, zlib.error, ParseError, TypeError,
+    KeyError...), so every exception from reading is caught here, where nothing else happens.
+    """
+    from openpyxl import load_workbook
+
+    where = path if source is None else source
+    try:
+        data = read_bytes(path, limit=MAX_XLSX_BYTES, what="workbook")
+    except InputError as err:
+        err.file = where
+        raise
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+        finally:
+            book.close()
+    except Exception as err:  # see the docstring: a damaged file, whatever openpyxl calls it
+        raise InputError(f"cannot read the workbook ({type(err).__name__})", file=where, expected=expected) from None
 
 
 def read_text(path: str | Path, *, limit: int = MAX_CSV_BYTES, what: str = "file", source=None) -> str:

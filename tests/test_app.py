@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from commissioning import auth
+from commissioning.needs.coverage_classes import COVERAGE_COLOURS
 from commissioning.needs.dataset import load_dataset
 from commissioning.procurement.bid_files import read_bids
 from commissioning.store import open_store
@@ -209,12 +210,19 @@ def test_coverage_page_map_table_and_measure_switch(store):
     table = at.dataframe[0].value
     assert len(table) == 33 and "Coverage %" in table.columns
     assert [b.label for b in at.download_button] == ["Download the full table (CSV)"]
+    # coverage classes and colours are the status's (as in the PDFs), the legend names the status
+    # and the map's text alternative gives the counts and the worst-served figures
+    assert set(fills(svg)) <= set(COVERAGE_COLOURS)
+    legend = next(h.proto.body for h in at.get("html") if "Red: under 60%" in h.proto.body)
+    assert "Amber: 60% to under 90%" in legend and "Reds are below the benchmark" in legend
+    assert "Worst served: City of London 16%" in svg
     fills_before = fills(svg)
     at.radio(key="coverage_measure").set_value("shortfall").run()
     no_exception(at)
-    assert fills(svg_map(at)) != fills_before
+    assert fills(svg_map(at)) != fills_before and set(fills(svg_map(at))) <= set(webmap.SEQUENTIAL)
     at.radio(key="coverage_measure").set_value("access").run()
     no_exception(at)
+    assert any("more within reach (better)" in h.proto.body for h in at.get("html"))
 
 
 def test_coverage_refuge_map_has_no_refuge_location(store):
@@ -318,7 +326,7 @@ def test_chair_records_moderated_score_and_sees_ranking(store):
     example = next(i for i, n in zip(store.rounds()["id"], store.rounds()["name"]) if n == appdata.EXAMPLE_ROUND)
     at.selectbox(key="moderation_round").set_value(example).run()
     no_exception(at)
-    assert any(s.value.startswith("Lot ") for s in at.subheader)
+    assert any(s.value.startswith("Lot ") for s in at.header)
     at.selectbox(key="mod_bid").set_value("NE-01")
     at.selectbox(key="mod_criterion").set_value("Q3")
     at.number_input(key="mod_score").set_value(2.0)
@@ -620,31 +628,6 @@ def test_evaluation_pdf_from_exports_lists_panel_and_conflicts(store, example_bi
 # ---------------------------------------------------------------------------------------------
 # appdata helpers (hand-worked examples)
 # ---------------------------------------------------------------------------------------------
-
-def test_coverage_classes_and_legend():
-    import pandas as pd
-
-    measure = webmap.MEASURES["coverage"]             # fixed breaks 30, 60, 90, 120; higher is better
-    values = pd.Series([10.0, 30.0, 75.0, 119.9, 150.0, float("nan")])
-    # 10 < 30 -> class 0; 30 is the first value of class 1; 75 -> 2; 119.9 -> 3; 150 -> 4; NaN -> none
-    assert webmap.classify(values, [30.0, 60.0, 90.0, 120.0], True) == [0, 1, 2, 3, 4, None]
-    labels = [label for _, label in webmap.legend([30.0, 60.0, 90.0, 120.0], measure)]
-    assert labels == ["below 30%", "30 to 60%", "60 to 90%", "90 to 120%", "120% or more", "no figure"]
-
-
-def test_shortfall_classes_put_surplus_apart_and_largest_gap_worst():
-    import pandas as pd
-
-    measure = webmap.MEASURES["shortfall"]
-    values = pd.Series([-2.0, 1.0, 2.0, 3.0, 4.0])
-    # positive values 1, 2, 3, 4: quartiles 1.75, 2.5, 3.25 -> breaks 0, 1.8, 2.5, 3.2 (2 s.f.)
-    breaks = webmap.class_breaks(values, measure)
-    assert breaks == [0.0, 1.8, 2.5, 3.2]
-    # lower is better: the largest shortfall (4 >= 3.2) is class 0, the surplus (-2 < 0) class 4
-    assert webmap.classify(values, breaks, False) == [4, 3, 2, 1, 0]
-    labels = [label for _, label in webmap.legend(breaks, measure, "FTE")]
-    assert labels[0] == "3.2 FTE or more" and labels[4] == "below 0 FTE (surplus)"
-
 
 def test_spread_table_flags_disagreement():
     import pandas as pd

@@ -63,7 +63,7 @@ def test_pixel_organisation_name_is_not_an_image_on_the_scoring_page(tmp_path, m
     texts = markdown_texts(at)
     live = re.compile(r"(?<!\\)(\]\(|<b>|\*\*bold)")  # a link or image, HTML or emphasis not escaped
     assert not any(live.search(t) for t in texts), texts
-    heading = next(t for t in (s.value for s in at.subheader) if "pixel" in t)
+    heading = next(t for t in (s.value for s in at.header) if "pixel" in t)
     assert heading == escape_markdown(f"{bids.loc[0, 'bid_id']}: {PIXEL}")
 
 

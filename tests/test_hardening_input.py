@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_fuzz_readers import WORKBOOKS, rezipped
 
 from commissioning.boroughs import LONDON_AUTHORITIES
 from commissioning.cli import main
@@ -341,3 +342,37 @@ def test_oversized_yaml_is_refused_before_parsing(tmp_path):
 def test_error_quotes_are_clipped():
     err = InputError(f"{'x' * 10_000!r} is not a number", column="c" * 500)
     assert len(str(err)) < 300 and "…" in err.message and len(err.column) <= 80
+
+
+# ---------------------------------------------------------------------------------------------
+# A damaged XLSX workbook (found by tests/test_fuzz_readers.py): openpyxl let zlib.error,
+# ParseError, TypeError and KeyError out of the returns reader (and the bid reader, while reading
+# rows); both now read through safeio.read_workbook. WORKBOOKS: the fuzz test's valid workbooks.
+# ---------------------------------------------------------------------------------------------
+
+def _sheet_cut_short(parts):            # XML not well formed: ParseError while reading rows
+    sheets = sorted(n for n in parts if n.startswith("xl/worksheets/"))
+    parts[sheets[-1]] = parts[sheets[-1]][:len(parts[sheets[-1]]) // 2]
+
+
+def _workbook_attribute_renamed(parts):  # a part with an attribute openpyxl does not know: TypeError
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b"sheetId=", b"sheetIdX=")
+
+
+def _deflate_stream_damaged(data: bytes) -> bytes:  # zlib.error (or a bad CRC) while reading a sheet
+    start = data.index(b"xl/worksheets/sheet1.xml") + len(b"xl/worksheets/sheet1.xml")
+    return data[:start + 40] + bytes(b ^ 0x5A for b in data[start + 40:start + 60]) + data[start + 60:]
+
+
+@pytest.mark.parametrize("damage", [lambda d: rezipped(d, _sheet_cut_short),
+                                    lambda d: rezipped(d, _workbook_attribute_renamed), _deflate_stream_damaged],
+                         ids=["sheet cut short", "unknown attribute", "deflate stream damaged"])
+@pytest.mark.parametrize("which", list(WORKBOOKS))
+def test_a_damaged_workbook_is_an_input_error_naming_the_file(tmp_path, which, damage):
+    good, read, rows = WORKBOOKS[which]
+    path = tmp_path / which
+    path.write_bytes(good)
+    assert len(read(path)) == rows                       # the undamaged workbook is read
+    path.write_bytes(damage(good))
+    with pytest.raises(InputError, match=rf"{re.escape(which)}.*cannot read the workbook \(\w+\)"):
+        read(path)

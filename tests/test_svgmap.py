@@ -57,3 +57,13 @@ def test_multipolygon_with_hole_draws_every_ring():
     svg = svgmap.svg_map(collection(("A", geometry)), "A map")
     d = re.search(r' d="([^"]*)"', svg).group(1)
     assert d.count("M") == 3 and d.count("Z") == 3 and 'fill-rule="evenodd"' in svg
+
+
+def test_an_authority_with_no_figure_is_hatched_never_a_class_colour():
+    shown = collection(("A", square(0.0, 51.5)), ("B", square(0.2, 51.5)))
+    shown["features"][1]["properties"]["fill"] = None
+    svg = svgmap.svg_map(shown, "A map")
+    assert re.findall(r'<path fill="([^"]*)"', svg) == ["#440154", f"url(#{svgmap.NO_FIGURE_ID})"]
+    assert svg.count(f'<pattern id="{svgmap.NO_FIGURE_ID}"') == 1
+    # no pattern when every authority has a figure
+    assert "<pattern" not in svgmap.svg_map(collection(("A", square(0.0, 51.5))), "A map")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from commissioning.errors import InputError
-from commissioning.safeio import read_csv_rows
+from commissioning.safeio import read_csv_rows, read_workbook
 
 BID_COLUMNS = ["bid_id", "organisation", "lot", "price", "submitted_at"]
 SCORE_COLUMNS = ["bid_id", "scorer", "criterion", "score", "comment"]
@@ -130,19 +130,12 @@ ANSWER_COLUMNS = ["bid_id", "criterion", "answer"]
 
 
 def _read_xlsx(path: Path, required: list[str]) -> pd.DataFrame:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except Exception as err:  # openpyxl raises several types for a damaged or non-XLSX file
-        raise InputError(f"not a readable XLSX workbook ({type(err).__name__})", file=path.name) from None
-    try:
-        rows = [(i, ["" if v is None else str(v).strip() for v in row])
-                for i, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1)]
-    finally:
-        book.close()
+    sheets = read_workbook(path, expected=f"an .xlsx workbook, header row {','.join(required)}", source=path.name)
+    if not sheets:
+        raise InputError("the workbook has no worksheet", file=path.name,
+                         expected=f"a header row: {','.join(required)}")
+    rows = [(i, ["" if v is None else str(v).strip() for v in row])
+            for i, row in enumerate(next(iter(sheets.values())), start=1)]
     rows = [(i, r) for i, r in rows if any(r)]
     if not rows:
         raise InputError("the first sheet is empty", file=path.name, expected=f"a header row: {','.join(required)}")

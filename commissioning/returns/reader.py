@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,7 @@ from commissioning.returns.layout import (
     PARTS,
 )
 from commissioning.returns.quarters import check_quarter
+from commissioning.safeio import read_workbook
 
 RETURN_SHEET = "Return"
 SERVICE_SHEET_COLUMNS = ["code"] + MEASURES + ["notes"]
@@ -204,49 +204,39 @@ def _check_header(header: list[str], required: list[str], file) -> None:
 # ------------------------------------------------------------------------------------------------
 
 def _xlsx_records(path: Path, service_types: list[str], skip_empty_rows: bool) -> list[dict]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        raise InputError(f"cannot read the workbook ({type(err).__name__})", file=path,
-                         expected="an .xlsx file made from the returns template") from None
-    try:
-        if RETURN_SHEET not in book.sheetnames:
-            raise InputError(f"no sheet {RETURN_SHEET!r}", file=path,
-                             expected="the returns template's sheets (python -m commissioning returns template)")
-        about = _about(book[RETURN_SHEET], f"{path}, sheet '{RETURN_SHEET}'")
-        records = []
-        for name in book.sheetnames:
-            if name in (RETURN_SHEET, "Instructions", "Lists"):
+    sheets = read_workbook(path, expected="an .xlsx file made from the returns template")
+    if RETURN_SHEET not in sheets:
+        raise InputError(f"no sheet {RETURN_SHEET!r}", file=path,
+                         expected="the returns template's sheets (python -m commissioning returns template)")
+    about = _about(sheets[RETURN_SHEET], f"{path}, sheet '{RETURN_SHEET}'")
+    records = []
+    for name, sheet_rows in sheets.items():
+        if name in (RETURN_SHEET, "Instructions", "Lists"):
+            continue
+        service = name.strip().lower()
+        where = f"{path}, sheet '{name}'"
+        if service not in service_types:
+            raise InputError(f"sheet {name!r} is not a service type", file=where,
+                             expected=f"one sheet per service type: {', '.join(service_types)}")
+        rows = iter(sheet_rows)
+        header = [("" if h is None else str(h).strip()) for h in next(rows, ())]
+        while header and header[-1] == "":
+            header.pop()
+        _check_header(header, ["code"] + MEASURES, where)
+        for number, values in enumerate(rows, start=2):
+            cells = {h: _cell(v) for h, v in zip(header, values) if h}
+            if not any(cells.values()):
                 continue
-            service = name.strip().lower()
-            where = f"{path}, sheet '{name}'"
-            if service not in service_types:
-                raise InputError(f"sheet {name!r} is not a service type", file=where,
-                                 expected=f"one sheet per service type: {', '.join(service_types)}")
-            rows = book[name].iter_rows(values_only=True)
-            header = [("" if h is None else str(h).strip()) for h in next(rows, ())]
-            while header and header[-1] == "":
-                header.pop()
-            _check_header(header, ["code"] + MEASURES, where)
-            for number, values in enumerate(rows, start=2):
-                cells = {h: _cell(v) for h, v in zip(header, values) if h}
-                if not any(cells.values()):
-                    continue
-                cells |= {"provider": about["provider"], "service": service, "quarter": about["quarter"]}
-                record = check_row(cells, service_types, file=where, line=number, skip_empty_rows=skip_empty_rows)
-                if record is not None:
-                    records.append(record)
-        return records
-    finally:
-        book.close()
+            cells |= {"provider": about["provider"], "service": service, "quarter": about["quarter"]}
+            record = check_row(cells, service_types, file=where, line=number, skip_empty_rows=skip_empty_rows)
+            if record is not None:
+                records.append(record)
+    return records
 
 
-def _about(sheet, where: str) -> dict[str, str]:
-    """Organisation (B1) and quarter (B2) from the Return sheet, checked."""
-    values = {row[0]: row[1] if len(row) > 1 else None
-              for row in sheet.iter_rows(min_row=1, max_row=3, max_col=2, values_only=True) if row}
+def _about(rows: list[tuple], where: str) -> dict[str, str]:
+    """Organisation (B1) and quarter (B2) from the Return sheet's rows, checked."""
+    values = {row[0]: row[1] if len(row) > 1 else None for row in rows[:3] if row}
     provider = _cell(values.get("Support organisation"))
     if not provider:
         raise InputError("no support organisation", file=where, line=1, column="B",

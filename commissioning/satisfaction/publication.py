@@ -10,7 +10,7 @@ Every table says whether its figures are real or illustrative.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +32,7 @@ from commissioning.satisfaction.returns import (
     SOURCE_LABEL,
     quarter_end,
     read_returns_satisfaction,
+    satisfaction_from_returns,
 )
 from commissioning.satisfaction.targets import Targets, read_targets
 from commissioning.satisfaction.wilson import NO_CHANGE, wilson
@@ -84,6 +85,21 @@ def load_inputs(results: Path | None = None, targets: Path | None = None, return
     if returns_path is not None:
         files[SOURCE_LABEL] = Path(returns_path).name
     return Inputs(table, goals, clients, area_list, files, embedded)
+
+
+#: Where the providers' client satisfaction comes from when the app uses the store (``Inputs.files``).
+STORE_RETURNS = "the providers' approved quarterly returns"
+
+
+def with_approved_returns(inputs: Inputs, approved: pd.DataFrame) -> Inputs:
+    """``inputs`` with the providers' client satisfaction taken from approved returns
+    (``Store.approved_returns()``, each row labelled real or illustrative by its ``basis``) in place
+    of a file's, when there are any approved returns; ``inputs`` unchanged when there are none.
+    ``inputs.files[SOURCE_LABEL]`` then says :data:`STORE_RETURNS`."""
+    if approved.empty:
+        return inputs
+    return replace(inputs, returns=satisfaction_from_returns(approved),
+                   files={**inputs.files, SOURCE_LABEL: STORE_RETURNS})
 
 
 def quarters(results: pd.DataFrame) -> list[str]:

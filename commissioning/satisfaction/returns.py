@@ -58,20 +58,23 @@ def satisfaction_from_returns(returns: pd.DataFrame) -> pd.DataFrame:
     """Client satisfaction per borough and London per quarter from return rows already read and
     checked (``commissioning.returns.reader.read_returns`` or ``Store.approved_returns()``, with a
     ``basis`` column): the same table as :func:`read_returns_satisfaction`. Pan-London rows (``code``
-    London) count towards London only."""
+    London) count towards London only. A row of the table is illustrative when any return row summed
+    into it is (no ``basis`` column: real)."""
     rows = returns.loc[returns["clients_surveyed"].notna() & returns["clients_satisfied"].notna()]
+    basis = rows["basis"] if "basis" in rows.columns else pd.Series("real", index=rows.index)
     frame = pd.DataFrame({"area_code": [LONDON if c == "London" else c for c in rows["code"]],
                           "quarter": rows["quarter"].to_numpy(), "provider": rows["provider"].to_numpy(),
                           "respondents": rows["clients_surveyed"].astype(int).to_numpy(),
-                          "satisfied": rows["clients_satisfied"].astype(int).to_numpy()})
+                          "satisfied": rows["clients_satisfied"].astype(int).to_numpy(),
+                          "illustrative": (basis == "illustrative").to_numpy()})
     boroughs = frame[frame["area_code"] != LONDON]
     london = frame.assign(area_code=LONDON)
     out = (pd.concat([boroughs, london])
            .groupby(["area_code", "quarter"], sort=True)
            .agg(providers=("provider", "nunique"), respondents=("respondents", "sum"),
-                satisfied=("satisfied", "sum"))
+                satisfied=("satisfied", "sum"), illustrative=("illustrative", "any"))
            .reset_index())
     out.insert(1, "area_name", [LONDON_AUTHORITIES.get(c, "London") for c in out["area_code"]])
     out["source"] = SOURCE_LABEL
-    out["basis"] = "illustrative" if (returns.get("basis", pd.Series(dtype=str)) == "illustrative").any() else "real"
+    out["basis"] = ["illustrative" if flag else "real" for flag in out["illustrative"]]
     return out[COLUMNS + ["source", "basis"]]

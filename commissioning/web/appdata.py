@@ -102,21 +102,24 @@ def coverage_table(gaps: pd.DataFrame, service: str, access: pd.DataFrame | None
     """One row per authority for ``service``: the gap-table columns plus ``access_per_100k``.
 
     ``access`` is a ``layers.service_access`` frame (``code``, ``access_per_100k``); without it
-    the access column is NaN. Values are rounded for display: provision, need, shortfall and
-    access to 0.1, coverage to whole percent.
+    the access column is NaN. Provision, need, shortfall and access are rounded to 0.1 for display;
+    coverage is left unrounded, so the map classes it exactly as the status is set (59.6% is red,
+    not the amber a rounded 60% would be); :func:`display_table` rounds it to whole percent.
     """
     rows = gaps.loc[gaps["service"] == service].sort_values("code").copy()
     rows["access_per_100k"] = (np.nan if access is None else
                                access.set_index("code")["access_per_100k"].reindex(rows["code"]).to_numpy(float))
     for column in ("provision", "need", "shortfall", "access_per_100k"):
         rows[column] = rows[column].astype(float).round(1) + 0.0   # + 0.0 turns -0.0 into 0.0
-    rows["coverage_pct"] = rows["coverage_pct"].astype(float).round(0) + 0.0
+    rows["coverage_pct"] = rows["coverage_pct"].astype(float)
     return rows[["code", *TABLE_COLUMNS]].reset_index(drop=True)
 
 
 def display_table(table: pd.DataFrame, unit: str) -> pd.DataFrame:
-    """``table`` with readable headers (units in the names), for the page and the CSV download."""
-    out = table.rename(columns={"code": "Code", **TABLE_COLUMNS})
+    """``table`` with readable headers (units in the names) and coverage to whole percent, for the
+    page and the CSV download."""
+    out = table.assign(coverage_pct=table["coverage_pct"].astype(float).round(0) + 0.0)
+    out = out.rename(columns={"code": "Code", **TABLE_COLUMNS})
     return out.rename(columns={"Provision": f"Provision ({unit})", "Need": f"Need ({unit})",
                                "Shortfall": f"Shortfall ({unit})"})
 

@@ -8,10 +8,10 @@ with its text alternative (the table beside every map carries the same figures a
 
 Input is what :mod:`commissioning.web.webmap` builds for the browser: a GeoJSON FeatureCollection
 in WGS84 whose features carry only ``name``, ``line1``..``line5`` (the hover text) and ``fill``
-(RGB), point records (``lon``, ``lat`` and the same text fields; confidential services are never
-among them) and label points (``lon``, ``lat``, ``text``). Display stays in WGS84 degrees, drawn in
-an equirectangular projection with x scaled by cos(latitude) at the map's centre (distortion under
-0.3% across London). Every string from data is escaped.
+(RGB, or None for no figure: hatched), point records (``lon``, ``lat`` and the same text fields;
+confidential services are never among them) and label points (``lon``, ``lat``, ``text``). Display
+stays in WGS84 degrees, drawn in an equirectangular projection with x scaled by cos(latitude) at the
+map's centre (distortion under 0.3% across London). Every string from data is escaped.
 """
 
 from __future__ import annotations
@@ -25,9 +25,16 @@ from commissioning.web.webmap import POINT_COLOUR, TOOLTIP_LINES
 
 #: Width of the drawing in SVG user units; coordinates are written to 0.1 unit.
 WIDTH = 1000.0
-MAP_STYLE = ("<style>.cmap path{stroke:#fff;stroke-width:1.2}.cmap path:hover{stroke:#000;stroke-width:2.5}"
+# Grey outlines, not white: the near-white coverage class (green under 100%) must keep its borders.
+MAP_STYLE = ("<style>.cmap path{stroke:#666;stroke-width:1}.cmap path:hover{stroke:#000;stroke-width:2.5}"
              ".cmap text{font:600 26px sans-serif;fill:#000;paint-order:stroke;stroke:#fff;stroke-width:6px;"
              "stroke-linejoin:round;pointer-events:none}</style>")
+#: The fill of an authority with no figure (its feature's ``fill`` is None): white hatched with grey,
+#: as in the documents' maps, so it is never mistaken for a class's colour.
+NO_FIGURE_ID = "cmap-no-figure"
+NO_FIGURE_PATTERN = (f'<defs><pattern id="{NO_FIGURE_ID}" width="8" height="8" patternUnits="userSpaceOnUse" '
+                     'patternTransform="rotate(45)"><rect width="8" height="8" fill="#fff"/>'
+                     '<line x1="0" y1="0" x2="0" y2="8" stroke="#777" stroke-width="2"/></pattern></defs>')
 POINT_STYLE = 'r="5" fill="#{:02x}{:02x}{:02x}" stroke="#000" stroke-width="1.2"'.format(*POINT_COLOUR)
 
 
@@ -77,7 +84,7 @@ def _title(record: dict) -> str:
 
 
 def _colour(fill) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*fill[:3])
+    return f"url(#{NO_FIGURE_ID})" if fill is None else "#{:02x}{:02x}{:02x}".format(*fill[:3])
 
 
 def svg_map(collection: dict, alt: str, points: list[dict] = (), labels: list[dict] = (),
@@ -94,6 +101,8 @@ def svg_map(collection: dict, alt: str, points: list[dict] = (), labels: list[di
                f'role="img" aria-label="{html.escape(alt)}" class="cmap" '
                f'style="width:100%;height:auto;max-height:{max_height_px}px;display:block">')
     out = ['<div class="cmap-frame">\n', opening, MAP_STYLE]
+    if any(feature["properties"]["fill"] is None for feature in collection["features"]):
+        out.append(NO_FIGURE_PATTERN)
     for feature in collection["features"]:
         props = feature["properties"]
         out.append(f'<path fill="{_colour(props["fill"])}" fill-rule="evenodd" '

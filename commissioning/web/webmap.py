@@ -11,52 +11,61 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from shapely.geometry import mapping, shape
 
-# Viridis in five classes (matplotlib's "viridis" at 0, .25, .5, .75, 1): perceptually uniform and
-# readable with the common colour-vision deficiencies. Class 0 is always the worst-served.
-PALETTE = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+from commissioning.needs.coverage_classes import COVERAGE_COLOURS, coverage_class, coverage_classes
+
+#: ColorBrewer Purples in five classes (one hue, so safe for every colour-vision deficiency and
+#: readable in greyscale), darker for a larger value: the measures other than coverage %, which uses
+#: the status classes of :mod:`commissioning.needs.coverage_classes`.
+SEQUENTIAL = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+
+#: An authority with no figure is drawn hatched (``svgmap``), never in a colour a class could have;
+#: this is its legend swatch (a CSS background).
+NO_FIGURE_SWATCH = "repeating-linear-gradient(45deg,#fff 0 3px,#777 3px 4px)"
 
 
-NO_FIGURE = "#e6e6e6"
-
-
-# Okabe-Ito orange with a black outline for service points (distinct from every viridis class).
+# Okabe-Ito orange with a black outline for service points (distinct from every class colour).
 POINT_COLOUR = (230, 159, 0)
 
 
 @dataclass(frozen=True)
 class Measure:
-    """A mapped measure: its column in :func:`coverage_table`, label, legend suffix and direction.
+    """A mapped measure: its column in :func:`coverage_table`, label, legend suffix and which way is better.
 
-    ``suffix`` "{unit}" stands for the service's unit. Class breaks are ``breaks`` when fixed;
-    otherwise data quintiles, or, with ``split_at_zero``, 0 plus the quartiles of the positive values
-    (so "surplus" is always its own class).
+    ``suffix`` "{unit}" stands for the service's unit. Coverage % (``status_classes``) is classed as
+    the status is (:func:`commissioning.needs.coverage_classes.coverage_class`); other measures by
+    data quintiles, or, with ``split_at_zero``, 0 plus the quartiles of the positive values (so
+    "surplus" is always its own class), shaded light to dark. ``reading`` tells the legend's reader
+    which way is better.
     """
 
     column: str
     label: str
-    higher_is_better: bool
     suffix: str
-    breaks: tuple[float, ...] | None = None
+    higher_is_better: bool
+    reading: str
+    status_classes: bool = False
     split_at_zero: bool = False
 
 
 MEASURES: dict[str, Measure] = {
-    "coverage": Measure("coverage_pct", "Coverage (% of need met)", True, "%", (30.0, 60.0, 90.0, 120.0)),
-    "shortfall": Measure("shortfall", "Shortfall (need − provision)", False, " {unit}", split_at_zero=True),
+    "coverage": Measure("coverage_pct", "Coverage (% of need met)", "%", True,
+                        "Reds are below the benchmark, blues above it.", status_classes=True),
+    "shortfall": Measure("shortfall", "Shortfall (need − provision)", " {unit}", False,
+                         "Darker is a larger shortfall (worse); the lightest is a surplus.", split_at_zero=True),
     "access": Measure("access_per_100k", "Access score (E2SFCA: {unit} within reach per 100,000 of the need base)",
-                      True, " per 100k"),
+                      " per 100k", True, "Darker is more within reach (better)."),
 }
 
 
 def class_breaks(values: pd.Series, measure: Measure) -> list[float]:
-    """Ascending class breaks (four for five classes; fewer when the data has few distinct values)."""
-    if measure.breaks is not None:
-        return list(measure.breaks)
+    """Ascending class breaks of a measure other than coverage % (four for five classes; fewer when
+    the data has few distinct values)."""
     finite = values.astype(float).dropna()
     if measure.split_at_zero:
         positive = finite[finite > 0]
@@ -75,42 +84,31 @@ def _nice(value: float) -> float:
     return round(float(value), digits)
 
 
-def classify(values: pd.Series, breaks: list[float], higher_is_better: bool) -> list[int | None]:
-    """Palette index per value (0 = worst-served class); None for a missing value."""
-    out: list[int | None] = []
-    n = len(breaks)
-    for v in values.astype(float):
-        if math.isnan(v):
-            out.append(None)
-            continue
-        k = int(np.searchsorted(breaks, v, side="right"))  # 0..n, ascending value
-        out.append(k if higher_is_better else n - k)
-    return out
+def classify(values: pd.Series, breaks: list[float]) -> list[int | None]:
+    """Class per value, 0 for the lowest values (a value on a break is in the class above it); None
+    for a missing value."""
+    return [None if math.isnan(v) else int(np.searchsorted(breaks, v, side="right")) for v in values.astype(float)]
 
 
 def legend(breaks: list[float], measure: Measure, unit: str = "") -> list[tuple[str, str]]:
-    """[(hex colour, label)] from worst-served to best-served, then the no-figure swatch."""
+    """[(hex colour, label)] from the lowest class to the highest, for a measure other than coverage %."""
     suffix = measure.suffix.replace("{unit}", unit)
-    if breaks:
-        labels = ([f"below {breaks[0]:g}{suffix}"]
-                  + [f"{a:g} to {b:g}{suffix}" for a, b in zip(breaks, breaks[1:])]
-                  + [f"{breaks[-1]:g}{suffix} or more"])
-        if measure.split_at_zero and breaks[0] == 0:
-            labels[0] = f"below 0{suffix} (surplus)"
-    else:
-        labels = ["all values"]
-    if not measure.higher_is_better:
-        labels = labels[::-1]
-    colours = _palette(len(labels))
-    return list(zip(colours, labels)) + [(NO_FIGURE, "no figure")]
+    if not breaks:
+        return [(SEQUENTIAL[0], "All values")]
+    labels = ([f"Below {breaks[0]:g}{suffix}"]
+              + [f"{a:g} to {b:g}{suffix}" for a, b in zip(breaks, breaks[1:])]
+              + [f"{breaks[-1]:g}{suffix} or more"])
+    if measure.split_at_zero and breaks[0] == 0:
+        labels[0] = f"Surplus: below 0{suffix}"
+    return list(zip(_sequential(len(labels)), labels))
 
 
-def _palette(n: int) -> tuple[str, ...]:
-    """n colours spread over the five-class palette (n = 5 gives the palette itself)."""
-    if n >= len(PALETTE):
-        return PALETTE
-    idx = np.round(np.linspace(0, len(PALETTE) - 1, n)).astype(int) if n > 1 else [0]
-    return tuple(PALETTE[i] for i in idx)
+def _sequential(n: int) -> tuple[str, ...]:
+    """n colours spread over the five sequential classes (n = 5 gives them all)."""
+    if n >= len(SEQUENTIAL):
+        return SEQUENTIAL
+    idx = np.round(np.linspace(0, len(SEQUENTIAL) - 1, n)).astype(int) if n > 1 else [0]
+    return tuple(SEQUENTIAL[i] for i in idx)
 
 
 def _rgb(hex_colour: str) -> list[int]:
@@ -145,18 +143,34 @@ def _tip(name: str, lines: list[str]) -> dict:
     return {"name": str(name), **{f"line{i}": text for i, text in enumerate(lines, start=1)}}
 
 
-def choropleth(features: dict[str, dict], table: pd.DataFrame, measure_key: str,
-               unit: str) -> tuple[dict, list[tuple[str, str]]]:
-    """A GeoJSON FeatureCollection coloured by one measure, and its legend.
+class Choropleth(NamedTuple):
+    """A map of one measure: the GeoJSON to draw, its legend and its text alternative."""
 
-    Each feature carries exactly what its hover text shows: ``name`` and
+    collection: dict
+    #: [(colour, label with the number of authorities)], lowest class first, then "no figure" if any.
+    legend: list[tuple[str, str]]
+    alt: str
+
+
+def choropleth(features: dict[str, dict], table: pd.DataFrame, measure_key: str, unit: str, *,
+               amber_at: float = 60.0, green_at: float = 90.0) -> Choropleth:
+    """A GeoJSON FeatureCollection coloured by one measure, its legend and its text alternative.
+
+    Coverage % is classed at the status cut-offs ``amber_at`` and ``green_at`` (%), 100% and 120%,
+    as in the documents' maps; the table's ``coverage_pct`` should be unrounded, so the class agrees
+    with the status. Each feature carries exactly what its hover text shows: ``name`` and
     ``line1``..``line5`` (provision, need, shortfall, coverage with status, access) plus ``fill``
-    (RGB). No other field is sent.
+    (RGB, or None for no figure: drawn hatched). No other field is sent.
     """
     measure = MEASURES[measure_key]
-    breaks = class_breaks(table[measure.column], measure)
-    classes = classify(table[measure.column], breaks, measure.higher_is_better)
-    colours = _palette(len(breaks) + 1)
+    values = table[measure.column].astype(float)
+    if measure.status_classes:
+        classes = [None if k < 0 else int(k) for k in coverage_class(values, amber_at, green_at)]
+        entries = list(zip(COVERAGE_COLOURS, coverage_classes(amber_at, green_at)[1]))
+    else:
+        breaks = class_breaks(values, measure)
+        classes = classify(values, breaks)
+        entries = legend(breaks, measure, unit)
     out = []
     for row, k in zip(table.itertuples(index=False), classes):
         tip = _tip(row.name, [
@@ -167,8 +181,35 @@ def choropleth(features: dict[str, dict], table: pd.DataFrame, measure_key: str,
             f"Access: {_fmt(row.access_per_100k)} per 100k",
         ])
         out.append({"type": "Feature", "geometry": features[row.code],
-                    "properties": {**tip, "fill": _rgb(NO_FIGURE if k is None else colours[k])}})
-    return {"type": "FeatureCollection", "features": out}, legend(breaks, measure, unit)
+                    "properties": {**tip, "fill": None if k is None else _rgb(entries[k][0])}})
+    counts = [sum(k == i for k in classes) for i in range(len(entries))]
+    # The coverage scale is fixed, so an empty class stays in its legend; data classes are never empty
+    # unless every figure is missing.
+    key = [(colour, f"{label} ({n})") for (colour, label), n in zip(entries, counts) if n or measure.status_classes]
+    missing = sum(k is None for k in classes)
+    if missing:
+        key.append((NO_FIGURE_SWATCH, f"No figure ({missing})"))
+    alt = _alt(table, measure, unit, [label for _, label in entries], counts, missing)
+    return Choropleth({"type": "FeatureCollection", "features": out}, key, alt)
+
+
+def _alt(table: pd.DataFrame, measure: Measure, unit: str, labels: list[str], counts: list[int],
+         missing: int) -> str:
+    """The map's text alternative: what it shows, how many authorities are in each class and the three
+    worst-served with their figures."""
+    def authorities(n: int) -> str:
+        return f"{n} {'authority' if n == 1 else 'authorities'}"
+
+    suffix, digits = measure.suffix.replace("{unit}", unit), 0 if measure.status_classes else 1
+    classes = [f"{label}: {authorities(n)}" for label, n in zip(labels, counts) if n]
+    if missing:
+        classes.append(f"No figure: {authorities(missing)}")
+    ranked = table.dropna(subset=[measure.column]).sort_values(measure.column, ascending=measure.higher_is_better)
+    worst = ", ".join(f"{r.name} {_fmt(getattr(r, measure.column), suffix, digits)}"
+                      for r in ranked.head(3).itertuples(index=False))
+    label = measure.label.replace("{unit}", unit)
+    return (f"Map of the {len(table)} authorities coloured by {label}. " + "; ".join(classes) + "."
+            + (f" Worst served: {worst}." if worst else "") + " The table beside the map gives every figure.")
 
 
 def point_records(points: pd.DataFrame, label: str, unit: str) -> list[dict]:
@@ -190,15 +231,17 @@ def point_records(points: pd.DataFrame, label: str, unit: str) -> list[dict]:
     return records
 
 
-def legend_html(items: list[tuple[str, str]], title: str, horizontal: bool = False) -> str:
-    """A small HTML legend (a swatch and a text label per class) for ``st.html``."""
+def legend_html(items: list[tuple[str, str]], title: str, horizontal: bool = False, note: str = "") -> str:
+    """A small HTML legend (a swatch and a text label per class) for ``st.html``; ``note`` (e.g. which
+    way is better) goes under the title. A swatch is any CSS background (a colour or a hatch)."""
     swatch = ('<span style="display:inline-flex;align-items:center;gap:.35rem;margin:.1rem .9rem .1rem 0">'
               '<span style="display:inline-block;width:1.3rem;height:.9rem;background:{c};border:1px solid #555">'
               '</span><span>{label}</span></span>')
     rows = "".join(swatch.format(c=c, label=html.escape(label)) for c, label in items)
     layout = "display:flex;flex-wrap:wrap;align-items:center" if horizontal else "display:flex;flex-direction:column"
+    reading = f'<div>{html.escape(note)}</div>' if note else ""
     return (f'<div aria-label="{html.escape(title)}" style="font-size:.9rem">'
-            f'<strong style="margin-right:.8rem">{html.escape(title)}</strong>'
+            f'<strong style="margin-right:.8rem">{html.escape(title)}</strong>{reading}'
             f'<div style="{layout}">{rows}</div></div>')
 
 

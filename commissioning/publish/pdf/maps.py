@@ -2,9 +2,8 @@
 
 Maps are drawn in British National Grid (EPSG:27700), where the grid is north-up and one unit is a
 metre, so the scale bar is exact. Coverage classes read the same way as the tables' status: the
-class breaks are the red/amber/green cut-offs and 100%, coloured with ColorBrewer's RdBu, a
-diverging scheme safe for colour-vision deficiency (Harrower & Brewer 2003), centred on 100%
-coverage: reds below the benchmark, a neutral class just under it, blues above it. Labels are dark
+class breaks are the red/amber/green cut-offs and 100%, coloured with ColorBrewer's RdBu, centred on
+100% coverage (:mod:`commissioning.needs.coverage_classes`, shared with the app's maps). Labels are dark
 text with a white halo, in full where they fit inside their authority without touching another
 label, abbreviated otherwise (with a key). No service location is ever drawn.
 """
@@ -23,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrow, Rectangle
 from shapely.geometry import box
 
+from commissioning.needs.coverage_classes import COVERAGE_COLOURS, coverage_class, coverage_classes
 from commissioning.spatial.geo import to_bng
 
 #: Used when the data's sources list has no "boundaries" entry.
@@ -31,18 +31,6 @@ BOUNDARY_ATTRIBUTION = (
     "open-innovations/geography-bits. Contains OS data (c) Crown copyright and database right 2020. "
     "Source: Office for National Statistics licensed under the Open Government Licence v.3.0"
 )
-#: ColorBrewer RdBu, 5 classes (colour-blind safe): below amber, amber, green under 100%, 100-120%, 120%+.
-DIVERGING = ("#ca0020", "#f4a582", "#f7f7f7", "#92c5de", "#0571b0")
-SURPLUS_AT = 120.0
-
-
-def coverage_classes(amber_at: float = 60.0, green_at: float = 90.0) -> tuple[tuple[float, ...], tuple[str, ...]]:
-    """Class breaks (% coverage) and legend labels: the status cut-offs, 100% and 120%."""
-    breaks = (amber_at, green_at, 100.0, SURPLUS_AT)
-    labels = (f"under {amber_at:g}% (red)", f"{amber_at:g}% to under {green_at:g}% (amber)",
-              f"{green_at:g}% to under 100% (green)", f"100% to under {SURPLUS_AT:g}% (green)",
-              f"{SURPLUS_AT:g}% or more (green)")
-    return breaks, labels
 
 
 def boundary_attribution(sources: list[dict]) -> str:
@@ -73,13 +61,13 @@ def coverage_map_png(boundaries_bng: gpd.GeoDataFrame, coverage_pct: pd.Series, 
     """
     gdf = boundaries_bng.copy()
     values = coverage_pct.reindex(gdf.index).astype(float)
-    breaks, class_labels = coverage_classes(amber_at, green_at)
-    classes = np.digitize(values.fillna(-1).to_numpy(), breaks)
+    _, class_labels = coverage_classes(amber_at, green_at)
+    classes = coverage_class(values, amber_at, green_at)
     fig = Figure(figsize=(width_in, height_in), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes([0.0, 0.08, 0.68, 0.91])
     missing = values.isna().to_numpy()
-    gdf.plot(ax=ax, color=["white" if missing[i] else DIVERGING[c] for i, c in enumerate(classes)],
+    gdf.plot(ax=ax, color=["white" if missing[i] else COVERAGE_COLOURS[c] for i, c in enumerate(classes)],
              edgecolor="white", linewidth=0.6)
     if missing.any():
         gdf.loc[missing].plot(ax=ax, facecolor="white", edgecolor="#777777", hatch="///", linewidth=0.4)
@@ -88,7 +76,7 @@ def coverage_map_png(boundaries_bng: gpd.GeoDataFrame, coverage_pct: pd.Series, 
     key = place_labels(ax, gdf)
 
     lax = _legend_axes(fig, [0.70, 0.50, 0.30, 0.45], "Coverage of the benchmark\n(authorities)")
-    entries = list(zip(class_labels, DIVERGING))
+    entries = list(zip(class_labels, COVERAGE_COLOURS))
     counts = np.bincount(classes[~missing], minlength=len(class_labels))
     if missing.any():
         entries.append(("no need figure", None))
@@ -98,7 +86,7 @@ def coverage_map_png(boundaries_bng: gpd.GeoDataFrame, coverage_pct: pd.Series, 
                           hatch=None if colour is not None else "///")
         lax.add_patch(patch)
         n = int(missing.sum()) if colour is None else int(counts[i])
-        lax.text(0.16, y + 0.04, f"{label}: {n}", va="center", fontsize=6.8)
+        lax.text(0.16, y + 0.04, f"{label} ({n})", va="center", fontsize=6.8)
     if key:
         fig.text(0.70, 0.45, "Abbreviations\n" + "\n".join(f"{a}  {n}" for a, n in key), fontsize=6.2,
                  va="top", color="#222222", linespacing=1.25)
