@@ -319,6 +319,7 @@ def _warm(key: str) -> None:
         ds = _dataset(key)
         _assessment(key)
         _rules()
+        _data_notes(key)
         _priorities(key)
         _groups(key)
         boundary_features()
@@ -337,12 +338,19 @@ def _warm(key: str) -> None:
 # Common pieces
 # ------------------------------------------------------------------------------------------------
 
-def illustrative_banner(ds, what: str = "The data shown") -> None:
-    notes = ds.illustrative_notes()
+@st.cache_resource(show_spinner=False)
+def _data_notes(key: str) -> tuple[list[str], list[str]]:
+    ds = _dataset(key)
+    return ds.illustrative_notes(), ds.estimated_notes()
+
+
+def illustrative_banner(what: str = "The data shown") -> None:
+    """The marks of the app's data set: what is illustrative (a warning) and what is estimated (a note)."""
+    with data_errors():
+        notes, estimated = _data_notes(_data_key())
     if notes:
         st.warning(f"**Illustrative data.** {what} includes illustrative figures, not real ones: "
                    + esc("; ".join(notes)) + ". See data/sources.yaml.", icon=":material/info:")
-    estimated = ds.estimated_notes()
     if estimated:
         st.info("**Estimated figures.** These are estimates made from real figures, not recorded ones: "
                 + esc("; ".join(estimated)) + ". See data/sources.yaml.", icon=":material/calculate:")

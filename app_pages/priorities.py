@@ -20,7 +20,7 @@ rules = ui.rules()
 st.title("Published priorities")
 st.markdown(f"**{ui.esc(rules.title)}.** What the commissioner will fund, and exactly how bids will be judged, "
             "published before bids are invited.")
-ui.illustrative_banner(ds, "The needs assessment behind these priorities")
+ui.illustrative_banner("The needs assessment behind these priorities")
 check = priorities.timetable_check_from_rules(rules)
 if check is None:
     st.warning("The timetable does not give both the publication date and the date bids are invited.")

@@ -20,7 +20,7 @@ BLUE, BLACK = "#1d70b8", "#0b0c0c"
 
 
 st.title("Demand over time")
-ui.illustrative_banner(ds)
+ui.illustrative_banner()
 with ui.user_errors():
     series = ui.trend_series()
 if not series:

@@ -73,8 +73,8 @@ def html_table(frame: pd.DataFrame, caption: str, *, formats: dict[str, Format] 
     """
     formats, links = formats or {}, set(links)
     columns = list(frame.columns)
-    numeric = {c for c in columns
-               if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])}
+    numeric = {c for c, dtype in zip(columns, frame.dtypes)
+               if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)}
     align = {c: ' class="num"' if c in numeric else "" for c in columns}
     head = "".join(f'<th scope="col"{align[c]}>{html.escape(str(c))}</th>' for c in columns)
     rows = []
