@@ -56,8 +56,9 @@ READY_JS = """([title, [marker, count], text]) => {
   return true;
 }"""
 MAP = ("svg.cmap", 1)
-# All five of the public page's tables (commissioning.web.htmltable), one of them in each tab.
-TABLES = ("table.ctable", 5)
+# The public page's table (commissioning.web.htmltable) in its open tab, the first; the page draws
+# only the open tab, and that table comes after the tab's priority cards.
+TABLES = ("table.ctable", 1)
 # What must be drawn on each page of the commissioner's menu (None: the heading is enough).
 MARKERS = {"coverage": MAP, "lots": MAP, "priorities": TABLES, "satisfaction": ("img[alt^='Dot chart']", 1),
            "trends": ("svg.cchart", 2)}

@@ -158,6 +158,15 @@ def html_table(at: AppTest, column: str) -> pd.DataFrame:
     return found[0]
 
 
+PUBLIC_TABS = ("Priorities", "How bids are scored", "Timetable", "Data sources")
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Open one of the public page's tabs and rerun (the page draws only the open tab)."""
+    at.session_state["public_tab"] = label
+    return at.run()
+
+
 def svg_maps(at: AppTest) -> list[str]:
     """The inline SVG maps (``commissioning.web.svgmap``) on the page, as markup."""
     return [m.value for m in at.markdown if "<svg" in m.value]
@@ -182,19 +191,24 @@ def test_public_page_logged_out_shows_priorities_rules_and_timetable(store):
     no_exception(at)
     assert [t.value for t in at.title] == ["Published priorities"]
     assert auth.allowed_pages("public") == ["priorities", "satisfaction", "performance"]
-    text = page_text(at)
-    # default.yaml: weights quality 60, social value 10, price 30; Q1 carries 60 x 20 / 100 = 12 points
-    assert "quality 60%, social value 10%, price 30%" in text
-    criteria = html_table(at, "Points in total")
-    assert criteria.set_index("Id").loc["Q1", "Points in total"] == "12"
+    # the Priorities tab is open first, and only its content is drawn
+    assert [t.label for t in at.tabs] == list(PUBLIC_TABS)
+    assert "Group" in html_table(at, "Group") and not [t for t in html_tables(at) if "Points in total" in t]
     # published 15 January 2027, invited 20 April 2027: 95 days, more than three calendar months
     assert any("meeting the rule" in s.value for s in at.success)
+    open_tab(at, "How bids are scored")
+    no_exception(at)
+    # default.yaml: weights quality 60, social value 10, price 30; Q1 carries 60 x 20 / 100 = 12 points
+    assert "quality 60%, social value 10%, price 30%" in page_text(at)
+    criteria = html_table(at, "Points in total")
+    assert criteria.set_index("Id").loc["Q1", "Points in total"] == "12"
+    open_tab(at, "Timetable")
     timetable = html_table(at, "Milestone").set_index("Milestone")["Date"]
     assert timetable["Priorities and scoring rules published"] == "15 January 2027"
     assert timetable["Bids invited"] == "20 April 2027"
     assert any("Illustrative data" in w.value for w in at.warning)
     # The data sources are cited on the public page, from data/sources.yaml.
-    sources = html_table(at, "Licence").set_index("Source")
+    sources = html_table(open_tab(at, "Data sources"), "Licence").set_index("Source")
     # issue 16: the Census is cited as the ONS's own tables, not as a third-party copy
     census = sources.loc[[s for s in sources.index if s.startswith("Census 2021: TS001")][0]]
     assert census["Publisher"] == "Office for National Statistics (ONS)" and census["Illustrative"] == "no"
@@ -204,7 +218,7 @@ def test_public_page_logged_out_shows_priorities_rules_and_timetable(store):
 
 def test_public_page_has_no_bid_score_or_refuge_coordinate(store, example_bids):
     at = app().run()
-    text = page_text(at)
+    text = "\n".join(page_text(open_tab(at, label)) for label in PUBLIC_TABS)
     for ref, organisation in zip(example_bids["bid_id"], example_bids["organisation"]):
         assert ref not in text and organisation not in text
     assert "well evidenced" not in text and "sam's private comment" not in text   # score comments
