@@ -2,9 +2,9 @@
 headers, for ``st.html``.
 
 Why not Streamlit's data grid (``st.dataframe``): the grid is a canvas component loaded and drawn
-in the browser after the rest of the page. On this project's machines (Chromium without a GPU) a
-page of four small grids took about 0.7 s longer to be ready than the same page without them
-(benchmarks/bench_browser.py). A table of a few dozen rows needs no virtual scrolling; as HTML it
+in the browser after the rest of the page. On this project's machines (Chromium without a GPU) the
+public page with four small grids was 2.0 x a bare Streamlit page to load, 1.5-1.6 x with HTML
+tables and cards (benchmarks/README.md, browser). A table of a few dozen rows needs no virtual scrolling; as HTML it
 is drawn with the page, needs no JavaScript, and screen readers read it as a table.
 
 Every header and cell is escaped (``html.escape``); only ``http``/``https`` addresses become links.
