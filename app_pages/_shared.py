@@ -134,6 +134,32 @@ def assessment():
 
 
 @st.cache_resource(show_spinner=False)
+def _priorities(key: str):
+    from commissioning.publish.priorities import derive_priorities
+
+    return derive_priorities(_assessment(key))
+
+
+def published_priorities():
+    """The public page's priorities (``derive_priorities`` of the assessment), once per data folder."""
+    with data_errors():
+        return _priorities(_data_key())
+
+
+@st.cache_resource(show_spinner=False)
+def _groups(key: str):
+    from commissioning.publish.priorities import group_provision
+
+    return group_provision(_dataset(key))
+
+
+def group_provision():
+    """Specialist provision for the review's under-served groups, once per data folder."""
+    with data_errors():
+        return _groups(_data_key())
+
+
+@st.cache_resource(show_spinner=False)
 def boundaries():
     from commissioning.spatial.geo import load_boundaries
 
@@ -183,6 +209,86 @@ def lots(k: int, service: str):
 
 
 # ------------------------------------------------------------------------------------------------
+# Demand over time (the trends page): monthly series, backtests, forecasts, need over the contract
+# ------------------------------------------------------------------------------------------------
+
+#: The trends page's measures in the order it offers them (the first one present is its default).
+TREND_MEASURES = {"vawg_offences": "VAWG offences", "vawg_victims": "VAWG victims",
+                  "sexual_offences": "Sexual offences (rape and other)", "rape_offences": "Rape offences"}
+#: How far the trends page forecasts, in months.
+FORECAST_MONTHS = 36
+
+
+@st.cache_resource(show_spinner=False)
+def _series(key: str) -> dict:
+    from commissioning.demand.series import load_series_dir
+
+    return load_series_dir(_dataset(key).data_dir)
+
+
+def trend_series() -> dict:
+    """{measure: MonthlySeries} from the data folder's ``series/`` (empty when it has none)."""
+    return _series(_data_key())
+
+
+def trend_measures(series: dict) -> list[str]:
+    """The measures of ``series`` in the order the trends page offers them."""
+    return [m for m in TREND_MEASURES if m in series] + [m for m in series if m not in TREND_MEASURES]
+
+
+@st.cache_resource(show_spinner="Testing the forecast models against seasonal naive…")
+def _backtest(key: str, measure: str):
+    from commissioning.demand.forecast import backtest
+
+    return backtest(_series(key)[measure], measure)
+
+
+def backtest(measure: str):
+    """The rolling-origin backtest that chooses ``measure``'s forecast model."""
+    return _backtest(_data_key(), measure)
+
+
+@st.cache_resource(show_spinner=False)
+def _forecast(key: str, measure: str, model: str, scale: float):
+    from commissioning.demand.forecast import forecast_series
+
+    return forecast_series(_series(key)[measure], measure, FORECAST_MONTHS, model, scale)
+
+
+def forecast(measure: str, model: str, scale: float):
+    """Every borough's forecast of ``measure`` for :data:`FORECAST_MONTHS` months, by ``model``
+    with its intervals widened ``scale`` times."""
+    return _forecast(_data_key(), measure, model, scale)
+
+
+@st.cache_resource(show_spinner="Forecasting need for each contract year…")
+def _outlook(key: str):
+    from commissioning.demand.contract import contract_from_rules, contract_outlook
+
+    return contract_outlook(_dataset(key), contract_from_rules(_rules()), _assessment(key).gaps, series=_series(key))
+
+
+def contract_outlook():
+    """(need per borough, service and contract year; the backtests behind it) over the scoring
+    rules' contract period (``contract_from_rules``, which must not be None)."""
+    return _outlook(_data_key())
+
+
+def _warm_trends(key: str) -> None:
+    """The trends page's first view: its default measure's backtest and forecast, and the need
+    over the contract period (in that order, as the page shows them)."""
+    from commissioning.demand.contract import contract_from_rules
+
+    series = _series(key)
+    if series:
+        measure = trend_measures(series)[0]
+        test = _backtest(key, measure)
+        _forecast(key, measure, test.chosen, test.scale)
+    if contract_from_rules(_rules()) is not None:
+        _outlook(key)
+
+
+# ------------------------------------------------------------------------------------------------
 # Warm-up: the first session starts one background thread that fills the caches above, so that
 # nobody waits for them later (logging in, the first visit to Lots, moving the lots slider).
 # ------------------------------------------------------------------------------------------------
@@ -206,13 +312,16 @@ def _warm_up_thread(key: str) -> threading.Thread:
 
 
 def _warm(key: str) -> None:
-    """Fill the shared caches in the order people need them: public page, coverage, lots."""
+    """Fill the shared caches in the order people need them: public page, coverage, lots, trends."""
     from commissioning.spatial.lots import ALL
 
     try:
         ds = _dataset(key)
         _assessment(key)
         _rules()
+        _data_notes(key)
+        _priorities(key)
+        _groups(key)
         boundary_features()
         for service in ds.benchmarks.services:
             _access(key, service)
@@ -220,6 +329,7 @@ def _warm(key: str) -> None:
             importlib.import_module(name)
         for k in LOT_COUNTS:
             _lots(key, k, ALL)
+        _warm_trends(key)
     except Exception:  # the pages compute (and report) the same things themselves when asked
         logging.getLogger(__name__).exception("cache warm-up stopped")
 
@@ -228,12 +338,19 @@ def _warm(key: str) -> None:
 # Common pieces
 # ------------------------------------------------------------------------------------------------
 
-def illustrative_banner(ds, what: str = "The data shown") -> None:
-    notes = ds.illustrative_notes()
+@st.cache_resource(show_spinner=False)
+def _data_notes(key: str) -> tuple[list[str], list[str]]:
+    ds = _dataset(key)
+    return ds.illustrative_notes(), ds.estimated_notes()
+
+
+def illustrative_banner(what: str = "The data shown") -> None:
+    """The marks of the app's data set: what is illustrative (a warning) and what is estimated (a note)."""
+    with data_errors():
+        notes, estimated = _data_notes(_data_key())
     if notes:
         st.warning(f"**Illustrative data.** {what} includes illustrative figures, not real ones: "
                    + esc("; ".join(notes)) + ". See data/sources.yaml.", icon=":material/info:")
-    estimated = ds.estimated_notes()
     if estimated:
         st.info("**Estimated figures.** These are estimates made from real figures, not recorded ones: "
                 + esc("; ".join(estimated)) + ". See data/sources.yaml.", icon=":material/calculate:")

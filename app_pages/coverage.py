@@ -12,7 +12,7 @@ assessment = ui.assessment()
 gaps = assessment.gaps
 
 st.title("Coverage")
-ui.illustrative_banner(ds)
+ui.illustrative_banner()
 
 labels = appdata.service_labels(ds)
 left, right = st.columns([2, 3])

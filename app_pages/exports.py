@@ -7,11 +7,10 @@ from app_pages import _shared as ui
 from commissioning.web import appdata
 
 user = ui.guard("exports")
-ds = ui.dataset()
 assessment = ui.assessment()
 
 st.title("Exports")
-ui.illustrative_banner(ds, "The needs assessment")
+ui.illustrative_banner("The needs assessment")
 st.caption("Documents are built on this server from the same library functions as the pages, each as a PDF "
            "and as an accessible HTML page (publish the HTML beside the PDF). "
            "No refuge location appears in any of them.")

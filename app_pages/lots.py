@@ -42,7 +42,7 @@ def lots_tab() -> None:
 
 
 st.title("Lots and scenarios")
-ui.illustrative_banner(ds)
+ui.illustrative_banner()
 tab_lots, tab_scenario, tab_allocate = st.tabs(["Lots", "Scenario planner", "Allocator"])
 
 with tab_lots:

@@ -10,6 +10,10 @@ from app_pages import _shared as ui
 from commissioning.procurement import timetable
 from commissioning.publish import priorities
 from commissioning.web import appdata
+from commissioning.web.htmltable import html_table
+from commissioning.web.prioritycards import priority_cards_html
+
+TAB_KEY = "public_tab"
 
 ui.guard("priorities")
 ds = ui.dataset()
@@ -19,7 +23,7 @@ rules = ui.rules()
 st.title("Published priorities")
 st.markdown(f"**{ui.esc(rules.title)}.** What the commissioner will fund, and exactly how bids will be judged, "
             "published before bids are invited.")
-ui.illustrative_banner(ds, "The needs assessment behind these priorities")
+ui.illustrative_banner("The needs assessment behind these priorities")
 check = timetable.timetable_check_from_rules(rules)
 if check is None:
     st.warning("The timetable does not give both the publication date and the date bids are invited.")
@@ -28,51 +32,49 @@ elif check.ok:
 else:
     st.error(f"**Timetable check failed.** {ui.esc(check.message)}", icon=":material/error:")
 
+# Only the open tab is drawn (a rerun when another is chosen): the browser builds one tab's
+# content on opening the page, not four (issue 16: the public page's load time).
 tab_priorities, tab_rules, tab_timetable, tab_sources = st.tabs(
-    ["Priorities", "How bids are scored", "Timetable", "Data sources"])
+    ["Priorities", "How bids are scored", "Timetable", "Data sources"], key=TAB_KEY, on_change="rerun")
 
-with tab_priorities:
-    for p in priorities.derive_priorities(assessment):
-        with st.container(border=True):
-            st.markdown(f"#### {p.rank}. {ui.esc(p.title)}" + ("  \n:orange-badge[illustrative]" if p.illustrative else ""))
-            c1, c2, c3 = st.columns(3)
-            c1.metric("Area-wide coverage", f"{p.coverage_pct:.0f}%")
-            c2.metric("Authorities red", f"{p.red_count} of {len(ds.authorities)}")
-            c3.metric(f"Gap where short ({p.unit})", f"{p.gap_total:,.1f}")
-            st.markdown(ui.esc(p.rationale))
-            st.caption(f"Benchmark source: {ui.esc(p.citation)}")
-    st.subheader("Groups least well served")
-    groups = priorities.group_provision(ds)
-    st.markdown(ui.esc(priorities.group_summary(ds, groups)))
-    st.dataframe(appdata.groups_table(ds, groups), hide_index=True, width="stretch")
+if tab_priorities.open:
+    with tab_priorities:
+        st.header("What the commissioner will fund")
+        st.html(priority_cards_html(ui.published_priorities(), len(ds.authorities)))
+        st.header("Groups least well served")
+        groups = ui.group_provision()
+        st.markdown(ui.esc(priorities.group_summary(ds, groups)))
+        shares = appdata.groups_table(ds, groups)
+        st.html(html_table(shares, "Specialist services for each group, and their share of each service's capacity (%)",
+                           formats={c: ".1f" for c in shares.columns if c.endswith("share %")}))
 
-with tab_rules:
-    st.markdown(appdata.rules_summary(rules))
-    st.subheader("Criteria and weights")
-    st.dataframe(appdata.criteria_table(rules), hide_index=True, width="stretch",
-                 column_config={"Guidance": st.column_config.TextColumn(width="large")})
-    st.subheader("Scale")
-    st.dataframe(appdata.scale_table(rules), hide_index=True)
-    st.subheader("Pass/fail gates")
-    st.markdown("\n".join(f"- **{ui.esc(g.title)}**" for g in rules.gates) or "None.")
-    if rules.min_score_policy:
-        st.subheader("If no bid meets the minimum scores")
-        st.markdown(ui.esc(rules.min_score_policy))
+if tab_rules.open:
+    with tab_rules:
+        st.markdown(appdata.rules_summary(rules))
+        st.header("Criteria and weights")
+        st.html(html_table(appdata.criteria_table(rules), "Each criterion, its weight and the points it carries"))
+        st.header("Scale")
+        st.html(html_table(appdata.scale_table(rules), "What each score means", stretch=False))
+        st.header("Pass/fail gates")
+        st.markdown("\n".join(f"- **{ui.esc(g.title)}**" for g in rules.gates) or "None.")
+        if rules.min_score_policy:
+            st.header("If no bid meets the minimum scores")
+            st.markdown(ui.esc(rules.min_score_policy))
 
-with tab_timetable:
-    st.dataframe(appdata.timetable_table(rules), hide_index=True)
-    st.markdown(f"Priorities must be published at least {timetable.NOTICE_MONTHS} calendar months before "
-                "bids are invited (the London Assembly review's recommendation).")
+if tab_timetable.open:
+    with tab_timetable:
+        st.html(html_table(appdata.timetable_table(rules), "Milestones and their dates", stretch=False))
+        st.markdown(f"Priorities must be published at least {timetable.NOTICE_MONTHS} calendar months before "
+                    "bids are invited (the London Assembly review's recommendation).")
 
-with tab_sources:
-    st.markdown("Where every figure behind these priorities comes from. Need benchmarks and their "
-                "citations are listed with each priority.")
-    st.dataframe(appdata.sources_table(ds), hide_index=True, width="stretch",
-                 column_config={"Link": st.column_config.LinkColumn(),
-                                "Note": st.column_config.TextColumn(width="large")})
+if tab_sources.open:
+    with tab_sources:
+        st.markdown("Where every figure behind these priorities comes from. Need benchmarks and their "
+                    "citations are listed with each priority.")
+        st.html(html_table(appdata.sources_table(ds), "Sources of the data", links=["Link"]))
 
 st.divider()
-st.subheader("Download")
+st.header("Download")
 
 
 def build_pdf(progress):

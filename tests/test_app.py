@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 import shutil
+from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -102,6 +104,70 @@ def page_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+class _TableReader(HTMLParser):
+    """Reads ``<table>`` markup back into rows of cell texts (links as their text), with captions."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[dict] = []
+        self._cell: list[str] | None = None
+        self._caption: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"caption": "", "rows": []})
+        elif tag == "tr":
+            self.tables[-1]["rows"].append([])
+        elif tag in ("th", "td"):
+            self._cell = []
+        elif tag == "caption":
+            self._caption = []
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td"):
+            self.tables[-1]["rows"][-1].append("".join(self._cell))
+            self._cell = None
+        elif tag == "caption":
+            self.tables[-1]["caption"] = "".join(self._caption)
+            self._caption = None
+
+    def handle_data(self, data):
+        for part in (self._cell, self._caption):
+            if part is not None:
+                part.append(data)
+
+
+def html_tables(at: AppTest) -> list[pd.DataFrame]:
+    """The page's HTML tables (``st.html``, ``commissioning.web.htmltable``) read back from their
+    markup: the cells as the browser shows them (text), headed by the first row, with the caption
+    in ``.attrs["caption"]``."""
+    reader = _TableReader()
+    for element in at.html:
+        reader.feed(element.proto.body)
+    frames = []
+    for table in reader.tables:
+        frame = pd.DataFrame(table["rows"][1:], columns=table["rows"][0])
+        frame.attrs["caption"] = table["caption"]
+        frames.append(frame)
+    return frames
+
+
+def html_table(at: AppTest, column: str) -> pd.DataFrame:
+    """The page's one HTML table with ``column`` among its headers."""
+    found = [t for t in html_tables(at) if column in t.columns]
+    assert len(found) == 1, f"{len(found)} tables with a column {column!r}"
+    return found[0]
+
+
+PUBLIC_TABS = ("Priorities", "How bids are scored", "Timetable", "Data sources")
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Open one of the public page's tabs and rerun (the page draws only the open tab)."""
+    at.session_state["public_tab"] = label
+    return at.run()
+
+
 def svg_maps(at: AppTest) -> list[str]:
     """The inline SVG maps (``commissioning.web.svgmap``) on the page, as markup."""
     return [m.value for m in at.markdown if "<svg" in m.value]
@@ -126,16 +192,24 @@ def test_public_page_logged_out_shows_priorities_rules_and_timetable(store):
     no_exception(at)
     assert [t.value for t in at.title] == ["Published priorities"]
     assert auth.allowed_pages("public") == ["priorities", "satisfaction", "performance"]
-    text = page_text(at)
-    # default.yaml: weights quality 60, social value 10, price 30; Q1 carries 60 x 20 / 100 = 12 points
-    assert "quality 60%, social value 10%, price 30%" in text
-    criteria = next(f.value for f in at.dataframe if "Points in total" in f.value.columns)
-    assert criteria.set_index("Id").loc["Q1", "Points in total"] == 12
+    # the Priorities tab is open first, and only its content is drawn
+    assert [t.label for t in at.tabs] == list(PUBLIC_TABS)
+    assert "Group" in html_table(at, "Group") and not [t for t in html_tables(at) if "Points in total" in t]
     # published 15 January 2027, invited 20 April 2027: 95 days, more than three calendar months
     assert any("meeting the rule" in s.value for s in at.success)
+    open_tab(at, "How bids are scored")
+    no_exception(at)
+    # default.yaml: weights quality 60, social value 10, price 30; Q1 carries 60 x 20 / 100 = 12 points
+    assert "quality 60%, social value 10%, price 30%" in page_text(at)
+    criteria = html_table(at, "Points in total")
+    assert criteria.set_index("Id").loc["Q1", "Points in total"] == "12"
+    open_tab(at, "Timetable")
+    timetable = html_table(at, "Milestone").set_index("Milestone")["Date"]
+    assert timetable["Priorities and scoring rules published"] == "15 January 2027"
+    assert timetable["Bids invited"] == "20 April 2027"
     assert any("Illustrative data" in w.value for w in at.warning)
     # The data sources are cited on the public page, from data/sources.yaml.
-    sources = next(f.value for f in at.dataframe if "Licence" in f.value.columns).set_index("Source")
+    sources = html_table(open_tab(at, "Data sources"), "Licence").set_index("Source")
     # issue 16: the Census is cited as the ONS's own tables, not as a third-party copy
     census = sources.loc[[s for s in sources.index if s.startswith("Census 2021: TS001")][0]]
     assert census["Publisher"] == "Office for National Statistics (ONS)" and census["Illustrative"] == "no"
@@ -145,7 +219,7 @@ def test_public_page_logged_out_shows_priorities_rules_and_timetable(store):
 
 def test_public_page_has_no_bid_score_or_refuge_coordinate(store, example_bids):
     at = app().run()
-    text = page_text(at)
+    text = "\n".join(page_text(open_tab(at, label)) for label in PUBLIC_TABS)
     for ref, organisation in zip(example_bids["bid_id"], example_bids["organisation"]):
         assert ref not in text and organisation not in text
     assert "well evidenced" not in text and "sam's private comment" not in text   # score comments

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app import html_table
 
 from commissioning import auth
 from commissioning.store import open_store
@@ -37,15 +39,29 @@ def test_trends_page_shows_rates_forecast_and_contract_need(accounts):
     assert "Estimated figures." in info and "marac cases" in info  # the banner names the estimated measure
     assert "**Estimated.** The forecast is an estimate" in info
     assert "**Estimated.** Need in each year of the contract" in info
-    rates = next(f.value for f in at.dataframe if "Rate per 100k" in f.value.columns)
+    rates = html_table(at, "Rate per 100k")
     assert len(rates) == 33 and rates["Area"].iloc[-1] == "London (32 boroughs)"
     assert set(rates["Against London"].iloc[:-1]) <= {"significantly higher", "similar", "significantly lower"}
-    accuracy = next(f.value for f in at.dataframe if "80% interval coverage" in f.value.columns)
-    assert accuracy["Error vs seasonal naive (median borough)"].iloc[0] == 1  # the baseline itself
-    need = next(f.value for f in at.dataframe if "Need (central)" in f.value.columns)
+    # the rate lies inside its 95% interval in every row, read back from the cells as shown
+    shown = rates[["95% lower", "Rate per 100k", "95% upper"]].map(lambda c: float(c.replace(",", "")))
+    assert ((shown["95% lower"] <= shown["Rate per 100k"]) & (shown["Rate per 100k"] <= shown["95% upper"])).all()
+    accuracy = html_table(at, "80% interval coverage")
+    assert accuracy["Error vs seasonal naive (median borough)"].iloc[0] == "1.00"  # the baseline itself
+    assert all(c.endswith("%") for c in accuracy["80% interval coverage"])
+    need = html_table(at, "Need (central)")
     isva = need.loc[need["Service"] == "ISVA"]
-    assert len(isva) == 5 and (isva["95% low"] <= isva["Need (central)"]).all()
-    assert len(at.get("vega_lite_chart")) == 2
+    low, central = (isva[c].map(lambda v: float(v.replace(",", ""))) for c in ("95% low", "Need (central)"))
+    assert len(isva) == 5 and (low <= central).all()
+    # two charts, drawn as SVG with their text alternatives; the first one's hover text for the
+    # latest month carries the same rate and interval as the table's row for the borough shown
+    charts = [m.value for m in at.markdown if 'class="cchart"' in m.value]
+    assert len(charts) == 2 and all('role="img" aria-label="Line chart of ' in c for c in charts)
+    borough = at.selectbox(key="trend_borough")
+    row = rates.set_index("Area").loc[borough.options[borough.index]]
+    month = pd.Timestamp(at.caption[0].value.rsplit("in the 12 months to ", 1)[1].rstrip(".")).strftime("%b %Y")
+    assert (f"<title>{row.name}, 12 months to {month}: {row['Rate per 100k']} per 100,000 (95% interval "
+            f"{row['95% lower']} to {row['95% upper']})</title>") in charts[0]
+    assert "95% interval" in charts[1] and "80% interval" in charts[1] and "Forecast (estimated)" in charts[1]
     # another measure and borough
     at.selectbox(key="trend_measure").set_value("sexual_offences").run()
     at.selectbox(key="trend_borough").set_value("E09000012").run()
