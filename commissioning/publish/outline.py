@@ -28,6 +28,7 @@ class B(str):
 
 
 Text = str | Sequence[str]      # plain text, or runs of str and B
+NOTICE_KINDS = ("illustrative", "estimated")
 
 
 def _runs(text: Text) -> list[str]:
@@ -77,9 +78,12 @@ class Outline:
         self.blocks.append(("bullets", [_runs(i) for i in items]))
         return self
 
-    def notice(self, text: str) -> Outline:
-        """A boxed notice (illustrative data, not for publication)."""
-        self.blocks.append(("notice", text))
+    def notice(self, text: str, kind: str = "illustrative") -> Outline:
+        """A boxed notice: ``kind`` "illustrative" (illustrative data, not for publication; yellow) or
+        "estimated" (figures estimated from real ones, forecasts; blue)."""
+        if kind not in NOTICE_KINDS:
+            raise ValueError(f"notice kind must be one of {NOTICE_KINDS}, got {kind!r}")
+        self.blocks.append(("notice", text, kind))
         return self
 
     def box(self, *runs: str, status: str = "green") -> Outline:
@@ -98,10 +102,10 @@ class Outline:
                                            list(pdf_style), split_in_row)))
         return self
 
-    def figure(self, png: bytes, *, alt: str, caption: str, width: float = 1.0, max_height: float | None = None
+    def figure(self, png: bytes, *, alt: str, caption: Text, width: float = 1.0, max_height: float | None = None
                ) -> Outline:
-        """An image with its text alternative ``alt`` (required) and a visible caption; ``width`` a
-        fraction of the PDF content width, ``max_height`` in points."""
+        """An image with its text alternative ``alt`` (required) and a visible caption (runs: bold
+        shows in the PDF); ``width`` a fraction of the PDF content width, ``max_height`` in points."""
         if not alt.strip():
             raise ValueError("a figure needs alt text")
         self.blocks.append(("figure", png, alt, caption, width, max_height))
@@ -123,12 +127,6 @@ class Outline:
     def contents(self) -> Outline:
         """The PDF's table of contents (the HTML page is short enough to navigate by headings)."""
         self.blocks.append(("contents",))
-        return self
-
-    def flowables(self, items: list, html: Outline | None = None) -> Outline:
-        """Ready-made reportlab flowables (a chapter another module draws) for the PDF; the HTML
-        shows ``html`` in their place (nothing if None)."""
-        self.blocks.append(("flowables", list(items), html))
         return self
 
     def keep(self, other: Outline) -> Outline:
@@ -156,7 +154,9 @@ def _fit(markup: str, width: float, size: float = 8.5) -> str:
     mid-word ("Learning-disabilit y", "ht tps://")."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    from commissioning.publish.pdf.style import FONT
+    from commissioning.publish.pdf.style import FONT, register_fonts
+
+    register_fonts()   # measured before any paragraph is made (the evaluation report's first table)
 
     def measure(text: str) -> float:
         return stringWidth(re.sub(r"<[^>]+>", "", text), f"{FONT}-Bold", size)
@@ -194,8 +194,6 @@ def to_story(outline: Outline) -> list:
         kind = block[0]
         if kind == "keep":
             story.append(KeepTogether(to_story(block[1])))
-        elif kind == "flowables":
-            story += block[1]
         elif kind == "heading":
             story.append(st.heading(block[1], block[2]))
         elif kind == "para":
@@ -204,7 +202,7 @@ def to_story(outline: Outline) -> list:
         elif kind == "bullets":
             story += st.bullets([_fit(_markup(i), st.CONTENT_WIDTH - 20, 10) for i in block[1]])
         elif kind == "notice":
-            story += _notice(block[1])
+            story += st.notice_box(st.esc(block[1]), *st.NOTICE_COLOURS[block[2]])
         elif kind == "box":
             box = RLTable([[st.para(_markup(block[1]))]], colWidths=[st.CONTENT_WIDTH])
             box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.FONT),
@@ -233,7 +231,7 @@ def to_story(outline: Outline) -> list:
             image = st.png_image(png, width=st.CONTENT_WIDTH * width)
             if max_height and image.drawHeight > max_height:
                 image = st.png_image(png, width=image.drawWidth * max_height / image.drawHeight)
-            story += [image, st.para(st.esc(caption), "small")]
+            story += [image, st.para(_markup(caption), "small")]
         elif kind == "page_break":
             story.append(PageBreak())
         elif kind == "cond_break":
@@ -250,18 +248,6 @@ def to_story(outline: Outline) -> list:
 PDF_STYLES = {"cover": "body", "pdf_note": "small"}
 
 
-def _notice(text: str) -> list:
-    from reportlab.platypus import Spacer, TableStyle
-    from reportlab.platypus import Table as RLTable
-
-    from commissioning.publish.pdf import style as st
-
-    box = RLTable([[st.para(st.esc(text), "mark")]], colWidths=[st.CONTENT_WIDTH])
-    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.FONT), ("BACKGROUND", (0, 0), (-1, -1), st.MARK_FILL),
-                             ("BOX", (0, 0), (-1, -1), 1.2, st.MARK_EDGE),
-                             ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-                             ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
-    return [box, Spacer(1, 8)]
 
 
 # ---------------------------------------------------------------- HTML
@@ -278,10 +264,9 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
 
     doc = Document(title, subtitle=subtitle, footer=footer)
     blocks = list(outline.blocks)
-    while any(b[0] in ("keep", "flowables") for b in blocks):   # page grouping means nothing in HTML
-        i = next(i for i, b in enumerate(blocks) if b[0] in ("keep", "flowables"))
-        inner = blocks[i][1] if blocks[i][0] == "keep" else blocks[i][2]
-        blocks[i:i + 1] = inner.blocks if inner is not None else []
+    while any(b[0] == "keep" for b in blocks):   # page grouping means nothing in HTML
+        i = next(i for i, b in enumerate(blocks) if b[0] == "keep")
+        blocks[i:i + 1] = blocks[i][1].blocks
     for i, block in enumerate(blocks):
         kind = block[0]
         if kind == "heading":
@@ -296,7 +281,7 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
         elif kind == "bullets":
             doc.html("<ul>" + "".join(f"<li>{_html_runs(i)}</li>" for i in block[1]) + "</ul>")
         elif kind == "notice":
-            doc.notice(block[1])
+            doc.notice(block[1], kind=block[2])
         elif kind == "box":
             doc.html(f'<div class="notice" role="note"><p>{_html_runs(block[1])}</p></div>')
         elif kind == "table":
@@ -313,5 +298,5 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
             doc.table(body, caption=t.caption, columns=header,
                       numeric=[header[c] for c in sorted(t.align_right)], row_headers=True)
         elif kind == "figure":
-            doc.figure(block[1], alt=block[2], caption=block[3])
+            doc.figure(block[1], alt=block[2], caption=plain(block[3]))
     return doc.render()

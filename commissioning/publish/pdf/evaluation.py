@@ -40,6 +40,7 @@ from commissioning.publish.pdf.style import (
     Progress,
     deliver,
     fmt,
+    illustrative_words,
     render,
     step,
     today_text,
@@ -98,8 +99,7 @@ def evaluation_outline(rules: Rules, result: ScoringResult, *, moderation: pd.Da
            f"{rules.version} ({rules.source})").spacer(8)
     o.notice(MARKING + ".")
     if illustrative:
-        o.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + illustrative +
-                 ". Do not use the results for decisions until these are replaced with local data.")
+        o.notice(illustrative_words([illustrative]))
     o.para("Scorers are shown " + ("by name." if names else "under pseudonyms (Scorer A, B, ...); the commissioner "
                                                              "holds the key."))
     o.para("An accessible HTML version of this report can be produced from the same data (report --format html, or "

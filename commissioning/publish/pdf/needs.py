@@ -7,8 +7,10 @@ domains live in their own modules: trends_chapter.py, provision_over_time.py.)
 Sections: cover (with an "illustrative data" mark when any input is illustrative), contents,
 executive summary (the headline: posts, places and their cost, authorities red across several
 services), method and benchmarks, one chapter per service (coverage map and the table of every
-authority), demand over time (:mod:`commissioning.publish.pdf.trends_chapter`, PDF only for now),
-accessibility (E2SFCA), commissioning lots, the resulting priorities and a data appendix. Cover
+authority), demand over time and need over the contract period
+(:mod:`commissioning.publish.pdf.trends_chapter`), accessibility (E2SFCA), commissioning lots,
+provision over time (:mod:`commissioning.publish.pdf.provision_over_time`, from approved provider
+returns), the resulting priorities and a data appendix. Cover
 marks: "illustrative data" when any input is illustrative, "estimated figures" when any is
 estimated. No service location appears: maps are filled authorities, and accessibility places
 confidential capacity at authority centres (see :mod:`commissioning.spatial.layers`).
@@ -38,17 +40,20 @@ from commissioning.publish.pdf.maps import (
     projected,
 )
 from commissioning.publish.pdf.priorities import priority_outline
+from commissioning.publish.pdf.provision_over_time import provision_outline
 from commissioning.publish.pdf.style import (
     Progress,
     deliver,
+    estimated_words,
     fmt,
+    illustrative_words,
     rag,
     render,
     step,
     today_text,
     write_html,
 )
-from commissioning.publish.pdf.trends_chapter import estimated_mark, trend_flowables
+from commissioning.publish.pdf.trends_chapter import trends_outline
 from commissioning.publish.priorities import derive_priorities
 from commissioning.spatial.geo import load_boundaries
 from commissioning.spatial.layers import service_access
@@ -65,10 +70,9 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
                   boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int = 5,
                   radius_m: float = 10_000, title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR,
                   date: dt.date | None = None, contract: ContractPeriod | None = None,
-                  trends: bool = True, pdf: bool = True, returns: pd.DataFrame | None = None) -> Outline:
-    """The needs assessment's content (see :func:`build_needs_pdf` for the arguments); ``pdf``
-    False leaves out what only the PDF can show (the demand-over-time and provision-over-time
-    chapters, with a note)."""
+                  trends: bool = True, returns: pd.DataFrame | None = None) -> Outline:
+    """The needs assessment's content, the same for the PDF and the HTML (see
+    :func:`build_needs_pdf` for the arguments)."""
     step(progress, 0.0, "deriving priorities")
     ds, gaps = assessment.dataset, assessment.gaps
     boundaries = load_boundaries() if boundaries is None else boundaries
@@ -86,25 +90,16 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
     for i, service in enumerate(services):
         step(progress, 0.1 + 0.6 * i / len(services), f"drawing the {service} map")
         o.extend(_service_chapter(ds, gaps, service, bng, attribution, dpi))
-    if trends and pdf:
+    if trends:
         step(progress, 0.7, "forecasting demand")
-        o.flowables(trend_flowables(ds, gaps, contract, dpi=dpi))
-    elif trends:
-        o.heading("Demand over time").para("Trends and forecasts of demand, with their charts, are in the PDF "
-                                           "version of this document.").page_break()
+        o.extend(trends_outline(ds, gaps, contract, dpi=dpi))
     step(progress, 0.72, "computing accessibility")
     o.extend(_accessibility(ds, boundaries, radius_m))
     step(progress, 0.78, "grouping authorities into lots")
     o.extend(_lots(ds, gaps, boundaries, bng, attribution, dpi, lots_k))
-    if returns is not None and len(returns) and pdf:
-        from commissioning.publish.pdf.provision_over_time import chapter
-
+    if returns is not None and len(returns):
         step(progress, 0.8, "provision over time")
-        o.flowables(chapter(ds, returns, dpi=min(dpi, 150)))
-    elif returns is not None and len(returns):
-        o.heading("Provision over time").para("Coverage, refused referrals and waiting times from the providers' "
-                                              "quarterly returns, with their charts, are in the PDF version of "
-                                              "this document.").page_break()
+        o.extend(provision_outline(ds, returns, dpi=min(dpi, 150)))
     o.extend(priority_outline(ds, priorities, "Derived from the gaps above: for each service short of its benchmark "
                                               "somewhere, the authorities with the largest shortfall; services with "
                                               "the largest share of need unmet and the firmest figures first."))
@@ -147,12 +142,14 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
 def build_needs_html(assessment: Assessment, out: str | os.PathLike | None = None, *,
                      progress: Progress | None = None, boundaries: gpd.GeoDataFrame | None = None,
                      dpi: int = 110, lots_k: int = 5, radius_m: float = 10_000, title: str = DEFAULT_TITLE,
-                     author: str = DEFAULT_AUTHOR, date: dt.date | None = None) -> str:
-    """The needs assessment as one self-contained accessible HTML page (maps embedded with text
-    alternatives); written atomically to ``out`` if given. The demand-over-time chapter is not in
-    it yet (its charts are drawn for the PDF only): the page says so."""
+                     author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract: ContractPeriod | None = None,
+                     trends: bool = True, returns: pd.DataFrame | None = None) -> str:
+    """The needs assessment as one self-contained accessible HTML page, the same content as the PDF
+    (maps and charts embedded with text alternatives; arguments as :func:`build_needs_pdf`, ``dpi``
+    lower for the screen); written atomically to ``out`` if given."""
     o = needs_outline(assessment, progress=progress, boundaries=boundaries, dpi=dpi, lots_k=lots_k,
-                      radius_m=radius_m, title=title, author=author, date=date, pdf=False)
+                      radius_m=radius_m, title=title, author=author, date=date, contract=contract, trends=trends,
+                      returns=returns)
     day = date or dt.date.today()
     page = to_html(o, title=title, subtitle=f"Published {today_text(day)} by {author}",
                    footer=f"{title}. Published {today_text(day)}.")
@@ -174,13 +171,10 @@ def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str])
            f"{len(ds.authorities)} authorities, against published benchmarks", style="subtitle")
     o.para(B("Published "), today_text(day), B("   By "), author, style="cover").spacer(14)
     if notes:
-        o.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
-                 ". Do not use the results for decisions until these are replaced with local data.")
+        o.notice(illustrative_words(notes))
     estimated = ds.estimated_notes()
     if estimated:
-        o.flowables(estimated_mark(estimated), html=Outline().notice(
-            "ESTIMATED FIGURES. These are estimates made from real figures, not recorded ones: "
-            + "; ".join(estimated) + "."))
+        o.notice(estimated_words(estimated), kind="estimated")
     periods = [[s.get("name", ""), _period(s)] for s in ds.sources if s.get("id") != "boundaries"]
     if periods:
         o.table([["Data", "Period"], *periods], caption="Data period", widths=[0.62, 0.38], caption_in_pdf=True)

@@ -24,16 +24,15 @@ from commissioning.publish.outline import B, Outline, to_html, to_story
 from commissioning.publish.pdf.style import (
     Progress,
     deliver,
+    estimated_words,
     fmt,
+    illustrative_words,
     render,
     step,
     today_text,
     write_html,
 )
-from commissioning.publish.pdf.trends_chapter import (
-    contract_need_flowables,
-    estimated_mark,
-)
+from commissioning.publish.pdf.trends_chapter import contract_need_outline
 from commissioning.publish.priorities import (
     NOTICE_MONTHS,
     derive_priorities,
@@ -60,10 +59,10 @@ ACCESSIBLE_VERSION = ("An accessible HTML version of this document is published 
 
 
 def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progress | None = None, top_n: int = 5,
-                       author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract_need: bool = True,
-                       pdf: bool = True) -> Outline:
-    """The published priorities' content (see :func:`build_priorities_pdf`); ``pdf`` False
-    leaves out the need over the contract period (charts drawn for the PDF only), with a note."""
+                       author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract_need: bool = True
+                       ) -> Outline:
+    """The published priorities' content, the same for the PDF and the HTML (see
+    :func:`build_priorities_pdf`)."""
     step(progress, 0.0, "deriving priorities")
     ds = assessment.dataset
     priorities = derive_priorities(assessment, top_n=top_n)
@@ -77,13 +76,10 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
     o.para(B("Published "), today_text(day), B("   By "), author, B("   Rules version "), str(rules.version),
            style="cover")
     if notes:
-        o.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
-                 ". Do not use the results for decisions until these are replaced with local data.")
+        o.notice(illustrative_words(notes))
     estimated = ds.estimated_notes()
     if estimated:
-        o.flowables(estimated_mark(estimated), html=Outline().notice(
-            "ESTIMATED FIGURES. These are estimates made from real figures, not recorded ones: "
-            + "; ".join(estimated) + "."))
+        o.notice(estimated_words(estimated), kind="estimated")
     o.extend(_at_a_glance(rules, ds))
     o.page_break()
     o.para("This document is published before bids are invited so that every organisation, large or small, knows "
@@ -98,12 +94,9 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
         "then those with firm (published) benchmarks, then the larger need left unmet. Bids that add capacity where "
         "these gaps are will answer the priorities best."))
     contract = contract_from_rules(rules) if contract_need else None
-    if contract is not None and pdf:
+    if contract is not None:
         step(progress, 0.35, "forecasting need over the contract period")
-        o.flowables(contract_need_flowables(ds, assessment.gaps, contract))
-    elif contract is not None:
-        o.heading("Need over the contract period").para(
-            "Need in each year of the contract, forecast from recorded demand, is in the PDF version of this document.")
+        o.extend(contract_need_outline(ds, assessment.gaps, contract))
     o.cond_break(250)
     o.extend(_lots(rules, ds))
     step(progress, 0.5, "writing scoring rules")
@@ -142,7 +135,7 @@ def build_priorities_html(assessment: Assessment, rules: Rules, out: str | os.Pa
                           progress: Progress | None = None, top_n: int = 5, author: str = DEFAULT_AUTHOR,
                           date: dt.date | None = None) -> str:
     """The published priorities as one accessible HTML page; written atomically to ``out`` if given."""
-    o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date, pdf=False)
+    o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date)
     day = _published(rules, date)
     page = to_html(o, title=_title(rules), subtitle=f"Published {today_text(day)} · rules version {rules.version}",
                    footer=f"{rules.title}. Published {today_text(day)} by {author}.")

@@ -56,6 +56,8 @@ ZEBRA = colors.HexColor("#f2f4f7")
 HEADER_FILL = colors.HexColor("#dfe5ee")
 MARK_FILL = colors.HexColor("#fff1c2")
 MARK_EDGE = colors.HexColor("#8a6d00")
+ESTIMATE_FILL, ESTIMATE_EDGE = colors.HexColor("#e8f1f8"), colors.HexColor("#1d70b8")   # blue, apart from the mark
+NOTICE_COLOURS = {"illustrative": (MARK_FILL, MARK_EDGE), "estimated": (ESTIMATE_FILL, ESTIMATE_EDGE)}
 RAG_FILL = {"red": colors.HexColor("#f4b6b0"), "amber": colors.HexColor("#fbd79a"),
             "green": colors.HexColor("#b9e0b4"), "n/a": colors.white}
 MINUS = "\u2212"
@@ -131,15 +133,27 @@ def bullets(items: Sequence[str]) -> list[Paragraph]:
     return [Paragraph(item, styles()["bullet"], bulletText="•") for item in items]
 
 
+def illustrative_words(notes: Sequence[str]) -> str:
+    """The 'Illustrative data' notice's plain text, listing what is illustrative."""
+    return ("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
+            ". Do not use the results for decisions until these are replaced with local data.")
+
+
+def estimated_words(notes: Sequence[str]) -> str:
+    """The 'Estimated figures' notice's plain text, listing what is estimated."""
+    return "ESTIMATED FIGURES. These are estimates made from real figures, not recorded ones: " + "; ".join(notes) + "."
+
+
 def illustrative_mark(notes: Sequence[str]) -> list:
     """A boxed 'Illustrative data' notice listing what is illustrative; empty when nothing is."""
-    if not notes:
-        return []
-    text = ("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + esc("; ".join(notes)) +
-            ". Do not use the results for decisions until these are replaced with local data.")
-    box = Table([[para(text, "mark")]], colWidths=[CONTENT_WIDTH])
-    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("BACKGROUND", (0, 0), (-1, -1), MARK_FILL),
-                             ("BOX", (0, 0), (-1, -1), 1.2, MARK_EDGE),
+    return notice_box(esc(illustrative_words(notes))) if notes else []
+
+
+def notice_box(markup: str, fill=MARK_FILL, edge=MARK_EDGE) -> list:
+    """A full-width boxed notice of ``markup`` in bold (yellow for illustrative data by default)."""
+    box = Table([[para(markup, "mark")]], colWidths=[CONTENT_WIDTH])
+    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("BACKGROUND", (0, 0), (-1, -1), fill),
+                             ("BOX", (0, 0), (-1, -1), 1.2, edge),
                              ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
                              ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
     return [box, Spacer(1, 8)]
