@@ -53,6 +53,7 @@ class Table:
     row_heights: list | None = None
     pdf_style: list = field(default_factory=list)   # extra reportlab TableStyle commands (spans, group shading)
     split_in_row: bool = False                     # a row taller than a page continues on the next
+    size: float | None = None                      # PDF text size in points (None: style.cell_size)
 
 
 @dataclass
@@ -93,13 +94,15 @@ class Outline:
 
     def table(self, rows: list[list[Text]], *, caption: str, widths: Sequence[float], align_right=(), fills=(),
               header_rows: int = 1, total_row: bool = False, caption_in_pdf: bool = False,
-              row_heights=None, pdf_style=(), split_in_row: bool = False) -> Outline:
+              row_heights=None, pdf_style=(), split_in_row: bool = False, size: float | None = None) -> Outline:
+        """A table, header rows first; ``widths`` fractions of the PDF content width; ``size`` the PDF
+        text size in points (default: 10, or 9 when a word would not fit its column at 10)."""
         n = len(rows[0])
         if len(widths) != n or any(len(r) != n for r in rows):
             raise ValueError(f"table {caption!r}: every row and the widths need {n} cells")
         self.blocks.append(("table", Table([list(r) for r in rows], caption, list(widths), set(align_right),
                                            list(fills), header_rows, total_row, caption_in_pdf, row_heights,
-                                           list(pdf_style), split_in_row)))
+                                           list(pdf_style), split_in_row, size)))
         return self
 
     def figure(self, png: bytes, *, alt: str, caption: Text, width: float = 1.0, max_height: float | None = None
@@ -148,7 +151,7 @@ def _markup(text: Text) -> str:
     return "".join(f"<b>{esc(r)}</b>" if isinstance(r, B) else esc(r) for r in _runs(text)).replace("\n", "<br/>")
 
 
-def _fit(markup: str, width: float, size: float = 8.5) -> str:
+def _fit(markup: str, width: float, size: float) -> str:
     """Break a long word after a hyphen or slash (a name such as "Learning-disability", a URL)
     when it is wider than ``width`` points at ``size`` points, so that reportlab never splits it
     mid-word ("Learning-disabilit y", "ht tps://")."""
@@ -217,12 +220,18 @@ def to_story(outline: Outline) -> list:
                 caption = st.para(f"<b>{st.esc(t.caption)}</b>")
                 caption.keepWithNext = 1
                 story.append(caption)
-            spans = any(command[0] == "SPAN" for command in t.pdf_style)   # a spanned cell is wider than its column
-            rows = [[_markup(c) if spans else _fit(_markup(c), w * st.CONTENT_WIDTH - 8) for c, w in zip(r, t.widths)]
-                    for r in t.rows]
+            spans = [command[1:3] for command in t.pdf_style if command[0] == "SPAN"]
+            rows = [[_markup(c) for c in r] for r in t.rows]
+            size = t.size or st.cell_size(rows, t.widths, spans=spans, break_after="" if spans else "-/",
+                                          bold_rows=[r < t.header_rows or (t.total_row and r == len(rows) - 1)
+                                                     for r in range(len(rows))])
+            if not spans:   # a spanned cell is wider than its column
+                rows = [[_fit(c, w * st.CONTENT_WIDTH - st.CELL_PADDING, size) for c, w in zip(r, t.widths)]
+                        for r in rows]
             grid = st.data_table(rows, t.widths, header_rows=t.header_rows, align_right=sorted(t.align_right),
                                  fills=[(c, r, st.RAG_FILL.get(s)) for c, r, s in t.fills if s in st.RAG_FILL],
-                                 total_row=t.total_row, row_heights=t.row_heights, split_in_row=t.split_in_row)
+                                 total_row=t.total_row, row_heights=t.row_heights, split_in_row=t.split_in_row,
+                                 size=size)
             if t.pdf_style:
                 grid.setStyle(TableStyle(t.pdf_style))
             story.append(grid)

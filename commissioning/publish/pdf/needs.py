@@ -166,7 +166,7 @@ def _short(ds: Dataset, service: str) -> str:
 
 
 def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str]) -> Outline:
-    o = Outline().spacer(60).para(title, style="title")
+    o = Outline().spacer(36).para(title, style="title")
     o.para(f"Independent domestic and sexual violence advisers (IDVA, ISVA) and refuge provision in the "
            f"{len(ds.authorities)} authorities, against published benchmarks", style="subtitle")
     o.para(B("Published "), today_text(day), B("   By "), author, style="cover").spacer(14)
@@ -231,7 +231,7 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
     if head.costs:
         rows.append(["Total", "", "", f"£{head.total_cost:,.0f}", ""])
         o.table(rows, caption="What closing the gaps takes, and its cost a year", caption_in_pdf=True,
-                widths=[0.22, 0.17, 0.27, 0.17, 0.17], align_right=[1, 3], total_row=True)
+                widths=[0.14, 0.14, 0.35, 0.17, 0.2], align_right=[1, 3], total_row=True)
         o.para("Cost = the gap, as shown, times the annual cost of one post or place; the unit costs and their "
                "sources are under Method and benchmarks.", style="small")
     if priorities:
@@ -249,7 +249,7 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
                      fmt(t.gap_total, d), f"{t.coverage_pct:.0f}%", rag(t.status), f"{t.red} / {t.amber} / {t.green}"])
         fills.append((7, r, t.status))
     o.table(rows, caption=f"Totals across the {n} authorities", caption_in_pdf=True,
-            widths=[0.17, 0.08, 0.11, 0.09, 0.1, 0.1, 0.11, 0.09, 0.15], align_right=range(2, 7), fills=fills)
+            widths=[0.15, 0.09, 0.125, 0.08, 0.115, 0.095, 0.125, 0.095, 0.125], align_right=range(2, 7), fills=fills)
     o.para("Net shortfall = need minus provision over the whole area (a minus sign: more provision than need); gap "
            "where short = the sum of the shortfalls of the authorities below their benchmark. FTE to one decimal, "
            "refuge places in whole places.", style="small")
@@ -345,7 +345,7 @@ def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.Geo
                   f"{100 * total_provision / total_need:.0f}%", ""])
     o.heading(f"{_short(ds, service)}: every authority", 2)
     o.table(table, caption=f"{bench.label}: provision, need and coverage by authority",
-            widths=[0.34, 0.14, 0.13, 0.15, 0.12, 0.12], align_right=range(1, 5), fills=fills, total_row=True)
+            widths=[0.32, 0.14, 0.13, 0.15, 0.13, 0.13], align_right=range(1, 5), fills=fills, total_row=True)
     o.para("Shortfall = need − provision; a minus sign means provision above the benchmark."
            + (f" \"No need\": the need rounds to zero at this precision, so coverage is not meaningful ({no_need} "
               f"{'authority' if no_need == 1 else 'authorities'})." if no_need else ""), style="small")
@@ -360,13 +360,13 @@ def _accessibility(ds: Dataset, boundaries: gpd.GeoDataFrame, radius_m: float) -
     for code in sorted(ds.authorities, key=ds.authorities.get):
         rows.append([ds.authorities[code]] + [fmt(access[s].get(code), 2) for s in services])
     rows.append(["Benchmark"] + [fmt(_benchmark_per_100k(ds, s), 2) for s in services])
-    width = 0.74 / len(services)
+    width = 0.71 / len(services)
     o = Outline().heading("Accessibility")
     o.para("Capacity within reach of each authority's residents per 100,000 of the service's need base (E2SFCA, see "
-           "Method). Unlike the coverage figures, this counts services in neighbouring authorities that residents "
-           "can reach, weighted down with distance. The last row is the benchmark expressed in the same unit.")
+           "Method). Unlike coverage, this counts services in neighbouring authorities, weighted down with distance. "
+           "The last row is the benchmark in the same unit.")
     o.table(rows, caption="Capacity within reach per 100,000 of the need base, by authority",
-            widths=[0.26] + [width] * len(services), header_rows=2, align_right=range(1, len(services) + 1),
+            widths=[0.29] + [width] * len(services), header_rows=2, align_right=range(1, len(services) + 1),
             total_row=True)
     return o.page_break()
 
@@ -393,7 +393,7 @@ def _lots(ds: Dataset, gaps: pd.DataFrame, boundaries: gpd.GeoDataFrame, bng: gp
     for lot in lots.labels:
         part = summary.loc[summary["lot"] == lot].set_index("service")
         rows.append([lot, part["members"].iloc[0]] + [f"{part.loc[s, 'coverage_pct']:.0f}%" for s in services])
-    width = 0.5 / len(services)
+    width = 0.52 / len(services)
     o = Outline().heading("Commissioning lots")
     o.para(f"The {len(ds.authorities)} authorities grouped into {k} lots. Each lot is one connected area (its "
            "authorities share borders) and need is spread as evenly as the geography allows: the largest lot has "
@@ -402,11 +402,11 @@ def _lots(ds: Dataset, gaps: pd.DataFrame, boundaries: gpd.GeoDataFrame, bng: gp
            "its centre lies in.")
     alt = "Map of the commissioning lots: " + "; ".join(
         f"{lot}: {part}" for lot, part in zip(lots.labels, [r[1] for r in rows[1:]])) + "."
-    o.figure(lot_map_png(bng, lots.assignment, attribution, dpi=dpi), alt=alt,
+    o.figure(lot_map_png(bng, lots.assignment, attribution, dpi=dpi), alt=alt, max_height=300,
              caption="Map: the commissioning lots. Crowded names are abbreviated, with a key.")
     o.cond_break(200)
     o.table(rows, caption="Coverage of the benchmark by lot and service", caption_in_pdf=True,
-            widths=[0.17, 0.33] + [width] * len(services), align_right=range(2, 2 + len(services)))
+            widths=[0.17, 0.31] + [width] * len(services), align_right=range(2, 2 + len(services)))
     return o.page_break()
 
 
@@ -422,7 +422,7 @@ def _appendix(ds: Dataset, attribution: str) -> Outline:
                 [" ", B("(estimated)")] if s.get("estimated") else [])
             rows.append([name, s.get("publisher", ""), s.get("period", ""), s.get("licence", ""),
                          _used_for(s.get("used_in", ""))])
-        o.table(rows, caption="Data sources", widths=[0.34, 0.22, 0.14, 0.14, 0.16])
+        o.table(rows, caption="Data sources", widths=[0.32, 0.22, 0.15, 0.15, 0.16])
         links = [f"{s.get('name', '')}: {s['url']}" for s in ds.sources if s.get("url")]
         if links:
             o.para("Where to find them:", style="small").bullets(links)

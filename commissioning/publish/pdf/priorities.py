@@ -22,6 +22,7 @@ from commissioning.needs.dataset import Dataset
 from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
 from commissioning.publish.outline import B, Outline, to_html, to_story
 from commissioning.publish.pdf.style import (
+    CELL_SIZE_TIGHT,
     Progress,
     deliver,
     estimated_words,
@@ -80,7 +81,7 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
     estimated = ds.estimated_notes()
     if estimated:
         o.notice(estimated_words(estimated), kind="estimated")
-    o.extend(_at_a_glance(rules, ds))
+    o.keep(_at_a_glance(rules, ds))   # on the first page if it fits there whole, else on a page of its own
     o.page_break()
     o.para("This document is published before bids are invited so that every organisation, large or small, knows "
            "what will be funded and exactly how bids will be judged. The rules below will not change after bids are "
@@ -172,13 +173,14 @@ def _years(value: float) -> str:
 
 
 def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
-    """The first page's summary for a bidder: dates, lots, value, contract, how to bid, contact."""
+    """The first page's summary for a bidder: dates, lots, value, contract, how to bid, contact. Its
+    tables are at 9 pt (the smallest table text) so that it fits under the cover's notices."""
     o = Outline().heading("At a glance")
     t = rules.timetable
     rows = [["What", "When"]] + [[MILESTONE_WORDS.get(k, k.replace("_", " ").capitalize()), today_text(t[k])]
                                  for k in TIMETABLE_ORDER if k in t]
     if len(rows) > 1:
-        o.table(rows, caption="Key dates", widths=[0.6, 0.4], caption_in_pdf=True)
+        o.table(rows, caption="Key dates", widths=[0.6, 0.4], caption_in_pdf=True, size=CELL_SIZE_TIGHT)
         o.spacer(6)
     else:
         o.para(B("Dates: "), "the timetable will be published before bids are invited.")
@@ -192,7 +194,7 @@ def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
             lot_rows.append(["All lots", f"{sum(len(lot.boroughs) for lot in rules.lots)} authorities",
                              f"£{total:,.0f}"])
         o.table(lot_rows, caption="Lots, the authorities in each and their indicative value", caption_in_pdf=True,
-                widths=[0.16, 0.6, 0.24], align_right=[2], total_row=True)
+                widths=[0.12, 0.74, 0.14], align_right=[2], total_row=True, size=CELL_SIZE_TIGHT)
     else:
         o.para(B("Lots: "), "one contract for the whole area (no lots are published).")
     facts = []
@@ -236,11 +238,11 @@ def priority_outline(ds: Dataset, priorities, intro: str) -> Outline:
     rows = [["Group the review found less well served", *labels, "Authorities covered"]]
     for g in groups:
         rows.append([g.group] + [f"{g.share_pct[s]:.0f}%" for s in types] + [str(g.authorities)])
-    width = 0.5 / max(len(types), 1)
+    width = 0.52 / max(len(types), 1)
     o.cond_break(300).heading("Groups with little specialist provision", 2)
     o.para("Share of each service's capacity delivered by services specialising in the group (from the register's "
            "specialism field), and how many authorities those services cover.")
-    o.table(rows, caption="Specialist provision by group", widths=[0.34] + [width] * len(types) + [0.16],
+    o.table(rows, caption="Specialist provision by group", widths=[0.32] + [width] * len(types) + [0.16],
             align_right=range(1, len(types) + 2))
     o.spacer(4).para(group_summary(ds, groups))
     return o

@@ -114,7 +114,7 @@ def _measure_section(ds: Dataset, series: MonthlySeries, measure: str, test: fc.
                      r.vs_london or "–", _change(r.change_pct)])
     o.table(rows, caption=f"{title} by borough: recorded in the 12 months to {end}, rate per 100,000 residents "
                           "with its 95% interval, against London, and change on the 12 months before",
-            widths=[0.28, 0.11, 0.13, 0.15, 0.22, 0.11], align_right=[1, 2, 3, 5], total_row=True)
+            widths=[0.29, 0.11, 0.115, 0.16, 0.215, 0.11], align_right=[1, 2, 3, 5], total_row=True)
     o.para(f"Rates per {PER:,} residents (Census 2021) over the 12 months to {end}; change on the 12 months before. "
            "The City of London is not in MPS data.", style="small")
     return o.page_break()
@@ -185,7 +185,7 @@ def _contract_section(ds: Dataset, need: pd.DataFrame, tests: dict, contract: Co
     if len(rows) > 1:
         o.table(rows, caption="Need in each contract year across London (estimated), with its 80% and 95% ranges, "
                               "against provision today",
-                widths=[0.13, 0.37, 0.11, 0.13, 0.13, 0.13], align_right=range(2, 6))
+                widths=[0.125, 0.38, 0.115, 0.13, 0.13, 0.12], align_right=range(2, 6))
         o.para("London totals: the central figure adds the boroughs' central figures; the ranges add their bounds, as "
                "if boroughs moved together (a cautious range). Authorities without a monthly series (the City of "
                "London) are held at today's need.", style="small")
