@@ -251,6 +251,8 @@ def test_outline_escapes_data_in_pdf_and_html():
     assert "<b>bold?</b> & <script>alert(1)</script>" in text
     with pytest.raises(ValueError, match="alt text"):
         Outline().figure(b"png", alt=" ", caption="c")
+    with pytest.raises(ValueError, match="notice kind"):
+        Outline().notice("x", kind="urgent")
 
 
 def test_fmt_uses_a_real_minus_sign():
@@ -285,6 +287,18 @@ def test_cli_writes_the_html_versions(tmp_path):
     page = (tmp_path / "priorities.html").read_text(encoding="utf-8")
     assert "At a glance" in page and "£400,000" in page and "3 years, with an optional extension" in page
     assert "<h2>Contents</h2>" not in page and "accessible HTML version of this document" not in page
+    assert "<h2>Need over the contract period</h2>" in page and "PDF version" not in page
+    assert '<div class="notice estimated" role="note"><p>ESTIMATED FIGURES.' in page
+
+
+def test_cli_writes_the_evaluation_pdf_in_a_fresh_process(tmp_path):
+    # A new process: the report's first table is measured before any paragraph has registered the
+    # fonts (it used to stop with a KeyError traceback, "no afm found for DejaVuSans-Bold").
+    out = tmp_path / "evaluation.pdf"
+    run = subprocess.run([sys.executable, "-m", "commissioning", "report", "--kind", "evaluation", "--out", str(out)],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert "Evaluation report" in PdfReader(out).pages[0].extract_text()
 
 
 def test_unknown_lot_borough_is_refused_when_publishing(tmp_path):

@@ -61,14 +61,15 @@ def test_html_escapes_text_from_data():
 
 
 def test_needs_chapter_provision_over_time():
-    from commissioning.publish.pdf.provision_over_time import chapter
+    from commissioning.publish.outline import to_story
+    from commissioning.publish.pdf.provision_over_time import provision_outline
     from commissioning.publish.pdf.style import render
 
     ds = load_dataset()
-    story = chapter(ds, EXAMPLE, dpi=60)
+    story = to_story(provision_outline(ds, EXAMPLE, dpi=60))
     pdf = render(story, title="t", subject="s", author="a", header="h", toc=False)
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "Provision over time" in text
     assert "coverage of need by borough and quarter" in text and "Coverage 2026Q3" in text
     assert "invented example for fictional providers" in text
-    assert chapter(ds, EXAMPLE.iloc[0:0]) == []
+    assert provision_outline(ds, EXAMPLE.iloc[0:0]).blocks == []

@@ -12,8 +12,9 @@ from commissioning.demand.contract import contract_from_rules
 from commissioning.needs.assessment import assess
 from commissioning.needs.dataset import load_dataset
 from commissioning.procurement.rules import load_rules
+from commissioning.publish.outline import to_story
 from commissioning.publish.pdf.style import render
-from commissioning.publish.pdf.trends_chapter import trend_flowables
+from commissioning.publish.pdf.trends_chapter import trends_outline
 
 
 def flat(text: str) -> str:
@@ -24,7 +25,7 @@ def flat(text: str) -> str:
 def chapter():
     ds = load_dataset()
     ds = ds.with_benchmarks(ds.benchmarks.with_models({"idva": "caseload"}))
-    story = trend_flowables(ds, assess(ds), contract_from_rules(load_rules()), dpi=72)
+    story = to_story(trends_outline(ds, assess(ds), contract_from_rules(load_rules()), dpi=72))
     pdf = render(story, title="t", subject="s", author="a", header="h")
     return ds, PdfReader(io.BytesIO(pdf))
 

@@ -69,12 +69,12 @@ def run(args) -> int:
         ds = dataset_from_args(args)
         boundaries = boundaries_from_args(args, ds)
         progress(0.0, "assessing need and provision")
-        if html:
-            build_needs_html(run_assessment(ds), out, progress=progress, boundaries=boundaries, lots_k=args.lots)
+        both = dict(progress=progress, boundaries=boundaries, lots_k=args.lots,
+                    contract=contract_from_rules(load_rules(args.rules)), returns=_approved_returns())
+        if html:   # maps and charts at the HTML's own screen resolution
+            build_needs_html(run_assessment(ds), out, **both)
         else:
-            build_needs_pdf(run_assessment(ds), out, progress=progress, boundaries=boundaries, dpi=args.dpi,
-                            lots_k=args.lots, contract=contract_from_rules(load_rules(args.rules)),
-                            returns=_approved_returns())
+            build_needs_pdf(run_assessment(ds), out, dpi=args.dpi, **both)
     elif args.kind == "priorities":
         from commissioning.procurement.rules import load_rules
         from commissioning.publish.pdf.priorities import build_priorities_html, build_priorities_pdf

@@ -186,10 +186,13 @@ class Backtest:
         })
 
     def describe(self) -> str:
+        return f"{self.measure}: {LABELS[self.chosen]}; {self.accuracy()}"
+
+    def accuracy(self) -> str:
+        """How the chosen model did in the backtest, in words (without the measure or model name)."""
         row = self.summary().set_index("model").loc[self.chosen]
         origins = ", ".join(str(o) for o in self.origins)
-        return (f"{self.measure}: {LABELS[self.chosen]}; backtest from {origins} ({self.horizon} months ahead "
-                f"each): "
+        return (f"backtest from {origins} ({self.horizon} months ahead each): "
                 f"mean absolute error {row.median_relative_mae:.2f} x seasonal naive (median borough), "
                 f"the model's own 80% intervals held {row.coverage80:.0%} of actual months"
                 + (f", so intervals are widened {self.scale:.2f} times to match past errors" if self.scale > 1 else ""))

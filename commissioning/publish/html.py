@@ -35,6 +35,7 @@ h1{font-size:2rem;margin:.25rem 0}
 a{color:#1d3557}
 a:focus,.skip:focus{outline:3px solid #ffbf47;outline-offset:2px}
 .notice{border:2px solid #8a6d00;background:#fff1c2;color:#4d3d00;padding:.75rem 1rem;font-weight:600}
+.notice.estimated{border-color:#1d70b8;background:#e8f1f8;color:#0b2a4a}
 table{border-collapse:collapse;width:100%;margin:1rem 0 1.5rem;font-size:.95rem}
 caption{text-align:left;font-weight:700;padding:.25rem 0;color:#1d3557}
 th,td{border-bottom:1px solid #b8b8b8;padding:.35rem .5rem;text-align:left;vertical-align:top}
@@ -78,9 +79,11 @@ class Document:
         self._blocks.append(fragment)
         return self
 
-    def notice(self, text: str) -> Document:
-        """A boxed notice (e.g. "Illustrative data ..."), announced as a note."""
-        self._blocks.append(f'<div class="notice" role="note"><p>{escape(text)}</p></div>')
+    def notice(self, text: str, kind: str = "illustrative") -> Document:
+        """A boxed notice (e.g. "Illustrative data ..."), announced as a note; ``kind`` "estimated"
+        draws it blue (figures estimated from real ones)."""
+        css = "notice estimated" if kind == "estimated" else "notice"
+        self._blocks.append(f'<div class="{css}" role="note"><p>{escape(text)}</p></div>')
         return self
 
     def table(self, rows: pd.DataFrame | Sequence[Sequence], caption: str, *, columns: Sequence[str] | None = None,

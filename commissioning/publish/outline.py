@@ -28,6 +28,7 @@ class B(str):
 
 
 Text = str | Sequence[str]      # plain text, or runs of str and B
+NOTICE_KINDS = ("illustrative", "estimated")
 
 
 def _runs(text: Text) -> list[str]:
@@ -52,6 +53,7 @@ class Table:
     row_heights: list | None = None
     pdf_style: list = field(default_factory=list)   # extra reportlab TableStyle commands (spans, group shading)
     split_in_row: bool = False                     # a row taller than a page continues on the next
+    size: float | None = None                      # PDF text size in points (None: style.cell_size)
 
 
 @dataclass
@@ -77,16 +79,20 @@ class Outline:
         self.blocks.append(("bullets", [_runs(i) for i in items]))
         return self
 
-    def notice(self, text: str) -> Outline:
-        """A boxed notice (illustrative data, not for publication)."""
-        self.blocks.append(("notice", text))
+    def notice(self, text: str, kind: str = "illustrative") -> Outline:
+        """A boxed notice: ``kind`` "illustrative" (illustrative data, not for publication; yellow) or
+        "estimated" (figures estimated from real ones, forecasts; blue)."""
+        if kind not in NOTICE_KINDS:
+            raise ValueError(f"notice kind must be one of {NOTICE_KINDS}, got {kind!r}")
+        self.blocks.append(("notice", text, kind))
         return self
 
     def illustrative(self, notes: Sequence[str]) -> Outline:
         """The "Illustrative data" notice naming what is illustrative (nothing when ``notes`` is empty)."""
         if notes:
-            self.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
-                        ". Do not use the results for decisions until these are replaced with local data.")
+            from commissioning.publish.pdf.style import illustrative_words
+
+            self.notice(illustrative_words(notes))
         return self
 
     def box(self, *runs: str, status: str = "green") -> Outline:
@@ -96,13 +102,15 @@ class Outline:
 
     def table(self, rows: list[list[Text]], *, caption: str, widths: Sequence[float], align_right=(), fills=(),
               header_rows: int = 1, total_row: bool = False, caption_in_pdf: bool = False,
-              row_heights=None, pdf_style=(), split_in_row: bool = False) -> Outline:
+              row_heights=None, pdf_style=(), split_in_row: bool = False, size: float | None = None) -> Outline:
+        """A table, header rows first; ``widths`` fractions of the PDF content width; ``size`` the PDF
+        text size in points (default: 10, or 9 when a word would not fit its column at 10)."""
         n = len(rows[0])
         if len(widths) != n or any(len(r) != n for r in rows):
             raise ValueError(f"table {caption!r}: every row and the widths need {n} cells")
         self.blocks.append(("table", Table([list(r) for r in rows], caption, list(widths), set(align_right),
                                            list(fills), header_rows, total_row, caption_in_pdf, row_heights,
-                                           list(pdf_style), split_in_row)))
+                                           list(pdf_style), split_in_row, size)))
         return self
 
     def frame_table(self, frame, *, caption: str, widths: Sequence[float] | None = None, numeric=(),
@@ -114,10 +122,10 @@ class Outline:
         return self.table(rows, caption=caption, widths=widths or [1 / len(columns)] * len(columns),
                           align_right=[i for i, c in enumerate(columns) if c in numeric], **options)
 
-    def figure(self, png: bytes, *, alt: str, caption: str, width: float = 1.0, max_height: float | None = None
+    def figure(self, png: bytes, *, alt: str, caption: Text, width: float = 1.0, max_height: float | None = None
                ) -> Outline:
-        """An image with its text alternative ``alt`` (required) and a visible caption; ``width`` a
-        fraction of the PDF content width, ``max_height`` in points."""
+        """An image with its text alternative ``alt`` (required) and a visible caption (runs: bold
+        shows in the PDF); ``width`` a fraction of the PDF content width, ``max_height`` in points."""
         if not alt.strip():
             raise ValueError("a figure needs alt text")
         self.blocks.append(("figure", png, alt, caption, width, max_height))
@@ -141,12 +149,6 @@ class Outline:
         self.blocks.append(("contents",))
         return self
 
-    def flowables(self, items: list, html: Outline | None = None) -> Outline:
-        """Ready-made reportlab flowables (a chapter another module draws) for the PDF; the HTML
-        shows ``html`` in their place (nothing if None)."""
-        self.blocks.append(("flowables", list(items), html))
-        return self
-
     def keep(self, other: Outline) -> Outline:
         """``other``'s blocks kept on one PDF page when they fit (a heading with its table)."""
         self.blocks.append(("keep", other))
@@ -166,7 +168,7 @@ def _markup(text: Text) -> str:
     return "".join(f"<b>{esc(r)}</b>" if isinstance(r, B) else esc(r) for r in _runs(text)).replace("\n", "<br/>")
 
 
-def _fit(markup: str, width: float, size: float = 8.5) -> str:
+def _fit(markup: str, width: float, size: float) -> str:
     """Break a long word after a hyphen or slash (a name such as "Learning-disability", a URL)
     when it is wider than ``width`` points at ``size`` points, so that reportlab never splits it
     mid-word ("Learning-disabilit y", "ht tps://")."""
@@ -212,8 +214,6 @@ def to_story(outline: Outline) -> list:
         kind = block[0]
         if kind == "keep":
             story.append(KeepTogether(to_story(block[1])))
-        elif kind == "flowables":
-            story += block[1]
         elif kind == "heading":
             story.append(st.heading(block[1], block[2]))
         elif kind == "para":
@@ -222,7 +222,7 @@ def to_story(outline: Outline) -> list:
         elif kind == "bullets":
             story += st.bullets([_fit(_markup(i), st.CONTENT_WIDTH - 20, 10) for i in block[1]])
         elif kind == "notice":
-            story += _notice(block[1])
+            story += st.notice_box(st.esc(block[1]), *st.NOTICE_COLOURS[block[2]])
         elif kind == "box":
             box = RLTable([[st.para(_markup(block[1]))]], colWidths=[st.CONTENT_WIDTH])
             box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.FONT),
@@ -237,12 +237,18 @@ def to_story(outline: Outline) -> list:
                 caption = st.para(f"<b>{st.esc(t.caption)}</b>")
                 caption.keepWithNext = 1
                 story.append(caption)
-            spans = any(command[0] == "SPAN" for command in t.pdf_style)   # a spanned cell is wider than its column
-            rows = [[_markup(c) if spans else _fit(_markup(c), w * st.CONTENT_WIDTH - 8) for c, w in zip(r, t.widths)]
-                    for r in t.rows]
+            spans = [command[1:3] for command in t.pdf_style if command[0] == "SPAN"]
+            rows = [[_markup(c) for c in r] for r in t.rows]
+            size = t.size or st.cell_size(rows, t.widths, spans=spans, break_after="" if spans else "-/",
+                                          bold_rows=[r < t.header_rows or (t.total_row and r == len(rows) - 1)
+                                                     for r in range(len(rows))])
+            if not spans:   # a spanned cell is wider than its column
+                rows = [[_fit(c, w * st.CONTENT_WIDTH - st.CELL_PADDING, size) for c, w in zip(r, t.widths)]
+                        for r in rows]
             grid = st.data_table(rows, t.widths, header_rows=t.header_rows, align_right=sorted(t.align_right),
                                  fills=[(c, r, st.RAG_FILL.get(s)) for c, r, s in t.fills if s in st.RAG_FILL],
-                                 total_row=t.total_row, row_heights=t.row_heights, split_in_row=t.split_in_row)
+                                 total_row=t.total_row, row_heights=t.row_heights, split_in_row=t.split_in_row,
+                                 size=size)
             if t.pdf_style:
                 grid.setStyle(TableStyle(t.pdf_style))
             story.append(grid)
@@ -251,7 +257,7 @@ def to_story(outline: Outline) -> list:
             image = st.png_image(png, width=st.CONTENT_WIDTH * width)
             if max_height and image.drawHeight > max_height:
                 image = st.png_image(png, width=image.drawWidth * max_height / image.drawHeight)
-            story += [image, st.para(st.esc(caption), "small")]
+            story += [image, st.para(_markup(caption), "small")]
         elif kind == "page_break":
             story.append(PageBreak())
         elif kind == "cond_break":
@@ -268,18 +274,6 @@ def to_story(outline: Outline) -> list:
 PDF_STYLES = {"cover": "body", "pdf_note": "small"}
 
 
-def _notice(text: str) -> list:
-    from reportlab.platypus import Spacer, TableStyle
-    from reportlab.platypus import Table as RLTable
-
-    from commissioning.publish.pdf import style as st
-
-    box = RLTable([[st.para(st.esc(text), "mark")]], colWidths=[st.CONTENT_WIDTH])
-    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.FONT), ("BACKGROUND", (0, 0), (-1, -1), st.MARK_FILL),
-                             ("BOX", (0, 0), (-1, -1), 1.2, st.MARK_EDGE),
-                             ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-                             ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
-    return [box, Spacer(1, 8)]
 
 
 # ---------------------------------------------------------------- HTML
@@ -296,10 +290,9 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
 
     doc = Document(title, subtitle=subtitle, footer=footer)
     blocks = list(outline.blocks)
-    while any(b[0] in ("keep", "flowables") for b in blocks):   # page grouping means nothing in HTML
-        i = next(i for i, b in enumerate(blocks) if b[0] in ("keep", "flowables"))
-        inner = blocks[i][1] if blocks[i][0] == "keep" else blocks[i][2]
-        blocks[i:i + 1] = inner.blocks if inner is not None else []
+    while any(b[0] == "keep" for b in blocks):   # page grouping means nothing in HTML
+        i = next(i for i, b in enumerate(blocks) if b[0] == "keep")
+        blocks[i:i + 1] = blocks[i][1].blocks
     for i, block in enumerate(blocks):
         kind = block[0]
         if kind == "heading":
@@ -314,7 +307,7 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
         elif kind == "bullets":
             doc.html("<ul>" + "".join(f"<li>{_html_runs(i)}</li>" for i in block[1]) + "</ul>")
         elif kind == "notice":
-            doc.notice(block[1])
+            doc.notice(block[1], kind=block[2])
         elif kind == "box":
             doc.html(f'<div class="notice" role="note"><p>{_html_runs(block[1])}</p></div>')
         elif kind == "table":
@@ -331,5 +324,5 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
             doc.table(body, caption=t.caption, columns=header,
                       numeric=[header[c] for c in sorted(t.align_right)], row_headers=True)
         elif kind == "figure":
-            doc.figure(block[1], alt=block[2], caption=block[3])
+            doc.figure(block[1], alt=block[2], caption=plain(block[3]))
     return doc.render()

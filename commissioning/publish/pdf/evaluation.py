@@ -40,6 +40,7 @@ from commissioning.publish.pdf.style import (
     Progress,
     deliver,
     fmt,
+    illustrative_words,
     render,
     step,
     today_text,
@@ -99,8 +100,7 @@ def evaluation_outline(rules: Rules, result: ScoringResult, *, moderation: pd.Da
            f"{rules.version} ({rules.source})").spacer(8)
     o.notice(MARKING + ".")
     if illustrative:
-        o.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + illustrative +
-                 ". Do not use the results for decisions until these are replaced with local data.")
+        o.notice(illustrative_words([illustrative]))
     o.para("Scorers are shown " + ("by name." if names else "under pseudonyms (Scorer A, B, ...); the commissioner "
                                                              "holds the key."))
     o.para("An accessible HTML version of this report can be produced from the same data (report --format html, or "
@@ -273,7 +273,7 @@ def _results(rules: Rules, table: pd.DataFrame, lots: list[str]) -> Outline:
                          _status_word(b.status)])
             fills.append((7, r, "green" if b.status == "ranked" else "amber" if b.status == "flagged" else "red"))
         block = Outline().heading(f"Lot: {lot}", 2)
-        block.table(rows, caption=f"Results, lot {lot}", widths=[0.07, 0.08, 0.29, 0.1, 0.1, 0.09, 0.1, 0.17],
+        block.table(rows, caption=f"Results, lot {lot}", widths=[0.075, 0.09, 0.275, 0.1, 0.1, 0.09, 0.1, 0.17],
                     align_right=range(3, 7), fills=fills)
         failed = part.loc[part["status"] == "failed"]
         o.keep(block)
@@ -339,7 +339,7 @@ def _scores(result: ScoringResult, table: pd.DataFrame, lots: list[str], members
     o.para("Each member's score per criterion, the moderated score and how it was reached (median, mean or the "
            "chair's moderation), and the points it earns out of the criterion's maximum. A dash means no score was "
            "recorded.")
-    width_members = min(0.36, 0.09 * len(order))
+    width_members = min(0.38, 0.095 * len(order))
     for lot in lots:
         for b in table.loc[table["lot"] == lot].itertuples():
             mine = result.scores.loc[result.scores["bid_id"] == b.bid_id]
@@ -361,7 +361,7 @@ def _scores(result: ScoringResult, table: pd.DataFrame, lots: list[str], members
             if pd.isna(b.rank):
                 block.para(B("Why it failed: "), _reason_text(b.reasons, shown) + ".")
             block.table(rows, caption=f"Scores of {b.bid_id}",
-                        widths=[1 - width_members - 0.40] + [each] * len(order) + [0.14, 0.1, 0.16],
+                        widths=[1 - width_members - 0.41] + [each] * len(order) + [0.15, 0.1, 0.16],
                         align_right=list(range(1, len(order) + 2)) + [len(order) + 3])
             o.keep(block)
     return o.page_break()
@@ -384,7 +384,7 @@ def _moderation(result: ScoringResult, table: pd.DataFrame, moderation: pd.DataF
         panel = result.scores.loc[(result.scores["bid_id"] == bid) & (result.scores["criterion"] == c), "score"]
         rows.append([bid, c, ", ".join(f"{v:g}" for v in sorted(panel)), fmt(result.moderated.at[bid, c], 1),
                      _replace_names(notes.get((bid, c), "(no note)"), shown)])
-    return o.table(rows, caption="The chair's moderation decisions", widths=[0.1, 0.12, 0.15, 0.13, 0.5],
+    return o.table(rows, caption="The chair's moderation decisions", widths=[0.1, 0.12, 0.145, 0.145, 0.49],
                    align_right=[3]).cond_break(200)
 
 
@@ -521,7 +521,7 @@ def _rationale_table(o: Outline, result: ScoringResult, bid: str, marks: dict, s
         spans.append(("SPAN", (0, first), (0, len(rows) - 1)))
         groups.append((first, len(rows) - 1))
     # a comment longer than a page continues on the next one (split_in_row) rather than failing the layout
-    o.table(rows, caption=f"Rationale for {bid}", widths=[0.26, 0.1, 0.08, 0.56], align_right=[2],
+    o.table(rows, caption=f"Rationale for {bid}", widths=[0.25, 0.11, 0.085, 0.555], align_right=[2],
             split_in_row=True,
             pdf_style=spans + [("VALIGN", (0, 1), (-1, -1), "TOP")]
             + [("BACKGROUND", (0, r0), (-1, r1), ZEBRA if i % 2 else colors.white) for i, (r0, r1) in enumerate(groups)]

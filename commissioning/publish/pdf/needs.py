@@ -7,8 +7,10 @@ domains live in their own modules: trends_chapter.py, provision_over_time.py.)
 Sections: cover (with an "illustrative data" mark when any input is illustrative), contents,
 executive summary (the headline: posts, places and their cost, authorities red across several
 services), method and benchmarks, one chapter per service (coverage map and the table of every
-authority), demand over time (:mod:`commissioning.publish.pdf.trends_chapter`, PDF only for now),
-accessibility (E2SFCA), commissioning lots, the resulting priorities and a data appendix. Cover
+authority), demand over time and need over the contract period
+(:mod:`commissioning.publish.pdf.trends_chapter`), accessibility (E2SFCA), commissioning lots,
+provision over time (:mod:`commissioning.publish.pdf.provision_over_time`, from approved provider
+returns), the resulting priorities and a data appendix. Cover
 marks: "illustrative data" when any input is illustrative, "estimated figures" when any is
 estimated. No service location appears: maps are filled authorities, and accessibility places
 confidential capacity at authority centres (see :mod:`commissioning.spatial.layers`).
@@ -38,17 +40,20 @@ from commissioning.publish.pdf.maps import (
     projected,
 )
 from commissioning.publish.pdf.priorities import priority_outline
+from commissioning.publish.pdf.provision_over_time import provision_outline
 from commissioning.publish.pdf.style import (
     Progress,
     deliver,
+    estimated_words,
     fmt,
+    illustrative_words,
     rag,
     render,
     step,
     today_text,
     write_html,
 )
-from commissioning.publish.pdf.trends_chapter import estimated_mark, trend_flowables
+from commissioning.publish.pdf.trends_chapter import trends_outline
 from commissioning.publish.priorities import derive_priorities
 from commissioning.spatial.geo import load_boundaries
 from commissioning.spatial.layers import service_access
@@ -65,10 +70,9 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
                   boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int = 5,
                   radius_m: float = 10_000, title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR,
                   date: dt.date | None = None, contract: ContractPeriod | None = None,
-                  trends: bool = True, pdf: bool = True, returns: pd.DataFrame | None = None) -> Outline:
-    """The needs assessment's content (see :func:`build_needs_pdf` for the arguments); ``pdf``
-    False leaves out what only the PDF can show (the demand-over-time and provision-over-time
-    chapters, with a note)."""
+                  trends: bool = True, returns: pd.DataFrame | None = None) -> Outline:
+    """The needs assessment's content, the same for the PDF and the HTML (see
+    :func:`build_needs_pdf` for the arguments)."""
     step(progress, 0.0, "deriving priorities")
     ds, gaps = assessment.dataset, assessment.gaps
     boundaries = load_boundaries() if boundaries is None else boundaries
@@ -86,25 +90,16 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
     for i, service in enumerate(services):
         step(progress, 0.1 + 0.6 * i / len(services), f"drawing the {service} map")
         o.extend(_service_chapter(ds, gaps, service, bng, attribution, dpi))
-    if trends and pdf:
+    if trends:
         step(progress, 0.7, "forecasting demand")
-        o.flowables(trend_flowables(ds, gaps, contract, dpi=dpi))
-    elif trends:
-        o.heading("Demand over time").para("Trends and forecasts of demand, with their charts, are in the PDF "
-                                           "version of this document.").page_break()
+        o.extend(trends_outline(ds, gaps, contract, dpi=dpi))
     step(progress, 0.72, "computing accessibility")
     o.extend(_accessibility(ds, boundaries, radius_m))
     step(progress, 0.78, "grouping authorities into lots")
     o.extend(_lots(ds, gaps, boundaries, bng, attribution, dpi, lots_k))
-    if returns is not None and len(returns) and pdf:
-        from commissioning.publish.pdf.provision_over_time import chapter
-
+    if returns is not None and len(returns):
         step(progress, 0.8, "provision over time")
-        o.flowables(chapter(ds, returns, dpi=min(dpi, 150)))
-    elif returns is not None and len(returns):
-        o.heading("Provision over time").para("Coverage, refused referrals and waiting times from the providers' "
-                                              "quarterly returns, with their charts, are in the PDF version of "
-                                              "this document.").page_break()
+        o.extend(provision_outline(ds, returns, dpi=min(dpi, 150)))
     o.extend(priority_outline(ds, priorities, "Derived from the gaps above: for each service short of its benchmark "
                                               "somewhere, the authorities with the largest shortfall; services with "
                                               "the largest share of need unmet and the firmest figures first."))
@@ -147,12 +142,14 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
 def build_needs_html(assessment: Assessment, out: str | os.PathLike | None = None, *,
                      progress: Progress | None = None, boundaries: gpd.GeoDataFrame | None = None,
                      dpi: int = 110, lots_k: int = 5, radius_m: float = 10_000, title: str = DEFAULT_TITLE,
-                     author: str = DEFAULT_AUTHOR, date: dt.date | None = None) -> str:
-    """The needs assessment as one self-contained accessible HTML page (maps embedded with text
-    alternatives); written atomically to ``out`` if given. The demand-over-time chapter is not in
-    it yet (its charts are drawn for the PDF only): the page says so."""
+                     author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract: ContractPeriod | None = None,
+                     trends: bool = True, returns: pd.DataFrame | None = None) -> str:
+    """The needs assessment as one self-contained accessible HTML page, the same content as the PDF
+    (maps and charts embedded with text alternatives; arguments as :func:`build_needs_pdf`, ``dpi``
+    lower for the screen); written atomically to ``out`` if given."""
     o = needs_outline(assessment, progress=progress, boundaries=boundaries, dpi=dpi, lots_k=lots_k,
-                      radius_m=radius_m, title=title, author=author, date=date, pdf=False)
+                      radius_m=radius_m, title=title, author=author, date=date, contract=contract, trends=trends,
+                      returns=returns)
     day = date or dt.date.today()
     page = to_html(o, title=title, subtitle=f"Published {today_text(day)} by {author}",
                    footer=f"{title}. Published {today_text(day)}.")
@@ -169,18 +166,15 @@ def _short(ds: Dataset, service: str) -> str:
 
 
 def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str]) -> Outline:
-    o = Outline().spacer(60).para(title, style="title")
+    o = Outline().spacer(36).para(title, style="title")
     o.para(f"Independent domestic and sexual violence advisers (IDVA, ISVA) and refuge provision in the "
            f"{len(ds.authorities)} authorities, against published benchmarks", style="subtitle")
     o.para(B("Published "), today_text(day), B("   By "), author, style="cover").spacer(14)
     if notes:
-        o.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
-                 ". Do not use the results for decisions until these are replaced with local data.")
+        o.notice(illustrative_words(notes))
     estimated = ds.estimated_notes()
     if estimated:
-        o.flowables(estimated_mark(estimated), html=Outline().notice(
-            "ESTIMATED FIGURES. These are estimates made from real figures, not recorded ones: "
-            + "; ".join(estimated) + "."))
+        o.notice(estimated_words(estimated), kind="estimated")
     periods = [[s.get("name", ""), _period(s)] for s in ds.sources if s.get("id") != "boundaries"]
     if periods:
         o.table([["Data", "Period"], *periods], caption="Data period", widths=[0.62, 0.38], caption_in_pdf=True)
@@ -237,7 +231,7 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
     if head.costs:
         rows.append(["Total", "", "", f"£{head.total_cost:,.0f}", ""])
         o.table(rows, caption="What closing the gaps takes, and its cost a year", caption_in_pdf=True,
-                widths=[0.22, 0.17, 0.27, 0.17, 0.17], align_right=[1, 3], total_row=True)
+                widths=[0.14, 0.14, 0.35, 0.17, 0.2], align_right=[1, 3], total_row=True)
         o.para("Cost = the gap, as shown, times the annual cost of one post or place; the unit costs and their "
                "sources are under Method and benchmarks.", style="small")
     if priorities:
@@ -255,7 +249,7 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
                      fmt(t.gap_total, d), f"{t.coverage_pct:.0f}%", rag(t.status), f"{t.red} / {t.amber} / {t.green}"])
         fills.append((7, r, t.status))
     o.table(rows, caption=f"Totals across the {n} authorities", caption_in_pdf=True,
-            widths=[0.17, 0.08, 0.11, 0.09, 0.1, 0.1, 0.11, 0.09, 0.15], align_right=range(2, 7), fills=fills)
+            widths=[0.15, 0.09, 0.125, 0.08, 0.115, 0.095, 0.125, 0.095, 0.125], align_right=range(2, 7), fills=fills)
     o.para("Net shortfall = need minus provision over the whole area (a minus sign: more provision than need); gap "
            "where short = the sum of the shortfalls of the authorities below their benchmark. FTE to one decimal, "
            "refuge places in whole places.", style="small")
@@ -351,7 +345,7 @@ def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.Geo
                   f"{100 * total_provision / total_need:.0f}%", ""])
     o.heading(f"{_short(ds, service)}: every authority", 2)
     o.table(table, caption=f"{bench.label}: provision, need and coverage by authority",
-            widths=[0.34, 0.14, 0.13, 0.15, 0.12, 0.12], align_right=range(1, 5), fills=fills, total_row=True)
+            widths=[0.32, 0.14, 0.13, 0.15, 0.13, 0.13], align_right=range(1, 5), fills=fills, total_row=True)
     o.para("Shortfall = need − provision; a minus sign means provision above the benchmark."
            + (f" \"No need\": the need rounds to zero at this precision, so coverage is not meaningful ({no_need} "
               f"{'authority' if no_need == 1 else 'authorities'})." if no_need else ""), style="small")
@@ -366,13 +360,13 @@ def _accessibility(ds: Dataset, boundaries: gpd.GeoDataFrame, radius_m: float) -
     for code in sorted(ds.authorities, key=ds.authorities.get):
         rows.append([ds.authorities[code]] + [fmt(access[s].get(code), 2) for s in services])
     rows.append(["Benchmark"] + [fmt(_benchmark_per_100k(ds, s), 2) for s in services])
-    width = 0.74 / len(services)
+    width = 0.71 / len(services)
     o = Outline().heading("Accessibility")
     o.para("Capacity within reach of each authority's residents per 100,000 of the service's need base (E2SFCA, see "
-           "Method). Unlike the coverage figures, this counts services in neighbouring authorities that residents "
-           "can reach, weighted down with distance. The last row is the benchmark expressed in the same unit.")
+           "Method). Unlike coverage, this counts services in neighbouring authorities, weighted down with distance. "
+           "The last row is the benchmark in the same unit.")
     o.table(rows, caption="Capacity within reach per 100,000 of the need base, by authority",
-            widths=[0.26] + [width] * len(services), header_rows=2, align_right=range(1, len(services) + 1),
+            widths=[0.29] + [width] * len(services), header_rows=2, align_right=range(1, len(services) + 1),
             total_row=True)
     return o.page_break()
 
@@ -399,7 +393,7 @@ def _lots(ds: Dataset, gaps: pd.DataFrame, boundaries: gpd.GeoDataFrame, bng: gp
     for lot in lots.labels:
         part = summary.loc[summary["lot"] == lot].set_index("service")
         rows.append([lot, part["members"].iloc[0]] + [f"{part.loc[s, 'coverage_pct']:.0f}%" for s in services])
-    width = 0.5 / len(services)
+    width = 0.52 / len(services)
     o = Outline().heading("Commissioning lots")
     o.para(f"The {len(ds.authorities)} authorities grouped into {k} lots. Each lot is one connected area (its "
            "authorities share borders) and need is spread as evenly as the geography allows: the largest lot has "
@@ -408,11 +402,11 @@ def _lots(ds: Dataset, gaps: pd.DataFrame, boundaries: gpd.GeoDataFrame, bng: gp
            "its centre lies in.")
     alt = "Map of the commissioning lots: " + "; ".join(
         f"{lot}: {part}" for lot, part in zip(lots.labels, [r[1] for r in rows[1:]])) + "."
-    o.figure(lot_map_png(bng, lots.assignment, attribution, dpi=dpi), alt=alt,
+    o.figure(lot_map_png(bng, lots.assignment, attribution, dpi=dpi), alt=alt, max_height=300,
              caption="Map: the commissioning lots. Crowded names are abbreviated, with a key.")
     o.cond_break(200)
     o.table(rows, caption="Coverage of the benchmark by lot and service", caption_in_pdf=True,
-            widths=[0.17, 0.33] + [width] * len(services), align_right=range(2, 2 + len(services)))
+            widths=[0.17, 0.31] + [width] * len(services), align_right=range(2, 2 + len(services)))
     return o.page_break()
 
 
@@ -428,7 +422,7 @@ def _appendix(ds: Dataset, attribution: str) -> Outline:
                 [" ", B("(estimated)")] if s.get("estimated") else [])
             rows.append([name, s.get("publisher", ""), s.get("period", ""), s.get("licence", ""),
                          _used_for(s.get("used_in", ""))])
-        o.table(rows, caption="Data sources", widths=[0.34, 0.22, 0.14, 0.14, 0.16])
+        o.table(rows, caption="Data sources", widths=[0.32, 0.22, 0.15, 0.15, 0.16])
         links = [f"{s.get('name', '')}: {s['url']}" for s in ds.sources if s.get("url")]
         if links:
             o.para("Where to find them:", style="small").bullets(links)

@@ -23,18 +23,18 @@ from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
 from commissioning.procurement.timetable import NOTICE_MONTHS, timetable_check_from_rules
 from commissioning.publish.outline import B, Outline, to_html, to_story
 from commissioning.publish.pdf.style import (
+    CELL_SIZE_TIGHT,
     Progress,
     deliver,
+    estimated_words,
     fmt,
+    illustrative_words,
     render,
     step,
     today_text,
     write_html,
 )
-from commissioning.publish.pdf.trends_chapter import (
-    contract_need_flowables,
-    estimated_mark,
-)
+from commissioning.publish.pdf.trends_chapter import contract_need_outline
 from commissioning.publish.priorities import (
     derive_priorities,
     group_provision,
@@ -59,10 +59,10 @@ ACCESSIBLE_VERSION = ("An accessible HTML version of this document is published 
 
 
 def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progress | None = None, top_n: int = 5,
-                       author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract_need: bool = True,
-                       pdf: bool = True) -> Outline:
-    """The published priorities' content (see :func:`build_priorities_pdf`); ``pdf`` False
-    leaves out the need over the contract period (charts drawn for the PDF only), with a note."""
+                       author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract_need: bool = True
+                       ) -> Outline:
+    """The published priorities' content, the same for the PDF and the HTML (see
+    :func:`build_priorities_pdf`)."""
     step(progress, 0.0, "deriving priorities")
     ds = assessment.dataset
     priorities = derive_priorities(assessment, top_n=top_n)
@@ -76,14 +76,11 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
     o.para(B("Published "), today_text(day), B("   By "), author, B("   Rules version "), str(rules.version),
            style="cover")
     if notes:
-        o.notice("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
-                 ". Do not use the results for decisions until these are replaced with local data.")
+        o.notice(illustrative_words(notes))
     estimated = ds.estimated_notes()
     if estimated:
-        o.flowables(estimated_mark(estimated), html=Outline().notice(
-            "ESTIMATED FIGURES. These are estimates made from real figures, not recorded ones: "
-            + "; ".join(estimated) + "."))
-    o.extend(_at_a_glance(rules, ds))
+        o.notice(estimated_words(estimated), kind="estimated")
+    o.keep(_at_a_glance(rules, ds))   # on the first page if it fits there whole, else on a page of its own
     o.page_break()
     o.para("This document is published before bids are invited so that every organisation, large or small, knows "
            "what will be funded and exactly how bids will be judged. The rules below will not change after bids are "
@@ -97,12 +94,9 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
         "then those with firm (published) benchmarks, then the larger need left unmet. Bids that add capacity where "
         "these gaps are will answer the priorities best."))
     contract = contract_from_rules(rules) if contract_need else None
-    if contract is not None and pdf:
+    if contract is not None:
         step(progress, 0.35, "forecasting need over the contract period")
-        o.flowables(contract_need_flowables(ds, assessment.gaps, contract))
-    elif contract is not None:
-        o.heading("Need over the contract period").para(
-            "Need in each year of the contract, forecast from recorded demand, is in the PDF version of this document.")
+        o.extend(contract_need_outline(ds, assessment.gaps, contract))
     o.cond_break(250)
     o.extend(_lots(rules, ds))
     step(progress, 0.5, "writing scoring rules")
@@ -141,7 +135,7 @@ def build_priorities_html(assessment: Assessment, rules: Rules, out: str | os.Pa
                           progress: Progress | None = None, top_n: int = 5, author: str = DEFAULT_AUTHOR,
                           date: dt.date | None = None) -> str:
     """The published priorities as one accessible HTML page; written atomically to ``out`` if given."""
-    o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date, pdf=False)
+    o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date)
     day = _published(rules, date)
     page = to_html(o, title=_title(rules), subtitle=f"Published {today_text(day)} · rules version {rules.version}",
                    footer=f"{rules.title}. Published {today_text(day)} by {author}.")
@@ -178,13 +172,14 @@ def _years(value: float) -> str:
 
 
 def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
-    """The first page's summary for a bidder: dates, lots, value, contract, how to bid, contact."""
+    """The first page's summary for a bidder: dates, lots, value, contract, how to bid, contact. Its
+    tables are at 9 pt (the smallest table text) so that it fits under the cover's notices."""
     o = Outline().heading("At a glance")
     t = rules.timetable
     rows = [["What", "When"]] + [[MILESTONE_WORDS.get(k, k.replace("_", " ").capitalize()), today_text(t[k])]
                                  for k in TIMETABLE_ORDER if k in t]
     if len(rows) > 1:
-        o.table(rows, caption="Key dates", widths=[0.6, 0.4], caption_in_pdf=True)
+        o.table(rows, caption="Key dates", widths=[0.6, 0.4], caption_in_pdf=True, size=CELL_SIZE_TIGHT)
         o.spacer(6)
     else:
         o.para(B("Dates: "), "the timetable will be published before bids are invited.")
@@ -198,7 +193,7 @@ def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
             lot_rows.append(["All lots", f"{sum(len(lot.boroughs) for lot in rules.lots)} authorities",
                              f"£{total:,.0f}"])
         o.table(lot_rows, caption="Lots, the authorities in each and their indicative value", caption_in_pdf=True,
-                widths=[0.16, 0.6, 0.24], align_right=[2], total_row=True)
+                widths=[0.12, 0.74, 0.14], align_right=[2], total_row=True, size=CELL_SIZE_TIGHT)
     else:
         o.para(B("Lots: "), "one contract for the whole area (no lots are published).")
     facts = []
@@ -242,11 +237,11 @@ def priority_outline(ds: Dataset, priorities, intro: str) -> Outline:
     rows = [["Group the review found less well served", *labels, "Authorities covered"]]
     for g in groups:
         rows.append([g.group] + [f"{g.share_pct[s]:.0f}%" for s in types] + [str(g.authorities)])
-    width = 0.5 / max(len(types), 1)
+    width = 0.52 / max(len(types), 1)
     o.cond_break(300).heading("Groups with little specialist provision", 2)
     o.para("Share of each service's capacity delivered by services specialising in the group (from the register's "
            "specialism field), and how many authorities those services cover.")
-    o.table(rows, caption="Specialist provision by group", widths=[0.34] + [width] * len(types) + [0.16],
+    o.table(rows, caption="Specialist provision by group", widths=[0.32] + [width] * len(types) + [0.16],
             align_right=range(1, len(types) + 2))
     o.spacer(4).para(group_summary(ds, groups))
     return o

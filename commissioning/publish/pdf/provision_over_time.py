@@ -1,9 +1,10 @@
 """The needs assessment's chapter "Provision over time": coverage, referrals refused for lack of
 capacity and waiting times per borough and London across the quarters of approved provider returns.
 
-Additive: :func:`chapter` returns flowables that ``needs.build_needs_pdf`` appends when it is given
-approved returns. Refused and waiting figures are the quarterly publication's (small counts
-suppressed), so the chapter is as safe to publish as the needs assessment itself.
+Additive: :func:`provision_outline` returns outline content (the same for the PDF and the HTML)
+that ``needs.needs_outline`` adds when it is given approved returns. Refused and waiting figures
+are the quarterly publication's (small counts suppressed), so the chapter is as safe to publish as
+the needs assessment itself.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import math
 import pandas as pd
 
 from commissioning.needs.dataset import Dataset
+from commissioning.publish.outline import B, Outline
+from commissioning.publish.pdf.style import illustrative_words
 from commissioning.returns.series import LONDON_CODE, chart_alt, chart_png, over_time
 
 INTRO = ("Commissioned providers report each quarter the capacity they have in post, the referrals they receive "
@@ -22,48 +25,43 @@ INTRO = ("Commissioned providers report each quarter the capacity they have in p
          "and waiting times are suppressed where the counts are small.")
 
 
-def chapter(ds: Dataset, approved: pd.DataFrame, *, dpi: int = 150) -> list:
-    """Flowables for the chapter (empty when there are no approved returns)."""
-    from reportlab.platypus import PageBreak, Spacer
-
-    from commissioning.publish.pdf.style import (
-        CONTENT_WIDTH,
-        data_table,
-        esc,
-        heading,
-        illustrative_mark,
-        keep,
-        para,
-        png_image,
-    )
-
+def provision_outline(ds: Dataset, approved: pd.DataFrame | None, *, dpi: int = 150) -> Outline:
+    """The chapter (empty when there are no approved returns); ``dpi``: chart resolution."""
     if approved is None or approved.empty:
-        return []
+        return Outline()
     series = over_time(ds, approved)
     if series.empty:
-        return []
+        return Outline()
     quarters = sorted(set(series["quarter"]))
-    story = [heading("Provision over time"), para(esc(INTRO))]
+    o = Outline().heading("Provision over time").para(INTRO)
     if (approved["basis"] == "illustrative").any():
-        story += illustrative_mark(["the provider returns in this chapter are an invented example for fictional providers"])
+        o.notice(illustrative_words(["the provider returns in this chapter are an invented example for fictional "
+                                     "providers"]))
     for service in [s for s in ds.service_types if s in set(series["service"])]:
         label = ds.benchmarks.services[service].label
+        short = label.split(" (")[0]
         mine = series.loc[series["service"] == service]
-        png = chart_png(series, service, LONDON_CODE, f"{label.split(' (')[0]}: London by quarter", dpi=dpi)
         london = mine.loc[mine["code"] == LONDON_CODE]
-        rows = [["Quarter", "Coverage", "Referrals refused", "Median days to contact"]] + [
-            [r.quarter, _pct(r.coverage_pct), _pct(r.refused_pct), _days(r.waiting_days)] for r in london.itertuples()]
-        story += [keep(heading(label, 2), png_image(png, width=CONTENT_WIDTH),
-                       para(esc("Figure: " + chart_alt(series, service, LONDON_CODE)), "small")),
-                  data_table(rows, [0.25, 0.25, 0.25, 0.25], align_right=[1, 2, 3]), Spacer(1, 6)]
+        o.keep(Outline().heading(label, 2).figure(
+            chart_png(series, service, LONDON_CODE, f"{short}: London by quarter", dpi=dpi),
+            alt=chart_alt(series, service, LONDON_CODE),
+            caption=f"{short} in London by quarter: coverage of need, referrals refused for lack of capacity and "
+                    "median days to first contact. The table below gives the figures."))
+        o.table([["Quarter", "Coverage", "Referrals refused", "Median days to contact"]]
+                + [[r.quarter, _pct(r.coverage_pct), _pct(r.refused_pct), _days(r.waiting_days)]
+                   for r in london.itertuples()],
+                caption=f"{short} in London by quarter", widths=[0.25] * 4, align_right=[1, 2, 3])
+        o.spacer(6)
         wide = mine.loc[mine["code"] != LONDON_CODE].pivot_table(index="name", columns="quarter", values="coverage_pct",
                                                                  dropna=False, sort=False)
         header = ["Borough"] + [f"Coverage {q}" for q in quarters if q in wide.columns]
-        body = [[esc(name)] + [_pct(v) for v in values] for name, values in zip(wide.index, wide.to_numpy())]
-        story += [para(f"<b>{esc(label)}: coverage of need by borough and quarter</b>", "small"),
-                  data_table([header] + body, [0.32] + [0.68 / (len(header) - 1)] * (len(header) - 1),
-                             align_right=list(range(1, len(header)))), PageBreak()]
-    return story
+        body = [[name] + [_pct(v) for v in values] for name, values in zip(wide.index, wide.to_numpy())]
+        caption = f"{label}: coverage of need by borough and quarter"
+        o.para(B(caption), style="pdf_note")   # small, and free to stay above a table that splits over pages
+        o.table([header] + body, caption=caption,
+                widths=[0.32] + [0.68 / (len(header) - 1)] * (len(header) - 1), align_right=range(1, len(header)))
+        o.page_break()
+    return o
 
 
 def _pct(value: float) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -20,7 +21,7 @@ from typing import BinaryIO
 import matplotlib
 from reportlab import rl_config
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -56,9 +57,14 @@ ZEBRA = colors.HexColor("#f2f4f7")
 HEADER_FILL = colors.HexColor("#dfe5ee")
 MARK_FILL = colors.HexColor("#fff1c2")
 MARK_EDGE = colors.HexColor("#8a6d00")
+ESTIMATE_FILL, ESTIMATE_EDGE = colors.HexColor("#e8f1f8"), colors.HexColor("#1d70b8")   # blue, apart from the mark
+NOTICE_COLOURS = {"illustrative": (MARK_FILL, MARK_EDGE), "estimated": (ESTIMATE_FILL, ESTIMATE_EDGE)}
 RAG_FILL = {"red": colors.HexColor("#f4b6b0"), "amber": colors.HexColor("#fbd79a"),
             "green": colors.HexColor("#b9e0b4"), "n/a": colors.white}
 MINUS = "\u2212"
+#: Table text in points: 10 (as the body) where every word fits its column, else 9.
+CELL_SIZE, CELL_SIZE_TIGHT = 10.0, 9.0
+CELL_PADDING = 8   # points: left and right padding of a table cell together
 RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", "n/a": "n/a"}
 
 #: callable(fraction 0..1, message) that the app passes to drive a progress bar
@@ -80,13 +86,13 @@ def register_fonts() -> str:
 
 @lru_cache(maxsize=1)
 def styles() -> dict[str, ParagraphStyle]:
-    """Paragraph styles by name: title, subtitle, h1, h2, body, small, cell, cell_r, cell_b, mark, toc1."""
+    """Paragraph styles by name: title, subtitle, h1, h2, body, bullet, small, mark, toc1, toc2 (table
+    cells: :func:`cell_styles`)."""
     register_fonts()
     # no embeddedHyphenation: reportlab 5 drops the hyphen of a word it tried to split and then
     # moved whole ("Learningdisability"); narrow table cells break after hyphens instead (outline.py)
     body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14, textColor=INK, spaceAfter=5,
                           bulletFontName=FONT)
-    cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0)
     return {
         "title": ParagraphStyle("title", parent=body, fontName=f"{FONT}-Bold", fontSize=24, leading=30,
                                 textColor=BLUE, spaceAfter=10),
@@ -99,15 +105,22 @@ def styles() -> dict[str, ParagraphStyle]:
         "body": body,
         "bullet": ParagraphStyle("bullet", parent=body, leftIndent=12, bulletIndent=2),
         "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=GREY),
-        "cell": cell,
-        "cell_r": ParagraphStyle("cell_r", parent=cell, alignment=TA_RIGHT),
-        "cell_c": ParagraphStyle("cell_c", parent=cell, alignment=TA_CENTER),
-        "cell_b": ParagraphStyle("cell_b", parent=cell, fontName=f"{FONT}-Bold"),
         "mark": ParagraphStyle("mark", parent=body, fontName=f"{FONT}-Bold", fontSize=10, leading=14,
                                textColor=colors.HexColor("#4d3d00")),
         "toc1": ParagraphStyle("toc1", parent=body, fontSize=10.5, leading=16, leftIndent=6),
         "toc2": ParagraphStyle("toc2", parent=body, fontSize=9, leading=12.5, leftIndent=22),
     }
+
+
+@lru_cache(maxsize=4)
+def cell_styles(size: float = CELL_SIZE) -> dict[tuple[bool, bool], ParagraphStyle]:
+    """Table cell styles at ``size`` points, by (bold, right-aligned)."""
+    cell = ParagraphStyle(f"cell{size:g}", parent=styles()["body"], fontSize=size, leading=size * 1.2,
+                          spaceAfter=0)
+    return {(bold, right): ParagraphStyle(f"{cell.name}{'_b' * bold}{'_r' * right}", parent=cell,
+                                          fontName=f"{FONT}-Bold" if bold else FONT,
+                                          alignment=TA_RIGHT if right else cell.alignment)
+            for bold in (False, True) for right in (False, True)}
 
 
 def esc(text) -> str:
@@ -131,15 +144,27 @@ def bullets(items: Sequence[str]) -> list[Paragraph]:
     return [Paragraph(item, styles()["bullet"], bulletText="•") for item in items]
 
 
+def illustrative_words(notes: Sequence[str]) -> str:
+    """The 'Illustrative data' notice's plain text, listing what is illustrative."""
+    return ("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
+            ". Do not use the results for decisions until these are replaced with local data.")
+
+
+def estimated_words(notes: Sequence[str]) -> str:
+    """The 'Estimated figures' notice's plain text, listing what is estimated."""
+    return "ESTIMATED FIGURES. These are estimates made from real figures, not recorded ones: " + "; ".join(notes) + "."
+
+
 def illustrative_mark(notes: Sequence[str]) -> list:
     """A boxed 'Illustrative data' notice listing what is illustrative; empty when nothing is."""
-    if not notes:
-        return []
-    text = ("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + esc("; ".join(notes)) +
-            ". Do not use the results for decisions until these are replaced with local data.")
-    box = Table([[para(text, "mark")]], colWidths=[CONTENT_WIDTH])
-    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("BACKGROUND", (0, 0), (-1, -1), MARK_FILL),
-                             ("BOX", (0, 0), (-1, -1), 1.2, MARK_EDGE),
+    return notice_box(esc(illustrative_words(notes))) if notes else []
+
+
+def notice_box(markup: str, fill=MARK_FILL, edge=MARK_EDGE) -> list:
+    """A full-width boxed notice of ``markup`` in bold (yellow for illustrative data by default)."""
+    box = Table([[para(markup, "mark")]], colWidths=[CONTENT_WIDTH])
+    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("BACKGROUND", (0, 0), (-1, -1), fill),
+                             ("BOX", (0, 0), (-1, -1), 1.2, edge),
                              ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
                              ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
     return [box, Spacer(1, 8)]
@@ -147,28 +172,21 @@ def illustrative_mark(notes: Sequence[str]) -> list:
 
 def data_table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows: int = 1,
                align_right: Sequence[int] = (), fills: Sequence[tuple] = (), total_row: bool = False,
-               row_heights: Sequence[float | None] | None = None, split_in_row: bool = False) -> Table:
+               row_heights: Sequence[float | None] | None = None, split_in_row: bool = False,
+               size: float | None = None) -> Table:
     """A zebra-striped table; strings are wrapped in cell paragraphs, the header repeats on each page.
 
     ``widths`` are fractions of the content width; ``align_right`` lists numeric column indexes;
     ``fills`` are extra ``(col, row, colour)`` cell backgrounds (status cells); ``row_heights`` in
     points (None = fit the content). ``split_in_row``: let a row taller than the space left (a
-    long comment) continue on the next page instead of failing the layout.
+    long comment) continue on the next page instead of failing the layout. ``size``: text size in
+    points (default :func:`cell_size`, 10 unless a word would not fit its column).
     """
-    st = styles()
-    body = []
-    for r, row in enumerate(rows):
-        out = []
-        for c, value in enumerate(row):
-            if isinstance(value, str):
-                name = "cell_b" if r < header_rows or (total_row and r == len(rows) - 1) else "cell"
-                if c in align_right:
-                    name = "cell_r" if name == "cell" else name
-                    value = Paragraph(value, ParagraphStyle(f"{name}_r", parent=st[name], alignment=TA_RIGHT))
-                else:
-                    value = Paragraph(value, st[name])
-            out.append(value)
-        body.append(out)
+    bold = [r < header_rows or (total_row and r == len(rows) - 1) for r in range(len(rows))]
+    size = size or cell_size(rows, widths, bold_rows=bold)
+    cell = cell_styles(size)
+    body = [[Paragraph(value, cell[bold[r], c in align_right]) if isinstance(value, str) else value
+             for c, value in enumerate(row)] for r, row in enumerate(rows)]
     table = Table(body, colWidths=[w * CONTENT_WIDTH for w in widths], rowHeights=row_heights,
                   repeatRows=header_rows, splitInRow=int(split_in_row))
     commands = [
@@ -177,8 +195,8 @@ def data_table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEADER_FILL),
         ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.8, BLUE),
         ("LINEBELOW", (0, -1), (-1, -1), 0.5, RULE),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING / 2), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING / 2),
     ]
     for r in range(header_rows, len(rows)):
         if (r - header_rows) % 2 == 1:
@@ -189,6 +207,46 @@ def data_table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows
         commands.append(("BACKGROUND", (c, r), (c, r), colour))
     table.setStyle(TableStyle(commands))
     return table
+
+
+def cell_size(rows: Sequence[Sequence], widths: Sequence[float], *, bold_rows: Sequence[bool],
+              spans: Sequence[tuple[tuple[int, int], tuple[int, int]]] = (), break_after: str = "") -> float:
+    """:data:`CELL_SIZE` when every word of every cell (markup strings; bold in ``bold_rows`` and
+    inside ``<b>``) fits its column at that size, else :data:`CELL_SIZE_TIGHT`. ``spans``: cells
+    ``((first col, first row), (last col, last row))`` drawn as one; ``break_after``: characters a
+    long word may be broken after (see ``outline._fit``), so only the pieces between them must fit."""
+    register_fonts()
+    room = {}
+    for (c0, r0), (c1, r1) in spans:
+        room[(c0 % len(widths), r0 % len(rows))] = sum(widths[c0 % len(widths):c1 % len(widths) + 1])
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if not isinstance(value, str):
+                continue
+            width = room.get((c, r), widths[c]) * CONTENT_WIDTH - CELL_PADDING
+            if widest_word(value, CELL_SIZE, bold=bold_rows[r], break_after=break_after) > width:
+                return CELL_SIZE_TIGHT
+    return CELL_SIZE
+
+
+def widest_word(markup: str, size: float, *, bold: bool = False, break_after: str = "") -> float:
+    """Width in points of the widest word of cell ``markup`` at ``size`` (bold when ``bold`` or
+    inside ``<b>``; a word may break after any of ``break_after``)."""
+    widest, bold_now = 0.0, bold
+    pieces = [("", False)]
+    for token in re.split(r"(<b>|</b>|<br/>)", markup):
+        if token in ("<b>", "</b>"):
+            bold_now = bold or token == "<b>"
+            continue
+        text = "\n" if token == "<br/>" else token.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        for ch in text:
+            if ch.isspace() or (pieces[-1][0] and pieces[-1][0][-1] in break_after):
+                pieces.append(("", False))
+            if not ch.isspace():
+                pieces[-1] = (pieces[-1][0] + ch, pieces[-1][1] or bold_now)
+    for word, in_bold in pieces:
+        widest = max(widest, pdfmetrics.stringWidth(word, f"{FONT}-Bold" if in_bold else FONT, size))
+    return widest
 
 
 def rag(status: str) -> str:
