@@ -19,19 +19,24 @@ with st.container(border=True):
     st.header("Needs assessment")
     st.write("Coverage maps and tables for every service, accessibility, lots and the resulting priorities.")
 
-    def build_needs(progress):
+    def needs_inputs() -> dict:
+        """What both versions of the needs assessment are built from (so the HTML carries every chapter)."""
         from commissioning.demand.contract import contract_from_rules
+
+        return {"boundaries": ui.boundaries(), "contract": contract_from_rules(ui.rules()),
+                "returns": ui.store().approved_returns()}
+
+    def build_needs(progress):
         from commissioning.publish.pdf.needs import build_needs_pdf
 
-        return build_needs_pdf(assessment, progress=progress, boundaries=ui.boundaries(),
-                               contract=contract_from_rules(ui.rules()), returns=ui.store().approved_returns())
+        return build_needs_pdf(assessment, progress=progress, **needs_inputs())
 
     ui.pdf_download("needs", "needs assessment PDF", "needs_assessment.pdf", build_needs)
 
     def build_needs_page(progress):
         from commissioning.publish.pdf.needs import build_needs_html
 
-        return build_needs_html(assessment, progress=progress, boundaries=ui.boundaries())
+        return build_needs_html(assessment, progress=progress, **needs_inputs())
 
     ui.pdf_download("needs_html", "needs assessment HTML", "needs_assessment.html", build_needs_page, "text/html")
 

@@ -5,7 +5,7 @@ For each role (public, then each account in conftest.ACCOUNTS) the test opens ev
 ``auth.PAGES`` are covered without changing this file), runs axe-core (``node_modules/axe-core``,
 pinned in package.json and installed by install.sh) with the WCAG 2.0/2.1/2.2 A and AA rules and
 best practices, and fails on any serious or critical violation, and on a skipped heading level
-(``heading-order``, moderate) on every page but :data:`HEADING_ORDER_PENDING`. Other moderate and
+(``heading-order``, moderate) on every page. Other moderate and
 minor ones are printed.
 
 It also records every request the browser makes and fails if one leaves this machine (the app is
@@ -31,8 +31,6 @@ require_browser(need_axe=True)
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 FAILING_IMPACTS = {"serious", "critical"}
-#: Pages whose headings are being rewritten elsewhere; every other page fails on a skipped heading level.
-HEADING_ORDER_PENDING = {"priorities", "trends"}
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 SHOTS = REPO / "artifacts" / "screenshots" / "axe"
 
@@ -85,8 +83,7 @@ def test_every_page_for_every_role_passes_axe(server):
         for v in violations:
             line = (f"{where}: {v['id']} ({v['impact']}) {v['help']}: "
                     + "; ".join(f"{n['target']} {n['html']!r}" for n in v["nodes"][:3]))
-            heading_skipped = v["id"] == "heading-order" and where.split("/")[1] not in HEADING_ORDER_PENDING
-            (failing if v["impact"] in FAILING_IMPACTS or heading_skipped else minor).append(line)
+            (failing if v["impact"] in FAILING_IMPACTS or v["id"] == "heading-order" else minor).append(line)
     if minor:
         print("axe-core, moderate/minor (not failing):\n" + "\n".join(minor))
     assert not failing, "axe-core serious/critical violations or skipped heading levels:\n" + "\n".join(failing)
