@@ -102,3 +102,17 @@ def test_the_checks_see_a_word_too_wide_for_its_cell():
     cell, room = {paragraph.text: (paragraph, room) for paragraph, room in cells(story)}["Incomprehensibilities"]
     assert cell.style.fontSize == 9    # too wide at 10 pt, and at 9 pt: the tables drop to 9 pt
     assert [w for w, width in words(cell) if width > room] == ["Incomprehensibilities"]
+
+
+def test_fitted_widths_give_every_word_its_room_and_share_the_rest_by_weight():
+    from commissioning.publish.pdf import style
+
+    rows = [["Respondents", "Area"], ["1,234", "Kensington and Chelsea"]]
+    widths = style.fitted_widths(rows, [1, 3])
+    assert sum(widths) == pytest.approx(1.0)
+    room = [w * style.CONTENT_WIDTH - style.CELL_PADDING for w in widths]
+    assert room[0] >= style.widest_word("Respondents", style.CELL_SIZE, bold=True)
+    assert room[1] >= style.widest_word("Kensington", style.CELL_SIZE)
+    assert widths[1] > widths[0]                      # the room left goes 3 to 1
+    too_wide = [["Respondentsandmore" * 3] * 4]       # no size fits: the weights come back
+    assert style.fitted_widths(too_wide, [1, 1, 1, 1]) == [0.25] * 4

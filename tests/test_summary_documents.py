@@ -66,6 +66,6 @@ def test_no_word_or_total_is_split_in_the_summary_pdf(summaries, bid):
     s = summaries[bid]
     pdf = summary_pdf(s)
     assert split_words(pdf, summary_outline(s), f"{s.round_title}: assessment summary") == []
-    lines = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).splitlines()
+    lines = [line.strip() for p in PdfReader(io.BytesIO(pdf)).pages for line in p.extract_text().splitlines()]
     if s.bid.total is not None:     # the bold total on one line: "64.94 of 100.00", not "64.94 of" and "100.00"
         assert f"{s.bid.total:.2f} of 100.00" in lines

@@ -14,7 +14,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from commissioning.publish.outline import Outline, to_html, to_story
-from commissioning.publish.pdf.style import deliver, render, write_html
+from commissioning.publish.pdf.style import deliver, fitted_widths, render, write_html
 from commissioning.satisfaction.chart import chart_alt, chart_png
 from commissioning.satisfaction.publication import (
     METHOD,
@@ -78,8 +78,10 @@ def satisfaction_outline(pub: Publication, chart: bytes, *, date: dt.date | None
 
 
 def _table(frame: pd.DataFrame, caption: str) -> Outline:
-    return Outline().frame_table(frame, caption=caption, widths=WIDTHS.get(tuple(frame.columns)), numeric=NUMERIC,
-                                 caption_in_pdf=True).spacer(8)
+    columns = [str(c) for c in frame.columns]
+    rows = [columns] + [[str(v) for v in r] for r in frame.itertuples(index=False)]
+    widths = fitted_widths(rows, WIDTHS.get(tuple(columns), [1.0] * len(columns)))
+    return Outline().frame_table(frame, caption=caption, widths=widths, numeric=NUMERIC, caption_in_pdf=True).spacer(8)
 
 
 def build_html(pub: Publication, out: str | os.PathLike | None = None, *, date: dt.date | None = None) -> str:
@@ -100,8 +102,8 @@ def build_pdf(pub: Publication, out: str | os.PathLike | BinaryIO | None = None,
     return deliver(pdf, out)
 
 
-#: PDF column widths (fractions of the page width) by the table's columns: each column is wider than
-#: its longest word ("Respondents", "suppressed", "significantly", "illustrative"), so none is split.
+#: How the PDF shares a table's width out among its columns, by the table's columns, once each column
+#: is as wide as its longest word ("Respondents", "suppressed", "significantly"; style.fitted_widths).
 WIDTHS = {
     ("Area", "Respondents", "Satisfied", "95% interval", "Target", "Against target", "Change", "Basis"):
         [0.16, 0.15, 0.12, 0.125, 0.085, 0.125, 0.12, 0.115],

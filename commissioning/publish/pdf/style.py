@@ -229,6 +229,22 @@ def cell_size(rows: Sequence[Sequence], widths: Sequence[float], *, bold_rows: S
     return CELL_SIZE
 
 
+def fitted_widths(rows: Sequence[Sequence[str]], weights: Sequence[float]) -> list[float]:
+    """Column widths (fractions of the content width) where every word of ``rows`` (the first row
+    bold, as a header) fits its column at :data:`CELL_SIZE`, or else at :data:`CELL_SIZE_TIGHT`
+    (which :func:`cell_size` then picks); the room left is shared out by ``weights``. When the words
+    need more than the page even at the tighter size, ``weights`` (normalised) is returned."""
+    register_fonts()
+    total = sum(weights)
+    for size in (CELL_SIZE, CELL_SIZE_TIGHT):
+        least = [(max(widest_word(str(row[c]), size, bold=r == 0) for r, row in enumerate(rows)) + CELL_PADDING + 1)
+                 / CONTENT_WIDTH for c in range(len(weights))]
+        if sum(least) < 1:
+            left = 1 - sum(least)
+            return [m + left * w / total for m, w in zip(least, weights)]
+    return [w / total for w in weights]
+
+
 def widest_word(markup: str, size: float, *, bold: bool = False, break_after: str = "") -> float:
     """Width in points of the widest word of cell ``markup`` at ``size`` (bold when ``bold`` or
     inside ``<b>``; a word may break after any of ``break_after``)."""

@@ -61,7 +61,7 @@ def summary_outline(s: AssessmentSummary) -> Outline:
     bids = [(s.bid, True)] + ([(s.winner, False)] if s.winner is not None and not s.is_winner else [])
     for bid, own in bids:
         o.heading(_bid_heading(bid, own))
-        o.table(_rows(bid, s.price_weight), caption=_bid_heading(bid, own), widths=[0.25, 0.09, 0.17, 0.49],
+        o.table(_rows(bid, s.price_weight), caption=_bid_heading(bid, own), widths=[0.22, 0.09, 0.22, 0.47],
                 align_right=(1, 2), total_row=True, split_in_row=True).spacer(8)
     return o.para("Scores are the panel's moderated scores on the published scale; points are the "
                   "criterion's share of the total under the published weights.", style="small")
