@@ -17,7 +17,7 @@ caption, and a boxed notice for marks such as "Illustrative data". Every piece o
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from html import escape
 
 import pandas as pd
@@ -48,6 +48,31 @@ p.small{color:#4a4a4a;font-size:.95rem}
 footer{border-top:1px solid #b8b8b8;margin-top:2rem;padding-top:.75rem;padding-bottom:2rem;color:#4a4a4a;
  font-size:.9rem}
 """
+
+
+def table_markup(columns: Sequence, rows: Iterable[Sequence[str]], caption: str, *, numeric: Collection = (),
+                 row_headers: bool = True, cell: Callable[[object, str], str] | None = None,
+                 table_class: str = "", numeric_headers: bool = False) -> str:
+    """A captioned data table's HTML: ``rows`` of cell text (not yet escaped), each cell's HTML made
+    by ``cell(column, text)`` (default: escaped text); column headers are ``<th scope="col">``, with
+    ``row_headers`` each row's first cell is its ``<th scope="row">``; the data cells of ``numeric``
+    columns have the class "num", and their header cells too with ``numeric_headers``."""
+    cell = cell or (lambda _column, text: escape(text))
+    num = {c: ' class="num"' if c in numeric else "" for c in columns}
+    num_th = num if numeric_headers else dict.fromkeys(columns, "")
+    head = "".join(f'<th scope="col"{num_th[c]}>{escape(str(c))}</th>' for c in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for i, (column, text) in enumerate(zip(columns, row)):
+            if i == 0 and row_headers:
+                cells.append(f'<th scope="row"{num_th[column]}>{cell(column, text)}</th>')
+            else:
+                cells.append(f"<td{num[column]}>{cell(column, text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    css = f' class="{table_class}"' if table_class else ""
+    return (f"<table{css}><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 class Document:
@@ -95,19 +120,9 @@ class Document:
             columns, rows = list(rows.columns), rows.itertuples(index=False)
         if not columns:
             raise ValueError("a table needs column headers")
-        head = "".join(f'<th scope="col">{escape(str(c))}</th>' for c in columns)
-        body = []
-        for row in rows:
-            cells = []
-            for i, (column, value) in enumerate(zip(columns, row)):
-                text = escape("" if value is None else str(value)).replace("\n", "<br>")
-                if i == 0 and row_headers:
-                    cells.append(f'<th scope="row">{text}</th>')
-                else:
-                    cells.append(f'<td class="num">{text}</td>' if column in numeric else f"<td>{text}</td>")
-            body.append("<tr>" + "".join(cells) + "</tr>")
-        self._blocks.append(f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-                            f"<tbody>{''.join(body)}</tbody></table>")
+        texts = (["" if value is None else str(value) for value in row] for row in rows)
+        self._blocks.append(table_markup(columns, texts, caption, numeric=numeric, row_headers=row_headers,
+                                         cell=lambda _column, text: escape(text).replace("\n", "<br>")))
         return self
 
     def figure(self, png: bytes, alt: str, caption: str = "") -> Document:

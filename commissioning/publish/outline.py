@@ -114,12 +114,19 @@ class Outline:
         return self
 
     def frame_table(self, frame, *, caption: str, widths: Sequence[float] | None = None, numeric=(),
-                    **options) -> Outline:
+                    fit_words: bool = False, **options) -> Outline:
         """A table of a DataFrame of display strings: its columns are the header row; ``numeric``
-        names the right-aligned columns; ``widths`` default to equal; ``options`` as :meth:`table`."""
+        names the right-aligned columns; ``widths`` default to equal; with ``fit_words`` they are
+        only weights for the room left once every column holds its longest word
+        (:func:`~commissioning.publish.pdf.style.fitted_widths`); ``options`` as :meth:`table`."""
         columns = [str(c) for c in frame.columns]
         rows = [columns] + [[str(v) for v in r] for r in frame.itertuples(index=False)]
-        return self.table(rows, caption=caption, widths=widths or [1 / len(columns)] * len(columns),
+        widths = widths or [1 / len(columns)] * len(columns)
+        if fit_words:
+            from commissioning.publish.pdf.style import fitted_widths
+
+            widths = fitted_widths(rows, widths)
+        return self.table(rows, caption=caption, widths=widths,
                           align_right=[i for i, c in enumerate(columns) if c in numeric], **options)
 
     def figure(self, png: bytes, *, alt: str, caption: Text, width: float = 1.0, max_height: float | None = None
@@ -240,8 +247,7 @@ def to_story(outline: Outline) -> list:
             spans = [command[1:3] for command in t.pdf_style if command[0] == "SPAN"]
             rows = [[_markup(c) for c in r] for r in t.rows]
             size = t.size or st.cell_size(rows, t.widths, spans=spans, break_after="" if spans else "-/",
-                                          bold_rows=[r < t.header_rows or (t.total_row and r == len(rows) - 1)
-                                                     for r in range(len(rows))])
+                                          bold_rows=st.bold_rows(len(rows), t.header_rows, t.total_row))
             if not spans:   # a spanned cell is wider than its column
                 rows = [[_fit(c, w * st.CONTENT_WIDTH - st.CELL_PADDING, size) for c, w in zip(r, t.widths)]
                         for r in rows]

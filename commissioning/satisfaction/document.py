@@ -14,7 +14,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from commissioning.publish.outline import Outline, to_html, to_story
-from commissioning.publish.pdf.style import deliver, fitted_widths, render, write_html
+from commissioning.publish.pdf.style import deliver, render, write_html
 from commissioning.satisfaction.chart import chart_alt, chart_png
 from commissioning.satisfaction.publication import (
     METHOD,
@@ -78,10 +78,8 @@ def satisfaction_outline(pub: Publication, chart: bytes, *, date: dt.date | None
 
 
 def _table(frame: pd.DataFrame, caption: str) -> Outline:
-    columns = [str(c) for c in frame.columns]
-    rows = [columns] + [[str(v) for v in r] for r in frame.itertuples(index=False)]
-    widths = fitted_widths(rows, WIDTHS.get(tuple(columns), [1.0] * len(columns)))
-    return Outline().frame_table(frame, caption=caption, widths=widths, numeric=NUMERIC, caption_in_pdf=True).spacer(8)
+    return Outline().frame_table(frame, caption=caption, widths=WIDTHS.get(tuple(frame.columns)), fit_words=True,
+                                 numeric=NUMERIC, caption_in_pdf=True).spacer(8)
 
 
 def build_html(pub: Publication, out: str | os.PathLike | None = None, *, date: dt.date | None = None) -> str:

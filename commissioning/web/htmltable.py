@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 
+from commissioning.publish.html import table_markup
+
 #: Colours: text #0b0c0c on white (19:1), caption #555 (7.5:1), as the app's captions (app.py).
 TABLE_STYLE = ("<style>.ctable{border-collapse:collapse;font-size:.925rem;line-height:1.4;margin:0 0 .75rem}"
                ".ctable.stretch{width:100%}"
@@ -75,20 +77,11 @@ def html_table(frame: pd.DataFrame, caption: str, *, formats: dict[str, Format] 
     columns = list(frame.columns)
     numeric = {c for c, dtype in zip(columns, frame.dtypes)
                if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)}
-    align = {c: ' class="num"' if c in numeric else "" for c in columns}
-    head = "".join(f'<th scope="col"{align[c]}>{html.escape(str(c))}</th>' for c in columns)
-    rows = []
-    for values in frame.itertuples(index=False, name=None):
-        cells = []
-        for i, (column, value) in enumerate(zip(columns, values)):
-            text = cell_text(value, formats.get(column))
-            body = _link(text) if column in links else html.escape(text)
-            tag = "th" if i == 0 and row_headers else "td"
-            attrs = (' scope="row"' if tag == "th" else "") + align[column]
-            cells.append(f"<{tag}{attrs}>{body}</{tag}>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    table = (f'<table class="ctable{" stretch" if stretch else ""}"><caption>{html.escape(caption)}</caption>'
-             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    texts = ([cell_text(value, formats.get(column)) for column, value in zip(columns, values)]
+             for values in frame.itertuples(index=False, name=None))
+    table = table_markup(columns, texts, caption, numeric=numeric, row_headers=row_headers,
+                         cell=lambda column, text: _link(text) if column in links else html.escape(text),
+                         table_class="ctable stretch" if stretch else "ctable", numeric_headers=True)
     if max_height_rem is not None:
         table = (f'<div class="ctable-scroll" style="max-height:{max_height_rem:g}rem" tabindex="0" role="region" '
                  f'aria-label="{html.escape(caption, quote=True)}">{table}</div>')

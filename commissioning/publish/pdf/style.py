@@ -155,11 +155,6 @@ def estimated_words(notes: Sequence[str]) -> str:
     return "ESTIMATED FIGURES. These are estimates made from real figures, not recorded ones: " + "; ".join(notes) + "."
 
 
-def illustrative_mark(notes: Sequence[str]) -> list:
-    """A boxed 'Illustrative data' notice listing what is illustrative; empty when nothing is."""
-    return notice_box(esc(illustrative_words(notes))) if notes else []
-
-
 def notice_box(markup: str, fill=MARK_FILL, edge=MARK_EDGE) -> list:
     """A full-width boxed notice of ``markup`` in bold (yellow for illustrative data by default)."""
     box = Table([[para(markup, "mark")]], colWidths=[CONTENT_WIDTH])
@@ -168,6 +163,11 @@ def notice_box(markup: str, fill=MARK_FILL, edge=MARK_EDGE) -> list:
                              ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
                              ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
     return [box, Spacer(1, 8)]
+
+
+def bold_rows(n: int, header_rows: int, total_row: bool) -> list[bool]:
+    """Which of a table's ``n`` rows are set in bold: the header rows and, with ``total_row``, the last."""
+    return [r < header_rows or (total_row and r == n - 1) for r in range(n)]
 
 
 def data_table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows: int = 1,
@@ -182,7 +182,7 @@ def data_table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows
     long comment) continue on the next page instead of failing the layout. ``size``: text size in
     points (default :func:`cell_size`, 10 unless a word would not fit its column).
     """
-    bold = [r < header_rows or (total_row and r == len(rows) - 1) for r in range(len(rows))]
+    bold = bold_rows(len(rows), header_rows, total_row)
     size = size or cell_size(rows, widths, bold_rows=bold)
     cell = cell_styles(size)
     body = [[Paragraph(value, cell[bold[r], c in align_right]) if isinstance(value, str) else value
