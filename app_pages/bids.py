@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages import _shared as ui
 from commissioning.procurement import lifecycle
+from commissioning.publish import summaries
 from commissioning.publish.pdf.summaries import summary_html, summary_pdf
 
 user = ui.guard("bids")
@@ -32,7 +33,7 @@ else:
     locked = [r for r in mine.itertuples() if store.round_info(int(r.round_id))["state"] == "locked"]
     for r in locked:
         with ui.user_errors(stop=False):
-            summary = store.my_assessment_summary(user.username, int(r.key))
+            summary = summaries.own_summary(store, user.username, int(r.key))
             st.download_button(f"Assessment summary for {r.bid_id} (PDF)", summary_pdf(summary),
                                file_name=f"{r.bid_id}.pdf", mime="application/pdf", key=f"summary_{r.key}",
                                icon=":material/download:")

@@ -10,7 +10,8 @@ from html import escape
 import streamlit as st
 
 from app_pages import _shared as ui
-from commissioning.returns import document, series
+from commissioning.publish import returns_document as document
+from commissioning.returns import series
 from commissioning.returns.publication import METHOD, build_publication, quarters
 from commissioning.returns.quarters import describe
 from commissioning.web import appdata

@@ -104,14 +104,14 @@ col_pdf, col_html = st.columns(2)
 
 
 def build_pdf(progress):
-    from commissioning.satisfaction.document import build_pdf as pdf
+    from commissioning.publish.satisfaction_document import build_pdf as pdf
 
     progress(0.2, "laying out pages")
     return pdf(pub)
 
 
 def build_html(progress):
-    from commissioning.satisfaction.document import build_html as html
+    from commissioning.publish.satisfaction_document import build_html as html
 
     progress(0.2, "drawing the chart")
     return html(pub).encode("utf-8")

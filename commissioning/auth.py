@@ -1,7 +1,8 @@
 """Roles, pages and accounts for the app: the one place that decides who may see what.
 
-Four audiences: ``commissioner``, ``chair`` (panel chair), ``panel`` (panel member) and ``public``
-(nobody logged in). Every page calls :func:`require` with the session's user and its page id;
+Five audiences: ``commissioner``, ``chair`` (panel chair), ``panel`` (panel member), ``provider``
+(support organisation) and ``public`` (nobody logged in). Who may take which action is
+:data:`commissioning.permissions.ACTIONS`, the table the store enforces too. Every page calls :func:`require` with the session's user and its page id;
 the navigation lists only :func:`allowed_pages` of the user's role. Pages never test roles
 themselves.
 
@@ -20,10 +21,23 @@ from dataclasses import dataclass
 import pandas as pd
 
 from commissioning.errors import AccessDenied, InputError
-from commissioning.store import ROLE_LABELS, ROLES, LoginLocked, Store, User  # noqa: F401 (LoginLocked re-exported)
-from commissioning.store.policy import MIN_PASSWORD_LENGTH, check_password, check_username  # noqa: F401
+from commissioning.permissions import (  # noqa: F401 (re-exported for the pages)
+    ACTIONS,
+    CHAIR,
+    COMMISSIONER,
+    PANEL,
+    PROVIDER,
+    PUBLIC,
+    ROLE_LABELS,
+    ROLES,
+)
+from commissioning.store import LoginLocked, Store, User  # noqa: F401 (LoginLocked re-exported)
+from commissioning.store.policy import (  # noqa: F401
+    MIN_PASSWORD_LENGTH,
+    check_password,
+    check_username,
+)
 
-COMMISSIONER, CHAIR, PANEL, PROVIDER, PUBLIC = "commissioner", "chair", "panel", "provider", "public"
 
 ADMIN_USER_ENV = "COMMISSIONING_ADMIN_USER"
 ADMIN_PASSWORD_ENV = "COMMISSIONING_ADMIN_PASSWORD"
@@ -61,22 +75,6 @@ PAGES: dict[str, Page] = {p.id: p for p in (
 )}
 
 
-#: Actions inside pages and the roles that may take them (the store enforces the same rules; this
-#: decides which controls a page offers).
-ACTIONS: dict[str, frozenset[str]] = {
-    "score": frozenset({PANEL, CHAIR}),
-    "moderate": frozenset({CHAIR}),
-    "open_moderation": frozenset({COMMISSIONER}),
-    "lock_round": frozenset({COMMISSIONER}),
-    "export_awards": frozenset({COMMISSIONER, CHAIR}),
-    "manage_panel": frozenset({COMMISSIONER}),
-    "declare_conflict": frozenset({PANEL, CHAIR}),
-    "manage_round": frozenset({COMMISSIONER}),
-    "clarify": frozenset({COMMISSIONER, CHAIR}),
-    "resolve_flag": frozenset({COMMISSIONER, CHAIR}),
-    "reopen_scoring": frozenset({COMMISSIONER}),
-}
-
 #: The page each role lands on after logging in.
 HOME = {PUBLIC: "priorities", COMMISSIONER: "coverage", CHAIR: "moderation", PANEL: "scoring",
         PROVIDER: "bids"}
@@ -102,7 +100,7 @@ def can_open(role: str, page_id: str) -> bool:
 
 def can(user: User | None, action: str) -> bool:
     """Whether ``user`` may take ``action`` (a key of :data:`ACTIONS`) on the pages."""
-    return role_of(user) in ACTIONS.get(action, frozenset())
+    return role_of(user) in ACTIONS[action]
 
 
 def require(user: User | None, page_id: str) -> User | None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import sys
 
-from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
+from commissioning.commands.common import (
+    add_data_arguments,
+    boundaries_from_args,
+    dataset_from_args,
+    write_output,
+)
 from commissioning.errors import InputError
 from commissioning.publish.text import estimated_notice, illustrative_notice
 from commissioning.safeio import csv_text

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args, write_output
+from commissioning.commands.common import (
+    add_data_arguments,
+    boundaries_from_args,
+    dataset_from_args,
+    write_output,
+)
 from commissioning.publish.text import estimated_notice, illustrative_notice
 from commissioning.safeio import csv_text
 from commissioning.spatial.lots import ALL, Lots, make_lots

@@ -14,7 +14,11 @@ import sys
 import time
 from pathlib import Path
 
-from commissioning.commands.common import add_data_arguments, boundaries_from_args, dataset_from_args
+from commissioning.commands.common import (
+    add_data_arguments,
+    boundaries_from_args,
+    dataset_from_args,
+)
 from commissioning.errors import InputError
 from commissioning.needs.assessment import run_assessment
 from commissioning.paths import DEFAULT_DATA_DIR, DEFAULT_RULES
@@ -77,7 +81,10 @@ def run(args) -> int:
             build_needs_pdf(run_assessment(ds), out, dpi=args.dpi, **both)
     elif args.kind == "priorities":
         from commissioning.procurement.rules import load_rules
-        from commissioning.publish.pdf.priorities import build_priorities_html, build_priorities_pdf
+        from commissioning.publish.pdf.priorities import (
+            build_priorities_html,
+            build_priorities_pdf,
+        )
 
         build = build_priorities_html if html else build_priorities_pdf
         build(run_assessment(dataset_from_args(args)), load_rules(args.rules), out, progress=progress)
@@ -88,10 +95,17 @@ def run(args) -> int:
 
 
 def build_evaluation(args, out: Path, progress) -> None:
-    from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
+    from commissioning.procurement.bid_files import (
+        read_bids,
+        read_moderation,
+        read_scores,
+    )
     from commissioning.procurement.rules import load_rules
     from commissioning.procurement.scoring import score_bids
-    from commissioning.publish.pdf.evaluation import build_evaluation_html, build_evaluation_pdf
+    from commissioning.publish.pdf.evaluation import (
+        build_evaluation_html,
+        build_evaluation_pdf,
+    )
 
     rules = load_rules(args.rules)
     bids, scores = read_bids(args.bids), read_scores(args.scores)

@@ -148,7 +148,7 @@ def _query(store, args) -> int:
 
 
 def _publish(store, args) -> int:
-    from commissioning.returns.document import build_html, build_pdf
+    from commissioning.publish.returns_document import build_html, build_pdf
     from commissioning.returns.publication import build_publication
 
     build = build_html if args.format == "html" else build_pdf

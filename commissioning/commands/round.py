@@ -165,11 +165,12 @@ def _summaries(store, args, clock) -> int:
     from commissioning.procurement.lifecycle import london_date, now_utc
     from commissioning.publish.pdf.style import deliver
     from commissioning.publish.pdf.summaries import summary_html, summary_pdf
+    from commissioning.publish.summaries import round_summaries
 
     if not args.out_dir.is_dir():
         raise InputError("output folder does not exist", file=args.out_dir)
     notice = _date(args.notice_date, "--notice-date") or london_date(clock or now_utc())
-    summaries = store.assessment_summaries(args.by, args.round, notice=notice)
+    summaries = round_summaries(store, args.by, args.round, notice=notice)
     for s in summaries:
         summary_pdf(s, args.out_dir / f"{s.bid.bid_id}.pdf")
         deliver(summary_html(s).encode("utf-8"), args.out_dir / f"{s.bid.bid_id}.html")

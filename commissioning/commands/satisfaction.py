@@ -77,7 +77,7 @@ def run(args) -> int:
         text = measures.report_csv(measured) if args.format == "csv" else measures.report_table(measured)
         write_output(text, args.out)
     elif args.action == "publish":
-        from commissioning.satisfaction import document
+        from commissioning.publish import satisfaction_document as document
 
         build = document.build_html if args.format == "html" else document.build_pdf
         build(publication.build_publication(inputs, args.quarter), args.out)

@@ -6,7 +6,12 @@ from pathlib import Path
 
 from commissioning.commands.common import write_output
 from commissioning.paths import DEFAULT_RULES
-from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores, read_shortfall
+from commissioning.procurement.bid_files import (
+    read_bids,
+    read_moderation,
+    read_scores,
+    read_shortfall,
+)
 from commissioning.procurement.rules import load_rules
 from commissioning.procurement.scoring import score_bids
 from commissioning.safeio import csv_text

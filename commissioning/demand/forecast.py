@@ -39,10 +39,11 @@ import numpy as np
 import pandas as pd
 
 from commissioning.demand.series import MonthlySeries
+from commissioning.stats import Z80
+from commissioning.stats import Z95_EXACT as Z95
 
 SEASON = 12
 FIT_WINDOW = 96          # months of history the ETS models are fitted on (the latest eight years)
-Z80, Z95 = 1.2815515655446004, 1.959963984540054
 BASELINE = "seasonal_naive"
 # model -> (trend, damped, seasonal, fewest months of history it is fitted on)
 ETS_SPECS = {"ets_level": (None, False, None, 12), "ets_seasonal": (None, False, "add", 36),

@@ -21,22 +21,11 @@ import numpy as np
 import pandas as pd
 
 from commissioning.demand.series import MonthlySeries
+from commissioning.stats import byar_interval
 
-Z95 = 1.959963984540054
 PER = 100_000
 LONDON = "London"
 HIGHER, SIMILAR, LOWER = "significantly higher", "similar", "significantly lower"
-
-
-def byar_interval(count, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Byar's interval for Poisson counts (array-like, >= 0): (lower, upper), same shape."""
-    o = np.asarray(count, dtype=float)
-    if (o < 0).any() or not np.all(np.isfinite(o)):
-        raise ValueError("counts must be finite and >= 0")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lower = np.where(o > 0, o * (1 - 1 / (9 * o) - z / (3 * np.sqrt(o))) ** 3, 0.0)
-    upper = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * np.sqrt(o + 1))) ** 3
-    return np.maximum(lower, 0.0), upper
 
 
 def compare(lower, upper, reference) -> np.ndarray:

@@ -13,7 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from commissioning.boroughs import LONDON_AUTHORITIES, PAN_LONDON, is_ons_code, resolve_code
+from commissioning.boroughs import (
+    LONDON_AUTHORITIES,
+    PAN_LONDON,
+    is_ons_code,
+    resolve_code,
+)
 from commissioning.errors import InputError, csv_line
 from commissioning.needs import commit
 from commissioning.needs.models import Benchmarks, load_benchmarks

@@ -74,13 +74,14 @@ class Scale:
 
 @dataclass(frozen=True)
 class Lot:
-    """A published lot: its name, the authorities (names) it holds and its indicative value in
-    pounds a year (None if not published)."""
+    """A published lot: its name, the authorities (names) it holds, its indicative value in
+    pounds a year (None if not published) and the service types it buys (ids of
+    ``data/benchmarks.yaml``; empty when the rules do not say)."""
 
     name: str
     boroughs: tuple[str, ...]
     indicative_value_gbp: float | None = None
-    services: str | None = None
+    services: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,36 @@ class Rules:
     min_score_policy: str | None = None
     contract_years: int | None = None   # the contract's length from timetable.contract_start
     extension_years: int = 0            # optional extensions on top
+    price_basis: str | None = None      # "annual" or "whole_contract" (contract.price_basis)
     source: str = "rules"
     raw: dict = field(default_factory=dict, repr=False, compare=False)
     lots: tuple[Lot, ...] = ()          # the published lots (optional); each authority in one
     contact: str | None = None          # whom bidders ask
     how_to_bid: str | None = None
+
+    PRICE_BASIS_WORDS = {"annual": "a year", "whole_contract": "for the whole initial term"}
+
+    def price_words(self) -> str:
+        """How every price of this round is labelled: "a year" or "for the whole initial term"
+        ("" when the rules set no contract)."""
+        return self.PRICE_BASIS_WORDS.get(self.price_basis, "")
+
+    def term_value(self, price: float) -> float:
+        """The value of the initial term (``contract.years``) of a bid priced ``price`` on the
+        rules' basis: price x years when annual, the price itself when for the whole contract."""
+        if self.price_basis == "annual":
+            return float(price) * self.contract_years
+        if self.price_basis == "whole_contract":
+            return float(price)
+        raise ValueError("the rules set no contract.price_basis")
+
+    def annual_value(self, price: float) -> float:
+        """A bid's price in pounds a year on the rules' basis."""
+        if self.price_basis == "annual":
+            return float(price)
+        if self.price_basis == "whole_contract":
+            return float(price) / self.contract_years
+        raise ValueError("the rules set no contract.price_basis")
 
     def criterion(self, criterion_id: str) -> Criterion:
         for criterion in self.criteria:
@@ -272,7 +298,8 @@ def _build(data: dict, source: str) -> Rules:
             if borough in holder:
                 _fail(source, f"lots[{i}].boroughs", f"{borough!r} is already in lot {holder[borough]!r}")
             holder[borough] = raw["name"]
-        lots.append(Lot(raw["name"], tuple(raw["boroughs"]), raw.get("indicative_value_gbp"), raw.get("services")))
+        lots.append(Lot(raw["name"], tuple(raw["boroughs"]), raw.get("indicative_value_gbp"),
+                        tuple(raw.get("services") or ())))
 
     moderation = data.get("moderation") or {}
     return Rules(
@@ -285,5 +312,6 @@ def _build(data: dict, source: str) -> Rules:
         timetable=timetable, min_score_policy=data.get("min_score_policy"),
         contract_years=contract["years"] if contract else None,
         extension_years=int(contract.get("extension_years", 0)) if contract else 0,
+        price_basis=contract["price_basis"] if contract else None,
         source=source, raw=data, lots=tuple(lots), contact=data.get("contact"), how_to_bid=data.get("how_to_bid"),
     )

@@ -44,7 +44,11 @@ from commissioning.procurement.bid_files import (
     _source,
     _text,
 )
-from commissioning.procurement.need_alignment import need_alignment_scores, parse_areas, shortfall_map
+from commissioning.procurement.need_alignment import (
+    need_alignment_scores,
+    parse_areas,
+    shortfall_map,
+)
 from commissioning.procurement.rules import Rules
 
 OUTPUT_COLUMNS = ["bid_id", "lot", "quality", "social_value", "price", "total", "rank", "status", "reasons"]

@@ -17,10 +17,12 @@ when ``caption_in_pdf``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
+
+from commissioning.publish.html import Document
+from commissioning.publish.wording import illustrative_words
 
 
 class B(str):
@@ -54,6 +56,7 @@ class Table:
     pdf_style: list = field(default_factory=list)   # extra reportlab TableStyle commands (spans, group shading)
     split_in_row: bool = False                     # a row taller than a page continues on the next
     size: float | None = None                      # PDF text size in points (None: style.cell_size)
+    fit_words: bool = False                        # widths are weights once each column holds its longest word
 
 
 @dataclass
@@ -90,8 +93,6 @@ class Outline:
     def illustrative(self, notes: Sequence[str]) -> Outline:
         """The "Illustrative data" notice naming what is illustrative (nothing when ``notes`` is empty)."""
         if notes:
-            from commissioning.publish.pdf.style import illustrative_words
-
             self.notice(illustrative_words(notes))
         return self
 
@@ -118,16 +119,14 @@ class Outline:
         """A table of a DataFrame of display strings: its columns are the header row; ``numeric``
         names the right-aligned columns; ``widths`` default to equal; with ``fit_words`` they are
         only weights for the room left once every column holds its longest word
-        (:func:`~commissioning.publish.pdf.style.fitted_widths`); ``options`` as :meth:`table`."""
+        (``publish.pdf.style.fitted_widths``, applied by ``publish.pdf.story.to_story``); ``options`` as :meth:`table`."""
         columns = [str(c) for c in frame.columns]
         rows = [columns] + [[str(v) for v in r] for r in frame.itertuples(index=False)]
         widths = widths or [1 / len(columns)] * len(columns)
-        if fit_words:
-            from commissioning.publish.pdf.style import fitted_widths
-
-            widths = fitted_widths(rows, widths)
-        return self.table(rows, caption=caption, widths=widths,
-                          align_right=[i for i, c in enumerate(columns) if c in numeric], **options)
+        self.table(rows, caption=caption, widths=widths,
+                   align_right=[i for i, c in enumerate(columns) if c in numeric], **options)
+        self.blocks[-1][1].fit_words = fit_words
+        return self
 
     def figure(self, png: bytes, *, alt: str, caption: Text, width: float = 1.0, max_height: float | None = None
                ) -> Outline:
@@ -166,120 +165,9 @@ class Outline:
         return self
 
 
-# ---------------------------------------------------------------- PDF
-
-
-def _markup(text: Text) -> str:
-    from commissioning.publish.pdf.style import esc
-
-    return "".join(f"<b>{esc(r)}</b>" if isinstance(r, B) else esc(r) for r in _runs(text)).replace("\n", "<br/>")
-
-
-def _fit(markup: str, width: float, size: float) -> str:
-    """Break a long word after a hyphen or slash (a name such as "Learning-disability", a URL)
-    when it is wider than ``width`` points at ``size`` points, so that reportlab never splits it
-    mid-word ("Learning-disabilit y", "ht tps://")."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    from commissioning.publish.pdf.style import FONT, register_fonts
-
-    register_fonts()    # a document may open with a paragraph, before any style has registered the fonts
-
-    def measure(text: str) -> float:
-        return stringWidth(re.sub(r"<[^>]+>", "", text), f"{FONT}-Bold", size)
-
-    def fit(word: str) -> str:
-        if measure(word) <= width or not re.search(r"[-/]", word):
-            return word
-        lines, line = [], ""
-        for piece in re.split(r"(?<=[-/])(?=.)", word):     # keep each hyphen or slash at a line's end
-            if line and measure(line + piece) > width:
-                lines.append(line)
-                line = piece
-            else:
-                line += piece
-        return "<br/>".join(lines + [line])
-
-    return " ".join(fit(w) for w in markup.split(" "))
-
-
-def to_story(outline: Outline) -> list:
-    """The outline as reportlab flowables in the shared report style."""
-    from reportlab.platypus import (
-        CondPageBreak,
-        KeepTogether,
-        PageBreak,
-        Spacer,
-        TableStyle,
-    )
-    from reportlab.platypus import Table as RLTable
-
-    from commissioning.publish.pdf import style as st
-
-    story: list = []
-    for block in outline.blocks:
-        kind = block[0]
-        if kind == "keep":
-            story.append(KeepTogether(to_story(block[1])))
-        elif kind == "heading":
-            story.append(st.heading(block[1], block[2]))
-        elif kind == "para":
-            story.append(st.para(_fit(_markup(block[1]), st.CONTENT_WIDTH - 4, 10),
-                                 PDF_STYLES.get(block[2], block[2])))
-        elif kind == "bullets":
-            story += st.bullets([_fit(_markup(i), st.CONTENT_WIDTH - 20, 10) for i in block[1]])
-        elif kind == "notice":
-            story += st.notice_box(st.esc(block[1]), *st.NOTICE_COLOURS[block[2]])
-        elif kind == "box":
-            box = RLTable([[st.para(_markup(block[1]))]], colWidths=[st.CONTENT_WIDTH])
-            box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.FONT),
-                                     ("BACKGROUND", (0, 0), (-1, -1), st.RAG_FILL.get(block[2], st.MARK_FILL)),
-                                     ("BOX", (0, 0), (-1, -1), 1, st.MARK_EDGE),
-                                     ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                                     ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
-            story += [box, Spacer(1, 6)]
-        elif kind == "table":
-            t: Table = block[1]
-            if t.caption_in_pdf:
-                caption = st.para(f"<b>{st.esc(t.caption)}</b>")
-                caption.keepWithNext = 1
-                story.append(caption)
-            spans = [command[1:3] for command in t.pdf_style if command[0] == "SPAN"]
-            rows = [[_markup(c) for c in r] for r in t.rows]
-            size = t.size or st.cell_size(rows, t.widths, spans=spans, break_after="" if spans else "-/",
-                                          bold_rows=st.bold_rows(len(rows), t.header_rows, t.total_row))
-            if not spans:   # a spanned cell is wider than its column
-                rows = [[_fit(c, w * st.CONTENT_WIDTH - st.CELL_PADDING, size) for c, w in zip(r, t.widths)]
-                        for r in rows]
-            grid = st.data_table(rows, t.widths, header_rows=t.header_rows, align_right=sorted(t.align_right),
-                                 fills=[(c, r, st.RAG_FILL.get(s)) for c, r, s in t.fills if s in st.RAG_FILL],
-                                 total_row=t.total_row, row_heights=t.row_heights, split_in_row=t.split_in_row,
-                                 size=size)
-            if t.pdf_style:
-                grid.setStyle(TableStyle(t.pdf_style))
-            story.append(grid)
-        elif kind == "figure":
-            _, png, _alt, caption, width, max_height = block
-            image = st.png_image(png, width=st.CONTENT_WIDTH * width)
-            if max_height and image.drawHeight > max_height:
-                image = st.png_image(png, width=image.drawWidth * max_height / image.drawHeight)
-            story += [image, st.para(_markup(caption), "small")]
-        elif kind == "page_break":
-            story.append(PageBreak())
-        elif kind == "cond_break":
-            story.append(CondPageBreak(block[1]))
-        elif kind == "spacer":
-            story.append(Spacer(1, block[1]))
-        elif kind == "contents":
-            story.append(st.contents())
-    return story
-
-
 #: Paragraph styles that only the PDF prints: "cover" (the cover's publication line, which the HTML
 #: page's header already gives) and "pdf_note" (e.g. where the accessible version is).
 PDF_STYLES = {"cover": "body", "pdf_note": "small"}
-
-
 
 
 # ---------------------------------------------------------------- HTML
@@ -292,8 +180,6 @@ def _html_runs(text: Text) -> str:
 
 def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "") -> str:
     """The outline as one self-contained, accessible HTML page (see :mod:`commissioning.publish.html`)."""
-    from commissioning.publish.html import Document
-
     doc = Document(title, subtitle=subtitle, footer=footer)
     blocks = list(outline.blocks)
     while any(b[0] == "keep" for b in blocks):   # page grouping means nothing in HTML

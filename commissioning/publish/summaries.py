@@ -134,3 +134,18 @@ def build_summaries(result: ScoringResult, *, notice: dt.date, scorer_names=(),
                 else "No bid in this lot was ranked; the lot will be re-advertised under the published rules.",
                 notice, start, end, result.rules.weights["price"]))
     return out
+
+
+def round_summaries(store, actor, round_id: int, *, notice: dt.date, shortfall=None) -> list[AssessmentSummary]:
+    """Every bid's assessment summary of a locked round in ``store`` (commissioner); scorers' names removed."""
+    inputs = store.summary_inputs(actor, round_id, shortfall=shortfall)
+    return build_summaries(inputs.result, notice=notice, scorer_names=inputs.scorer_names,
+                           moderation_notes=inputs.moderation_notes)
+
+
+def own_summary(store, provider, key: int, *, shortfall=None) -> AssessmentSummary:
+    """A support organisation's own bid's assessment summary (the store checks it is theirs)."""
+    inputs = store.own_summary_inputs(provider, key, shortfall=shortfall)
+    summaries = build_summaries(inputs.result, notice=inputs.notice, scorer_names=inputs.scorer_names,
+                                moderation_notes=inputs.moderation_notes)
+    return next(s for s in summaries if s.bid.bid_id == inputs.bid_id)

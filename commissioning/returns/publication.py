@@ -23,7 +23,7 @@ from commissioning.boroughs import LONDON_AUTHORITIES
 from commissioning.returns.layout import PAN_LONDON
 from commissioning.returns.quarters import check_quarter, describe
 from commissioning.returns.suppression import TOTAL, Suppressed, suppress
-from commissioning.satisfaction.wilson import wilson
+from commissioning.stats import wilson
 
 SUPPRESSED, NOT_REPORTED = "suppressed", "not reported"
 LONDON_WIDE, LONDON = "London-wide services", "London"

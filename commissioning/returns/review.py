@@ -18,9 +18,9 @@ import math
 
 import pandas as pd
 
+from commissioning.organisations import organisation_key
 from commissioning.returns.layout import MEASURES
 from commissioning.returns.quarters import check_quarter, due_date, previous
-from commissioning.store.organisations import organisation_key
 
 JUMP_SHARE = 0.5
 MIN_CHANGE = {"capacity": 1.0, "waiting_days_median": 7.0, "referrals": 10, "referrals_refused": 5,

@@ -13,7 +13,7 @@ import math
 import pandas as pd
 
 from commissioning.satisfaction.targets import Targets
-from commissioning.satisfaction.wilson import (
+from commissioning.stats import (
     NO_CHANGE,
     change,
     difference,

@@ -35,7 +35,7 @@ from commissioning.satisfaction.returns import (
     satisfaction_from_returns,
 )
 from commissioning.satisfaction.targets import Targets, read_targets
-from commissioning.satisfaction.wilson import NO_CHANGE, wilson
+from commissioning.stats import NO_CHANGE, wilson
 
 DATA_DIR = DEFAULT_DATA_DIR / "satisfaction"
 DEFAULT_RESULTS = DATA_DIR / "results.csv"

@@ -5,11 +5,11 @@
 tables and migrations in ``schema``. The rules the store enforces are listed in ``database``.
 """
 
+from commissioning.organisations import names_match, organisation_key, organisation_keys
 from commissioning.store.base import ROLE_LABELS, ROLES, SCORING_ROLES, STATES, User
 from commissioning.store.database import Store, open_store
 from commissioning.store.logins import LoginLocked
-from commissioning.store.organisations import names_match, organisation_key, organisation_keys
-from commissioning.store.schema import MIGRATIONS
+from commissioning.store.migrations import MIGRATIONS
 
 __all__ = ["LoginLocked", "MIGRATIONS", "ROLE_LABELS", "ROLES", "SCORING_ROLES", "STATES", "Store", "User",
            "names_match", "open_store", "organisation_key", "organisation_keys"]

@@ -22,18 +22,16 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from commissioning.errors import AccessDenied, StoreError
+from commissioning.organisations import bid_organisations, names_match
+from commissioning.permissions import ACTIONS, ROLE_LABELS, ROLES, SCORING_ROLES  # noqa: F401 (re-exported)
+from commissioning.procurement import lifecycle
 from commissioning.procurement.rules import Rules, parse_rules
-from commissioning.store.organisations import bid_organisations, names_match
-from commissioning.store.schema import MIGRATIONS, bids, conflicts, rounds, schema_version, users
+from commissioning.store.migrations import MIGRATIONS
+from commissioning.store.schema import bids, conflicts, rounds, schema_version, users
 
 for _numpy_int in (np.int64, np.int32):
     sqlite3.register_adapter(_numpy_int, int)
 
-#: Roles an account can have ("public" is the absence of a login).
-ROLES = ("commissioner", "chair", "panel", "provider")
-ROLE_LABELS = {"commissioner": "Commissioner", "chair": "Panel chair", "panel": "Panel member",
-               "provider": "Support organisation", "public": "Public"}
-SCORING_ROLES = ("panel", "chair")
 #: PostgreSQL advisory lock every store write transaction holds: writers queue one at a time, as
 #: SQLite's BEGIN IMMEDIATE makes them, so read-then-write checks and the audit chain stay sound.
 WRITE_LOCK_KEY = 0x636F6D6D  # "comm"
@@ -164,13 +162,15 @@ class StoreBase:
         row = self._user_row(conn, who)
         return User.from_row(row)
 
-    def _actor(self, conn, who: User | str, *roles: str) -> User:
+    def _actor(self, conn, who: User | str, action: str | None = None) -> User:
+        """The active account ``who``, refused unless its role may take ``action``
+        (:data:`commissioning.permissions.ACTIONS`; ``None``: any active account)."""
         row = self._user_row(conn, who)
         user = User.from_row(row)
         if not row["active"]:
             raise AccessDenied(f"{user.username}'s account is deactivated")
-        if roles and user.role not in roles:
-            raise AccessDenied(f"{user.username} ({user.role}) may not do this; needs {' or '.join(roles)}")
+        if action is not None:
+            require_action(user, action)
         return user
 
     def _round(self, conn, round_id: int):
@@ -201,7 +201,7 @@ class StoreBase:
     def _conflicted(self, conn, user_id: int, bid_or_name) -> bool:
         """Whether the user declared a conflict with a bid's organisation or consortium members
         (``bid_or_name``: a bids row) or with an organisation name (a str), as
-        :mod:`~commissioning.store.organisations` matches names."""
+        :mod:`~commissioning.organisations` matches names."""
         names = [bid_or_name] if isinstance(bid_or_name, str) else bid_organisations(bid_or_name)
         return names_match(self._declared(conn, user_id), names)
 
@@ -212,3 +212,18 @@ class StoreBase:
             return set()
         rows = conn.execute(select(bids).where(bids.c.round_id == round_id)).mappings().all()
         return {r["bid_ref"] for r in rows if names_match(declared, bid_organisations(r))}
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    """``now`` (timezone-aware) in UTC; the clock (``COMMISSIONING_NOW`` when set) when ``None``."""
+    now = now or lifecycle.now_utc()
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(dt.UTC)
+
+
+def require_action(user: User, action: str) -> None:
+    """Refuse ``user`` unless its role may take ``action`` (the one permission table)."""
+    roles = ACTIONS[action]
+    if user.role not in roles:
+        raise AccessDenied(f"{user.username} ({user.role}) may not do this; needs {' or '.join(sorted(roles))}")

@@ -25,7 +25,7 @@ class ClarificationsMixin:
             raise InputError("a clarification needs the question", column="question")
         now = _now(now)
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner", "chair")
+            actor = self._actor(conn, actor, "clarify")
             row = self._bid(conn, key)
             self._check_unsealed(self._round(conn, row["round_id"]), now)
             cid = conn.execute(insert(clarifications).values(
@@ -42,7 +42,7 @@ class ClarificationsMixin:
             raise InputError("the answer is empty", column="answer")
         now = _now(now)
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner", "chair", "provider")
+            actor = self._actor(conn, actor, "clarify")
             clar = conn.execute(select(clarifications).where(clarifications.c.id == clarification_id)
                                 ).mappings().first()
             if clar is None:
@@ -59,7 +59,7 @@ class ClarificationsMixin:
         """A round's clarifications (commissioner or chair): id, bid_id, question, asked_by,
         asked_at, answer, answered_at."""
         with self._read() as conn:
-            self._actor(conn, actor, "commissioner", "chair")
+            self._actor(conn, actor, "clarify")
             rows = conn.execute(
                 select(clarifications.c.id, bids.c.bid_ref.label("bid_id"), clarifications.c.question,
                        users.c.username.label("asked_by"), clarifications.c.asked_at,
@@ -86,7 +86,7 @@ class ClarificationsMixin:
     def flag_decisions(self, actor: User | str, round_id: int) -> pd.DataFrame:
         """Recorded decisions: bid_id, flag, note, decided_by, decided_at."""
         with self._read() as conn:
-            self._actor(conn, actor, "commissioner", "chair")
+            self._actor(conn, actor, "resolve_flag")
             rows = conn.execute(
                 select(bids.c.bid_ref.label("bid_id"), flag_decisions.c.flag, flag_decisions.c.note,
                        users.c.username.label("decided_by"), flag_decisions.c.decided_at)
@@ -106,7 +106,7 @@ class ClarificationsMixin:
         if not todo:
             raise StoreError(f"bid {bid_id} has no open flag")
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner", "chair")
+            actor = self._actor(conn, actor, "resolve_flag")
             key = conn.execute(select(bids.c.id).where(bids.c.round_id == round_id,
                                                        bids.c.bid_ref == bid_id)).scalar()
             for flag in todo:
@@ -116,19 +116,3 @@ class ClarificationsMixin:
                 self._audit(conn, actor, "flag.resolve", f"bid {bid_id} {flag.key}", {"flag": flag.text},
                             {"note": str(note).strip()}, round_id=round_id)
         return todo
-
-    def lock_round(self, actor: User | str, round_id: int, *, shortfall=None) -> None:
-        """Lock a round (commissioner), refused while a bid in the running has an open flag
-        (StoreError naming the bids and their flags)."""
-        with self._read() as conn:
-            self._actor(conn, actor, "commissioner")
-            state = self._round(conn, round_id)["state"]
-        if state == "moderation":
-            pending = self.open_flags(actor, round_id, shortfall=shortfall)
-            if pending:
-                names = {}
-                for f in pending:
-                    names.setdefault(f.bid_id, []).append(f.text)
-                raise StoreError("cannot lock: unresolved flags on " + "; ".join(
-                    f"{bid} ({', '.join(texts)})" for bid, texts in names.items()))
-        super().lock_round(actor, round_id)

@@ -25,12 +25,12 @@ import yaml
 from sqlalchemy import func, insert, select
 
 from commissioning.errors import AccessDenied, InputError, StoreError
+from commissioning.organisations import bid_organisations, organisation_key
 from commissioning.procurement import lifecycle
 from commissioning.procurement.bid_files import LINE
 from commissioning.procurement.rules import Rules
 from commissioning.procurement.scoring import prepare_bids
-from commissioning.store.base import User
-from commissioning.store.organisations import bid_organisations, organisation_key
+from commissioning.store.base import User, _now
 from commissioning.store.schema import (
     assignments,
     bid_answers,
@@ -38,13 +38,6 @@ from commissioning.store.schema import (
     lots,
     rounds,
 )
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    now = now or lifecycle.now_utc()
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(dt.UTC)
 
 
 class IntakeMixin:
@@ -61,7 +54,7 @@ class IntakeMixin:
         text = yaml.safe_dump(rules.raw, sort_keys=False, allow_unicode=True)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_round")
             if conn.execute(select(rounds.c.id).where(rounds.c.name == name)).first():
                 raise StoreError(f"a round named {name!r} exists already")
             earlier = [r["name"] for r in conn.execute(select(rounds.c.name, rounds.c.rules_yaml)).mappings()
@@ -108,7 +101,7 @@ class IntakeMixin:
         (commissioner), e.g. the example round's. Returns how many were stored."""
         rules = self.rules(round_id)
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_round")
             keys = dict(conn.execute(select(bids.c.bid_ref, bids.c.id).where(bids.c.round_id == round_id)).all())
             texts = self._answers_by_bid(rules, answers, set(keys))
             have = set(conn.execute(select(bid_answers.c.bid_id).where(
@@ -169,7 +162,7 @@ class IntakeMixin:
         if missing:
             raise InputError(f"an answer is needed for {', '.join(missing)}", column="answer")
         with self._read() as conn:
-            provider = self._actor(conn, provider, "provider")
+            provider = self._actor(conn, provider, "bid")
             round_row = self._round(conn, round_id)
         self._check_intake(provider, round_row, rules, now, f"from {provider.organisation}", now)
         with self._write() as conn:
@@ -219,7 +212,7 @@ class IntakeMixin:
         parsed = prepare_bids(rules, frame)
         texts = self._answers_by_bid(rules, answers, set(parsed["bid_id"]))
         with self._read() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_round")
             round_row = self._round(conn, round_id)
         late = []
         if round_row["deadline"]:
@@ -301,7 +294,7 @@ class IntakeMixin:
     def my_bids(self, provider: User | str) -> pd.DataFrame:
         """A provider's own bids: key, round_id, round, bid_id, lot, price, submitted_at, partners."""
         with self._read() as conn:
-            provider = self._actor(conn, provider, "provider")
+            provider = self._actor(conn, provider, "bid")
             rows = conn.execute(
                 select(bids.c.id.label("key"), bids.c.round_id, rounds.c.name.label("round"),
                        bids.c.bid_ref.label("bid_id"), lots.c.name.label("lot"), bids.c.price,
@@ -313,19 +306,12 @@ class IntakeMixin:
         return pd.DataFrame(out, columns=["key", "round_id", "round", "bid_id", "lot", "price",
                                           "submitted_at", "partners"])
 
-    def round_bids(self, actor: User | str, round_id: int, *, now: dt.datetime | None = None) -> pd.DataFrame:
-        """As :meth:`PanelMixin.round_bids`, but empty while the round's bids are sealed."""
-        frame = super().round_bids(actor, round_id)
-        with self._read() as conn:
-            sealed = self._sealed(self._round(conn, round_id), _now(now))
-        return frame.iloc[0:0] if sealed else frame
-
     def received_bids(self, actor: User | str, round_id: int, *, now: dt.datetime | None = None) -> pd.DataFrame:
         """What a commissioner sees of a round's bids: before the deadline only bid_id and
         submitted_at (sealed); after it also organisation, partners, lot and price."""
         now = _now(now)
         with self._read() as conn:
-            self._actor(conn, actor, "commissioner")
+            self._actor(conn, actor, "manage_round")
             round_row = self._round(conn, round_id)
             rows = conn.execute(
                 select(bids.c.id.label("key"), bids.c.bid_ref.label("bid_id"), bids.c.submitted_at,

@@ -1,32 +1,45 @@
-"""What a locked round publishes: the bidders' assessment summaries and the awards."""
+"""What a locked round publishes: the inputs of the bidders' assessment summaries (built by
+:mod:`commissioning.publish.summaries`) and the awards."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from commissioning.errors import AccessDenied, StoreError
 from commissioning.procurement import lifecycle
 from commissioning.procurement.awards import build_awards
-from commissioning.publish.summaries import AssessmentSummary, build_summaries
 from commissioning.store.base import User
 from commissioning.store.schema import audit, bids, moderation, scores, users
+
+
+@dataclass(frozen=True)
+class SummaryInputs:
+    """What a locked round's assessment summaries are built from: the ranking, the names to keep
+    out of the text (scorers' usernames and display names), the chair's notes by (bid_id,
+    criterion), and the bid they are for (``None``: every bid)."""
+
+    result: object                     # procurement.scoring.ScoringResult
+    scorer_names: list[str]
+    moderation_notes: dict = field(default_factory=dict)
+    notice: dt.date | None = None      # the standstill notice date where the store has one
+    bid_id: str | None = None
 
 
 class OutcomesMixin:
 
     def _locked_result(self, actor, round_id: int, shortfall=None):
         with self._read() as conn:
-            self._actor(conn, actor, "commissioner")
+            self._actor(conn, actor, "export_awards")
             row = self._round(conn, round_id)
         if row["state"] != "locked":
             raise StoreError(f"round {row['name']} is {row['state']}: lock it first")
         return self.rank(actor, round_id, shortfall=shortfall)
 
-    def assessment_summaries(self, actor: User | str, round_id: int, *, notice: dt.date,
-                             shortfall=None) -> list[AssessmentSummary]:
-        """One assessment summary per bid of a locked round (commissioner); scorers' names removed."""
+    def summary_inputs(self, actor: User | str, round_id: int, *, shortfall=None) -> SummaryInputs:
+        """The inputs of every bid's assessment summary of a locked round (commissioner)."""
         result = self._locked_result(actor, round_id, shortfall)
         with self._read() as conn:
             names = conn.execute(
@@ -38,14 +51,13 @@ class OutcomesMixin:
             notes = {(ref, crit): note for ref, crit, note in conn.execute(
                 select(bids.c.bid_ref, moderation.c.criterion, moderation.c.note)
                 .join(bids, bids.c.id == moderation.c.bid_id).where(bids.c.round_id == round_id)).all()}
-        return build_summaries(result, notice=notice, scorer_names=[n for pair in names for n in pair],
-                               moderation_notes=notes)
+        return SummaryInputs(result, [n for pair in names for n in pair], notes)
 
-    def my_assessment_summary(self, provider: User | str, key: int, *, shortfall=None) -> AssessmentSummary:
-        """A support organisation's own assessment summary, once the round is locked (the standstill
-        counted from the day it was locked). Another organisation's bid is refused."""
+    def own_summary_inputs(self, provider: User | str, key: int, *, shortfall=None) -> SummaryInputs:
+        """A support organisation's own bid's summary inputs once the round is locked (the notice
+        date is the day it was locked). Another organisation's bid is refused."""
         with self._read() as conn:
-            user = self._actor(conn, provider, "provider")
+            user = self._actor(conn, provider, "bid")
             row = self._bid(conn, key)
             if row["submitted_by"] != user.id:
                 raise AccessDenied("a support organisation sees only its own bids' summaries")
@@ -57,9 +69,9 @@ class OutcomesMixin:
             # The ranking is the commissioner's to run; the provider's access was checked above.
             runner = conn.execute(select(users.c.username).where(
                 users.c.role == "commissioner", users.c.active == 1).order_by(users.c.id)).scalar()
+        inputs = self.summary_inputs(runner, row["round_id"], shortfall=shortfall)
         notice = lifecycle.london_date(dt.datetime.fromisoformat(locked_at))
-        summaries = self.assessment_summaries(runner, row["round_id"], notice=notice, shortfall=shortfall)
-        return next(s for s in summaries if s.bid.bid_id == row["bid_ref"])
+        return SummaryInputs(inputs.result, inputs.scorer_names, inputs.moderation_notes, notice, row["bid_ref"])
 
     def awards(self, actor: User | str, round_id: int, *, funder_id: str, funder_name: str, id_prefix: str,
                award_date: dt.date | None = None, shortfall=None) -> list[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Iterable
 
 import pandas as pd
@@ -13,9 +14,17 @@ from sqlalchemy import (
 )
 
 from commissioning.errors import AccessDenied, InputError, StoreError
-from commissioning.store.base import SCORING_ROLES, User, utc_now
-from commissioning.store.organisations import bid_organisations, names_match, organisation_key
-from commissioning.store.schema import assignments, bids, conflicts, lots, rounds, scores, users
+from commissioning.organisations import bid_organisations, names_match, organisation_key
+from commissioning.store.base import SCORING_ROLES, User, _now, require_action, utc_now
+from commissioning.store.schema import (
+    assignments,
+    bids,
+    conflicts,
+    lots,
+    rounds,
+    scores,
+    users,
+)
 
 
 class PanelMixin:
@@ -23,7 +32,7 @@ class PanelMixin:
     def assign(self, actor: User | str, member: User | str, bid: int) -> None:
         """Assign a bid to a scorer (commissioner). Refused when the scorer declared a conflict."""
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_panel")
             member = self._user(conn, member)
             row = self._bid(conn, bid)
             if row["state"] == "locked":
@@ -36,7 +45,7 @@ class PanelMixin:
         ones count)."""
         keys = [int(k) for k in keys]
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_panel")
             member = self._user(conn, member)
             for bid in keys:
                 row = self._bid(conn, bid)
@@ -70,8 +79,11 @@ class PanelMixin:
         with self._write() as conn:
             actor = self._actor(conn, actor)
             member = actor if member is None else self._user(conn, member)
-            if member.username != actor.username and actor.role != "commissioner":
-                raise AccessDenied("only a commissioner records a conflict for someone else")
+            if member.username != actor.username:
+                try:
+                    require_action(actor, "record_conflict")
+                except AccessDenied:
+                    raise AccessDenied("only a commissioner records a conflict for someone else") from None
             key = organisation_key(organisation)
             if not key:
                 raise InputError("a conflict declaration needs an organisation", column="organisation")
@@ -102,7 +114,7 @@ class PanelMixin:
         """
         keys = list(dict.fromkeys(int(k) for k in bid_keys))
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_panel")
             member = self._user(conn, member)
             rows, scored = [], []
             for bid in keys:
@@ -148,7 +160,7 @@ class PanelMixin:
         """Panel members assigned in a round (commissioner or chair): username, display_name,
         role, bids_assigned."""
         with self._read() as conn:
-            self._actor(conn, actor, "commissioner", "chair")
+            self._actor(conn, actor, "view_panel")
             rows = conn.execute(
                 select(users.c.username, users.c.display_name, users.c.role,
                        func.count(assignments.c.bid_id).label("bids_assigned"))
@@ -158,12 +170,13 @@ class PanelMixin:
                 .group_by(users.c.id).order_by(users.c.username)).mappings().all()
         return pd.DataFrame(rows, columns=["username", "display_name", "role", "bids_assigned"])
 
-    def round_bids(self, actor: User | str, round_id: int) -> pd.DataFrame:
-        """A round's bids for panel set-up (commissioner or chair): key, bid_id, organisation, lot.
-        No price (the quality panel does not see prices)."""
+    def round_bids(self, actor: User | str, round_id: int, *, now: dt.datetime | None = None) -> pd.DataFrame:
+        """A round's bids for panel set-up (commissioner or chair): key, bid_id, organisation, lot;
+        empty while the bids are sealed. No price (the quality panel does not see prices)."""
         with self._read() as conn:
-            self._actor(conn, actor, "commissioner", "chair")
-            self._round(conn, round_id)
+            self._actor(conn, actor, "view_panel")
+            if self._sealed(self._round(conn, round_id), _now(now)):
+                return pd.DataFrame(columns=["key", "bid_id", "organisation", "lot"])
             rows = conn.execute(
                 select(bids.c.id.label("key"), bids.c.bid_ref.label("bid_id"), bids.c.organisation,
                        lots.c.name.label("lot"))
@@ -175,7 +188,7 @@ class PanelMixin:
         """Who is assigned which bid in a round (commissioner or chair): key, bid_id, organisation,
         username; by bid, then username."""
         with self._read() as conn:
-            self._actor(conn, actor, "commissioner", "chair")
+            self._actor(conn, actor, "view_panel")
             rows = conn.execute(
                 select(bids.c.id.label("key"), bids.c.bid_ref.label("bid_id"), bids.c.organisation,
                        users.c.username)
@@ -189,7 +202,7 @@ class PanelMixin:
         """Every conflict-of-interest declaration (commissioner or chair): username, organisation,
         note, declared_at."""
         with self._read() as conn:
-            self._actor(conn, actor, "commissioner", "chair")
+            self._actor(conn, actor, "view_panel")
             rows = conn.execute(
                 select(users.c.username, conflicts.c.organisation, conflicts.c.note, conflicts.c.declared_at)
                 .join(users, users.c.id == conflicts.c.user_id)

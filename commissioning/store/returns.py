@@ -18,10 +18,10 @@ import pandas as pd
 from sqlalchemy import delete, insert, select, update
 
 from commissioning.errors import AccessDenied, InputError, StoreError
+from commissioning.organisations import organisation_key
 from commissioning.returns.layout import COUNTS, MEASURES
 from commissioning.returns.quarters import check_quarter
 from commissioning.store.base import User, utc_now
-from commissioning.store.organisations import organisation_key
 from commissioning.store.schema import return_rows, returns, users
 
 STATUSES = ("submitted", "queried", "approved")
@@ -45,7 +45,7 @@ class ReturnsMixin:
         :func:`commissioning.returns.reader.read_returns` gives them, one row per service and borough.
         """
         with self._write() as conn:
-            user = self._actor(conn, actor, "commissioner", "provider")
+            user = self._actor(conn, actor, "submit_return")
             return self._submit(conn, user, organisation, quarter, rows, notes, basis, approve)
 
     def submit_returns(self, actor: User | str, frame: pd.DataFrame, *, basis: str = "real",
@@ -54,7 +54,7 @@ class ReturnsMixin:
         nothing. Returns (provider, quarter, rows) per return stored."""
         done = []
         with self._write() as conn:
-            user = self._actor(conn, actor, "commissioner", "provider")
+            user = self._actor(conn, actor, "submit_return")
             for (provider, quarter), rows in frame.groupby(["provider", "quarter"], sort=True):
                 notes = "; ".join(n for n in rows.get("notes", pd.Series(dtype=str)) if n)
                 self._submit(conn, user, provider, quarter, rows, notes, basis, approve)
@@ -104,7 +104,7 @@ class ReturnsMixin:
     def _decide(self, actor, quarter: str, organisation: str, status: str, note: str | None) -> None:
         quarter = check_quarter(quarter)
         with self._write() as conn:
-            user = self._actor(conn, actor, "commissioner")
+            user = self._actor(conn, actor, "review_returns")
             row = conn.execute(select(returns).where(returns.c.organisation_key == organisation_key(organisation),
                                                      returns.c.quarter == quarter)).mappings().first()
             if row is None:
@@ -130,13 +130,13 @@ class ReturnsMixin:
         """Return headers (:data:`HEADER_COLUMNS`), oldest quarter first. A provider sees only its
         own organisation's; a commissioner sees all."""
         with self._read() as conn:
-            user = self._actor(conn, actor, "commissioner", "provider")
+            user = self._actor(conn, actor, "read_returns")
             return self._headers(conn, user, quarter)
 
     def return_rows(self, actor: User | str, quarter: str | None = None) -> pd.DataFrame:
         """The rows of the returns ``actor`` may see: header columns + service, code, measures, notes."""
         with self._read() as conn:
-            user = self._actor(conn, actor, "commissioner", "provider")
+            user = self._actor(conn, actor, "read_returns")
             headers = self._headers(conn, user, quarter)
             rows = self._rows_of(conn, headers["return_id"].tolist())
         return headers.drop(columns=["notes"]).merge(rows, on="return_id")

@@ -13,8 +13,7 @@ from sqlalchemy import delete, insert, select, update
 from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.procurement import lifecycle
 from commissioning.procurement.scoring import prepare_bids, prepare_marks
-from commissioning.store.base import SCORING_ROLES, User, utc_now
-from commissioning.store.intake import _now
+from commissioning.store.base import User, _now, utc_now
 from commissioning.store.schema import (
     assignments,
     bids,
@@ -36,7 +35,7 @@ class ReviewMixin:
         Returns ``(assignments made or kept, [(member, bid_id) skipped for a conflict])``."""
         now = _now(now)
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_panel")
             round_row = self._round(conn, round_id)
             if round_row["state"] == "locked":
                 raise StoreError("the round is locked")
@@ -65,7 +64,7 @@ class ReviewMixin:
         rules = self.rules(round_id)
         need = len(rules.panel_criteria)
         with self._read() as conn:
-            self._actor(conn, actor, "commissioner", "chair")
+            self._actor(conn, actor, "view_panel")
             pairs = conn.execute(
                 select(users.c.username, assignments.c.bid_id, assignments.c.user_id)
                 .join(users, users.c.id == assignments.c.user_id).join(bids, bids.c.id == assignments.c.bid_id)
@@ -93,7 +92,7 @@ class ReviewMixin:
         """Keep a scorer's unfinished score or comment so a reload loses nothing (not a score:
         drafts never reach the ranking). Empty score and comment delete the draft."""
         with self._write() as conn:
-            user = self._actor(conn, user, *SCORING_ROLES)
+            user = self._actor(conn, user, "score")
             row = self._bid(conn, key)
             if not conn.execute(select(assignments.c.id).where(
                     assignments.c.bid_id == key, assignments.c.user_id == user.id)).first():
@@ -110,29 +109,17 @@ class ReviewMixin:
     def drafts(self, user: User | str, key: int) -> dict[str, tuple[float | None, str]]:
         """The acting scorer's drafts for a bid: {criterion: (score or None, comment)}."""
         with self._read() as conn:
-            user = self._actor(conn, user, *SCORING_ROLES)
+            user = self._actor(conn, user, "score")
             rows = conn.execute(select(score_drafts.c.criterion, score_drafts.c.score, score_drafts.c.comment)
                                 .where(score_drafts.c.bid_id == key, score_drafts.c.user_id == user.id)).all()
         return {c: (s, t) for c, s, t in rows}
-
-    def _upsert_score(self, conn, user: User, bid: int, round_id: int, ref: str, criterion: str,
-                      value: float, comment: str) -> None:
-        # A saved score replaces the scorer's draft for it, in the same transaction.
-        super()._upsert_score(conn, user, bid, round_id, ref, criterion, value, comment)
-        conn.execute(delete(score_drafts).where(score_drafts.c.bid_id == bid, score_drafts.c.user_id == user.id,
-                                                score_drafts.c.criterion == criterion))
-
-    def open_moderation(self, actor: User | str, round_id: int, *, now: dt.datetime | None = None) -> None:
-        """As :meth:`ScoresMixin.open_moderation`, refused while the round's bids are sealed."""
-        with self._read() as conn:
-            self._check_unsealed(self._round(conn, round_id), _now(now))
-        super().open_moderation(actor, round_id)
 
     def reopen_scoring(self, actor: User | str, round_id: int, note: str) -> None:
         """Move a round back from moderation to scoring (commissioner), with the reason; audited."""
         if not str(note or "").strip():
             raise InputError("reopening scoring needs a note saying why", column="note")
-        self._set_state(actor, round_id, "moderation", "scoring", action="round.reopen_scoring",
+        self._set_state(actor, round_id, "moderation", "scoring", permission="reopen_scoring",
+                        action="round.reopen_scoring",
                         note=str(note).strip())
 
     # -- importing the panel's work -------------------------------------------------------------
@@ -151,39 +138,51 @@ class ReviewMixin:
         mods = (prepare_marks(rules, mod_frame, index, kind="moderation")
                 if mod_frame is not None and len(mod_frame) else None)
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_round")
             round_row = self._round(conn, round_id)
             if round_row["state"] != "scoring":
                 raise StoreError(f"round {round_row['name']} is {round_row['state']}: scores are closed")
             self._check_unsealed(round_row, now)
             keys = dict(conn.execute(select(bids.c.bid_ref, bids.c.id).where(bids.c.round_id == round_id)).all())
-            members = {}
-            for scorer in dict.fromkeys(marks["scorer"]):
-                try:
-                    members[scorer] = self._user(conn, scorer)
-                except AccessDenied:
-                    members[scorer] = self._insert_user(conn, actor, scorer, "panel", None, None)
-            refs = index.to_numpy()[marks["bi"]]
-            crits = [rules.criterion_ids[j] for j in marks["ci"]]
-            for scorer, ref in dict.fromkeys(zip(marks["scorer"], refs)):
-                if self._conflicted_with_bid(conn, members[scorer].id, keys[ref]):
-                    raise AccessDenied(f"{scorer} declared a conflict with bid {ref}'s organisations")
-                self._insert_assignment(conn, actor, members[scorer], keys[ref], round_id)
-            comments = score_frame["comment"].astype(str).str.strip().tolist()
-            for scorer, ref, crit, value, comment in zip(marks["scorer"], refs, crits, marks["score"], comments):
-                if not comment:
+            self._record_panel_work(conn, actor, round_row, rules, index, keys, score_frame, marks, mod_frame, mods)
+        return len(score_frame), 0 if mods is None else len(mod_frame)
+
+    def _record_panel_work(self, conn, actor, round_row, rules, index: pd.Index, keys: dict, score_frame,
+                           marks, mod_frame=None, mods=None, *, blank_comment: str | None = None) -> None:
+        """The one score importer (``import_scores``, ``import_round_from_csv``), inside the caller's
+        transaction: scorers (new ones become panel accounts without a password), their assignments
+        (refused where they declared a conflict), their scores (a blank comment is refused unless
+        ``blank_comment`` stands in for it), then with moderation the audited move to moderation
+        and the chair's decisions recorded as the importer's."""
+        round_id = round_row["id"]
+        members = {}
+        for scorer in dict.fromkeys(marks["scorer"]):
+            try:
+                members[scorer] = self._user(conn, scorer)
+            except AccessDenied:
+                members[scorer] = self._insert_user(conn, actor, scorer, "panel", None, None)
+        refs = index.to_numpy()[marks["bi"]]
+        crits = [rules.criterion_ids[j] for j in marks["ci"]]
+        for scorer, ref in dict.fromkeys(zip(marks["scorer"], refs)):
+            if self._conflicted_with_bid(conn, members[scorer].id, keys[ref]):
+                raise AccessDenied(f"{scorer} declared a conflict with bid {ref}'s organisations")
+            self._insert_assignment(conn, actor, members[scorer], keys[ref], round_id)
+        comments = score_frame["comment"].astype(str).str.strip().tolist()
+        for scorer, ref, crit, value, comment in zip(marks["scorer"], refs, crits, marks["score"], comments):
+            if not comment:
+                if blank_comment is None:
                     raise InputError(f"the score of {scorer} for {ref} {crit} has no comment",
                                      file=marks["source"], column="comment")
-                self._upsert_score(conn, members[scorer], keys[ref], round_id, ref, crit, float(value), comment)
-            if mods is not None:
-                conn.execute(update(rounds).where(rounds.c.id == round_id).values(state="moderation"))
-                self._audit(conn, actor, "round.moderation", f"round {round_row['name']}",
-                            {"state": "scoring"}, {"state": "moderation"}, round_id=round_id)
-                notes = mod_frame["note"].astype(str).str.strip().tolist()
-                for ref, j, value, note in zip(index.to_numpy()[mods["bi"]], mods["ci"], mods["score"], notes):
-                    self._upsert_moderation(conn, actor, keys[ref], round_id, ref, rules.criterion_ids[j],
-                                            float(value), note)
-        return len(comments), 0 if mods is None else len(mod_frame)
+                comment = blank_comment
+            self._upsert_score(conn, members[scorer], keys[ref], round_id, ref, crit, float(value), comment)
+        if mods is not None:
+            conn.execute(update(rounds).where(rounds.c.id == round_id).values(state="moderation"))
+            self._audit(conn, actor, "round.moderation", f"round {round_row['name']}",
+                        {"state": "scoring"}, {"state": "moderation"}, round_id=round_id)
+            notes = mod_frame["note"].astype(str).str.strip().tolist()
+            for ref, j, value, note in zip(index.to_numpy()[mods["bi"]], mods["ci"], mods["score"], notes):
+                self._upsert_moderation(conn, actor, keys[ref], round_id, ref, rules.criterion_ids[j],
+                                        float(value), note)
 
     def _bid_frame(self, round_id: int) -> pd.DataFrame:
         rules = self.rules(round_id)

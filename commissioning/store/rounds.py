@@ -10,10 +10,9 @@ import yaml
 from sqlalchemy import (
     insert,
     select,
-    update,
 )
 
-from commissioning.errors import AccessDenied, StoreError
+from commissioning.errors import StoreError
 from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
 from commissioning.procurement.rules import Rules, load_rules
 from commissioning.procurement.scoring import prepare_bids, prepare_marks
@@ -22,14 +21,6 @@ from commissioning.store.schema import bids, lots, rounds
 
 
 class RoundsMixin:
-
-    def create_round(self, actor: User | str, name: str, rules: Rules) -> int:
-        """A new round in state ``scoring`` under ``rules`` (stored, so the round keeps them)."""
-        if not isinstance(rules, Rules):
-            raise TypeError("rules must be a Rules (see commissioning.procurement.rules.load_rules)")
-        with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
-            return self._insert_round(conn, actor, name, rules)
 
     def _insert_round(self, conn, actor, name, rules) -> int:
         if conn.execute(select(rounds.c.id).where(rounds.c.name == name)).first():
@@ -53,7 +44,7 @@ class RoundsMixin:
 
     def add_lot(self, actor: User | str, round_id: int, name: str) -> int:
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_round")
             return self._insert_lot(conn, actor, self._round(conn, round_id), name)
 
     def _insert_lot(self, conn, actor, round_row, name) -> int:
@@ -63,21 +54,6 @@ class RoundsMixin:
                            ).inserted_primary_key[0]
         self._audit(conn, actor, "lot.add", f"lot {name}", None, {"name": name}, round_id=round_row["id"])
         return lid
-
-    def add_bid(self, actor: User | str, round_id: int, bid_id: str, organisation: str, lot: str,
-                price: float, submitted_at: str, gates: dict[str, str], areas: str = "") -> int:
-        """Add one bid (commissioner; round in scoring). ``gates``: {gate id: "pass"/"fail"}.
-
-        Validated with the same rules as a bids CSV. Returns the bid's key for the panel API.
-        """
-        rules = self.rules(round_id)
-        frame = pd.DataFrame([{"bid_id": bid_id, "organisation": organisation, "lot": lot,
-                               "price": price, "submitted_at": submitted_at, "areas": areas,
-                               **{f"gate_{k}": v for k, v in gates.items()}}], dtype=object)
-        frame.attrs["source"] = "bid"
-        with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
-            return self._insert_bids(conn, actor, self._round(conn, round_id), rules, frame)[0]
 
     def _insert_bids(self, conn, actor, round_row, rules: Rules, frame: pd.DataFrame) -> list[int]:
         if round_row["state"] != "scoring":
@@ -134,34 +110,13 @@ class RoundsMixin:
         mods = (prepare_marks(rules, mod_frame, index, kind="moderation")
                 if mod_frame is not None and len(mod_frame) else None)
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_round")
             rid = self._insert_round(conn, actor, name, rules)
             round_row = self._round(conn, rid)
             for lot in dict.fromkeys(parsed_bids["lot"]):
                 self._insert_lot(conn, actor, round_row, lot)
             keys = dict(zip(parsed_bids["bid_id"], self._insert_bids(conn, actor, round_row, rules, bid_frame)))
             if marks is not None:
-                members = {}
-                for scorer in dict.fromkeys(marks["scorer"]):
-                    try:
-                        members[scorer] = self._user(conn, scorer)
-                    except AccessDenied:
-                        members[scorer] = self._insert_user(conn, actor, scorer, "panel", None, None)
-                refs = parsed_bids["bid_id"][marks["bi"]]
-                crits = [rules.criterion_ids[j] for j in marks["ci"]]
-                pairs = dict.fromkeys(zip(marks["scorer"], refs))
-                for scorer, ref in pairs:
-                    self._insert_assignment(conn, actor, members[scorer], keys[ref], rid)
-                comments = (score_frame["comment"].astype(str).str.strip().tolist())
-                for scorer, ref, crit, value, comment in zip(marks["scorer"], refs, crits,
-                                                              marks["score"], comments):
-                    self._upsert_score(conn, members[scorer], keys[ref], rid, ref, crit, float(value),
-                                       comment or "(imported without a comment)")
-            if mods is not None:
-                conn.execute(update(rounds).where(rounds.c.id == rid).values(state="moderation"))
-                notes = mod_frame["note"].astype(str).str.strip().tolist()
-                for ref, crit, value, note in zip(parsed_bids["bid_id"][mods["bi"]],
-                                                  [rules.criterion_ids[j] for j in mods["ci"]],
-                                                  mods["score"], notes):
-                    self._upsert_moderation(conn, actor, keys[ref], rid, ref, crit, float(value), note)
+                self._record_panel_work(conn, actor, round_row, rules, index, keys, score_frame, marks, mod_frame,
+                                        mods, blank_comment="(imported without a comment)")
         return rid

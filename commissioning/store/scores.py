@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from typing import Iterable
 
 import pandas as pd
 from sqlalchemy import (
+    delete,
     insert,
     select,
     update,
@@ -16,8 +18,17 @@ from sqlalchemy import (
 from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.procurement.rules import Rules
 from commissioning.procurement.scoring import ScoringResult, score_bids
-from commissioning.store.base import SCORING_ROLES, User, utc_now
-from commissioning.store.schema import assignments, bids, lots, moderation, rounds, scores, users
+from commissioning.store.base import User, _now, utc_now
+from commissioning.store.schema import (
+    assignments,
+    bids,
+    lots,
+    moderation,
+    rounds,
+    score_drafts,
+    scores,
+    users,
+)
 
 
 class ScoresMixin:
@@ -28,7 +39,7 @@ class ScoresMixin:
         Prices are not shown to the quality panel.
         """
         with self._read() as conn:
-            user = self._actor(conn, user, *SCORING_ROLES)
+            user = self._actor(conn, user, "score")
             rows = conn.execute(
                 select(bids, lots.c.name.label("lot"), rounds.c.state)
                 .join(assignments, assignments.c.bid_id == bids.c.id)
@@ -48,7 +59,7 @@ class ScoresMixin:
         """Save several of the acting scorer's scores ``(bid, criterion, score, comment)`` in one
         transaction: all are saved or none. Returns how many."""
         with self._write() as conn:
-            user = self._actor(conn, user, *SCORING_ROLES)
+            user = self._actor(conn, user, "score")
             count = 0
             for bid, criterion, value, comment in rows:
                 row = self._bid(conn, bid)
@@ -102,6 +113,9 @@ class ScoresMixin:
                          .values(updated_at=utc_now(), **new))
         self._audit(conn, user, "score.save", f"bid {ref} {criterion} by {user.username}",
                     dict(old) if old else None, new, round_id=round_id)
+        # A saved score replaces the scorer's draft for it, in the same transaction.
+        conn.execute(delete(score_drafts).where(score_drafts.c.bid_id == bid, score_drafts.c.user_id == user.id,
+                                                score_drafts.c.criterion == criterion))
 
     def _scores_query(self, round_id: int | None = None, user_id: int | None = None):
         query = (select(bids.c.round_id, bids.c.id.label("key"), bids.c.bid_ref.label("bid_id"),
@@ -127,7 +141,7 @@ class ScoresMixin:
         """Every scorer's scores in a round: chair or commissioner, once moderation is open; never
         those for bids the actor declared a conflict with."""
         with self._read() as conn:
-            actor = self._actor(conn, actor, "chair", "commissioner")
+            actor = self._actor(conn, actor, "view_scores")
             state = self._round(conn, round_id)["state"]
             if state == "scoring":
                 raise AccessDenied("panel scores stay private until moderation opens")
@@ -147,33 +161,48 @@ class ScoresMixin:
 
     # -- moderation and locking ---------------------------------------------------------------
 
-    def _set_state(self, actor, round_id: int, current: str, new: str, *, action: str | None = None,
-                   note: str | None = None) -> None:
-        """Move a round from ``current`` to ``new`` (commissioner), audited as ``action`` (default
-        ``round.<new>``) with ``note`` when one is given."""
+    def _set_state(self, actor, round_id: int, current: str, new: str, *, permission: str,
+                   action: str | None = None, note: str | None = None, check=None) -> None:
+        """Move a round from ``current`` to ``new`` (a role with ``permission``), audited as
+        ``action`` (default ``round.<new>``) with ``note`` when one is given. ``check(row)`` raises
+        to refuse; it runs while this transaction holds the write lock, so nothing changes between
+        the check and the move."""
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, permission)
             row = self._round(conn, round_id)
             if row["state"] != current:
                 raise StoreError(f"round {row['name']} is {row['state']}, not {current}")
+            if check is not None:
+                check(row)
             conn.execute(update(rounds).where(rounds.c.id == round_id).values(state=new))
             self._audit(conn, actor, action or f"round.{new}", f"round {row['name']}", {"state": current},
                         {"state": new} | ({"note": note} if note else {}), round_id=round_id)
 
-    def open_moderation(self, actor: User | str, round_id: int) -> None:
-        """Move a round from scoring to moderation (commissioner)."""
-        self._set_state(actor, round_id, "scoring", "moderation")
+    def open_moderation(self, actor: User | str, round_id: int, *, now: dt.datetime | None = None) -> None:
+        """Move a round from scoring to moderation (commissioner), refused while its bids are sealed."""
+        self._set_state(actor, round_id, "scoring", "moderation", permission="open_moderation",
+                        check=lambda row: self._check_unsealed(row, _now(now)))
 
-    def lock_round(self, actor: User | str, round_id: int) -> None:
-        """Lock a round after moderation (commissioner): scores and moderation become final."""
-        self._set_state(actor, round_id, "moderation", "locked")
+    def lock_round(self, actor: User | str, round_id: int, *, shortfall=None) -> None:
+        """Lock a round after moderation (commissioner): scores and moderation become final.
+        Refused while a bid in the running has an open flag (StoreError naming the bids and flags)."""
+        def no_open_flags(_row) -> None:
+            pending = self.open_flags(actor, round_id, shortfall=shortfall)
+            if pending:
+                names = {}
+                for f in pending:
+                    names.setdefault(f.bid_id, []).append(f.text)
+                raise StoreError("cannot lock: unresolved flags on " + "; ".join(
+                    f"{bid} ({', '.join(texts)})" for bid, texts in names.items()))
+
+        self._set_state(actor, round_id, "moderation", "locked", permission="lock_round", check=no_open_flags)
 
     def record_moderation(self, actor: User | str, bid: int, criterion: str, score: float, note: str) -> None:
         """The chair's moderated score for a bid and criterion, with the note saying why."""
         if not str(note or "").strip():
             raise InputError("a moderation decision needs a note saying why", column="note")
         with self._write() as conn:
-            actor = self._actor(conn, actor, "chair")
+            actor = self._actor(conn, actor, "moderate")
             row = self._bid(conn, bid)
             if row["state"] != "moderation":
                 raise StoreError(f"moderation is not open (the round is {row['state']})")
@@ -209,7 +238,7 @@ class ScoresMixin:
 
     def _engine_inputs(self, actor, round_id: int):
         with self._read() as conn:
-            self._actor(conn, actor, "chair", "commissioner")
+            self._actor(conn, actor, "view_scores")
             if self._round(conn, round_id)["state"] == "scoring":
                 raise AccessDenied("panel scores stay private until moderation opens")
             panel = pd.DataFrame(conn.execute(self._scores_query(round_id=round_id)).mappings().all(),

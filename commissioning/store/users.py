@@ -37,7 +37,7 @@ class UsersMixin:
         """Add an account (commissioner only). Without a password the member cannot sign in yet.
         A ``provider`` account (a support organisation's) names its ``organisation``."""
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_accounts")
             return self._insert_user(conn, actor, username, role, password, display_name, organisation)
 
     def _insert_user(self, conn, actor, username, role, password, display_name, organisation=None) -> User:
@@ -113,7 +113,7 @@ class UsersMixin:
         """Every account (commissioner or chair): username, display_name, role, active (bool).
         No password hashes."""
         with self._read() as conn:
-            self._actor(conn, actor, "commissioner", "chair")
+            self._actor(conn, actor, "view_accounts")
             rows = conn.execute(select(users.c.username, users.c.display_name, users.c.role,
                                        users.c.active).order_by(users.c.id)).mappings().all()
         frame = pd.DataFrame(rows, columns=["username", "display_name", "role", "active"])
@@ -141,7 +141,7 @@ class UsersMixin:
         if not str(note or "").strip():
             raise InputError("deactivating an account needs a note saying why", column="note")
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_accounts")
             target = self._user_row(conn, username)
             if not target["active"]:
                 raise StoreError(f"{target['username']} is already deactivated")
@@ -159,7 +159,7 @@ class UsersMixin:
     def reactivate_user(self, actor: User | str, username: str) -> None:
         """Let a deactivated account sign in and be assigned bids again (commissioner)."""
         with self._write() as conn:
-            actor = self._actor(conn, actor, "commissioner")
+            actor = self._actor(conn, actor, "manage_accounts")
             target = self._user_row(conn, username)
             if target["active"]:
                 raise StoreError(f"{target['username']} is active already")

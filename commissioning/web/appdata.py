@@ -401,7 +401,10 @@ def evaluation_report_pdf(store, actor: str, round_id: int, *, gaps: pd.DataFram
     moderation notes, the round's panel (pseudonymised) and the conflict declarations naming its
     bidders. ``actor``: a commissioner or chair (the store checks). ``format="html"``: the
     accessible HTML version (text) instead."""
-    from commissioning.publish.pdf.evaluation import build_evaluation_html, build_evaluation_pdf
+    from commissioning.publish.pdf.evaluation import (
+        build_evaluation_html,
+        build_evaluation_pdf,
+    )
 
     rules, bids, _, moderation = store.engine_inputs(actor, round_id)
     shortfall = gaps if any(c.type == "need_alignment" for c in rules.criteria) else None

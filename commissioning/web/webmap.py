@@ -17,7 +17,11 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import mapping, shape
 
-from commissioning.needs.coverage_classes import COVERAGE_COLOURS, coverage_class, coverage_classes
+from commissioning.needs.coverage_classes import (
+    COVERAGE_COLOURS,
+    coverage_class,
+    coverage_classes,
+)
 
 #: ColorBrewer Purples in five classes (one hue, so safe for every colour-vision deficiency and
 #: readable in greyscale), darker for a larger value: the measures other than coverage %, which uses

@@ -38,10 +38,10 @@ def documents(tmp_path_factory) -> dict[str, Path]:
     from commissioning.publish.pdf.priorities import build_priorities_html
     from commissioning.publish.pdf.summaries import summary_html
     from commissioning.publish.summaries import build_summaries
-    from commissioning.returns import document as returns_document
+    from commissioning.publish import returns_document
     from commissioning.returns.publication import build_publication as returns_publication
     from commissioning.returns.reader import read_returns
-    from commissioning.satisfaction import document as satisfaction_document
+    from commissioning.publish import satisfaction_document
     from commissioning.satisfaction import publication as satisfaction
 
     folder = tmp_path_factory.mktemp("documents")

@@ -31,7 +31,11 @@ from commissioning.needs.importers.common import DemandUpdate, Import
 from commissioning.needs.importers.mps import merge_demand, mps_crime, mps_vawg
 from commissioning.needs.importers.ons import ons_population
 from commissioning.needs.importers.register import services_register
-from commissioning.needs.importers.writing import source_changes, updated_sources, write_import
+from commissioning.needs.importers.writing import (
+           source_changes,
+           updated_sources,
+           write_import,
+)
 
 __all__ = ["DemandUpdate", "Import", "merge_demand", "mps_crime", "mps_vawg", "ons_population", "services_register",
            "source_changes", "updated_sources", "write_import"]

@@ -14,7 +14,14 @@ from commissioning.needs.dataset import (
     _resolve_codes,
     read_population,
 )
-from commissioning.needs.importers.common import ONS_LICENCE, POPULATION_OUT, Import, _check_complete, _counts, _fmt
+from commissioning.needs.importers.common import (
+    ONS_LICENCE,
+    POPULATION_OUT,
+    Import,
+    _check_complete,
+    _counts,
+    _fmt,
+)
 from commissioning.needs.importers.writing import _revise_sources, _superseded
 from commissioning.needs.tables import read_table
 

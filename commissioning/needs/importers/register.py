@@ -16,7 +16,12 @@ from commissioning.needs.dataset import (
     SERVICE_OPTIONAL,
     read_services,
 )
-from commissioning.needs.importers.common import PAN_LONDON_WORDS, REGISTER_HEADERS, Import, _fmt
+from commissioning.needs.importers.common import (
+    PAN_LONDON_WORDS,
+    REGISTER_HEADERS,
+    Import,
+    _fmt,
+)
 from commissioning.needs.importers.ons import _header_key
 from commissioning.needs.importers.writing import _revise_sources, _superseded
 from commissioning.needs.models import load_benchmarks

@@ -32,8 +32,9 @@ from reportlab.lib import colors
 from commissioning.procurement.rules import Rules
 from commissioning.procurement.scoring import ScoringResult
 from commissioning.procurement.sensitivity import rank_sensitivity
-from commissioning.publish.outline import B, Outline, to_html, to_story
+from commissioning.publish.outline import B, Outline, to_html
 from commissioning.publish.pdf.priorities import PRICE_METHODS, SECTION_WORDS
+from commissioning.publish.pdf.story import to_story
 from commissioning.publish.pdf.style import (
     RULE,
     ZEBRA,

@@ -22,7 +22,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrow, Rectangle
 from shapely.geometry import box
 
-from commissioning.needs.coverage_classes import COVERAGE_COLOURS, coverage_class, coverage_classes
+from commissioning.needs.coverage_classes import (
+    COVERAGE_COLOURS,
+    coverage_class,
+    coverage_classes,
+)
 from commissioning.spatial.geo import to_bng
 
 #: Used when the data's sources list has no "boundaries" entry.

@@ -32,7 +32,7 @@ from commissioning.demand.contract import ContractPeriod
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.publish.headline import digits_for, headline, money
-from commissioning.publish.outline import B, Outline, to_html, to_story
+from commissioning.publish.outline import B, Outline, to_html
 from commissioning.publish.pdf.maps import (
     boundary_attribution,
     coverage_map_png,
@@ -41,6 +41,7 @@ from commissioning.publish.pdf.maps import (
 )
 from commissioning.publish.pdf.priorities import priority_outline
 from commissioning.publish.pdf.provision_over_time import provision_outline
+from commissioning.publish.pdf.story import to_story
 from commissioning.publish.pdf.style import (
     Progress,
     deliver,

@@ -20,8 +20,12 @@ from commissioning.errors import InputError
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
-from commissioning.procurement.timetable import NOTICE_MONTHS, timetable_check_from_rules
-from commissioning.publish.outline import B, Outline, to_html, to_story
+from commissioning.procurement.timetable import (
+    NOTICE_MONTHS,
+    timetable_check_from_rules,
+)
+from commissioning.publish.outline import B, Outline, to_html
+from commissioning.publish.pdf.story import to_story
 from commissioning.publish.pdf.style import (
     CELL_SIZE_TIGHT,
     Progress,

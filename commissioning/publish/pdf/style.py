@@ -43,6 +43,7 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from commissioning.errors import InputError
+from commissioning.publish.wording import estimated_words, illustrative_words  # noqa: F401 (re-exported)
 
 FONT = "DejaVuSans"
 PAGE = A4
@@ -142,17 +143,6 @@ def heading(text: str, level: int = 1) -> Paragraph:
 
 def bullets(items: Sequence[str]) -> list[Paragraph]:
     return [Paragraph(item, styles()["bullet"], bulletText="•") for item in items]
-
-
-def illustrative_words(notes: Sequence[str]) -> str:
-    """The 'Illustrative data' notice's plain text, listing what is illustrative."""
-    return ("ILLUSTRATIVE DATA. Some inputs are illustrative, not real figures: " + "; ".join(notes) +
-            ". Do not use the results for decisions until these are replaced with local data.")
-
-
-def estimated_words(notes: Sequence[str]) -> str:
-    """The 'Estimated figures' notice's plain text, listing what is estimated."""
-    return "ESTIMATED FIGURES. These are estimates made from real figures, not recorded ones: " + "; ".join(notes) + "."
 
 
 def notice_box(markup: str, fill=MARK_FILL, edge=MARK_EDGE) -> list:

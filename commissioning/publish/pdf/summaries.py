@@ -9,7 +9,8 @@ reasons. Nothing about any other bid, and no scorer's name (see
 
 from __future__ import annotations
 
-from commissioning.publish.outline import Outline, to_html, to_story
+from commissioning.publish.outline import Outline, to_html
+from commissioning.publish.pdf.story import to_story
 from commissioning.publish.pdf.style import deliver, fmt, render, today_text
 from commissioning.publish.summaries import AssessmentSummary, BidAssessment
 

@@ -15,7 +15,15 @@ import pandas as pd
 from commissioning.demand import forecast as fc
 from commissioning.demand.contract import ContractPeriod, contract_outlook, london_need
 from commissioning.demand.series import MonthlySeries, load_series_dir
-from commissioning.demand.trends import HIGHER, LONDON, LOWER, PER, SIMILAR, latest, trend_table
+from commissioning.demand.trends import (
+    HIGHER,
+    LONDON,
+    LOWER,
+    PER,
+    SIMILAR,
+    latest,
+    trend_table,
+)
 from commissioning.needs.dataset import Dataset
 from commissioning.publish.headline import digits_for
 from commissioning.publish.outline import B, Outline

@@ -1,0 +1,50 @@
+"""Who may do what: the roles and the one permission table.
+
+The store refuses an action to any role not listed here (``store.base.StoreBase._actor``) and the
+app offers a control only to the roles listed here (``auth.can``); neither keeps a list of its own,
+and ``tests/core/test_permissions.py`` checks that no store operation names a role directly.
+"""
+
+from __future__ import annotations
+
+COMMISSIONER, CHAIR, PANEL, PROVIDER, PUBLIC = "commissioner", "chair", "panel", "provider", "public"
+
+#: Roles an account can have ("public" is the absence of a login).
+ROLES = (COMMISSIONER, CHAIR, PANEL, PROVIDER)
+ROLE_LABELS = {COMMISSIONER: "Commissioner", CHAIR: "Panel chair", PANEL: "Panel member",
+               PROVIDER: "Support organisation", PUBLIC: "Public"}
+SCORING_ROLES = (PANEL, CHAIR)
+
+#: Every action of a signed-in user and the roles that may take it.
+ACTIONS: dict[str, frozenset[str]] = {
+    # rounds
+    "manage_round": frozenset({COMMISSIONER}),        # publish, import bids, answers and scores, lots
+    "open_moderation": frozenset({COMMISSIONER}),
+    "reopen_scoring": frozenset({COMMISSIONER}),
+    "lock_round": frozenset({COMMISSIONER}),
+    "export_awards": frozenset({COMMISSIONER}),       # assessment summaries and 360Giving awards
+    "clarify": frozenset({COMMISSIONER, CHAIR}),
+    "resolve_flag": frozenset({COMMISSIONER, CHAIR}),
+    "read_audit": frozenset({COMMISSIONER, CHAIR}),
+    # the panel
+    "manage_panel": frozenset({COMMISSIONER}),
+    "view_panel": frozenset({COMMISSIONER, CHAIR}),
+    "declare_conflict": frozenset({PANEL, CHAIR}),        # one's own
+    "record_conflict": frozenset({COMMISSIONER}),         # for a member, e.g. from a paper form
+    "score": frozenset(SCORING_ROLES),
+    "view_scores": frozenset({COMMISSIONER, CHAIR}),
+    "moderate": frozenset({CHAIR}),
+    # support organisations
+    "bid": frozenset({PROVIDER}),
+    "submit_return": frozenset({COMMISSIONER, PROVIDER}),
+    "read_returns": frozenset({COMMISSIONER, PROVIDER}),
+    "review_returns": frozenset({COMMISSIONER}),
+    # accounts
+    "manage_accounts": frozenset({COMMISSIONER}),
+    "view_accounts": frozenset({COMMISSIONER, CHAIR}),
+}
+
+
+def may(role: str, action: str) -> bool:
+    """Whether ``role`` may take ``action`` (an unknown action is a programming error)."""
+    return role in ACTIONS[action]

@@ -1,0 +1,116 @@
+"""Scoring rules: the shipped default and the files that must be rejected, with their messages."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+
+from commissioning.errors import InputError
+from commissioning.paths import DEFAULT_RULES
+from commissioning.procurement.rules import load_rules, parse_rules
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "scoring" / "rules.yaml"
+
+
+def test_default_rules_follow_the_published_practice():
+    rules = load_rules()
+    assert rules.source == DEFAULT_RULES.name
+    assert rules.weights == {"quality": 60, "social_value": 10, "price": 30}
+    assert rules.weights["quality"] > rules.weights["price"]
+    assert rules.weights["social_value"] >= 10  # PPN 06/20 / PPN 002 minimum
+    titles = " ".join(c.title.lower() for c in rules.criteria)
+    for topic in ("victims' needs", "by-and-for", "safeguarding", "referral", "outcomes", "sustainability"):
+        assert topic in titles
+    assert all(len(c.guidance) > 40 for c in rules.criteria)
+    needs = rules.criterion("Q1").guidance
+    for group in ("Black and minoritised", "disabled", "LGBT+", "young", "male", "learning disabilities"):
+        assert group in needs
+    # Priorities published at least three months before bids are invited.
+    published, invited = rules.timetable["priorities_published"], rules.timetable["bids_invited"]
+    assert invited >= dt.date(published.year, published.month + 3, published.day)
+    assert "every bid" in rules.min_score_policy and "waived" in rules.min_score_policy
+    assert [g.column for g in rules.gates][0] == "gate_safeguarding"
+
+
+def test_fixture_rules_defaults():
+    rules = load_rules(FIXTURE)
+    assert rules.criterion("Q1").max_score == 5  # defaults to scale.max
+    assert rules.criterion("Q2").type == "panel" and rules.criterion("Q2").min_score is None
+    assert rules.abnormally_low == 0.7 and rules.consensus == "median" and rules.spread_flag == 2
+
+
+def _base() -> dict:
+    return yaml.safe_load(FIXTURE.read_text())
+
+
+def _set(data, path, value):
+    *head, last = path
+    for part in head:
+        data = data[part]
+    if value is _DELETE:
+        del data[last]
+    else:
+        data[last] = value
+
+
+_DELETE = object()
+
+REJECTED = [
+    ("weights", {"quality": 60, "social_value": 10, "price": 20},
+     "bad.yaml: weights: sum to 90, must sum to 100"),
+    ("weights", {"quality": 45, "social_value": 10, "price": 45},
+     "bad.yaml: weights.price: 45 is not below quality (45)"),
+    (("criteria", 0, "weight"), 40,
+     "bad.yaml: criteria: weights of the quality criteria sum to 90, must sum to 100"),
+    (("criteria", 2, "section"), "value", "bad.yaml: criteria[2].section: 'value' is not one of"),
+    (("criteria", 1, "type"), "jury", "bad.yaml: criteria[1].type: 'jury' is not one of"),
+    (("price", "method"), "cheapest", "bad.yaml: price.method: 'cheapest' is not one of"),
+    (("moderation", "consensus"), "mode", "bad.yaml: moderation.consensus: 'mode' is not one of"),
+    (("criteria", 1, "id"), "Q1", "bad.yaml: criteria[1].id: duplicate id 'Q1' (also criteria[0])"),
+    (("criteria", 0, "min_score"), 6, "bad.yaml: criteria[0].min_score: 6 is outside the scale (0..5)"),
+    (("criteria", 0, "max_score"), 7, "bad.yaml: criteria[0].max_score: 7 is outside the scale (1..5)"),
+    (("scale", "descriptors", 3), _DELETE, "bad.yaml: scale.descriptors: must name every point 0..5 (missing [3])"),
+    (("criteria", 1, "weight"), _DELETE, "bad.yaml: criteria[1].weight: required key is missing"),
+    (("criteria", 2, "weight"), "ten", "bad.yaml: criteria[2].weight: 'ten' is not of type 'number'"),
+    (("criteria", 2, "guidance"), _DELETE, "bad.yaml: criteria[2].guidance: required key is missing"),
+    (("gates", 0, "id"), "Safe guarding", "bad.yaml: gates[0].id: 'Safe guarding' does not match"),
+    (("price", "abnormally_low"), 1.5, "bad.yaml: price.abnormally_low: 1.5 is greater than the maximum of 1"),
+    ("timetable", {"priorities_published": dt.date(2027, 5, 1), "bids_invited": dt.date(2027, 4, 1)},
+     "bad.yaml: timetable.bids_invited: 2027-04-01 is before priorities_published (2027-05-01)"),
+    ("timetable", {"award": "next spring"}, "bad.yaml: timetable.award: 'next spring' is not a 'date'"),
+    ("weights", {"quality": 70, "social_value": 0, "price": 30},
+     "bad.yaml: criteria: social_value criteria given but weights.social_value is 0"),
+]
+
+
+@pytest.mark.parametrize("path, value, message", REJECTED, ids=[m.split(": ", 1)[1][:40] for *_, m in REJECTED])
+def test_rejected_rules_name_file_and_key(tmp_path, path, value, message):
+    data = _base()
+    _set(data, path if isinstance(path, tuple) else (path,), value)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(InputError) as err:
+        load_rules(bad)
+    assert str(err.value).startswith(message), str(err.value)
+
+
+def test_gate_duplicate_and_unused_extra_keys(tmp_path):
+    data = _base()
+    data["gates"].append(copy.deepcopy(data["gates"][0]))
+    with pytest.raises(InputError, match=r"^x: gates\[1\]\.id: duplicate id 'safeguarding'"):
+        parse_rules(data, source="x")
+    data = _base()
+    data["published_by"] = "Example commissioners"  # more optional keys are fine
+    data["criteria"][0]["notes"] = "internal"
+    assert parse_rules(data).title == "Test round"
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("title: x\nweights: {quality: 60\nversion: 1\n")
+    with pytest.raises(InputError, match=r"^broken\.yaml, line \d+: not valid YAML"):
+        load_rules(bad)
