@@ -110,7 +110,9 @@ def _contract(row: dict) -> dict:
             "status": "terminated" if row["status"] == "ended" else "active",
             "period": {"startDate": _start_of(row["start"]), "endDate": _end_of(row["end"]),
                        "maxExtentDate": _end_of(row["max_end"])},
-            "value": _value(row["term_value"]), "dateSigned": _start_of(row["signed_on"])}
+            "value": _value(row["term_value"]), "dateSigned": _start_of(row["signed_on"]),
+            **({"description": "Illustrative: a rehearsal on fictional bids, not a real contract."}
+               if row["basis"] == "illustrative" else {})}
 
 
 def _milestones(row: dict) -> list[dict]:
@@ -118,8 +120,9 @@ def _milestones(row: dict) -> list[dict]:
     for r in row["ratings"]:
         milestone = {"id": f"kpi-{r['measure']}-{r['period']}", "title": f"{r['kpi']} ({r['period']})",
                      "type": "reporting", "status": MILESTONE_STATUS[r["rating"]],
+                     "dueDate": _end_of(r["period_end"]),
                      "description": f"{r['rating']}: {r['text']} ({r['basis'] or 'no'} figures)"}
-        if r["rating"] != "no data":
+        if r["rating"] == "met":
             milestone["dateMet"] = _end_of(r["period_end"])
         out.append(milestone)
     return out

@@ -236,7 +236,7 @@ class ContractsMixin:
             raise StoreError(f"round {row['name']} was not published with a timetable: no notices")
         out = {"round": info, "rules": rules,
                "tender_status": "active" if today <= rules.timetable["bids_close"] else "complete"}
-        if today < rules.timetable["bids_invited"]:
+        if kind == "tender" and today < rules.timetable["bids_invited"]:
             raise StoreError(f"bids are invited from {rules.timetable['bids_invited']:%d %B %Y}: no tender notice before")
         if kind == "award":
             out["winners"] = self._winners(actor, round_id, today)
@@ -272,7 +272,7 @@ class ContractsMixin:
                    "end": dt.date.fromisoformat(r.ended_on or r.end),
                    "max_end": term_end(dt.date.fromisoformat(r.end) + dt.timedelta(days=1), r.extension_years_left)
                    if r.extension_years_left else dt.date.fromisoformat(r.end),
-                   "term_value": r.term_value, "signed_on": dt.date.fromisoformat(r.signed_on)}
+                   "term_value": r.term_value, "signed_on": dt.date.fromisoformat(r.signed_on), "basis": r.basis}
             if performance:
                 _, ratings, _ = self.contract_performance(actor, r.id, today=today)
                 row["ratings"] = [{"measure": x.measure, "period": x.period, "kpi": x.kpi, "rating": x.rating,

@@ -6,7 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from commissioning.procurement.bid_files import read_bid_file, read_moderation, read_scores
+from commissioning.procurement.bid_files import (
+    read_bid_file,
+    read_moderation,
+    read_scores,
+)
 from commissioning.procurement.rules import load_rules
 from commissioning.store import open_store
 
@@ -37,13 +41,14 @@ def returns_csv() -> str:
     return "\n".join(lines) + "\n"
 
 
-def locked_round(db) -> tuple[object, int]:
-    """A store at ``db`` with the example round locked (commissioner ``boss``); returns (store, round id)."""
+def locked_round(db, bids: Path = EXAMPLE / "bids.csv") -> tuple[object, int]:
+    """A store at ``db`` with the example round (``bids``: the example bids or a changed copy)
+    locked by commissioner ``boss``; returns (store, round id)."""
     store = open_store(db)
     store.create_user("boss", "lantern orbit meadow 42", role="commissioner")
     store.add_member("boss", "chair-kim", role="chair")
     rid = store.publish_round("boss", "Victim support 2027", load_rules(RULES_PATH), now=PUBLISHED)
-    store.import_bids("boss", rid, read_bid_file(EXAMPLE / "bids.csv"), now=AFTER)
+    store.import_bids("boss", rid, read_bid_file(bids), now=AFTER)
     store.import_scores("boss", rid, read_scores(EXAMPLE / "scores.csv"),
                         read_moderation(EXAMPLE / "moderation.csv"), now=AFTER)
     for bid in ("NE-03", "W-02"):
