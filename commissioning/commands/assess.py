@@ -77,7 +77,11 @@ def _as_of(args, ds, sources: dict, lines: list):
     (the words printed about them)."""
     from commissioning.commands.round import parse_date
     from commissioning.errors import InputError
-    from commissioning.returns.provision import as_of_date, as_of_quarter, provenance_lines
+    from commissioning.returns.provision import (
+        as_of_date,
+        as_of_quarter,
+        provenance_lines,
+    )
     from commissioning.returns.quarters import check_quarter
     from commissioning.store import open_store
     from commissioning.web.appdata import db_location

@@ -125,13 +125,10 @@ def _ratings(period: str, kpis: tuple[Kpi, ...], figures: dict) -> list[dict]:
     return out
 
 
-def rate_kpis(scope: ContractScope, kpis: tuple[Kpi, ...], approved: pd.DataFrame,
-              year: int | None = None) -> pd.DataFrame:
+def rate_kpis(scope: ContractScope, kpis: tuple[Kpi, ...], approved: pd.DataFrame) -> pd.DataFrame:
     """Every KPI rated per quarter with returns, then per calendar year (:data:`RATING_COLUMNS`;
-    ``period`` is ``2028Q1`` or ``2028``); ``year`` keeps that calendar year only."""
+    ``period`` is ``2028Q1`` or ``2028``)."""
     rows = matched_rows(scope, approved)
-    if year is not None:
-        rows = rows.loc[rows["quarter"].str.startswith(str(year))]
     out, by_year = [], {}
     for quarter, mine in rows.groupby("quarter", sort=True):
         figures = _quarter_figures(scope, mine)

@@ -178,16 +178,18 @@ class ContractsMixin:
         """One contract: the list's fields, its capacity ({code: capacity}) and its lot's KPIs (commissioner)."""
         with self._read() as conn:
             self._actor(conn, actor, "view_contracts")
-            row = self._contract_row(conn, contract_id)
-            capacity = dict(conn.execute(select(contract_capacity.c.code, contract_capacity.c.capacity)
-                                         .where(contract_capacity.c.contract_id == contract_id)
-                                         .order_by(contract_capacity.c.code)).all())
+            return self._contract_info(conn, contract_id)
+
+    def _contract_info(self, conn, contract_id: int) -> dict:
+        row = self._contract_row(conn, contract_id)
+        capacity = dict(conn.execute(select(contract_capacity.c.code, contract_capacity.c.capacity)
+                                     .where(contract_capacity.c.contract_id == contract_id)
+                                     .order_by(contract_capacity.c.code)).all())
         rules = self._rules_of(row["rules_yaml"])
         lot = next((lot for lot in rules.lots if lot.name == row["lot"]), None)
         out = {k: v for k, v in row.items() if k != "rules_yaml"}
-        out |= {"partners": json.loads(row["partners"]), "services": json.loads(row["services"]),
-                "capacity": capacity, "kpis": lot.kpis if lot else (), "rules": rules}
-        return out
+        return out | {"partners": json.loads(row["partners"]), "services": json.loads(row["services"]),
+                      "capacity": capacity, "kpis": lot.kpis if lot else (), "rules": rules}
 
     def contract_capacity_on(self, day: dt.date) -> pd.DataFrame:
         """The capacity of every contract active on ``day`` (signed, started, not yet over, not ended):
@@ -211,17 +213,32 @@ class ContractsMixin:
         and calendar year from approved returns, and the evidence for extending or re-procuring
         (``None`` past the extension point)."""
         info = self.contract(actor, contract_id)
-        scope = ContractScope(organisations=(info["supplier"], *info["partners"]), services=tuple(info["services"]),
-                              capacity_service=info["capacity_service"], capacity=info["capacity"],
-                              start=dt.date.fromisoformat(info["start_date"]),
-                              end=dt.date.fromisoformat(info["ended_on"] or info["end_date"]))
-        ratings = rate_kpis(scope, info["kpis"], self.approved_returns(), year=year)
-        today = today or lifecycle.london_date(_now(None))
+        every = _ratings(info, self.approved_returns())
+        ratings = every if year is None else every.loc[every["period"].str.startswith(str(year))]
         evidence = extension_evidence(
-            rate_kpis(scope, info["kpis"], self.approved_returns()) if year is not None else ratings,
-            initial_end=dt.date.fromisoformat(info["initial_end"]),
-            extension_years=info["extension_years"] - info["extension_years_used"], today=today)
-        return info, ratings, evidence
+            every, initial_end=dt.date.fromisoformat(info["initial_end"]),
+            extension_years=info["extension_years"] - info["extension_years_used"],
+            today=today or lifecycle.london_date(_now(None)))
+        return info, ratings.reset_index(drop=True), evidence
+
+    def published_contracts(self, day: dt.date) -> list[dict]:
+        """The contracts active on ``day`` as the needs assessment and the priorities cite them: lot,
+        supplier, partners, capacity, period, basis and the latest calendar year's KPI ratings (no more
+        than the award, contract and performance notices publish)."""
+        active = sorted(set(self.contract_capacity_on(day)["contract_id"]))
+        with self._read() as conn:
+            infos = [self._contract_info(conn, int(cid)) for cid in active]
+        approved = self.approved_returns()
+        out = []
+        for info in infos:
+            ratings = _ratings(info, approved)
+            years = ratings.loc[ratings["period"].str.len() == 4, "period"]
+            latest = ratings.loc[ratings["period"] == years.max()] if len(years) else ratings.iloc[0:0]
+            out.append({k: info[k] for k in ("id", "lot", "supplier", "partners", "capacity_service", "basis",
+                                              "start_date", "end_date")}
+                       | {"capacity": float(sum(info["capacity"].values())), "year": years.max() if len(years) else None,
+                          "ratings": latest.reset_index(drop=True)})
+        return out
 
     def notice_inputs(self, actor: User | str, round_id: int, kind: str, *, today: dt.date) -> dict:
         """What an OCDS release of stage ``kind`` (``publish.ocds.release_package``) is built from
@@ -280,6 +297,15 @@ class ContractsMixin:
                                   for x in ratings.itertuples()]
             out.append(row)
         return out
+
+
+def _ratings(info: dict, approved: pd.DataFrame) -> pd.DataFrame:
+    """A contract's KPIs (``info`` as :meth:`ContractsMixin.contract` gives it) rated from ``approved``."""
+    scope = ContractScope(organisations=(info["supplier"], *info["partners"]), services=tuple(info["services"]),
+                          capacity_service=info["capacity_service"], capacity=info["capacity"],
+                          start=dt.date.fromisoformat(info["start_date"]),
+                          end=dt.date.fromisoformat(info["ended_on"] or info["end_date"]))
+    return rate_kpis(scope, info["kpis"], approved)
 
 
 def _totals(conn) -> dict:
