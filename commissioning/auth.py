@@ -38,6 +38,7 @@ from commissioning.store.policy import (  # noqa: F401
     check_username,
 )
 
+
 ADMIN_USER_ENV = "COMMISSIONING_ADMIN_USER"
 ADMIN_PASSWORD_ENV = "COMMISSIONING_ADMIN_PASSWORD"
 

@@ -15,16 +15,9 @@ from sqlalchemy import create_engine, insert, text
 from commissioning import auth
 from commissioning.cli import main
 from commissioning.errors import AccessDenied, InputError
-from commissioning.organisations import bid_organisations
-from commissioning.store import (
-    MIGRATIONS,
-    LoginLocked,
-    names_match,
-    open_store,
-    organisation_key,
-    organisation_keys,
-)
+from commissioning.store import MIGRATIONS, LoginLocked, names_match, open_store, organisation_key, organisation_keys
 from commissioning.store.logins import BASE_LOCK_S, FREE_ATTEMPTS
+from commissioning.organisations import bid_organisations
 from commissioning.store.schema import schema_version
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "scoring"
