@@ -24,7 +24,8 @@ from commissioning.safeio import csv_text
 
 def add_arguments(parser) -> None:
     parser.add_argument("--db", default=None, metavar="PATH_OR_URL",
-                        help="store: SQLite path or SQLAlchemy URL (default: $COMMISSIONING_DB or ./commissioning.sqlite)")
+                        help="store: SQLite path or SQLAlchemy URL "
+                             "(default: $COMMISSIONING_DB or ./commissioning.sqlite)")
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True
     p = sub.add_parser("list", help="every contract: supplier, lot, capacity, value, period, status")

@@ -70,7 +70,8 @@ def _tender(inputs: dict) -> dict:
     rules, round_info = inputs["rules"], inputs["round"]
     years = rules.contract_years or 1
     lots = [{"id": _lot_id(lot.name), "title": lot.name,
-             "description": f"Authorities: {', '.join(lot.boroughs)}. Services: {', '.join(lot.services) or 'not named'}.",
+             "description": (f"Authorities: {', '.join(lot.boroughs)}. "
+                             f"Services: {', '.join(lot.services) or 'not named'}."),
              "status": "active",
              **({"value": _value(lot.indicative_value_gbp * years)} if lot.indicative_value_gbp else {})}
             for lot in rules.lots]
@@ -90,9 +91,10 @@ def _tender(inputs: dict) -> dict:
                                  f"the initial term of {years} years.")
     if "contract_start" in rules.timetable and rules.contract_years:
         start = rules.timetable["contract_start"]
+        longest = term_end(start, rules.contract_years + rules.extension_years)
         tender["contractPeriod"] = {"startDate": _start_of(start),
                                     "endDate": _end_of(term_end(start, rules.contract_years)),
-                                    "maxExtentDate": _end_of(term_end(start, rules.contract_years + rules.extension_years))}
+                                    "maxExtentDate": _end_of(longest)}
     return tender
 
 

@@ -115,7 +115,8 @@ class ContractsMixin:
     def extend_contract(self, actor: User | str, contract_id: int, years: int) -> dt.date:
         """Use ``years`` of a contract's extension years (commissioner); returns the new end date."""
         if int(years) != years or years < 1:
-            raise InputError(f"{years!r} extension years", column="years", expected="a whole number of years, 1 or more")
+            raise InputError(f"{years!r} extension years", column="years",
+                             expected="a whole number of years, 1 or more")
         with self._write() as conn:
             user = self._actor(conn, actor, "manage_contracts")
             row = self._contract_row(conn, contract_id)
@@ -236,8 +237,8 @@ class ContractsMixin:
             latest = ratings.loc[ratings["period"] == years.max()] if len(years) else ratings.iloc[0:0]
             out.append({k: info[k] for k in ("id", "lot", "supplier", "partners", "capacity_service", "basis",
                                               "start_date", "end_date")}
-                       | {"capacity": float(sum(info["capacity"].values())), "year": years.max() if len(years) else None,
-                          "ratings": latest.reset_index(drop=True)})
+                       | {"capacity": float(sum(info["capacity"].values())),
+                          "year": years.max() if len(years) else None, "ratings": latest.reset_index(drop=True)})
         return out
 
     def notice_inputs(self, actor: User | str, round_id: int, kind: str, *, today: dt.date) -> dict:
@@ -254,7 +255,8 @@ class ContractsMixin:
         out = {"round": info, "rules": rules,
                "tender_status": "active" if today <= rules.timetable["bids_close"] else "complete"}
         if kind == "tender" and today < rules.timetable["bids_invited"]:
-            raise StoreError(f"bids are invited from {rules.timetable['bids_invited']:%d %B %Y}: no tender notice before")
+            raise StoreError(f"bids are invited from {rules.timetable['bids_invited']:%d %B %Y}: "
+                             "no tender notice before")
         if kind == "award":
             out["winners"] = self._winners(actor, round_id, today)
         elif kind in ("contract", "performance"):

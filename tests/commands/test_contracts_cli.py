@@ -101,7 +101,8 @@ def test_the_loop_through_the_cli(tmp_path, capsys, monkeypatch):
     assert code == 2 and "may not" in err
     contract = notice(capsys, monkeypatch, SIGNING, tmp_path, rid, "contract")["releases"][0]
     assert [(c["id"], c["awardID"]) for c in contract["contracts"]] == [
-        (f"contract-{ids[0]}", "award-NE-01"), (f"contract-{ids[1]}", "award-S-01"), (f"contract-{ids[2]}", "award-W-01")]
+        (f"contract-{ids[0]}", "award-NE-01"), (f"contract-{ids[1]}", "award-S-01"),
+        (f"contract-{ids[2]}", "award-W-01")]
     assert contract["contracts"][0]["period"] == {"startDate": "2027-10-01T00:00:00+01:00",
                                                   "endDate": "2030-09-30T23:59:59+01:00",
                                                   "maxExtentDate": "2032-09-30T23:59:59+01:00"}

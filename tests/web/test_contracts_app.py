@@ -4,8 +4,6 @@ evidence, extending (audited) and the next round's gap with the contracts in pla
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from locked_round import NORTH_EAST, locked_round, returns_csv
 from streamlit.testing.v1 import AppTest
