@@ -64,11 +64,11 @@ def validate(package: dict) -> None:
             assert tender["awardCriteria"] in codes("awardCriteria")
             assert tender["procurementMethod"] in codes("method")
             assert tender["mainProcurementCategory"] in codes("procurementCategory")
-            assert "lots" not in tender or LOTS_URL in package["extensions"]
+            assert "lots" not in tender or LOTS_URL in package.get("extensions", ())
         for award in release.get("awards", []):
             assert award["status"] in codes("awardStatus")
             assert award["value"]["currency"] in codes("currency")
-            assert "relatedLots" not in award or LOTS_URL in package["extensions"]
+            assert "relatedLots" not in award or LOTS_URL in package.get("extensions", ())
         for contract in release.get("contracts", []):
             assert contract["status"] in codes("contractStatus")
             for milestone in contract.get("implementation", {}).get("milestones", []):

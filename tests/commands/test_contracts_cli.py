@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 
+import jsonschema
 import pandas as pd
 import pytest
 from locked_round import EXAMPLE, NORTH_EAST, RULES_PATH, locked_round, returns_csv
@@ -173,3 +174,22 @@ def test_contracts_csv_neutralises_spreadsheet_formulas(tmp_path, capsys, monkey
     cells = [cell for row in csv.reader(out.splitlines()) for cell in row]
     assert code == 0 and "'=HYPERLINK(\"http://x.invalid\")" in cells
     assert not any(c.startswith(("=", "+", "@")) for c in cells)
+
+
+def test_the_ocds_check_refuses_an_impossible_date_and_undeclared_lots():
+    release = {"ocid": "ocds-abc123-1", "id": "r1", "date": "2027-09-01T00:00:00Z", "tag": ["tender"],
+               "initiationType": "tender", "tender": {"id": "t", "status": "active", "awardCriteria": "ratedCriteria",
+                                                      "procurementMethod": "open",
+                                                      "mainProcurementCategory": "services",
+                                                      "lots": [{"id": "lot-1", "title": "West"}]}}
+    package = {"uri": "urn:x", "version": "1.1", "publishedDate": "2027-09-01T00:00:00Z",
+               "publisher": {"name": "P"}, "releases": [release], "extensions": [LOTS_URL]}
+    validate(package)
+    with pytest.raises(jsonschema.ValidationError):
+        validate(package | {"releases": [release | {"date": "2027-09-31T00:00:00Z"}]})
+    with pytest.raises(AssertionError):
+        validate({k: v for k, v in package.items() if k != "extensions"})
+    with pytest.raises(jsonschema.ValidationError):      # a closed codelist: the schema checks it
+        validate(package | {"releases": [release | {"tag": ["award-notice"]}]})
+    with pytest.raises(AssertionError):                  # an open one: checked against the codelist file
+        validate(package | {"releases": [release | {"tender": release["tender"] | {"awardCriteria": "cheapest"}}]})
