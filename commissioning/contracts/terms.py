@@ -40,8 +40,12 @@ class ContractTerms:
 
 
 def term_end(start: dt.date, years: int) -> dt.date:
-    """The last day of ``years`` years from ``start`` (1 Oct 2027 + 3 years -> 30 Sep 2030)."""
-    return start + relativedelta(years=years) - dt.timedelta(days=1)
+    """The last day of ``years`` years from ``start``: the day before the anniversary (1 Oct 2027 +
+    3 years -> 30 Sep 2030; from 29 Feb 2028 the anniversary in a common year is 1 March)."""
+    anniversary = start + relativedelta(years=years)
+    if (start.month, start.day) == (2, 29) and anniversary.day == 28:
+        anniversary += dt.timedelta(days=1)
+    return anniversary - dt.timedelta(days=1)
 
 
 def contract_terms(rules: Rules, winners: list[dict]) -> list[ContractTerms]:
