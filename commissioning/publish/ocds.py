@@ -87,8 +87,8 @@ def _tender(inputs: dict) -> dict:
     values = [lot.indicative_value_gbp for lot in rules.lots]
     if values and all(values):
         tender["value"] = _value(sum(values) * years)
-        tender["description"] = ("Value: the lots' indicative values a year (illustrative) times "
-                                 f"the initial term of {years} years.")
+        tender["description"] = (f"Value: the lots' indicative values a year times the initial term of {years} "
+                                 "years.")
     if "contract_start" in rules.timetable and rules.contract_years:
         start = rules.timetable["contract_start"]
         longest = term_end(start, rules.contract_years + rules.extension_years)
