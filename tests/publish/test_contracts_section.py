@@ -44,3 +44,25 @@ def test_priorities_cite_the_contracts_and_their_kpis(tmp_path):
     # before the contracts start there is nothing to cite
     assert store.published_contracts(dt.date(2027, 9, 30)) == []
     assert current_contracts_outline([], day).blocks == []
+
+
+def test_report_priorities_reads_the_contracts_from_the_store(tmp_path, monkeypatch, capsys):
+    """`report --kind priorities` for the next round (published 15 January 2029) with COMMISSIONING_DB set."""
+    from commissioning.cli import main
+    from commissioning.paths import DEFAULT_RULES
+
+    store, rid = locked_round(tmp_path / "s.sqlite")
+    store.create_contracts("boss", rid, SIGNED, basis="illustrative", now=SIGNING)
+    store.close()
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    for old, new in (("2027-01-15", "2029-01-15"), ("2027-04-20", "2029-04-20"), ("2027-06-04", "2029-06-04"),
+                     ("2027-09-01", "2029-09-01"), ("2027-10-01", "2030-10-01")):
+        text = text.replace(old, new)
+    (tmp_path / "next.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("COMMISSIONING_DB", str(tmp_path / "s.sqlite"))
+    out = tmp_path / "priorities.html"
+    assert main(["report", "--kind", "priorities", "--format", "html", "--rules", str(tmp_path / "next.yaml"),
+                 "--out", str(out)]) == 0
+    page = text_of(out.read_text(encoding="utf-8"))
+    assert "3 contracts are in place on 15 January 2029" in page
+    assert "No approved quarterly returns have been rated" in page
