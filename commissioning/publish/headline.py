@@ -15,16 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commissioning.needs.assessment import Assessment
+from commissioning.needs.assessment import Assessment, digits_for
 from commissioning.needs.models import UnitCost
-
-#: Units counted in whole numbers (a refuge place cannot be split); others are shown to one decimal.
-WHOLE_UNITS = ("spaces", "places")
-
-
-def digits_for(unit: str) -> int:
-    """Decimals a figure in ``unit`` is shown with: 0 for places, 1 for FTE."""
-    return 0 if unit.lower() in WHOLE_UNITS else 1
 
 
 @dataclass(frozen=True)

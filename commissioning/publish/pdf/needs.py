@@ -29,9 +29,9 @@ import geopandas as gpd
 import pandas as pd
 
 from commissioning.demand.contract import ContractPeriod
-from commissioning.needs.assessment import Assessment
+from commissioning.needs.assessment import NO_NEED, Assessment, digits_for
 from commissioning.needs.dataset import Dataset
-from commissioning.publish.headline import digits_for, headline, money
+from commissioning.publish.headline import headline, money
 from commissioning.publish.outline import B, Outline, to_html
 from commissioning.publish.pdf.maps import (
     boundary_attribution,
@@ -298,11 +298,6 @@ def _method(ds: Dataset, radius_m: float) -> Outline:
     return o.page_break()
 
 
-def _no_need(need: float, unit: str) -> bool:
-    """True when the need prints as zero at the unit's precision (0.0 FTE, 0 places)."""
-    return abs(need) < 0.5 * 10 ** -digits_for(unit)
-
-
 def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.GeoDataFrame, attribution: str,
                      dpi: int) -> Outline:
     bench = ds.benchmarks.services[service]
@@ -310,8 +305,7 @@ def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.Geo
     unit, d = bench.unit, digits_for(bench.unit)
     total_provision, total_need = rows["provision"].sum(), rows["need"].sum()
     counts = rows["status"].value_counts()
-    coverage = rows.set_index("code")["coverage_pct"].where(~rows.set_index("code")["need"].map(
-        lambda v: _no_need(v, unit)))
+    coverage = rows.set_index("code")["coverage_pct"]
     png = coverage_map_png(bng, coverage, f"{bench.label}: coverage of {bench.model.describe()}", attribution,
                            dpi=dpi, amber_at=ds.benchmarks.amber_at, green_at=ds.benchmarks.green_at)
     flagged = bench.model.illustrative or ds.services.loc[ds.services["service"] == service, "illustrative"].any()
@@ -334,9 +328,9 @@ def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.Geo
     fills = []
     no_need = 0
     for r, row in enumerate(rows.itertuples(), start=1):
-        if _no_need(row.need, unit):
+        if row.status == NO_NEED:
             no_need += 1
-            cov, status = "–", "No need"
+            cov, status = "–", rag(row.status)
         else:
             cov = "–" if pd.isna(row.coverage_pct) else f"{row.coverage_pct:.0f}%"
             status = rag(row.status)

@@ -61,12 +61,13 @@ MARK_EDGE = colors.HexColor("#8a6d00")
 ESTIMATE_FILL, ESTIMATE_EDGE = colors.HexColor("#e8f1f8"), colors.HexColor("#1d70b8")   # blue, apart from the mark
 NOTICE_COLOURS = {"illustrative": (MARK_FILL, MARK_EDGE), "estimated": (ESTIMATE_FILL, ESTIMATE_EDGE)}
 RAG_FILL = {"red": colors.HexColor("#f4b6b0"), "amber": colors.HexColor("#fbd79a"),
-            "green": colors.HexColor("#b9e0b4"), "n/a": colors.white}
+            "green": colors.HexColor("#b9e0b4"), "n/a": colors.white,
+            "no need": colors.white}
 MINUS = "\u2212"
 #: Table text in points: 10 (as the body) where every word fits its column, else 9.
 CELL_SIZE, CELL_SIZE_TIGHT = 10.0, 9.0
 CELL_PADDING = 8   # points: left and right padding of a table cell together
-RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", "n/a": "n/a"}
+RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", "n/a": "n/a", "no need": "No need"}
 
 #: callable(fraction 0..1, message) that the app passes to drive a progress bar
 Progress = Callable[[float, str], None]
@@ -256,7 +257,7 @@ def widest_word(markup: str, size: float, *, bold: bool = False, break_after: st
 
 
 def rag(status: str) -> str:
-    """The status word for a cell ("Red", "Amber", "Green", "n/a")."""
+    """The status word for a cell ("Red", "Amber", "Green", "No need", "n/a")."""
     return RAG_WORD.get(str(status), str(status))
 
 
