@@ -3,7 +3,8 @@
 --format html writes the same document as one self-contained, accessible HTML page (GOV.UK
 publishes HTML first); PDF is the default.
 
-needs:       the needs assessment (maps, every authority, accessibility, lots, priorities, sources)
+needs:       the needs assessment (maps, every authority, accessibility, the rules' published lots
+             with their need, provision and gap, priorities, sources; --lots K adds a computed scenario)
 priorities:  the published priorities and scoring rules, with the timetable check (no bid data)
 evaluation:  the evaluation report of a round (bids, panel scores, moderation, price, ranks)
 """
@@ -43,7 +44,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--names", action="store_true",
                         help="evaluation: show scorer identifiers instead of pseudonyms (Scorer A, B, ...)")
     parser.add_argument("--round-name", default=None, help="evaluation: name of the round on the cover")
-    parser.add_argument("--lots", type=int, default=5, metavar="K", help="needs: number of commissioning lots")
+    parser.add_argument("--lots", type=int, default=None, metavar="K",
+                        help="needs: add a scenario of K computed, need-balanced lots (labelled a scenario; the "
+                             "document's lots are always the rules' published lots)")
     parser.add_argument("--dpi", type=int, default=200, help="needs: map resolution (default 200)")
 
 
@@ -73,8 +76,9 @@ def run(args) -> int:
         ds = dataset_from_args(args)
         boundaries = boundaries_from_args(args, ds)
         progress(0.0, "assessing need and provision")
-        both = dict(progress=progress, boundaries=boundaries, lots_k=args.lots,
-                    contract=contract_from_rules(load_rules(args.rules)), returns=_approved_returns())
+        rules = load_rules(args.rules)
+        both = dict(progress=progress, boundaries=boundaries, lots_k=args.lots, rules=rules,
+                    contract=contract_from_rules(rules), returns=_approved_returns())
         if html:   # maps and charts at the HTML's own screen resolution
             build_needs_html(run_assessment(ds), out, **both)
         else:

@@ -16,7 +16,6 @@ import os
 from typing import BinaryIO
 
 from commissioning.demand.contract import contract_from_rules
-from commissioning.errors import InputError
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
@@ -24,6 +23,7 @@ from commissioning.procurement.timetable import (
     NOTICE_MONTHS,
     timetable_check_from_rules,
 )
+from commissioning.publish.lots import check_lots, lots_outline
 from commissioning.publish.outline import B, Outline, to_html
 from commissioning.publish.pdf.story import to_story
 from commissioning.publish.pdf.style import (
@@ -73,7 +73,7 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
     check = timetable_check_from_rules(rules)
     day = _published(rules, date)
     notes = ds.illustrative_notes()
-    _check_lots(rules, ds)
+    check_lots(rules, ds)
 
     o = Outline().para(rules.title, style="title")
     o.para("Commissioning priorities and how bids will be judged", style="subtitle")
@@ -102,7 +102,7 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
         step(progress, 0.35, "forecasting need over the contract period")
         o.extend(contract_need_outline(ds, assessment.gaps, contract))
     o.cond_break(250)
-    o.extend(_lots(rules, ds))
+    o.extend(_lots(assessment, rules))
     step(progress, 0.5, "writing scoring rules")
     o.extend(_rules(rules))
     o.extend(_timetable(rules, check))
@@ -155,22 +155,6 @@ def _published(rules: Rules, date: dt.date | None) -> dt.date:
     return date or rules.timetable.get("priorities_published") or dt.date.today()
 
 
-def _check_lots(rules: Rules, ds: Dataset) -> None:
-    """Every authority in exactly one published lot, named as in the data (when lots are published)."""
-    if not rules.lots:
-        return
-    names = set(ds.authorities.values())
-    listed = [b for lot in rules.lots for b in lot.boroughs]
-    unknown = sorted(set(listed) - names)
-    if unknown:
-        raise InputError(f"lots: {', '.join(unknown)} not an authority of the data", file=rules.source,
-                         expected="authority names as in population.csv")
-    missing = sorted(names - set(listed))
-    if missing:
-        raise InputError(f"lots: {', '.join(missing)} in no lot", file=rules.source,
-                         expected="every authority in exactly one lot")
-
-
 def _years(value: float) -> str:
     return f"{value:g} year" + ("" if value == 1 else "s")
 
@@ -204,7 +188,8 @@ def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
     if rules.contract_years:
         extension = (f", with an optional extension of up to {_years(rules.extension_years)}"
                      if rules.extension_years else ", with no extension")
-        facts.append([B("Contract: "), f"{_years(rules.contract_years)}{extension}."])
+        quote = f" Quote the price {rules.price_words()}." if rules.price_basis else ""
+        facts.append([B("Contract: "), f"{_years(rules.contract_years)}{extension}.{quote}"])
     facts.append([B("How bids are judged: "), "quality " + f"{rules.weights.get('quality', 0):g}, social value "
                   f"{rules.weights.get('social_value', 0):g} and price {rules.weights.get('price', 0):g} points of "
                   "100; prices are compared only within a lot."])
@@ -213,17 +198,13 @@ def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
     return o.bullets(facts)
 
 
-def _lots(rules: Rules, ds: Dataset) -> Outline:
+def _lots(assessment: Assessment, rules: Rules) -> Outline:
     o = Outline().heading("Lots")
     if not rules.lots:
         return o.para("Bids are invited for the whole area as one lot.")
     o.para("Bids are invited lot by lot. A bid covers one lot; an organisation may bid for several. Prices are "
-           "compared only between bids for the same lot. Each authority is in exactly one lot:")
-    for lot in rules.lots:
-        value = ("" if lot.indicative_value_gbp is None
-                 else f" Indicative value: £{lot.indicative_value_gbp:,.0f} a year.")
-        o.para(B(f"{lot.name}: "), ", ".join(sorted(lot.boroughs)) + f" ({len(lot.boroughs)} authorities)." + value)
-    return o
+           "compared only between bids for the same lot.")
+    return o.extend(lots_outline(assessment, rules, level=2))
 
 
 def priority_outline(ds: Dataset, priorities, intro: str) -> Outline:
@@ -307,6 +288,7 @@ def _rules(rules: Rules) -> Outline:
     o.heading("Price", 2)
     o.para(f"Price carries {w.get('price', 0):g} points of 100. {method} Prices are compared within each lot, among "
            "the bids still in the running.")
+    o.para(B("What to quote: "), rules.price_instruction())
     o.para(f"A price below {rules.abnormally_low:.0%} of the median price in its lot is flagged as possibly abnormally "
            "low: the bidder is asked to explain it before any decision. It is not excluded automatically.")
     consensus = {"median": "the median of the panel's scores", "mean": "the mean of the panel's scores"}.get(
