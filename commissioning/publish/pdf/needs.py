@@ -215,11 +215,17 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
         amounts = [f"{fmt(v, digits_for(u))} {'FTE posts' if u == 'FTE' else 'refuge ' + u if u == 'spaces' else u}"
                    for u, v in head.gap_by_unit.items()]
         cost = f", costing about {money(head.total_cost)} a year" if head.total_cost else ""
-        o.para(B(f"Closing every authority's gap takes {_join(amounts)}{cost}. "),
+        o.para(B(f"Closing every authority's gap with new capacity takes {_join(amounts)}{cost} (gross). "),
                "That is the sum of the shortfalls of the authorities below their benchmark; provision above the "
-               "benchmark in one authority does not fill a gap in another."
+               "benchmark in one authority does not fill a gap in another as things stand."
                + (" Costs use the unit costs below, which are local assumptions to be replaced with local prices."
                   if head.illustrative_costs else ""))
+        movable = [f"{fmt(c.movable, digits_for(c.unit))} {c.unit} of {_short(ds, c.service)}"
+                   for c in head.costs if c.movable > 0]
+        if movable:
+            o.para(B(f"Moving capacity could cover about {money(head.movable_cost)} a year of that: "),
+                   f"{_join(movable)} could come from authorities above their benchmark instead of new posts or "
+                   f"places. New capacity would then cost about {money(head.new_cost)} a year (net).")
     else:
         o.para(B("Every authority meets its benchmark for every service: there is no gap to close."))
     if head.red_across:
@@ -228,21 +234,26 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
                  f"{head.services} services: "), "; ".join(names) + ".")
     else:
         o.para(B(f"No authority is red in {head.min_red} or more services."))
-    rows = [["Service", "Gap where short", "Annual cost of one", "Annual cost of the gap", "Basis of the cost"]]
+    rows = [["Service", "Gap where short", "Above benchmark elsewhere", "New capacity (net)", "Annual cost of one",
+             "Annual cost of the gap", "Of which moving could cover"]]
     for c in head.costs:
+        d = digits_for(c.unit)
+        amounts = [f"{fmt(c.gap, d)} {c.unit}", f"{fmt(c.surplus, d)} {c.unit}", f"{fmt(c.new, d)} {c.unit}"]
         if c.unit_cost is None:
-            rows.append([_short(ds, c.service), f"{fmt(c.gap, digits_for(c.unit))} {c.unit}", "–", "–",
-                         "No unit cost in benchmarks.yaml"])
+            rows.append([_short(ds, c.service), *amounts, "No unit cost in benchmarks.yaml", "–", "–"])
         else:
-            rows.append([_short(ds, c.service), f"{fmt(c.gap, digits_for(c.unit))} {c.unit}",
-                         f"£{c.unit_cost.gbp_per_year:,.0f} per {c.unit_cost.per}", f"£{c.cost:,.0f}",
-                         "Local assumption" if c.unit_cost.illustrative else "Published figure"])
+            basis = "local assumption" if c.unit_cost.illustrative else "published figure"
+            rows.append([_short(ds, c.service), *amounts,
+                         f"£{c.unit_cost.gbp_per_year:,.0f} per {c.unit_cost.per} ({basis})", f"£{c.cost:,.0f}",
+                         f"£{c.movable_cost:,.0f}"])
     if head.costs:
-        rows.append(["Total", "", "", f"£{head.total_cost:,.0f}", ""])
+        rows.append(["Total", "", "", "", "", f"£{head.total_cost:,.0f}", f"£{head.movable_cost:,.0f}"])
         o.table(rows, caption="What closing the gaps takes, and its cost a year", caption_in_pdf=True,
-                widths=[0.14, 0.14, 0.35, 0.17, 0.2], align_right=[1, 3], total_row=True)
+                widths=[0.11, 0.12, 0.13, 0.12, 0.26, 0.13, 0.13], align_right=[1, 2, 3, 5, 6], total_row=True)
         o.para("Cost = the gap, as shown, times the annual cost of one post or place; the unit costs and their "
-               "sources are under Method and benchmarks.", style="small")
+               "sources are under Method and benchmarks. Above benchmark elsewhere = the sum of provision over need "
+               "in the authorities above their benchmark; moving it could cover the gap up to that amount, and new "
+               "capacity (net) is the rest, the area's net shortfall where it is short.", style="small")
     if priorities:
         o.para(B("Priorities, in order: "), "; ".join(
             f"{p.rank}. {_short(ds, p.service)} ({p.coverage_pct:.0f}% coverage; largest shortfalls in "
