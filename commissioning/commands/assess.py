@@ -14,10 +14,9 @@ import sys
 
 from commissioning.commands.common import (
     add_data_arguments,
-    dataset_from_args,
+    assessment_from_args,
     write_output,
 )
-from commissioning.needs.assessment import run_assessment
 from commissioning.publish.text import gap_table_text
 from commissioning.safeio import csv_text
 
@@ -34,7 +33,8 @@ def add_arguments(parser) -> None:
                              "(default scoring_rules/default.yaml)")
     parser.add_argument("--quarter", default=None, metavar="YYYYQn",
                         help="as of a calendar quarter: approved provider returns (store COMMISSIONING_DB) "
-                             "replace services.csv for each service type that has any")
+                             "replace services.csv for each service type that has any (default: the latest "
+                             "quarter with approved returns, when COMMISSIONING_DB is set)")
 
 
 def _contract(args, ds, gaps) -> str:
@@ -68,34 +68,11 @@ def _contract(args, ds, gaps) -> str:
                        "totals": json.loads(london_need(table).to_json(orient="records"))}, indent=2) + "\n"
 
 
-def _as_of_quarter(args, ds, sources: dict, lines: list):
-    """``ds`` with the approved returns of ``--quarter`` as provision (the store is COMMISSIONING_DB);
-    fills ``sources`` (service -> Provenance) and ``lines`` (the words printed about them)."""
-    from commissioning.returns.provision import as_of_quarter, provenance_lines
-    from commissioning.returns.quarters import check_quarter
-    from commissioning.store import open_store
-    from commissioning.web.appdata import db_location
-
-    quarter = check_quarter(args.quarter)
-    store = open_store(db_location())
-    try:
-        ds, found = as_of_quarter(ds, store.approved_returns(quarter), quarter)
-    finally:
-        store.close()
-    sources.update(found)
-    lines += [f"Provision as of {quarter}:"] + [f"  {line}" for line in provenance_lines(found, ds)]
-    if args.format != "table":
-        print("\n".join(lines), file=sys.stderr)
-    return ds
-
-
 def run(args) -> int:
-    sources: dict = {}
     lines: list[str] = []
-    adjust = (lambda ds: _as_of_quarter(args, ds, sources, lines)) if args.quarter else None
-    ds = dataset_from_args(args, adjust=adjust)
-    assessment = run_assessment(ds)
-    gaps, totals = assessment.gaps, assessment.totals
+    assessment, found = assessment_from_args(args, lines)
+    sources = found if lines else {}
+    ds, gaps, totals = assessment.dataset, assessment.gaps, assessment.totals
     if args.period == "contract":
         text = _contract(args, ds, gaps)
     elif args.format == "csv":

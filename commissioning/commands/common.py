@@ -84,3 +84,46 @@ def write_output(text: str, out: Path | None) -> None:
             tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write: {err.strerror}", file=out) from None
     print(f"wrote {out}", file=sys.stderr)
+
+
+def approved_returns(required: bool = False):
+    """Approved provider returns from the store named by COMMISSIONING_DB; None when the variable is
+    not set (an output does not depend on whatever store happens to be in the working folder) unless
+    ``required`` (``--quarter`` asks for them: the default store is opened)."""
+    import os
+
+    from commissioning.store import open_store
+    from commissioning.web.appdata import DB_ENV, db_location
+
+    if not required and not os.environ.get(DB_ENV, "").strip():
+        return None
+    store = open_store(db_location())
+    try:
+        return store.approved_returns()
+    finally:
+        store.close()
+
+
+def assessment_from_args(args, lines: list[str] | None = None):
+    """The needs assessment the options name, on the one provision resolver
+    (``returns.provision.resolve_provision``: approved returns of ``--quarter``, or of the latest
+    quarter, from COMMISSIONING_DB; then the register). ``lines`` receives the words naming each
+    service type's source when returns are used or a quarter is asked for."""
+    from commissioning.needs.assessment import run_assessment
+    from commissioning.returns.provision import RETURNS, provenance_lines, resolve_provision
+
+    quarter = getattr(args, "quarter", None)
+    found: dict = {}
+
+    def resolve(ds):
+        resolved, sources = resolve_provision(ds, approved_returns(required=quarter is not None), quarter)
+        found.update(sources)
+        return resolved
+
+    ds = dataset_from_args(args, adjust=resolve)
+    used = next((p.quarter for p in found.values() if p.source == RETURNS), None)
+    if lines is not None and (quarter or used):
+        lines += [f"Provision as of {quarter or used}:"] + [f"  {line}" for line in provenance_lines(found, ds)]
+        if getattr(args, "format", "table") != "table":
+            print("\n".join(lines), file=sys.stderr)
+    return run_assessment(ds, provision={s: p.label for s, p in found.items()}), found

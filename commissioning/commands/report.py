@@ -17,11 +17,11 @@ from pathlib import Path
 
 from commissioning.commands.common import (
     add_data_arguments,
+    approved_returns,
+    assessment_from_args,
     boundaries_from_args,
-    dataset_from_args,
 )
 from commissioning.errors import InputError
-from commissioning.needs.assessment import run_assessment
 from commissioning.paths import DEFAULT_DATA_DIR, DEFAULT_RULES
 
 EXAMPLE_BIDS = DEFAULT_DATA_DIR / "example_bids"
@@ -73,16 +73,16 @@ def run(args) -> int:
         from commissioning.procurement.rules import load_rules
         from commissioning.publish.pdf.needs import build_needs_html, build_needs_pdf
 
-        ds = dataset_from_args(args)
-        boundaries = boundaries_from_args(args, ds)
         progress(0.0, "assessing need and provision")
+        assessment, _ = assessment_from_args(args)
+        boundaries = boundaries_from_args(args, assessment.dataset)
         rules = load_rules(args.rules)
         both = dict(progress=progress, boundaries=boundaries, lots_k=args.lots, rules=rules,
-                    contract=contract_from_rules(rules), returns=_approved_returns())
+                    contract=contract_from_rules(rules), returns=approved_returns())
         if html:   # maps and charts at the HTML's own screen resolution
-            build_needs_html(run_assessment(ds), out, **both)
+            build_needs_html(assessment, out, **both)
         else:
-            build_needs_pdf(run_assessment(ds), out, dpi=args.dpi, **both)
+            build_needs_pdf(assessment, out, dpi=args.dpi, **both)
     elif args.kind == "priorities":
         from commissioning.procurement.rules import load_rules
         from commissioning.publish.pdf.priorities import (
@@ -91,7 +91,7 @@ def run(args) -> int:
         )
 
         build = build_priorities_html if html else build_priorities_pdf
-        build(run_assessment(dataset_from_args(args)), load_rules(args.rules), out, progress=progress)
+        build(assessment_from_args(args)[0], load_rules(args.rules), out, progress=progress)
     else:
         build_evaluation(args, out, progress)
     print(f"wrote {out}", file=sys.stderr)
@@ -116,9 +116,7 @@ def build_evaluation(args, out: Path, progress) -> None:
     moderation = None if str(args.moderation) == "-" else read_moderation(args.moderation)
     shortfall = None
     if any(c.type == "need_alignment" for c in rules.criteria):
-        from commissioning.needs.assessment import assess
-
-        shortfall = assess(dataset_from_args(args))
+        shortfall = assessment_from_args(args)[0].gaps
     progress(0.0, "scoring bids")
     result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
     example = Path(args.bids).resolve().parent == EXAMPLE_BIDS.resolve()
@@ -126,23 +124,3 @@ def build_evaluation(args, out: Path, progress) -> None:
     build = build_evaluation_html if args.format == "html" else build_evaluation_pdf
     build(rules, result, out, moderation=moderation, names=args.names, round_name=args.round_name,
           illustrative=note, progress=progress)
-
-
-def _approved_returns():
-    """Approved provider returns from the store named by COMMISSIONING_DB, for the needs assessment's
-    "Provision over time" chapter; None when the variable is not set (the document does not depend on
-    whatever store happens to be in the working folder)."""
-    import os
-
-    from commissioning.web.appdata import DB_ENV, db_location
-
-    if not os.environ.get(DB_ENV, "").strip():
-        return None
-    location = db_location()
-    from commissioning.store import open_store
-
-    store = open_store(location)
-    try:
-        return store.approved_returns()
-    finally:
-        store.close()

@@ -16,7 +16,7 @@ all read ``status`` from the gap table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -118,17 +118,20 @@ class Assessment:
     the app and every document, so that all of them show the same figures.
 
     ``gaps``: the gap table (:data:`GAP_COLUMNS`, one row per authority and service type);
-    ``totals``: :func:`london_totals` of it with each service's area-wide status.
+    ``totals``: :func:`london_totals` of it with each service's area-wide status; ``provision``:
+    where each service type's provision comes from, in words (from the provision resolver,
+    ``returns.provision.resolve_provision``; empty when the data set was assessed as loaded).
     """
 
     dataset: Dataset
     gaps: pd.DataFrame
     totals: pd.DataFrame
+    provision: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_gaps(cls, ds: Dataset, gaps: pd.DataFrame) -> "Assessment":
+    def from_gaps(cls, ds: Dataset, gaps: pd.DataFrame, provision: dict[str, str] | None = None) -> "Assessment":
         """An assessment of ``ds`` from a gap table already computed (e.g. a scenario's)."""
-        return cls(ds, gaps, london_totals(gaps, ds.benchmarks))
+        return cls(ds, gaps, london_totals(gaps, ds.benchmarks), dict(provision or {}))
 
     @property
     def benchmarks(self):
@@ -140,6 +143,8 @@ class Assessment:
         return self.dataset.illustrative_notes()
 
 
-def run_assessment(ds: Dataset, services: list[str] | None = None) -> Assessment:
-    """Assess ``ds`` (every service type in its benchmarks, or ``services``) once."""
-    return Assessment.from_gaps(ds, assess(ds, services))
+def run_assessment(ds: Dataset, services: list[str] | None = None, provision: dict[str, str] | None = None
+                   ) -> Assessment:
+    """Assess ``ds`` (every service type in its benchmarks, or ``services``) once; ``provision``
+    names each service type's source of provision."""
+    return Assessment.from_gaps(ds, assess(ds, services), provision)

@@ -51,6 +51,7 @@ class Priority:
     rationale: str
     citation: str
     illustrative: bool
+    provision: str = ""   # where the service's provision comes from (the provision resolver's words)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def derive_priorities(assessment: Assessment, top_n: int = 5) -> list[Priority]:
                   + (" and others" if len(names) > 3 else ""),
             boroughs=names, shortfall=shortfall, gap_total=float(t.gap_total),
             coverage_pct=float(t.coverage_pct), red_count=int(t.red), rationale=rationale,
-            citation=bench.model.citation, illustrative=flagged,
+            citation=bench.model.citation, illustrative=flagged, provision=assessment.provision.get(service, ""),
         ))
     benches = {p.service: ds.benchmarks.services[p.service] for p in out}
     if all(b.unit_cost is not None for b in benches.values()):

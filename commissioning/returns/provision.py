@@ -1,25 +1,29 @@
-"""A needs assessment *as of a quarter*: approved returns as the provision of each service type.
+"""Where each service type's provision comes from: the one provision resolver.
 
-For a quarter Q and each service type s:
+:func:`resolve_provision` is used by every output that shows provision (the assessment command, the
+needs assessment, the priorities, the app's pages): for each service type it takes the first source
+in :data:`PROVISION_SOURCES` that has figures for it, and names that source (:class:`Provenance`):
 
-- if any approved return for Q gives a capacity for s, the provision of s is exactly those
-  returns: one service row per provider and borough served (``London`` = every authority, apportioned
-  by the need base like any pan-London service);
-- otherwise s keeps the rows of ``services.csv``.
+1. ``returns``: approved providers' returns for the period (a quarter; by default the latest quarter
+   with an approved capacity): one service row per provider and borough served (``London`` = every
+   authority, apportioned by the need base like any pan-London service);
+2. ``register``: the rows of ``services.csv``; the source is named ``illustrative`` when any of
+   them is marked illustrative (or there are none).
 
-:func:`provenance` says which, per service type: ``returns`` (reported in returns), ``register``
-(services.csv rows marked real) or ``illustrative`` (services.csv rows marked illustrative). Returned
-figures carry no location, so refuges stay as confidential as before (and are marked confidential).
+A new source (e.g. contracts) is one more function in :data:`PROVISION_SOURCES`, at its place in the
+order. Returned figures carry no location, so refuges stay as confidential as before (and are marked
+confidential).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from commissioning.needs.assessment import assess
+from commissioning.needs.assessment import Assessment, assess, run_assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.returns.layout import PAN_LONDON
 from commissioning.returns.quarters import check_quarter
@@ -68,29 +72,88 @@ def returned_services(approved: pd.DataFrame, quarter: str, authorities: dict[st
     })
 
 
-def as_of_quarter(ds: Dataset, approved: pd.DataFrame, quarter: str) -> tuple[Dataset, dict[str, Provenance]]:
-    """``ds`` with the services of every type that has approved returns for ``quarter`` replaced
-    by those returns, and each service type's :class:`Provenance`."""
-    quarter = check_quarter(quarter)
-    returned = returned_services(approved, quarter, ds.authorities)
-    returned = returned.loc[returned["service"].isin(ds.service_types)]
-    reported = set(returned["service"])
-    kept = ds.services.loc[~ds.services["service"].isin(reported)]
+@dataclass(frozen=True)
+class ProvisionInputs:
+    """What the sources may draw on: approved returns (``Store.approved_returns()``, or None) and
+    the quarter they are taken for."""
+
+    approved: pd.DataFrame | None = None
+    quarter: str | None = None
+
+
+#: A source: (data set, inputs) -> {service type: (its service rows, its Provenance)} for the types
+#: it has figures for.
+ProvisionSource = Callable[[Dataset, ProvisionInputs], dict[str, tuple[pd.DataFrame, Provenance]]]
+
+
+def from_returns(ds: Dataset, inputs: ProvisionInputs) -> dict[str, tuple[pd.DataFrame, Provenance]]:
+    """Approved returns of ``inputs.quarter`` with a capacity, per service type."""
+    if inputs.approved is None or inputs.quarter is None:
+        return {}
+    returned = returned_services(inputs.approved, inputs.quarter, ds.authorities)
     extra = returned.reindex(columns=ds.services.columns)
     for column in ("lat", "lon", "capacity"):
         extra[column] = extra[column].astype(float)
-    services = pd.concat([kept, extra], ignore_index=True) if len(extra) else kept.reset_index(drop=True)
     out = {}
     for service in ds.service_types:
-        if service in reported:
-            mine = returned.loc[returned["service"] == service]
-            out[service] = Provenance(service, RETURNS, quarter, int(mine["provider"].nunique()),
-                                      bool(mine["illustrative"].any()))
-        else:
-            mine = ds.services.loc[ds.services["service"] == service]
-            flagged = bool(mine["illustrative"].any()) or mine.empty
-            out[service] = Provenance(service, ILLUSTRATIVE if flagged else REGISTER, None, len(mine), flagged)
-    return replace(ds, services=services), out
+        mine = returned["service"] == service
+        if mine.any():
+            out[service] = (extra.loc[mine.to_numpy()], Provenance(
+                service, RETURNS, inputs.quarter, int(returned.loc[mine, "provider"].nunique()),
+                bool(returned.loc[mine, "illustrative"].any())))
+    return out
+
+
+def from_register(ds: Dataset, inputs: ProvisionInputs) -> dict[str, tuple[pd.DataFrame, Provenance]]:
+    """The rows of ``services.csv``, for every service type (the last resort)."""
+    out = {}
+    for service in ds.service_types:
+        mine = ds.services.loc[ds.services["service"] == service]
+        flagged = bool(mine["illustrative"].any()) or mine.empty
+        out[service] = (mine, Provenance(service, ILLUSTRATIVE if flagged else REGISTER, None, len(mine), flagged))
+    return out
+
+
+#: The sources in order of preference: the first with figures for a service type supplies all of it.
+PROVISION_SOURCES: tuple[ProvisionSource, ...] = (from_returns, from_register)
+
+
+def latest_quarter(approved: pd.DataFrame | None) -> str | None:
+    """The latest quarter with an approved capacity (None without any)."""
+    if approved is None or approved.empty:
+        return None
+    quarters = approved.loc[approved["capacity"].notna(), "quarter"]
+    return None if quarters.empty else str(max(quarters))
+
+
+def resolve_provision(ds: Dataset, approved: pd.DataFrame | None = None, quarter: str | None = None
+                      ) -> tuple[Dataset, dict[str, Provenance]]:
+    """``ds`` with each service type's provision from the first of :data:`PROVISION_SOURCES` that
+    has it, and each type's :class:`Provenance`. ``approved``: approved returns (None: none);
+    ``quarter``: their period (default :func:`latest_quarter`)."""
+    quarter = check_quarter(quarter) if quarter is not None else latest_quarter(approved)
+    inputs = ProvisionInputs(approved, quarter)
+    chosen: dict[str, tuple[pd.DataFrame, Provenance]] = {}
+    for source in PROVISION_SOURCES:
+        for service, found in source(ds, inputs).items():
+            chosen.setdefault(service, found)
+    frames = [rows for service in ds.service_types for rows, _ in [chosen[service]] if len(rows)]
+    others = ds.services.loc[~ds.services["service"].isin(ds.service_types)]
+    services = pd.concat([others, *frames], ignore_index=True) if frames else others.reset_index(drop=True)
+    return replace(ds, services=services), {service: chosen[service][1] for service in ds.service_types}
+
+
+def as_of_quarter(ds: Dataset, approved: pd.DataFrame, quarter: str) -> tuple[Dataset, dict[str, Provenance]]:
+    """:func:`resolve_provision` for a given ``quarter``."""
+    return resolve_provision(ds, approved, check_quarter(quarter))
+
+
+def assess_with_provision(ds: Dataset, approved: pd.DataFrame | None = None, quarter: str | None = None
+                          ) -> Assessment:
+    """The needs assessment on the resolved provision (:func:`resolve_provision`), each service
+    type's source named in ``Assessment.provision``."""
+    dataset, sources = resolve_provision(ds, approved, quarter)
+    return run_assessment(dataset, provision={s: p.label for s, p in sources.items()})
 
 
 def assess_quarter(ds: Dataset, approved: pd.DataFrame, quarter: str) -> tuple[pd.DataFrame, dict[str, Provenance]]:

@@ -215,7 +215,8 @@ def priority_outline(ds: Dataset, priorities, intro: str) -> Outline:
         o.para("Every service meets its benchmark in every authority: there is no shortfall to prioritise.")
     for p in priorities:
         o.heading(f"{p.rank}. {p.title}", 2).para(p.rationale)
-        o.para(f"Source: {p.citation}" + (" Based on illustrative data." if p.illustrative else ""), style="small")
+        o.para(f"Source: {p.citation}" + (" Based on illustrative data." if p.illustrative else "")
+               + (f" Provision: {p.provision}." if p.provision else ""), style="small")
     groups = group_provision(ds)
     types = list(groups[0].share_pct) if groups else []
     labels = [ds.benchmarks.services[s].label.split(" (")[0] for s in types]
