@@ -49,9 +49,7 @@ if tab_priorities.open:
         elif problem:
             st.warning(ui.esc(f"The rules' lots do not fit the authorities of the data ({problem})."))
         else:
-            st.markdown("\n".join(f"- **{ui.esc(lot.name)}**: {ui.esc(', '.join(sorted(lot.boroughs)))} "
-                                   f"({len(lot.boroughs)} authorities). Indicative value: "
-                                   f"{ui.esc(lots.indicative_value_words(lot))}." for lot in rules.lots))
+            st.markdown("\n".join(f"- **{ui.esc(lot.name)}:** {ui.esc(lots.lot_words(lot))}" for lot in rules.lots))
             rows = lots.lot_gap_rows(assessment, rules)
             st.html(html_table(pd.DataFrame(rows[1:], columns=rows[0]),
                                "Need, provision and the gap in each published lot, by service"))

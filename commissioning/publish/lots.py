@@ -51,11 +51,11 @@ def published_lot_gaps(assessment: Assessment, rules: Rules) -> pd.DataFrame:
                     {lot.name: lot.services for lot in rules.lots})
 
 
-def indicative_value_words(lot) -> str:
-    """A lot's indicative value as published: "£400,000 a year" or "not published"."""
-    if lot.indicative_value_gbp is None:
-        return "not published"
-    return f"£{lot.indicative_value_gbp:,.0f} a year"
+def lot_words(lot) -> str:
+    """What a lot holds, as every document and page says it: "Barnet, Brent, ... (11 authorities).
+    Indicative value: £400,000 a year." (the lot's name goes before it)."""
+    value = "not published" if lot.indicative_value_gbp is None else f"£{lot.indicative_value_gbp:,.0f} a year"
+    return f"{', '.join(sorted(lot.boroughs))} ({len(lot.boroughs)} authorities). Indicative value: {value}."
 
 
 def lot_gap_rows(assessment: Assessment, rules: Rules) -> list[list[str]]:
@@ -86,8 +86,7 @@ def lots_outline(assessment: Assessment, rules: Rules, *, level: int = 1) -> Out
     o.para(f"The lots bids are invited for, as published in the rules ({rules.title}, version {rules.version}). "
            "Each authority is in exactly one lot.")
     for lot in rules.lots:
-        o.para(B(f"{lot.name}: "), ", ".join(sorted(lot.boroughs)) + f" ({len(lot.boroughs)} authorities). "
-               f"Indicative value: {indicative_value_words(lot)}.")
+        o.para(B(f"{lot.name}: "), lot_words(lot))
     o.table(lot_gap_rows(assessment, rules), caption="Need, provision and the gap in each published lot, by service",
             caption_in_pdf=True, widths=[0.13, 0.23, 0.1, 0.12, 0.14, 0.14, 0.14], align_right=range(2, 7))
     o.para("Gap where short = the sum of the shortfalls of the lot's authorities below their benchmark; net shortfall "

@@ -137,9 +137,11 @@ def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.Pat
 
 def build_priorities_html(assessment: Assessment, rules: Rules, out: str | os.PathLike | None = None, *,
                           progress: Progress | None = None, top_n: int = 5, author: str = DEFAULT_AUTHOR,
-                          date: dt.date | None = None) -> str:
-    """The published priorities as one accessible HTML page; written atomically to ``out`` if given."""
-    o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date)
+                          date: dt.date | None = None, contract_need: bool = True) -> str:
+    """The published priorities as one accessible HTML page; written atomically to ``out`` if given
+    (arguments as :func:`build_priorities_pdf`)."""
+    o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date,
+                           contract_need=contract_need)
     day = _published(rules, date)
     page = to_html(o, title=_title(rules), subtitle=f"Published {today_text(day)} · rules version {rules.version}",
                    footer=f"{rules.title}. Published {today_text(day)} by {author}.")
