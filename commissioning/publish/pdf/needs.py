@@ -249,7 +249,7 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
     if head.costs:
         rows.append(["Total", "", "", "", "", f"£{head.total_cost:,.0f}", f"£{head.movable_cost:,.0f}"])
         o.table(rows, caption="What closing the gaps takes, and its cost a year", caption_in_pdf=True,
-                widths=[0.11, 0.12, 0.13, 0.12, 0.26, 0.13, 0.13], align_right=[1, 2, 3, 5, 6], total_row=True)
+                widths=[0.11, 0.11, 0.14, 0.11, 0.21, 0.16, 0.16], align_right=[1, 2, 3, 5, 6], total_row=True)
         o.para("Cost = the gap, as shown, times the annual cost of one post or place; the unit costs and their "
                "sources are under Method and benchmarks. Above benchmark elsewhere = the sum of provision over need "
                "in the authorities above their benchmark; moving it could cover the gap up to that amount, and new "
