@@ -120,30 +120,43 @@ def dataset():
         return _dataset(_data_key())
 
 
-@st.cache_resource(show_spinner=False)
-def _assessment(key: str):
-    from commissioning.needs.assessment import run_assessment
+def _provision_key() -> str:
+    """Which approved returns the provision resolver sees: a fingerprint of the store's approved
+    returns ("" when there are none), so that an approval gives every page the new provision."""
+    import pandas as pd
 
-    return run_assessment(_dataset(key))
+    approved = store().approved_returns()
+    return "" if approved.empty else str(int(pd.util.hash_pandas_object(approved, index=False).sum()))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _assessment(key: str, provision_key: str):
+    from commissioning.returns.provision import assess_with_provision
+
+    approved = store().approved_returns() if provision_key else None
+    return assess_with_provision(_dataset(key), approved)
 
 
 def assessment():
-    """The needs assessment of the app's data, computed once per data folder and shared by pages."""
+    """The needs assessment of the app's data on the one provision resolver (approved returns of the
+    latest quarter, then the register: ``returns.provision.resolve_provision``), computed once per
+    data folder and set of approved returns, and shared by pages."""
     with data_errors():
-        return _assessment(_data_key())
+        return _assessment(_data_key(), _provision_key())
 
 
-@st.cache_resource(show_spinner=False)
-def _priorities(key: str):
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _priorities(key: str, provision_key: str):
     from commissioning.publish.priorities import derive_priorities
 
-    return derive_priorities(_assessment(key))
+    return derive_priorities(_assessment(key, provision_key))
 
 
 def published_priorities():
-    """The public page's priorities (``derive_priorities`` of the assessment), once per data folder."""
+    """The public page's priorities (``derive_priorities`` of the assessment), once per data folder
+    and set of approved returns."""
     with data_errors():
-        return _priorities(_data_key())
+        return _priorities(_data_key(), _provision_key())
 
 
 @st.cache_resource(show_spinner=False)
@@ -196,16 +209,16 @@ def rules():
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _lots(key: str, k: int, service: str):
+def _lots(key: str, provision_key: str, k: int, service: str):
     from commissioning.spatial.lots import make_lots
 
-    return make_lots(_dataset(key), k, service, boundaries(), _assessment(key).gaps)
+    return make_lots(_dataset(key), k, service, boundaries(), _assessment(key, provision_key).gaps)
 
 
 def lots(k: int, service: str):
     """Contiguous lots of the app's data for ``k`` lots balanced on ``service`` (cached per server)."""
     with data_errors():
-        return _lots(_data_key(), k, service)
+        return _lots(_data_key(), _provision_key(), k, service)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -261,20 +274,21 @@ def forecast(measure: str, model: str, scale: float):
     return _forecast(_data_key(), measure, model, scale)
 
 
-@st.cache_resource(show_spinner="Forecasting need for each contract year…")
-def _outlook(key: str):
+@st.cache_resource(show_spinner="Forecasting need for each contract year…", max_entries=8)
+def _outlook(key: str, provision_key: str):
     from commissioning.demand.contract import contract_from_rules, contract_outlook
 
-    return contract_outlook(_dataset(key), contract_from_rules(_rules()), _assessment(key).gaps, series=_series(key))
+    return contract_outlook(_dataset(key), contract_from_rules(_rules()), _assessment(key, provision_key).gaps,
+                            series=_series(key))
 
 
 def contract_outlook():
     """(need per borough, service and contract year; the backtests behind it) over the scoring
     rules' contract period (``contract_from_rules``, which must not be None)."""
-    return _outlook(_data_key())
+    return _outlook(_data_key(), _provision_key())
 
 
-def _warm_trends(key: str) -> None:
+def _warm_trends(key: str, provision_key: str) -> None:
     """The trends page's first view: its default measure's backtest and forecast, and the need
     over the contract period (in that order, as the page shows them)."""
     from commissioning.demand.contract import contract_from_rules
@@ -285,7 +299,7 @@ def _warm_trends(key: str) -> None:
         test = _backtest(key, measure)
         _forecast(key, measure, test.chosen, test.scale)
     if contract_from_rules(_rules()) is not None:
-        _outlook(key)
+        _outlook(key, provision_key)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -317,10 +331,11 @@ def _warm(key: str) -> None:
 
     try:
         ds = _dataset(key)
-        _assessment(key)
+        provision_key = _provision_key()
+        _assessment(key, provision_key)
         _rules()
         _data_notes(key)
-        _priorities(key)
+        _priorities(key, provision_key)
         _groups(key)
         boundary_features()
         for service in ds.benchmarks.services:
@@ -328,8 +343,8 @@ def _warm(key: str) -> None:
         for name in SLOW_IMPORTS:
             importlib.import_module(name)
         for k in LOT_COUNTS:
-            _lots(key, k, ALL)
-        _warm_trends(key)
+            _lots(key, provision_key, k, ALL)
+        _warm_trends(key, provision_key)
     except Exception:  # the pages compute (and report) the same things themselves when asked
         logging.getLogger(__name__).exception("cache warm-up stopped")
 

@@ -57,7 +57,9 @@ if not lots:
     st.stop()
 
 lot = st.selectbox("Lot", lots, key="bid_lot")
-price = st.number_input("Price for the contract period (£)", min_value=0.0, step=1000.0, key="bid_price")
+price = st.number_input(f"Price {rules.price_words()} (£)".replace("  ", " "), min_value=0.0, step=1000.0,
+                        key="bid_price")
+st.caption(ui.esc(rules.price_instruction()))
 partners = st.text_area("Consortium partners (one per line; leave empty if you bid alone)", key="bid_partners")
 areas = st.text_input("Areas served: borough code or name and capacity, e.g. E09000012:2;Newham:1.5",
                       key="bid_areas")

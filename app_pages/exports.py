@@ -17,13 +17,13 @@ st.caption("Documents are built on this server from the same library functions a
 
 with st.container(border=True):
     st.header("Needs assessment")
-    st.write("Coverage maps and tables for every service, accessibility, lots and the resulting priorities.")
+    st.write("Coverage maps and tables for every service, accessibility, the published lots and the resulting priorities.")
 
     def needs_inputs() -> dict:
         """What both versions of the needs assessment are built from (so the HTML carries every chapter)."""
         from commissioning.demand.contract import contract_from_rules
 
-        return {"boundaries": ui.boundaries(), "contract": contract_from_rules(ui.rules()),
+        return {"boundaries": ui.boundaries(), "contract": contract_from_rules(ui.rules()), "rules": ui.rules(),
                 "returns": ui.store().approved_returns()}
 
     def build_needs(progress):

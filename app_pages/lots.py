@@ -17,6 +17,8 @@ short = {s: label.split(" (")[0] for s, label in labels.items()}
 @st.fragment
 def lots_tab() -> None:
     """The lots map, balance and table: a fragment, so moving the slider reruns only this part."""
+    st.caption("A scenario tool: these computed lots test other ways to split London. The published lots, which "
+               "every document and round uses, are the rules' lots (see Published priorities).")
     c1, c2 = st.columns([1, 2])
     k = c1.slider("Number of lots (k)", 2, 8, 5, key="lots_k")
     balance_on = c2.selectbox("Balance need of", [ALL, *labels], key="lots_service",

@@ -4,11 +4,12 @@ Built only from the needs assessment and the published rules: nothing about a bi
 refuge location is read here.
 """
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import _shared as ui
 from commissioning.procurement import timetable
-from commissioning.publish import priorities
+from commissioning.publish import lots, priorities
 from commissioning.web import appdata
 from commissioning.web.htmltable import html_table
 from commissioning.web.prioritycards import priority_cards_html
@@ -41,6 +42,20 @@ if tab_priorities.open:
     with tab_priorities:
         st.header("What the commissioner will fund")
         st.html(priority_cards_html(ui.published_priorities(), len(ds.authorities)))
+        st.header("Lots: need, provision and the gap")
+        problem = lots.lots_problem(rules, ds)
+        if not rules.lots:
+            st.markdown("The rules publish no lots: bids are invited for the whole area as one lot.")
+        elif problem:
+            st.warning(ui.esc(f"The rules' lots do not fit the authorities of the data ({problem})."))
+        else:
+            st.markdown("\n".join(f"- **{ui.esc(lot.name)}:** {ui.esc(lots.lot_words(lot))}" for lot in rules.lots))
+            rows = lots.lot_gap_rows(assessment, rules)
+            st.html(html_table(pd.DataFrame(rows[1:], columns=rows[0]),
+                               "Need, provision and the gap in each published lot, by service"))
+            st.caption("Gap where short = the sum of the shortfalls of the lot's authorities below their benchmark; "
+                       "net shortfall = the lot's need minus its provision (a minus sign: more provision than need).")
+        st.markdown(f"**Price.** {ui.esc(rules.price_instruction())}")
         st.header("Groups least well served")
         groups = ui.group_provision()
         st.markdown(ui.esc(priorities.group_summary(ds, groups)))

@@ -297,8 +297,10 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
     mkstemp alone would leave it 0600). A missing folder, a folder in the way or a failed write is
     an InputError naming the path; nothing is left behind."""
     path = Path(path)
-    if not path.parent.is_dir():
+    if not path.parent.exists():
         raise InputError("output folder does not exist", file=path.parent)
+    if not path.parent.is_dir():
+        raise InputError("cannot write: a file stands where the output folder should be", file=path.parent)
     if path.is_dir():
         raise InputError("is a folder, not a file to write", file=path)
     if isinstance(data, str):

@@ -14,10 +14,9 @@ import sys
 
 from commissioning.commands.common import (
     add_data_arguments,
-    dataset_from_args,
+    assessment_from_args,
     write_output,
 )
-from commissioning.needs.assessment import run_assessment
 from commissioning.publish.text import gap_table_text
 from commissioning.safeio import csv_text
 
@@ -34,10 +33,12 @@ def add_arguments(parser) -> None:
                              "(default scoring_rules/default.yaml)")
     parser.add_argument("--quarter", default=None, metavar="YYYYQn",
                         help="as of a calendar quarter: approved provider returns (store COMMISSIONING_DB) "
-                             "replace services.csv for each service type that has any")
+                             "replace services.csv for each service type that has any (default: the latest "
+                             "quarter with approved returns, when COMMISSIONING_DB is set)")
     parser.add_argument("--as-of", default=None, metavar="YYYY-MM-DD", dest="as_of",
                         help="as of a date: the capacity of the contracts active that day, then the approved "
-                             "returns of the last quarter before it, then services.csv, per service type")
+                             "returns of the last quarter before it, then services.csv, per service type "
+                             "(store COMMISSIONING_DB)")
 
 
 def _contract(args, ds, gaps) -> str:
@@ -71,48 +72,11 @@ def _contract(args, ds, gaps) -> str:
                        "totals": json.loads(london_need(table).to_json(orient="records"))}, indent=2) + "\n"
 
 
-def _as_of(args, ds, sources: dict, lines: list):
-    """``ds`` with provision as of ``--quarter`` (approved returns) or ``--as-of`` (contracts, then
-    returns; the store is COMMISSIONING_DB); fills ``sources`` (service -> Provenance) and ``lines``
-    (the words printed about them)."""
-    from commissioning.commands.round import parse_date
-    from commissioning.errors import InputError
-    from commissioning.returns.provision import (
-        as_of_date,
-        as_of_quarter,
-        provenance_lines,
-    )
-    from commissioning.returns.quarters import check_quarter
-    from commissioning.store import open_store
-    from commissioning.web.appdata import db_location
-
-    if args.quarter and args.as_of:
-        raise InputError("give --quarter or --as-of, not both", expected="one of them")
-    day = parse_date(args.as_of, "--as-of")
-    quarter = check_quarter(args.quarter) if args.quarter else None
-    store = open_store(db_location())
-    try:
-        if day is not None:
-            ds, found = as_of_date(ds, store.contract_capacity_on(day), store.approved_returns(), day)
-        else:
-            ds, found = as_of_quarter(ds, store.approved_returns(quarter), quarter)
-    finally:
-        store.close()
-    sources.update(found)
-    when = day.isoformat() if day is not None else quarter
-    lines += [f"Provision as of {when}:"] + [f"  {line}" for line in provenance_lines(found, ds)]
-    if args.format != "table":
-        print("\n".join(lines), file=sys.stderr)
-    return ds
-
-
 def run(args) -> int:
-    sources: dict = {}
     lines: list[str] = []
-    adjust = (lambda ds: _as_of(args, ds, sources, lines)) if args.quarter or args.as_of else None
-    ds = dataset_from_args(args, adjust=adjust)
-    assessment = run_assessment(ds)
-    gaps, totals = assessment.gaps, assessment.totals
+    assessment, found = assessment_from_args(args, lines)
+    sources = found if lines else {}
+    ds, gaps, totals = assessment.dataset, assessment.gaps, assessment.totals
     if args.period == "contract":
         text = _contract(args, ds, gaps)
     elif args.format == "csv":
@@ -124,8 +88,7 @@ def run(args) -> int:
             "models": {s: {"model": b.use, "rule": b.model.describe(), "citation": b.model.citation}
                        for s, b in ds.benchmarks.services.items()},
             "rows": json.loads(gaps.to_json(orient="records")),
-            **({"quarter": args.quarter, "as_of": args.as_of,
-                "provenance": {s: {"source": p.source, "label": p.label}
+            **({"quarter": args.quarter, "provenance": {s: {"source": p.source, "label": p.label}
                                                         for s, p in sources.items()}} if sources else {}),
             "totals": json.loads(totals.to_json(orient="records")),
         }, indent=2) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -66,6 +67,16 @@ def boundaries_from_args(args, ds: Dataset):
     return args._boundaries
 
 
+def parse_date(text: str | None, option: str) -> dt.date | None:
+    """``option``'s YYYY-MM-DD value as a date (None when not given); anything else is an InputError."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not a date", expected="YYYY-MM-DD") from None
+
+
 def write_output(text: str, out: Path | None) -> None:
     """Write to --out atomically (:func:`commissioning.safeio.write_atomic`), or to stdout."""
     if out is None:
@@ -73,3 +84,59 @@ def write_output(text: str, out: Path | None) -> None:
         return
     write_atomic(out, text)
     print(f"wrote {out}", file=sys.stderr)
+
+
+def _store_inputs(required: bool, day):
+    """(approved returns, contract capacity on ``day``) from the store named by COMMISSIONING_DB;
+    (None, None) when the variable is not set (an output does not depend on whatever store happens
+    to be in the working folder) unless ``required`` (``--quarter`` or ``--as-of`` asks for them:
+    the default store is opened)."""
+    import os
+
+    from commissioning.store import open_store
+    from commissioning.web.appdata import DB_ENV, db_location
+
+    if not required and not os.environ.get(DB_ENV, "").strip():
+        return None, None
+    store = open_store(db_location())
+    try:
+        return store.approved_returns(), (store.contract_capacity_on(day) if day is not None else None)
+    finally:
+        store.close()
+
+
+def approved_returns(required: bool = False):
+    """Approved provider returns from the store named by COMMISSIONING_DB (see :func:`_store_inputs`)."""
+    return _store_inputs(required, None)[0]
+
+
+def assessment_from_args(args, lines: list[str] | None = None):
+    """The needs assessment the options name, on the one provision resolver
+    (``returns.provision.resolve_provision``: with ``--as-of`` the contracts in place that day first;
+    approved returns of ``--quarter``, or of the latest
+    quarter, from COMMISSIONING_DB; then the register). ``lines`` receives the words naming each
+    service type's source when returns are used or a quarter is asked for."""
+    from commissioning.needs.assessment import run_assessment
+    from commissioning.returns.provision import RETURNS, provenance_lines, resolve_provision
+
+    quarter = getattr(args, "quarter", None)
+    as_of = getattr(args, "as_of", None)
+    if quarter and as_of:
+        raise InputError("give --quarter or --as-of, not both", expected="one of them")
+    day = parse_date(as_of, "--as-of")
+    found: dict = {}
+
+    def resolve(ds):
+        approved, contracts = _store_inputs(quarter is not None or day is not None, day)
+        resolved, sources = resolve_provision(ds, approved, quarter, contracts=contracts, day=day)
+        found.update(sources)
+        return resolved
+
+    ds = dataset_from_args(args, adjust=resolve)
+    used = next((p.quarter for p in found.values() if p.source == RETURNS), None)
+    when = day.isoformat() if day is not None else (quarter or used)
+    if lines is not None and when:
+        lines += [f"Provision as of {when}:"] + [f"  {line}" for line in provenance_lines(found, ds)]
+        if getattr(args, "format", "table") != "table":
+            print("\n".join(lines), file=sys.stderr)
+    return run_assessment(ds, provision={s: p.label for s, p in found.items()}), found

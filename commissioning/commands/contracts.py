@@ -89,7 +89,7 @@ def _extend(store, args, clock) -> int:
 
 
 def _end(store, args, clock) -> int:
-    from commissioning.commands.round import parse_date
+    from commissioning.commands.common import parse_date
 
     store.end_contract(args.by, args.contract, parse_date(args.on, "--on"), args.reason)
     print(f"contract {args.contract} ends on {args.on}", file=sys.stderr)

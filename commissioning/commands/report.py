@@ -3,7 +3,8 @@
 --format html writes the same document as one self-contained, accessible HTML page (GOV.UK
 publishes HTML first); PDF is the default.
 
-needs:       the needs assessment (maps, every authority, accessibility, lots, priorities, sources)
+needs:       the needs assessment (maps, every authority, accessibility, the rules' published lots
+             with their need, provision and gap, priorities, sources; --lots K adds a computed scenario)
 priorities:  the published priorities and scoring rules, with the timetable check (no bid data)
 evaluation:  the evaluation report of a round (bids, panel scores, moderation, price, ranks)
 """
@@ -16,11 +17,11 @@ from pathlib import Path
 
 from commissioning.commands.common import (
     add_data_arguments,
+    approved_returns,
+    assessment_from_args,
     boundaries_from_args,
-    dataset_from_args,
 )
 from commissioning.errors import InputError
-from commissioning.needs.assessment import run_assessment
 from commissioning.paths import DEFAULT_DATA_DIR, DEFAULT_RULES
 
 EXAMPLE_BIDS = DEFAULT_DATA_DIR / "example_bids"
@@ -43,7 +44,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--names", action="store_true",
                         help="evaluation: show scorer identifiers instead of pseudonyms (Scorer A, B, ...)")
     parser.add_argument("--round-name", default=None, help="evaluation: name of the round on the cover")
-    parser.add_argument("--lots", type=int, default=5, metavar="K", help="needs: number of commissioning lots")
+    parser.add_argument("--lots", type=int, default=None, metavar="K",
+                        help="needs: add a scenario of K computed, need-balanced lots (labelled a scenario; the "
+                             "document's lots are always the rules' published lots)")
     parser.add_argument("--dpi", type=int, default=200, help="needs: map resolution (default 200)")
 
 
@@ -70,17 +73,18 @@ def run(args) -> int:
         from commissioning.procurement.rules import load_rules
         from commissioning.publish.pdf.needs import build_needs_html, build_needs_pdf
 
-        ds = dataset_from_args(args)
-        boundaries = boundaries_from_args(args, ds)
         progress(0.0, "assessing need and provision")
+        assessment, _ = assessment_from_args(args)
+        boundaries = boundaries_from_args(args, assessment.dataset)
+        rules = load_rules(args.rules)
         day = _today()
-        both = dict(progress=progress, boundaries=boundaries, lots_k=args.lots,
-                    contract=contract_from_rules(load_rules(args.rules)), returns=_approved_returns(),
+        both = dict(progress=progress, boundaries=boundaries, lots_k=args.lots, rules=rules,
+                    contract=contract_from_rules(rules), returns=approved_returns(),
                     date=day, contracts=_contracts_in_place(day))
         if html:   # maps and charts at the HTML's own screen resolution
-            build_needs_html(run_assessment(ds), out, **both)
+            build_needs_html(assessment, out, **both)
         else:
-            build_needs_pdf(run_assessment(ds), out, dpi=args.dpi, **both)
+            build_needs_pdf(assessment, out, dpi=args.dpi, **both)
     elif args.kind == "priorities":
         from commissioning.procurement.rules import load_rules
         from commissioning.publish.pdf.priorities import (
@@ -90,7 +94,7 @@ def run(args) -> int:
 
         build = build_priorities_html if html else build_priorities_pdf
         rules = load_rules(args.rules)
-        build(run_assessment(dataset_from_args(args)), rules, out, progress=progress,
+        build(assessment_from_args(args)[0], rules, out, progress=progress,
               contracts=_contracts_in_place(rules.timetable.get("priorities_published") or _today()))
     else:
         build_evaluation(args, out, progress)
@@ -116,9 +120,7 @@ def build_evaluation(args, out: Path, progress) -> None:
     moderation = None if str(args.moderation) == "-" else read_moderation(args.moderation)
     shortfall = None
     if any(c.type == "need_alignment" for c in rules.criteria):
-        from commissioning.needs.assessment import assess
-
-        shortfall = assess(dataset_from_args(args))
+        shortfall = assessment_from_args(args)[0].gaps
     progress(0.0, "scoring bids")
     result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
     example = Path(args.bids).resolve().parent == EXAMPLE_BIDS.resolve()
@@ -145,11 +147,6 @@ def _from_store(read):
         return read(store)
     finally:
         store.close()
-
-
-def _approved_returns():
-    """Approved provider returns, for the needs assessment's "Provision over time" chapter."""
-    return _from_store(lambda store: store.approved_returns())
 
 
 def _today():

@@ -29,7 +29,7 @@ import os
 import sys
 from pathlib import Path
 
-from commissioning.commands.common import write_output
+from commissioning.commands.common import parse_date, write_output
 from commissioning.errors import InputError
 from commissioning.safeio import csv_text
 
@@ -95,15 +95,6 @@ def now(env=None) -> dt.datetime | None:
     from commissioning.procurement.lifecycle import now_from_env
 
     return now_from_env(env if env is not None else os.environ)
-
-
-def parse_date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{option} {text!r} is not a date", expected="YYYY-MM-DD") from None
 
 
 def run(args) -> int:

@@ -7,11 +7,16 @@ For each service type s and authority i:
     need_i      = the service's need model (see need.py)
     shortfall_i = need_i - provision_i            (signed: positive = a gap)
     coverage_i  = 100 x provision_i / need_i      (%), status red / amber / green from benchmarks.yaml
+
+An authority whose need rounds to nothing at the precision its unit is printed with (under 0.05 FTE,
+under half a place) has status "no need" and no coverage figure: a coverage of a need that prints
+as 0.0 is not meaningful. This is the one status rule: the text, the tables, the maps and the CSV
+all read ``status`` from the gap table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,6 +25,20 @@ from commissioning.needs.dataset import Dataset
 from commissioning.needs.models import NeedModel
 
 GAP_COLUMNS = ["code", "name", "service", "provision", "need", "shortfall", "coverage_pct", "status"]
+#: The status of an authority whose need rounds to nothing (see the module docstring).
+NO_NEED = "no need"
+#: Units counted in whole numbers (a refuge place cannot be split); others are shown to one decimal.
+WHOLE_UNITS = ("spaces", "places")
+
+
+def digits_for(unit: str) -> int:
+    """Decimals a figure in ``unit`` is shown with: 0 for places, 1 for FTE."""
+    return 0 if unit.lower() in WHOLE_UNITS else 1
+
+
+def no_need(need, unit: str) -> np.ndarray:
+    """True where ``need`` (array-like) prints as zero at the unit's precision (0.0 FTE, 0 places)."""
+    return np.abs(np.asarray(need, dtype=float)) < 0.5 * 10 ** -digits_for(unit)
 
 
 def need_base(model: NeedModel, ds: Dataset) -> pd.Series:
@@ -52,21 +71,24 @@ def assess(ds: Dataset, services: list[str] | None = None) -> pd.DataFrame:
     """The gap table: one row per authority x service type (in the benchmarks' order).
 
     Columns: ``code, name, service, provision, need, shortfall, coverage_pct, status``; units are
-    those of the service (FTE or spaces); coverage in %. Unrounded.
+    those of the service (FTE or spaces); coverage in %. Unrounded. Status "no need" (and no
+    coverage) where the need rounds to nothing at the unit's precision.
     """
     frames = []
     codes = ds.population["code"]
     for service in services or ds.service_types:
-        model = ds.benchmarks.services[service].model
+        bench = ds.benchmarks.services[service]
+        model = bench.model
         need = model.need(ds.population, ds.demand).reindex(codes)
         provision = apportion(ds.services.loc[ds.services["service"] == service], need_base(model, ds).reindex(codes))
+        none = no_need(need, bench.unit)
         with np.errstate(divide="ignore", invalid="ignore"):
-            coverage = np.where(need.to_numpy() > 0, 100.0 * provision.to_numpy() / need.to_numpy(), np.nan)
+            coverage = np.where(~none & (need.to_numpy() > 0), 100.0 * provision.to_numpy() / need.to_numpy(), np.nan)
         frames.append(pd.DataFrame({
             "code": codes.to_numpy(), "name": ds.population["name"].to_numpy(), "service": service,
             "provision": provision.to_numpy(), "need": need.to_numpy(),
             "shortfall": need.to_numpy() - provision.to_numpy(), "coverage_pct": coverage,
-            "status": ds.benchmarks.status(coverage),
+            "status": np.where(none, NO_NEED, ds.benchmarks.status(coverage)),
         }))
     return pd.concat(frames, ignore_index=True)[GAP_COLUMNS]
 
@@ -96,17 +118,20 @@ class Assessment:
     the app and every document, so that all of them show the same figures.
 
     ``gaps``: the gap table (:data:`GAP_COLUMNS`, one row per authority and service type);
-    ``totals``: :func:`london_totals` of it with each service's area-wide status.
+    ``totals``: :func:`london_totals` of it with each service's area-wide status; ``provision``:
+    where each service type's provision comes from, in words (from the provision resolver,
+    ``returns.provision.resolve_provision``; empty when the data set was assessed as loaded).
     """
 
     dataset: Dataset
     gaps: pd.DataFrame
     totals: pd.DataFrame
+    provision: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_gaps(cls, ds: Dataset, gaps: pd.DataFrame) -> "Assessment":
+    def from_gaps(cls, ds: Dataset, gaps: pd.DataFrame, provision: dict[str, str] | None = None) -> "Assessment":
         """An assessment of ``ds`` from a gap table already computed (e.g. a scenario's)."""
-        return cls(ds, gaps, london_totals(gaps, ds.benchmarks))
+        return cls(ds, gaps, london_totals(gaps, ds.benchmarks), dict(provision or {}))
 
     @property
     def benchmarks(self):
@@ -118,6 +143,8 @@ class Assessment:
         return self.dataset.illustrative_notes()
 
 
-def run_assessment(ds: Dataset, services: list[str] | None = None) -> Assessment:
-    """Assess ``ds`` (every service type in its benchmarks, or ``services``) once."""
-    return Assessment.from_gaps(ds, assess(ds, services))
+def run_assessment(ds: Dataset, services: list[str] | None = None, provision: dict[str, str] | None = None
+                   ) -> Assessment:
+    """Assess ``ds`` (every service type in its benchmarks, or ``services``) once; ``provision``
+    names each service type's source of provision."""
+    return Assessment.from_gaps(ds, assess(ds, services), provision)

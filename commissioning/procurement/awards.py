@@ -4,8 +4,12 @@ Each award is a 360Giving grant record with the standard's required fields (``id
 ``description``, ``currency``, ``amountAwarded``, ``awardDate``, ``recipientOrganization``,
 ``fundingOrganization``) plus ``amountAppliedFor``, ``grantProgramme`` and ``beneficiaryLocation``
 (one entry per borough in the bid's ``areas``, ONS code with ``geoCodeType`` "LONB", the
-360Giving codelist's type for London boroughs; the codelist has no "LAD"). The amount is
-the bid's price for the contract period.
+360Giving codelist's type for London boroughs; the codelist has no "LAD"). ``amountAwarded`` is
+the value of the initial term on the rules' price basis (``Rules.term_value``: the price a year times
+``contract.years`` when prices are annual, the price itself when it is for the whole term), and
+``plannedDates`` is that term: from ``timetable.contract_start`` to the day before the same date
+``contract.years`` later, ``duration`` in months. Rules without a ``contract:`` block (no price basis)
+give the price as bid and no ``plannedDates``, and the description says so.
 
 A lot whose bids all failed has no award (see the rules' ``min_score_policy``). A rank-1 bid that
 is ``flagged`` (e.g. an abnormally low price awaiting the bidder's explanation) is only exported once
@@ -23,6 +27,7 @@ import pandas as pd
 
 from commissioning.boroughs import LONDON_AUTHORITIES
 from commissioning.procurement.scoring import ScoringResult
+from commissioning.procurement.timetable import add_months
 from commissioning.safeio import csv_text
 
 
@@ -63,20 +68,27 @@ def build_awards(result: ScoringResult, *, funder_id: str, funder_name: str, id_
     blocked = [b for b, s in zip(winners["bid_id"], winners["status"]) if s == "flagged" and b not in cleared]
     if blocked:
         raise ValueError(f"rank-1 bids still flagged (resolve, then pass them in cleared): {', '.join(blocked)}")
+    term = planned_term(rules)
     grants = []
     for row in winners.itertuples():
         if not row.areas:
             raise ValueError(f"bid {row.bid_id} has no areas: beneficiaryLocation needs the boroughs served")
+        value = float(row.price_amount) if term is None else rules.term_value(row.price_amount)
+        price = ("the rules set no price basis" if term is None else
+                 f"£{row.price_amount:,.0f} {rules.price_words()}; £{value:,.0f} over the initial "
+                 f"{rules.contract_years}-year term")
         grants.append({
             "id": f"{id_prefix}-{row.bid_id}",
             "title": f"{rules.title}: lot {row.lot}",
             "description": (f"Award of lot {row.lot} of {rules.title} to {row.organisation}, the highest-"
                             f"ranked bid ({row.total:.2f} of 100 points: quality {row.quality:.2f}, "
-                            f"social value {row.social_value:.2f}, price {row.price:.2f})."),
+                            f"social value {row.social_value:.2f}, price {row.price:.2f}). Price: "
+                            f"{price}."),
             "currency": currency,
-            "amountAwarded": float(row.price_amount),
-            "amountAppliedFor": float(row.price_amount),
+            "amountAwarded": value,
+            "amountAppliedFor": value,
             "awardDate": award_date,
+            **({} if term is None else {"plannedDates": [term]}),
             "recipientOrganization": [{
                 "id": recipient_ids.get(row.organisation, f"{id_prefix}-ORG-{_slug(row.organisation)}"),
                 "name": row.organisation}],
@@ -86,6 +98,17 @@ def build_awards(result: ScoringResult, *, funder_id: str, funder_name: str, id_
                                      "geoCodeType": geo_code_type} for code in row.areas],
         })
     return grants
+
+
+def planned_term(rules) -> dict | None:
+    """The initial term as a 360Giving event: ``startDate`` = ``timetable.contract_start``,
+    ``endDate`` = the day before the same date ``contract.years`` later, ``duration`` in months;
+    None when the rules have no contract (the schema then has neither start nor basis)."""
+    start, years = rules.timetable.get("contract_start"), rules.contract_years
+    if start is None or not years or rules.price_basis is None:
+        return None
+    end = add_months(start, 12 * years) - dt.timedelta(days=1)
+    return {"startDate": start.isoformat(), "endDate": end.isoformat(), "duration": 12 * years}
 
 
 def awards_json(grants: list[dict]) -> str:
@@ -109,6 +132,10 @@ def awards_frame(grants: list[dict]) -> pd.DataFrame:
             row[f"Beneficiary Location:{i}:Name"] = loc["name"]
             row[f"Beneficiary Location:{i}:Geographic Code"] = loc["geoCode"]
             row[f"Beneficiary Location:{i}:Geographic Code Type"] = loc["geoCodeType"]
+        for i, event in enumerate(g.get("plannedDates", [])):
+            row[f"Planned Dates:{i}:Start Date"] = event["startDate"]
+            row[f"Planned Dates:{i}:End Date"] = event["endDate"]
+            row[f"Planned Dates:{i}:Duration (months)"] = event["duration"]
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -154,6 +154,18 @@ class Rules:
         ("" when the rules set no contract)."""
         return self.PRICE_BASIS_WORDS.get(self.price_basis, "")
 
+    def price_instruction(self) -> str:
+        """What to quote, in a sentence for bidders (the priorities, the bid form). A price basis
+        comes with ``contract.years`` (the schema requires both)."""
+        years = f"{self.contract_years} year" + ("" if self.contract_years == 1 else "s")
+        if self.price_basis == "annual":
+            return (f"Quote the price a year for the lot, for every service the lot buys; the value of the initial "
+                    f"{years} term is that price times {self.contract_years}.")
+        if self.price_basis == "whole_contract":
+            return (f"Quote the price for the whole initial term of {years}, for every service the lot buys; its value "
+                    f"a year is that price divided by {self.contract_years}.")
+        return "The invitation to bid will say whether to quote a price a year or for the whole contract."
+
     def term_value(self, price: float) -> float:
         """The value of the initial term (``contract.years``) of a bid priced ``price`` on the
         rules' basis: price x years when annual, the price itself when for the whole contract."""

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from commissioning.needs.assessment import Assessment
+from commissioning.needs.assessment import Assessment, digits_for
 from commissioning.needs.dataset import Dataset
+from commissioning.publish.headline import headline
 
 #: The groups the review found less well served, with the pattern that recognises a service's
 #: ``specialism`` text as specialist provision for that group (case-insensitive).
@@ -50,6 +51,7 @@ class Priority:
     rationale: str
     citation: str
     illustrative: bool
+    provision: str = ""   # where the service's provision comes from (the provision resolver's words)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ def derive_priorities(assessment: Assessment, top_n: int = 5) -> list[Priority]:
     """
     ds, gaps = assessment.dataset, assessment.gaps
     totals = assessment.totals.set_index("service")
+    moves = {c.service: c for c in headline(assessment).costs}
     illustrative = ds.illustrative
     out = []
     for service in ds.service_types:
@@ -104,15 +107,17 @@ def derive_priorities(assessment: Assessment, top_n: int = 5) -> list[Priority]:
         shortfall = float(worst["shortfall"].sum())
         flagged = (f"model:{service}" in illustrative or "services" in illustrative
                    or (bench.model.kind == "caseload" and f"demand:{bench.model.measure}" in illustrative))
+        d = digits_for(bench.unit)
         rationale = (
-            f"{bench.label}: across the area provision is {t.provision:,.1f} {bench.unit} against a need of "
-            f"{t.need:,.1f} ({t.coverage_pct:.0f}% coverage); red (below {ds.benchmarks.amber_at:g}% of the "
+            f"{bench.label}: across the area provision is {t.provision:,.{d}f} {bench.unit} against a need of "
+            f"{t.need:,.{d}f} ({t.coverage_pct:.0f}% coverage); red (below {ds.benchmarks.amber_at:g}% of the "
             f"benchmark) in {int(t.red)} of {len(ds.authorities)} authorities. The largest shortfalls are in "
-            f"{_join(names)}: {shortfall:,.1f} {bench.unit} between them, "
-            f"{_share(shortfall, t.gap_total)} of the {t.gap_total:,.1f} {bench.unit} missing wherever "
+            f"{_join(names)}: {shortfall:,.{d}f} {bench.unit} between them, "
+            f"{_share(shortfall, t.gap_total)} of the {t.gap_total:,.{d}f} {bench.unit} missing wherever "
             f"provision is short. Benchmark: {bench.model.describe()}."
             + (" The area as a whole has enough: the gaps come from where the capacity is, not how much there is."
                if t.coverage_pct >= 100 else "")
+            + _moving_words(moves.get(service))
         )
         out.append(Priority(
             rank=0, service=service, label=bench.label, unit=bench.unit,
@@ -121,7 +126,7 @@ def derive_priorities(assessment: Assessment, top_n: int = 5) -> list[Priority]:
                   + (" and others" if len(names) > 3 else ""),
             boroughs=names, shortfall=shortfall, gap_total=float(t.gap_total),
             coverage_pct=float(t.coverage_pct), red_count=int(t.red), rationale=rationale,
-            citation=bench.model.citation, illustrative=flagged,
+            citation=bench.model.citation, illustrative=flagged, provision=assessment.provision.get(service, ""),
         ))
     benches = {p.service: ds.benchmarks.services[p.service] for p in out}
     if all(b.unit_cost is not None for b in benches.values()):
@@ -131,6 +136,17 @@ def derive_priorities(assessment: Assessment, top_n: int = 5) -> list[Priority]:
     out.sort(key=lambda p: (p.coverage_pct >= 100.0, benches[p.service].model.illustrative, -unmet[p.service],
                             -p.red_count, p.service))
     return [Priority(**{**p.__dict__, "rank": i}) for i, p in enumerate(out, start=1)]
+
+
+def _moving_words(move) -> str:
+    """The gross gap split as the needs assessment's headline splits it: what moving capacity from
+    authorities above their benchmark could close, and what needs new capacity (net)."""
+    if move is None or move.surplus <= 0:
+        return " No authority is above its benchmark: closing the gap needs new capacity."
+    d = digits_for(move.unit)
+    return (f" Authorities above their benchmark hold {move.surplus:,.{d}f} {move.unit} more than it: moving "
+            f"capacity could close {move.movable:,.{d}f} {move.unit} of the gap, leaving {move.new:,.{d}f} "
+            f"{move.unit} of new capacity to add (net).")
 
 
 def _share(part: float, whole: float) -> str:

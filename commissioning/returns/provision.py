@@ -1,29 +1,33 @@
-"""A needs assessment *as of a quarter* or *as of a date*: the provision of each service type from
-the first source, in order, that has figures for it.
+"""Where each service type's provision comes from: the one provision resolver.
 
-The sources, in order (:func:`as_of_date`; :func:`as_of_quarter` starts at the second):
+:func:`resolve_provision` is used by every output that shows provision (the assessment command, the
+needs assessment, the priorities, the app's pages): for each service type it takes the first source
+in :data:`PROVISION_SOURCES` that has figures for it, and names that source (:class:`Provenance`):
 
-1. ``contracts``: the capacity of the contracts active on the date (``store.contract_capacity_on``),
-   one service row per contract and borough;
-2. ``returns``: approved returns for the quarter (as of a date: the last quarter ended before it),
-   one service row per provider and borough served (``London`` = every authority, apportioned by the
-   need base like any pan-London service);
-3. otherwise the service type keeps the rows of ``services.csv``: ``register`` (rows marked real) or
-   ``illustrative`` (rows marked illustrative).
+1. ``contracts``: as of a date, the capacity of the contracts active that day
+   (``store.contract_capacity_on``), one service row per contract and borough;
+2. ``returns``: approved providers' returns for the period (a quarter; as of a date, the last quarter
+   ended before it; by default the latest quarter with an approved capacity): one service row per
+   provider and borough served (``London`` = every authority, apportioned by the need base like any
+   pan-London service);
+3. ``register``: the rows of ``services.csv``; the source is named ``illustrative`` when any of
+   them is marked illustrative (or there are none).
 
-:class:`Provenance` says which, per service type. Contracted and returned figures carry no location,
-so refuges stay as confidential as before (and are marked confidential).
+A new source is one more function in :data:`PROVISION_SOURCES`, at its place in the order.
+Contracted and returned figures carry no location, so refuges stay as confidential as before (and
+are marked confidential).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from commissioning.needs.assessment import assess
+from commissioning.needs.assessment import Assessment, assess, run_assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.returns.layout import PAN_LONDON
 from commissioning.returns.quarters import check_quarter, previous
@@ -97,40 +101,79 @@ def contracted_services(capacity: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     })
 
 
-def _resolve(ds: Dataset, sources: list[tuple[str, pd.DataFrame, dict]]) -> tuple[Dataset, dict[str, Provenance]]:
-    """``ds`` with each service type's services taken from the first of ``sources`` (ordered:
-    ``(source key, service rows, Provenance fields)``) that has rows for it, else kept; and each
-    type's :class:`Provenance`."""
-    taken: dict[str, tuple[str, pd.DataFrame, dict]] = {}
-    for key, rows, fields in sources:
-        rows = rows.loc[rows["service"].isin(ds.service_types)]
-        for service, mine in rows.groupby("service", sort=False):
-            taken.setdefault(service, (key, mine, fields))
-    kept = ds.services.loc[~ds.services["service"].isin(taken)]
-    extra = pd.concat([mine for _, mine, _ in taken.values()], ignore_index=True) if taken else pd.DataFrame()
-    extra = extra.reindex(columns=ds.services.columns)
+@dataclass(frozen=True)
+class ProvisionInputs:
+    """What the sources may draw on: approved returns (``Store.approved_returns()``, or None) and
+    the quarter they are taken for; the capacity of contracts (``Store.contract_capacity_on(day)``,
+    or None) and the day they are in place."""
+
+    approved: pd.DataFrame | None = None
+    quarter: str | None = None
+    contracts: pd.DataFrame | None = None
+    day: dt.date | None = None
+
+
+#: A source: (data set, inputs) -> {service type: (its service rows, its Provenance)} for the types
+#: it has figures for.
+ProvisionSource = Callable[[Dataset, ProvisionInputs], dict[str, tuple[pd.DataFrame, Provenance]]]
+
+
+def from_contracts(ds: Dataset, inputs: ProvisionInputs) -> dict[str, tuple[pd.DataFrame, Provenance]]:
+    """The capacity of the contracts active on ``inputs.day``, per service type."""
+    if inputs.contracts is None or inputs.day is None or inputs.contracts.empty:
+        return {}
+    rows = contracted_services(inputs.contracts, inputs.day)
+    extra = rows.reindex(columns=ds.services.columns)
     for column in ("lat", "lon", "capacity"):
         extra[column] = extra[column].astype(float)
-    services = pd.concat([kept, extra], ignore_index=True) if len(extra) else kept.reset_index(drop=True)
     out = {}
     for service in ds.service_types:
-        if service in taken:
-            key, mine, fields = taken[service]
-            counted = mine["counted_by"] if "counted_by" in mine else mine["provider"]
-            out[service] = Provenance(service, key, providers=int(counted.nunique()),
-                                      illustrative=bool(mine["illustrative"].any()), **fields)
-        else:
-            mine = ds.services.loc[ds.services["service"] == service]
-            flagged = bool(mine["illustrative"].any()) or mine.empty
-            out[service] = Provenance(service, ILLUSTRATIVE if flagged else REGISTER, None, len(mine), flagged)
-    return replace(ds, services=services), out
+        mine = (rows["service"] == service).to_numpy()
+        if mine.any():
+            out[service] = (extra.loc[mine], Provenance(
+                service, CONTRACTS, None, int(rows.loc[mine, "counted_by"].nunique()),
+                bool(rows.loc[mine, "illustrative"].any()), on=inputs.day))
+    return out
 
 
-def as_of_quarter(ds: Dataset, approved: pd.DataFrame, quarter: str) -> tuple[Dataset, dict[str, Provenance]]:
-    """``ds`` with the services of every type that has approved returns for ``quarter`` replaced
-    by those returns, and each service type's :class:`Provenance`."""
-    quarter = check_quarter(quarter)
-    return _resolve(ds, [(RETURNS, returned_services(approved, quarter, ds.authorities), {"quarter": quarter})])
+def from_returns(ds: Dataset, inputs: ProvisionInputs) -> dict[str, tuple[pd.DataFrame, Provenance]]:
+    """Approved returns of ``inputs.quarter`` with a capacity, per service type."""
+    if inputs.approved is None or inputs.quarter is None:
+        return {}
+    returned = returned_services(inputs.approved, inputs.quarter, ds.authorities)
+    extra = returned.reindex(columns=ds.services.columns)
+    for column in ("lat", "lon", "capacity"):
+        extra[column] = extra[column].astype(float)
+    out = {}
+    for service in ds.service_types:
+        mine = returned["service"] == service
+        if mine.any():
+            out[service] = (extra.loc[mine.to_numpy()], Provenance(
+                service, RETURNS, inputs.quarter, int(returned.loc[mine, "provider"].nunique()),
+                bool(returned.loc[mine, "illustrative"].any())))
+    return out
+
+
+def from_register(ds: Dataset, inputs: ProvisionInputs) -> dict[str, tuple[pd.DataFrame, Provenance]]:
+    """The rows of ``services.csv``, for every service type (the last resort)."""
+    out = {}
+    for service in ds.service_types:
+        mine = ds.services.loc[ds.services["service"] == service]
+        flagged = bool(mine["illustrative"].any()) or mine.empty
+        out[service] = (mine, Provenance(service, ILLUSTRATIVE if flagged else REGISTER, None, len(mine), flagged))
+    return out
+
+
+#: The sources in order of preference: the first with figures for a service type supplies all of it.
+PROVISION_SOURCES: tuple[ProvisionSource, ...] = (from_contracts, from_returns, from_register)
+
+
+def latest_quarter(approved: pd.DataFrame | None) -> str | None:
+    """The latest quarter with an approved capacity (None without any)."""
+    if approved is None or approved.empty:
+        return None
+    quarters = approved.loc[approved["capacity"].notna(), "quarter"]
+    return None if quarters.empty else str(max(quarters))
 
 
 def returns_quarter_before(day: dt.date) -> str:
@@ -138,13 +181,48 @@ def returns_quarter_before(day: dt.date) -> str:
     return previous(f"{day.year}Q{(day.month - 1) // 3 + 1}")
 
 
+def resolve_provision(ds: Dataset, approved: pd.DataFrame | None = None, quarter: str | None = None, *,
+                      contracts: pd.DataFrame | None = None, day: dt.date | None = None
+                      ) -> tuple[Dataset, dict[str, Provenance]]:
+    """``ds`` with each service type's provision from the first of :data:`PROVISION_SOURCES` that
+    has it, and each type's :class:`Provenance`. ``approved``: approved returns (None: none);
+    ``quarter``: their period (default: as of ``day``, the last quarter ended before it; else
+    :func:`latest_quarter`); ``contracts``: contract capacity in place on ``day``."""
+    if quarter is not None:
+        quarter = check_quarter(quarter)
+    elif day is not None:
+        quarter = returns_quarter_before(day)
+    else:
+        quarter = latest_quarter(approved)
+    inputs = ProvisionInputs(approved, quarter, contracts, day)
+    chosen: dict[str, tuple[pd.DataFrame, Provenance]] = {}
+    for source in PROVISION_SOURCES:
+        for service, found in source(ds, inputs).items():
+            chosen.setdefault(service, found)
+    frames = [rows for service in ds.service_types for rows, _ in [chosen[service]] if len(rows)]
+    others = ds.services.loc[~ds.services["service"].isin(ds.service_types)]
+    services = pd.concat([others, *frames], ignore_index=True) if frames else others.reset_index(drop=True)
+    return replace(ds, services=services), {service: chosen[service][1] for service in ds.service_types}
+
+
+def as_of_quarter(ds: Dataset, approved: pd.DataFrame, quarter: str) -> tuple[Dataset, dict[str, Provenance]]:
+    """:func:`resolve_provision` for a given ``quarter``."""
+    return resolve_provision(ds, approved, check_quarter(quarter))
+
+
 def as_of_date(ds: Dataset, capacity: pd.DataFrame, approved: pd.DataFrame,
                day: dt.date) -> tuple[Dataset, dict[str, Provenance]]:
-    """``ds`` as of ``day``: each service type's provision from the contracts active that day
-    (``capacity``), else the approved returns of the last quarter ended before it, else services.csv."""
-    quarter = returns_quarter_before(day)
-    return _resolve(ds, [(CONTRACTS, contracted_services(capacity, day), {"quarter": None, "on": day}),
-                         (RETURNS, returned_services(approved, quarter, ds.authorities), {"quarter": quarter})])
+    """:func:`resolve_provision` as of ``day``: the contracts active that day (``capacity``), else the
+    approved returns of the last quarter ended before it, else services.csv."""
+    return resolve_provision(ds, approved, contracts=capacity, day=day)
+
+
+def assess_with_provision(ds: Dataset, approved: pd.DataFrame | None = None, quarter: str | None = None
+                          ) -> Assessment:
+    """The needs assessment on the resolved provision (:func:`resolve_provision`), each service
+    type's source named in ``Assessment.provision``."""
+    dataset, sources = resolve_provision(ds, approved, quarter)
+    return run_assessment(dataset, provision={s: p.label for s, p in sources.items()})
 
 
 def assess_quarter(ds: Dataset, approved: pd.DataFrame, quarter: str) -> tuple[pd.DataFrame, dict[str, Provenance]]:

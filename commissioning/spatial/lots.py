@@ -49,6 +49,7 @@ from scipy.spatial import cKDTree
 from commissioning.errors import InputError
 from commissioning.needs.assessment import assess
 from commissioning.needs.dataset import Dataset
+from commissioning.needs.lot_gaps import lot_gaps
 from commissioning.spatial.geo import adjacency, check_codes, load_boundaries, to_bng
 
 ALL = "all"
@@ -294,16 +295,9 @@ def make_lots(ds: Dataset, k: int = 5, service: str = ALL, boundaries: gpd.GeoDa
 
 
 def lot_summary(assignment: pd.DataFrame, gaps: pd.DataFrame, services: list[str]) -> pd.DataFrame:
-    """Need, provision, shortfall (signed, need - provision) and coverage per lot and service."""
-    rows = gaps.loc[gaps["service"].isin(services)].merge(assignment[["code", "lot"]], on="code")
-    out = rows.groupby(["lot", "service"], sort=False)[["need", "provision"]].sum().reset_index()
-    out["shortfall"] = out["need"] - out["provision"]
-    out["coverage_pct"] = np.where(out["need"] > 0, 100 * out["provision"] / out["need"].where(out["need"] > 0, 1),
-                                   np.nan)
-    members = assignment.sort_values("name").groupby("lot")
-    out["authorities"] = out["lot"].map(members.size())
-    out["members"] = out["lot"].map(members["name"].agg(", ".join))
-    out["_n"] = out["lot"].map(_lot_number)
-    out["_s"] = out["service"].map({s: i for i, s in enumerate(services)})
-    out = out.sort_values(["_n", "_s"]).reset_index(drop=True)
+    """Need, provision, shortfall (signed, need - provision) and coverage per lot and service
+    (:func:`commissioning.needs.lot_gaps.lot_gaps`, the published lots' computation too)."""
+    labels = sorted(assignment["lot"].unique(), key=_lot_number)
+    members = {lot: assignment.loc[assignment["lot"] == lot, "code"] for lot in labels}
+    out = lot_gaps(gaps, members, services)
     return out[["lot", "members", "authorities", "service", "need", "provision", "shortfall", "coverage_pct"]]

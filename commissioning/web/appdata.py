@@ -34,7 +34,8 @@ EXAMPLE_ROUND = "Example round (illustrative)"
 
 # Status cells: light tints of Okabe-Ito vermillion / orange / bluish green behind black text (the
 # text label is always there, so colour is never the only cue; contrast stays above 7:1).
-STATUS_COLOURS = {"red": "#F5C09C", "amber": "#F8DE9C", "green": "#9EDBC6", "n/a": "#E6E6E6"}
+STATUS_COLOURS = {"red": "#F5C09C", "amber": "#F8DE9C", "green": "#9EDBC6", "n/a": "#E6E6E6",
+                  "no need": "#E6E6E6"}
 
 
 def status_style(value: str) -> str:

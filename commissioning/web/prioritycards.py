@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
+from commissioning.needs.assessment import digits_for
 from commissioning.publish.priorities import Priority
 
 #: Colours on white: text #0b0c0c (19:1), labels #555 (7.5:1), the badge's #5c4300 on #fff1c2 (8.5:1).
@@ -36,10 +37,12 @@ def priority_cards_html(priorities: Iterable[Priority], authorities: int) -> str
         badge = ' <span class="badge">illustrative</span>' if p.illustrative else ""
         figures = (("Area-wide coverage", f"{p.coverage_pct:.0f}%"),
                    ("Authorities red", f"{p.red_count} of {authorities}"),
-                   (f"Gap where short ({p.unit})", f"{p.gap_total:,.1f}"))
+                   (f"Gap where short ({p.unit})", f"{p.gap_total:,.{digits_for(p.unit)}f}"))
         facts = "".join(f"<div><dt>{html.escape(label)}</dt><dd>{html.escape(value)}</dd></div>"
                         for label, value in figures)
         cards.append(f'<section class="pcard"><h3>{p.rank}. {html.escape(p.title)}{badge}</h3><dl>{facts}</dl>'
                      f"<p>{html.escape(p.rationale)}</p>"
-                     f'<p class="source">Benchmark source: {html.escape(p.citation)}</p></section>')
+                     f'<p class="source">Benchmark source: {html.escape(p.citation)}</p>'
+                     + (f'<p class="source">Provision: {html.escape(p.provision)}</p>' if p.provision else "")
+                     + '</section>')
     return CARD_STYLE + "".join(cards)

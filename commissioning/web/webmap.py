@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import mapping, shape
 
+from commissioning.needs.assessment import NO_NEED
 from commissioning.needs.coverage_classes import (
     COVERAGE_COLOURS,
     coverage_class,
@@ -190,15 +191,18 @@ def choropleth(features: dict[str, dict], table: pd.DataFrame, measure_key: str,
     # The coverage scale is fixed, so an empty class stays in its legend; data classes are never empty
     # unless every figure is missing.
     key = [(colour, f"{label} ({n})") for (colour, label), n in zip(entries, counts) if n or measure.status_classes]
-    missing = sum(k is None for k in classes)
+    none = [k is None and status == NO_NEED for k, status in zip(classes, table["status"])]
+    no_need, missing = sum(none), sum(k is None for k in classes) - sum(none)
+    if no_need:
+        key.append((NO_FIGURE_SWATCH, f"No need ({no_need})"))
     if missing:
         key.append((NO_FIGURE_SWATCH, f"No figure ({missing})"))
-    alt = _alt(table, measure, unit, [label for _, label in entries], counts, missing)
+    alt = _alt(table, measure, unit, [label for _, label in entries], counts, missing, no_need)
     return Choropleth({"type": "FeatureCollection", "features": out}, key, alt)
 
 
 def _alt(table: pd.DataFrame, measure: Measure, unit: str, labels: list[str], counts: list[int],
-         missing: int) -> str:
+         missing: int, no_need: int = 0) -> str:
     """The map's text alternative: what it shows, how many authorities are in each class and the three
     worst-served with their figures."""
     def authorities(n: int) -> str:
@@ -206,6 +210,8 @@ def _alt(table: pd.DataFrame, measure: Measure, unit: str, labels: list[str], co
 
     suffix, digits = measure.suffix.replace("{unit}", unit), 0 if measure.status_classes else 1
     classes = [f"{label}: {authorities(n)}" for label, n in zip(labels, counts) if n]
+    if no_need:
+        classes.append(f"No need: {authorities(no_need)}")
     if missing:
         classes.append(f"No figure: {authorities(missing)}")
     ranked = table.dropna(subset=[measure.column]).sort_values(measure.column, ascending=measure.higher_is_better)

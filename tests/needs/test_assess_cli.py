@@ -115,10 +115,14 @@ def expected_rows(data: dict, choice: dict[str, str] | None = None) -> list[dict
             for c in s["areas"]:
                 share = weight[c] / total if total > 0 else 1 / len(s["areas"])
                 provision[c] += s["capacity"] * share
+        # a need that prints as nothing (under 0.05 FTE, under half a place) has status "no need", no coverage
+        smallest = 0.5 if spec["unit"] in ("spaces", "places") else 0.05
         for code in CODES:
             n, p = need[code], provision[code]
-            coverage = 100 * p / n if n > 0 else math.nan
-            if math.isnan(coverage):
+            coverage = 100 * p / n if n >= smallest else math.nan
+            if abs(n) < smallest:
+                status = "no need"
+            elif math.isnan(coverage):
                 status = "n/a"
             else:
                 status = "green" if coverage >= green else "amber" if coverage >= amber else "red"

@@ -169,3 +169,18 @@ def test_tiny_area_rejects_london_codes_outside_it(tiny_dir):
     with pytest.raises(InputError) as info:
         load_dataset(tiny_dir, authorities=TINY_AREA)
     assert "services.csv, line 7, column 'areas': unknown borough 'Camden'" in str(info.value)
+
+
+def test_need_that_rounds_to_nothing_has_status_no_need(default_gaps):
+    """One status rule for text, tables, maps and CSV: City of London's learning-disability need,
+    3,616 adult women x 4 per 100,000 x 10% = 0.0145 FTE, prints as 0.0 FTE: "no need", no
+    coverage, not "red"; its IDVA need, 0.145 FTE, prints as 0.1 and keeps a status."""
+    _, gaps = default_gaps
+    ld = gaps.loc[("E09000001", "ld_advocate")]
+    assert ld["need"] == pytest.approx(0.014464, abs=1e-9)   # under 0.05 FTE
+    assert ld["status"] == "no need"
+    assert math.isnan(ld["coverage_pct"])
+    idva = gaps.loc[("E09000001", "idva")]
+    assert idva["need"] == pytest.approx(0.14464, abs=1e-9)
+    assert idva["status"] == "red"                            # 0.0234 / 0.14464 = 16% coverage
+    assert idva["coverage_pct"] == pytest.approx(100 * 0.02338796742113056 / 0.14464, abs=1e-6)

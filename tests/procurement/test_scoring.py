@@ -236,3 +236,24 @@ def test_awards_export(result):
     assert json.loads(awards_json(grants))["grants"][1]["fundingOrganization"][0]["name"] == "Test Council"
     frame = awards_frame(grants)
     assert frame.loc[1, "Beneficiary Location:0:Geographic Code"] == "E09000022"
+
+
+@pytest.mark.parametrize("basis, amount", [("annual", 300_000.0), ("whole_contract", 100_000.0)])
+def test_awards_amount_is_the_initial_term_on_the_price_basis(basis, amount):
+    """A1 bids £100,000 (lot A's winner once its flag is cleared). With a 3-year contract from
+    1 October 2027: annual -> 100,000 x 3 = 300,000 awarded; whole_contract -> 100,000. The term
+    runs 2027-10-01 to 2030-09-30 (the day before the same date 3 years on), 36 months."""
+    import yaml
+    data = yaml.safe_load((FIX / "rules.yaml").read_text())
+    data.setdefault("timetable", {})["contract_start"] = "2027-10-01"
+    data["contract"] = {"years": 3, "extension_years": 0, "price_basis": basis}
+    rules = parse_rules(data, source="rules.yaml")
+    grants = build_awards(score_bids(rules, *_inputs()), funder_id="GB-LAE-TST", funder_name="Test Council",
+                          id_prefix="360G-test", award_date="2027-09-01", cleared=["A1"])
+    a1 = grants[0]
+    assert a1["id"] == "360G-test-A1"
+    assert a1["amountAwarded"] == amount and a1["amountAppliedFor"] == amount
+    assert a1["plannedDates"] == [{"startDate": "2027-10-01", "endDate": "2030-09-30", "duration": 36}]
+    assert f"£{amount:,.0f} over the initial 3-year term" in a1["description"]
+    frame = awards_frame(grants)
+    assert frame.loc[0, "Amount Awarded"] == amount and frame.loc[0, "Planned Dates:0:End Date"] == "2030-09-30"

@@ -22,7 +22,7 @@ from shapely.geometry import box
 
 from commissioning.cli import main
 from commissioning.errors import InputError
-from commissioning.needs.assessment import run_assessment
+from commissioning.needs.assessment import Assessment, run_assessment
 from commissioning.needs.dataset import load_dataset
 from commissioning.needs.models import load_benchmarks
 from commissioning.procurement.rules import load_rules
@@ -103,15 +103,18 @@ def test_needs_headline_text_recomputed_from_the_gap_table(tmp_path):
     ds = load_dataset()
     assessment = run_assessment(ds)
     gaps = assessment.gaps
-    expected_fte, expected_places, expected_cost = 0.0, 0.0, 0.0
+    expected_fte, expected_places, expected_cost, expected_movable = 0.0, 0.0, 0.0, 0.0
     with open(REPO / "data" / "benchmarks.yaml", encoding="utf-8") as f:
         import yaml
 
         raw = yaml.safe_load(f)["services"]
     for service, spec in raw.items():
         gap = gaps.loc[(gaps["service"] == service) & (gaps["shortfall"] > 0), "shortfall"].sum()
+        surplus = -gaps.loc[(gaps["service"] == service) & (gaps["shortfall"] < 0), "shortfall"].sum()
         shown = round(gap) if spec["unit"] == "spaces" else round(gap, 1)
+        above = round(surplus) if spec["unit"] == "spaces" else round(surplus, 1)
         expected_cost += shown * spec["unit_cost"]["gbp_per_year"]
+        expected_movable += min(shown, above) * spec["unit_cost"]["gbp_per_year"]
         if spec["unit"] == "spaces":
             expected_places += shown
         else:
@@ -119,11 +122,21 @@ def test_needs_headline_text_recomputed_from_the_gap_table(tmp_path):
     outline = needs_outline(assessment, dpi=30)
     summary = [b for b in outline.blocks if b[0] == "para" and "Closing every authority" in "".join(b[1])][0]
     text = "".join(summary[1])
-    assert (f"Closing every authority's gap takes {expected_fte:,.1f} FTE posts and {expected_places:,.0f} refuge "
-            f"spaces, costing about £{expected_cost / 1e6:,.1f} million a year.") in text
+    assert (f"Closing every authority's gap with new capacity takes {expected_fte:,.1f} FTE posts and "
+            f"{expected_places:,.0f} refuge spaces, costing about £{expected_cost / 1e6:,.1f} million a year "
+            "(gross).") in text
+    # Beside it, the part moving capacity out of authorities above their benchmark could cover: with
+    # these data IDVA 17.0 of 17.0 FTE (20.1 above), ISVA 2.0, refuge 24 places, LD IDVA 1.0 FTE.
+    moving = "".join(next(b for b in outline.blocks if b[0] == "para"
+                          and "Moving capacity could cover" in "".join(b[1]))[1])
+    assert f"Moving capacity could cover about £{expected_movable / 1e6:,.1f} million a year of that" in moving
+    assert (f"New capacity would then cost about £{(expected_cost - expected_movable) / 1e6:,.1f} million a year "
+            "(net).") in moving
+    assert "17.0 FTE of IDVA" in moving
     tables = [b[1] for b in outline.blocks if b[0] == "table"]
     cost_table = next(t for t in tables if t.caption.startswith("What closing the gaps takes"))
-    assert cost_table.rows[-1][3] == f"£{expected_cost:,.0f}"
+    assert cost_table.rows[-1][5] == f"£{expected_cost:,.0f}"
+    assert cost_table.rows[-1][6] == f"£{expected_movable:,.0f}"
     red = next(b for b in outline.blocks if b[0] == "para" and "are red in 3 or more" in "".join(b[1]))
     counts = gaps.loc[gaps["status"] == "red"].groupby("name").size()
     assert "".join(red[1]).startswith(f"{int((counts >= 3).sum())} of 33 authorities are red in 3 or more")
@@ -321,3 +334,24 @@ def test_an_outline_opening_with_a_paragraph_renders_in_a_fresh_process():
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Learning-disability advocates"
+
+
+def test_headline_splits_the_gap_into_movable_and_new_by_hand(small):
+    """Brook's IDVA provision raised from 2 to 5 FTE (need 2): 3.0 FTE above its benchmark. The gap
+    where short stays 3 + 2 = 5.0 FTE (£225,000); moving Brook's 3.0 FTE could cover 3.0 of it
+    (3 x £45,000 = £135,000), leaving 2.0 FTE new (£90,000, the net shortfall 14 - 12 = 2). Refuge has
+    no authority above its benchmark: nothing movable, all 35 places new."""
+    assessment = run_assessment(small)
+    gaps = assessment.gaps.copy()
+    brook = (gaps["name"] == "Brook") & (gaps["service"] == "idva")
+    gaps.loc[brook, "provision"] = 5.0
+    gaps.loc[brook, "shortfall"] = gaps.loc[brook, "need"] - 5.0
+    head = headline(Assessment.from_gaps(small, gaps))
+    idva = {c.service: c for c in head.costs}["idva"]
+    assert (idva.gap, idva.surplus, idva.movable, idva.new) == (5.0, 3.0, 3.0, 2.0)
+    assert idva.cost == pytest.approx(225_000) and idva.movable_cost == pytest.approx(135_000)
+    assert idva.new_cost == pytest.approx(90_000)
+    refuge = {c.service: c for c in head.costs}["refuge"]
+    assert (refuge.surplus, refuge.movable, refuge.new) == (0.0, 0.0, 35)
+    assert head.total_cost == pytest.approx(1_555_000)
+    assert head.movable_cost == pytest.approx(135_000) and head.new_cost == pytest.approx(1_420_000)

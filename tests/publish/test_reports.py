@@ -117,12 +117,13 @@ def test_needs_structure_and_marks(ds, needs_pdf):
     pdf, calls = needs_pdf
     reader = PdfReader(io.BytesIO(pdf))
     # cover, contents, summary, method, 2 pages per service (4 services), demand over time (6 pages
-    # with the two monthly series), accessibility, lots, priorities, appendix: 22-24 pages with these data.
+    # with the two monthly series), accessibility, published lots, priorities, appendix: 22-26 pages.
     assert 20 <= len(reader.pages) <= 26
     cover = reader.pages[0].extract_text()
     assert "ILLUSTRATIVE DATA" in cover  # the default services are illustrative
     text = flat(text_of(pdf))
-    for words in ("Contents", "Executive summary", "Method and benchmarks", "Accessibility", "Commissioning lots",
+    for words in ("Contents", "Executive summary", "Method and benchmarks", "Accessibility",
+                  "Published lots: need, provision and the gap",
                   "Commissioning priorities", "Appendix: data sources", "Open Government Licence",
                   "SafeLives", "Council of Europe", "Page 2 of"):
         assert words in text, words
@@ -138,9 +139,10 @@ def test_needs_maps_are_images(ds, needs_pdf):
     for page in reader.pages:
         xobjects = page["/Resources"].get("/XObject") or {}
         per_page.append(sum(1 for x in xobjects.values() if x.get_object()["/Subtype"] == "/Image"))
-    # one coverage map per service type plus the lots map, each alone on its page; the demand-over-time
-    # chapter adds two charts (rates against London, forecast) for each of the two monthly series
-    assert sum(per_page) == len(ds.service_types) + 1 + 2 * 2
+    # one coverage map per service type, each alone on its page (no computed lots map unless a scenario
+    # is asked for); the demand-over-time chapter adds two charts (rates against London, forecast) for
+    # each of the two monthly series
+    assert sum(per_page) == len(ds.service_types) + 2 * 2
     assert max(per_page) == 1
     for i, n in enumerate(per_page):
         if n:
@@ -427,7 +429,8 @@ def test_evaluation_decision_summary_page(scored, evaluation_pdf):
         assert f"{lot} {first.bid_id} {first.organisation}" in page
         assert f"£{first.price_amount:,.0f}" in page and f"{first.total:.2f}" in page
     value = table.loc[table["rank"] == 1, "price_amount"].sum()   # 412,000 + 298,000 + 254,000
-    assert value == 964_000 and "Value of the recommended bids: £964,000 a year across 3 lots." in page
+    assert value == 964_000 and ("Value of the recommended bids: £964,000 a year, £2,892,000 over the initial 3-year term, "
+                                 "across 3 lots.") in page
     assert "NE-03 (North East, rank 2): abnormally low price: £228,000 is under 70% of the lot median £365,000" \
         in page
     assert "W-02 (West, rank 2)" in page and "S-02 (South): failed gate safeguarding" in page

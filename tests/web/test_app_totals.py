@@ -39,13 +39,27 @@ def test_rounding_first_would_give_a_different_total():
     assert f"{appdata.coverage_table(gaps, 'idva')['provision'].sum():.1f}" == "151.5"
 
 
-def test_coverage_totals_are_computed_before_rounding(coverage):
+def test_coverage_totals_are_computed_before_rounding(coverage, tmp_path):
+    """The page's store holds the illustrative example returns (first run), so its provision is the
+    resolver's (approved returns of 2026Q3, the latest quarter); its totals are the unrounded sums:
+    ISVA need 126.1 FTE, where the 33 rounded rows add up to 126.0, LD IDVA need 14.8 (14.9 rounded)."""
+    from commissioning.returns.provision import assess_with_provision
+
     assert not coverage.exception
-    assert metrics(coverage)["Provision (FTE)"] == "151.6"
-    assert metrics(coverage)["Need (FTE)"] == "148.4"
-    # Learning-disability IDVA: rounded rows sum to 7.2 FTE provision and 14.9 need; the truth is
-    # 7.5 of 14.8, 51% (the CLI's Total line).
-    coverage.selectbox(key="coverage_service").set_value("ld_advocate").run()
-    assert metrics(coverage)["Provision (FTE)"] == "7.5"
-    assert metrics(coverage)["Need (FTE)"] == "14.8"
-    assert metrics(coverage)["Coverage"] == "51%"
+    store = open_store(tmp_path / "app.sqlite")
+    try:
+        assessment = assess_with_provision(load_dataset(), store.approved_returns())
+    finally:
+        store.close()
+    assert assessment.provision["isva"].startswith("reported in returns (2026Q3")
+    totals = assessment.totals.set_index("service")
+    for service in ("idva", "isva", "ld_advocate"):
+        coverage.selectbox(key="coverage_service").set_value(service).run()
+        shown = metrics(coverage)
+        assert shown["Provision (FTE)"] == f"{totals.loc[service, 'provision']:,.1f}"
+        assert shown["Need (FTE)"] == f"{totals.loc[service, 'need']:,.1f}"
+        assert shown["Coverage"] == f"{totals.loc[service, 'coverage_pct']:.0f}%"
+    isva = appdata.coverage_table(assessment.gaps, "isva")
+    assert f"{totals.loc['isva', 'need']:.1f}" == "126.1" and f"{isva['need'].sum():.1f}" == "126.0"
+    coverage.selectbox(key="coverage_service").set_value("isva").run()
+    assert metrics(coverage)["Need (FTE)"] == "126.1"

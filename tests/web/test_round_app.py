@@ -63,6 +63,9 @@ def page(name: str, user: auth.User) -> AppTest:
 
 def fill_bid(at: AppTest, answer_q1: str = ANSWER_Q1) -> AppTest:
     at.selectbox(key="bid_lot").set_value("North")
+    # the price is asked for on the round's price basis (annual in these rules), with what to quote
+    assert at.number_input(key="bid_price").label == f"Price {RULES.price_words()} (£)" == "Price a year (£)"
+    assert any(RULES.price_instruction() in c.value.replace("\\", "") for c in at.caption)
     at.number_input(key="bid_price").set_value(310000.0)
     at.text_area(key="bid_partners").input("Cedar by-and-for Collective (fictional)")
     at.text_input(key="bid_areas").input("E09000012:2;Newham:1")

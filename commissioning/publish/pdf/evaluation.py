@@ -177,7 +177,7 @@ def _decision_summary(rules: Rules, table: pd.DataFrame, lots: list[str], confli
     o = Outline().heading("Decision summary")
     o.para("The bid ranked first in each lot under the published rules is recommended for award, subject to the "
            "flags below being resolved and the sign-off at the end of this report.")
-    rows = [["Lot", "Recommended bid", "Total (/100)", "Price a year", "Runner-up", "Margin (points)"]]
+    rows = [["Lot", "Recommended bid", "Total (/100)", _price_header(rules), "Runner-up", "Margin (points)"]]
     for lot in lots:
         part = table.loc[(table["lot"] == lot) & table["rank"].notna()].sort_values("rank")
         if part.empty:
@@ -193,7 +193,7 @@ def _decision_summary(rules: Rules, table: pd.DataFrame, lots: list[str], confli
             widths=[0.12, 0.36, 0.11, 0.13, 0.16, 0.12], align_right=[2, 3, 5])
     recommended = [table.loc[(table["lot"] == lot) & (table["rank"] == 1)] for lot in lots]
     value = sum(float(r["price_amount"].iloc[0]) for r in recommended if len(r))
-    o.para(B("Value of the recommended bids: "), f"{_money(value)} a year across {len(lots)} "
+    o.para(B("Value of the recommended bids: "), f"{_value_words(rules, value)}, across {len(lots)} "
            f"lot{'s' if len(lots) != 1 else ''}.")
     flagged = table.loc[table["status"] == "flagged"]
     failed = table.loc[table["status"] == "failed"]
@@ -400,7 +400,7 @@ def _prices(rules, table: pd.DataFrame, lots: list[str]) -> Outline:
     o = Outline().heading("Price scores")
     o.para(PRICE_METHODS.get(rules.price_method, rules.price_method) +
            f" Price weight: {rules.weights.get('price', 0):g} points.")
-    rows = [["Lot", "Bid", "Price a year", "Lowest in lot", "Median in lot", _maxima(rules)["price"], "Note"]]
+    rows = [["Lot", "Bid", _price_header(rules), "Lowest in lot", "Median in lot", _maxima(rules)["price"], "Note"]]
     for lot in lots:
         for b in table.loc[table["lot"] == lot].itertuples():
             note = ("not scored (failed)" if b.status == "failed" else
@@ -409,6 +409,20 @@ def _prices(rules, table: pd.DataFrame, lots: list[str]) -> Outline:
                          fmt(b.price, 2), note])
     return o.table(rows, caption="Price scores", widths=[0.13, 0.09, 0.13, 0.14, 0.14, 0.12, 0.25],
                    align_right=[2, 3, 4, 5]).cond_break(200)
+
+
+def _price_header(rules: Rules) -> str:
+    """A price column's header, on the rules' price basis ("Price a year")."""
+    return f"Price {rules.price_words()}".strip()
+
+
+def _value_words(rules: Rules, value: float) -> str:
+    """The recommended bids' value on the price basis, with the value of the initial term:
+    "£964,000 a year, £2,892,000 over the initial 3-year term"."""
+    if rules.price_basis is None:
+        return f"{_money(value)} (the rules set no price basis)"
+    annual, term = rules.annual_value(value), rules.term_value(value)
+    return f"{_money(annual)} a year, {_money(term)} over the initial {rules.contract_years}-year term"
 
 
 def _money(value) -> str:

@@ -11,6 +11,7 @@ label, abbreviated otherwise (with a key). No service location is ever drawn.
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 
 import geopandas as gpd
@@ -213,16 +214,17 @@ OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "
 
 
 def lot_map_png(boundaries_bng: gpd.GeoDataFrame, assignment: pd.DataFrame, attribution: str = BOUNDARY_ATTRIBUTION,
-                *, dpi: int = 200, width_in: float = 6.7, height_in: float = 4.9) -> bytes:
+                *, dpi: int = 200, width_in: float = 6.7, height_in: float = 4.9, title: str = "Lots",
+                term: str = "Lot") -> bytes:
     """A PNG map of commissioning lots: each authority filled with its lot's colour and labelled.
 
     ``assignment``: DataFrame with ``code`` and ``lot`` (as :class:`commissioning.spatial.lots.Lots`
-    gives). Lots are also told apart by their number on every authority, so the map reads in
-    greyscale. Legend, north arrow, 10 km scale bar and attribution as :func:`coverage_map_png`.
+    gives), each label holding the lot's number. Lots are also told apart by ``term`` and their number
+    on every authority ("Lot 2"), so the map reads in greyscale; ``title`` heads the legend. Legend, north arrow, 10 km scale bar and attribution as :func:`coverage_map_png`.
     """
     gdf = boundaries_bng.copy()
     lots = assignment.set_index("code")["lot"].reindex(gdf.index)
-    labels = sorted(lots.dropna().unique(), key=lambda s: int(str(s).split()[1]))
+    labels = sorted(lots.dropna().unique(), key=_number)
     colour = {lot: OKABE_ITO[i % len(OKABE_ITO)] for i, lot in enumerate(labels)}
     fig = Figure(figsize=(width_in, height_in), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -230,9 +232,9 @@ def lot_map_png(boundaries_bng: gpd.GeoDataFrame, assignment: pd.DataFrame, attr
     gdf.plot(ax=ax, color=[colour.get(lot, "white") for lot in lots], edgecolor="white", linewidth=0.6)
     gdf.boundary.plot(ax=ax, color="#333333", linewidth=0.3)
     _frame(ax, gdf)
-    numbers = lots.map(lambda lot: f"Lot {str(lot).split()[1]}" if isinstance(lot, str) else "")
+    numbers = lots.map(lambda lot: f"{term} {_number(lot)}" if isinstance(lot, str) else "")
     key = place_labels(ax, gdf, suffix=numbers, fontsize=5.2)
-    lax = _legend_axes(fig, [0.70, 0.45, 0.30, 0.5], "Lots")
+    lax = _legend_axes(fig, [0.70, 0.45, 0.30, 0.5], title)
     for i, lot in enumerate(labels):
         y = 0.80 - i * 0.1
         lax.add_patch(Rectangle((0, y), 0.12, 0.07, facecolor=colour[lot], edgecolor="#555555", linewidth=0.5))
@@ -244,3 +246,8 @@ def lot_map_png(boundaries_bng: gpd.GeoDataFrame, assignment: pd.DataFrame, attr
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()
+
+
+def _number(label) -> int:
+    """The number in a lot's label ("Lot 2 (North)", "Scenario area 2")."""
+    return int(re.search(r"\d+", str(label)).group())

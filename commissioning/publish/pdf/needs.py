@@ -8,8 +8,9 @@ Sections: cover (with an "illustrative data" mark when any input is illustrative
 executive summary (the headline: posts, places and their cost, authorities red across several
 services), method and benchmarks, one chapter per service (coverage map and the table of every
 authority), demand over time and need over the contract period
-(:mod:`commissioning.publish.pdf.trends_chapter`), accessibility (E2SFCA), commissioning lots,
-provision over time (:mod:`commissioning.publish.pdf.provision_over_time`, from approved provider
+(:mod:`commissioning.publish.pdf.trends_chapter`), accessibility (E2SFCA), the published lots (the rules' ``lots:``, with each lot's need,
+provision and gap; :mod:`commissioning.publish.lots`), a computed lot scenario only when asked for
+(``lots_k``), provision over time (:mod:`commissioning.publish.pdf.provision_over_time`, from approved provider
 returns), the resulting priorities and a data appendix. Cover
 marks: "illustrative data" when any input is illustrative, "estimated figures" when any is
 estimated. No service location appears: maps are filled authorities, and accessibility places
@@ -29,10 +30,12 @@ import geopandas as gpd
 import pandas as pd
 
 from commissioning.demand.contract import ContractPeriod
-from commissioning.needs.assessment import Assessment
+from commissioning.needs.assessment import NO_NEED, Assessment, digits_for
 from commissioning.needs.dataset import Dataset
+from commissioning.procurement.rules import Rules, load_rules
 from commissioning.publish.contracts_section import current_contracts_outline
-from commissioning.publish.headline import digits_for, headline, money
+from commissioning.publish.headline import headline, money
+from commissioning.publish.lots import lots_outline
 from commissioning.publish.outline import B, Outline, to_html
 from commissioning.publish.pdf.maps import (
     boundary_attribution,
@@ -69,10 +72,10 @@ ACCESSIBLE_VERSION = ("An accessible HTML version of this document is published 
 
 
 def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
-                  boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int = 5,
+                  boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int | None = None,
                   radius_m: float = 10_000, title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR,
                   date: dt.date | None = None, contract: ContractPeriod | None = None,
-                  trends: bool = True, returns: pd.DataFrame | None = None,
+                  trends: bool = True, returns: pd.DataFrame | None = None, rules: Rules | None = None,
                   contracts: list[dict] | None = None) -> Outline:
     """The needs assessment's content, the same for the PDF and the HTML (see
     :func:`build_needs_pdf` for the arguments)."""
@@ -98,8 +101,10 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
         o.extend(trends_outline(ds, gaps, contract, dpi=dpi))
     step(progress, 0.72, "computing accessibility")
     o.extend(_accessibility(ds, boundaries, radius_m))
-    step(progress, 0.78, "grouping authorities into lots")
-    o.extend(_lots(ds, gaps, boundaries, bng, attribution, dpi, lots_k))
+    o.extend(lots_outline(assessment, load_rules() if rules is None else rules).page_break())
+    if lots_k:
+        step(progress, 0.78, "grouping authorities into a lot scenario")
+        o.extend(_lot_scenario(ds, gaps, boundaries, bng, attribution, dpi, lots_k))
     if returns is not None and len(returns):
         step(progress, 0.8, "provision over time")
         o.extend(provision_outline(ds, returns, dpi=min(dpi, 150)))
@@ -114,16 +119,19 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
 
 def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | None = None, *,
                     progress: Progress | None = None,
-                    boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int = 5,
+                    boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int | None = None,
                     radius_m: float = 10_000, title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR,
                     date: dt.date | None = None, contract: ContractPeriod | None = None, trends: bool = True,
-                    returns: pd.DataFrame | None = None, contracts: list[dict] | None = None) -> bytes:
+                    returns: pd.DataFrame | None = None, rules: Rules | None = None,
+                    contracts: list[dict] | None = None) -> bytes:
     """Build the needs-assessment PDF; return its bytes and write them to ``out`` if given.
 
     ``out``: a path (written atomically) or a binary buffer. ``progress(fraction, message)`` is
     called as the build goes. ``assessment``: :func:`~commissioning.needs.assessment.run_assessment`
     of the data; ``boundaries`` default to the London boroughs. ``dpi``: map resolution (200 prints
-    sharply at the 17 cm map width). ``lots_k``: number of commissioning lots; ``radius_m``:
+    sharply at the 17 cm map width). ``rules``: the published rules whose ``lots:`` the chapter on
+    lots shows (default ``scoring_rules/default.yaml``). ``lots_k``: when given, a chapter with a
+    scenario of that many computed, need-balanced lots, labelled as a scenario; ``radius_m``:
     accessibility catchment radius in metres. ``trends``: include the demand-over-time chapter
     (with need per year of ``contract``, if given). ``returns``: approved provider returns
     (``Store.approved_returns()``); when given, the chapter "Provision over time" follows the lots
@@ -132,7 +140,7 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
     """
     o = needs_outline(assessment, progress=progress, boundaries=boundaries, dpi=dpi, lots_k=lots_k,
                       radius_m=radius_m, title=title, author=author, date=date, contract=contract, trends=trends,
-                      returns=returns, contracts=contracts)
+                      returns=returns, rules=rules, contracts=contracts)
     step(progress, 0.85, "laying out pages")
     day = date or dt.date.today()
     notes = assessment.dataset.illustrative_notes()
@@ -146,16 +154,17 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
 
 def build_needs_html(assessment: Assessment, out: str | os.PathLike | None = None, *,
                      progress: Progress | None = None, boundaries: gpd.GeoDataFrame | None = None,
-                     dpi: int = 110, lots_k: int = 5, radius_m: float = 10_000, title: str = DEFAULT_TITLE,
-                     author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract: ContractPeriod | None = None,
-                     trends: bool = True, returns: pd.DataFrame | None = None,
+                     dpi: int = 110, lots_k: int | None = None, radius_m: float = 10_000,
+                     title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR, date: dt.date | None = None,
+                     contract: ContractPeriod | None = None, trends: bool = True,
+                     returns: pd.DataFrame | None = None, rules: Rules | None = None,
                      contracts: list[dict] | None = None) -> str:
     """The needs assessment as one self-contained accessible HTML page, the same content as the PDF
     (maps and charts embedded with text alternatives; arguments as :func:`build_needs_pdf`, ``dpi``
     lower for the screen); written atomically to ``out`` if given."""
     o = needs_outline(assessment, progress=progress, boundaries=boundaries, dpi=dpi, lots_k=lots_k,
                       radius_m=radius_m, title=title, author=author, date=date, contract=contract, trends=trends,
-                      returns=returns, contracts=contracts)
+                      returns=returns, rules=rules, contracts=contracts)
     day = date or dt.date.today()
     page = to_html(o, title=title, subtitle=f"Published {today_text(day)} by {author}",
                    footer=f"{title}. Published {today_text(day)}.")
@@ -212,11 +221,17 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
         amounts = [f"{fmt(v, digits_for(u))} {'FTE posts' if u == 'FTE' else 'refuge ' + u if u == 'spaces' else u}"
                    for u, v in head.gap_by_unit.items()]
         cost = f", costing about {money(head.total_cost)} a year" if head.total_cost else ""
-        o.para(B(f"Closing every authority's gap takes {_join(amounts)}{cost}. "),
+        o.para(B(f"Closing every authority's gap with new capacity takes {_join(amounts)}{cost} (gross). "),
                "That is the sum of the shortfalls of the authorities below their benchmark; provision above the "
-               "benchmark in one authority does not fill a gap in another."
+               "benchmark in one authority does not fill a gap in another as things stand."
                + (" Costs use the unit costs below, which are local assumptions to be replaced with local prices."
                   if head.illustrative_costs else ""))
+        movable = [f"{fmt(c.movable, digits_for(c.unit))} {c.unit} of {_short(ds, c.service)}"
+                   for c in head.costs if c.movable > 0]
+        if movable:
+            o.para(B(f"Moving capacity could cover about {money(head.movable_cost)} a year of that: "),
+                   f"{_join(movable)} could come from authorities above their benchmark instead of new posts or "
+                   f"places. New capacity would then cost about {money(head.new_cost)} a year (net).")
     else:
         o.para(B("Every authority meets its benchmark for every service: there is no gap to close."))
     if head.red_across:
@@ -225,21 +240,26 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
                  f"{head.services} services: "), "; ".join(names) + ".")
     else:
         o.para(B(f"No authority is red in {head.min_red} or more services."))
-    rows = [["Service", "Gap where short", "Annual cost of one", "Annual cost of the gap", "Basis of the cost"]]
+    rows = [["Service", "Gap where short", "Above benchmark elsewhere", "New capacity (net)", "Annual cost of one",
+             "Annual cost of the gap", "Of which moving could cover"]]
     for c in head.costs:
+        d = digits_for(c.unit)
+        amounts = [f"{fmt(c.gap, d)} {c.unit}", f"{fmt(c.surplus, d)} {c.unit}", f"{fmt(c.new, d)} {c.unit}"]
         if c.unit_cost is None:
-            rows.append([_short(ds, c.service), f"{fmt(c.gap, digits_for(c.unit))} {c.unit}", "–", "–",
-                         "No unit cost in benchmarks.yaml"])
+            rows.append([_short(ds, c.service), *amounts, "No unit cost in benchmarks.yaml", "–", "–"])
         else:
-            rows.append([_short(ds, c.service), f"{fmt(c.gap, digits_for(c.unit))} {c.unit}",
-                         f"£{c.unit_cost.gbp_per_year:,.0f} per {c.unit_cost.per}", f"£{c.cost:,.0f}",
-                         "Local assumption" if c.unit_cost.illustrative else "Published figure"])
+            basis = "local assumption" if c.unit_cost.illustrative else "published figure"
+            rows.append([_short(ds, c.service), *amounts,
+                         f"£{c.unit_cost.gbp_per_year:,.0f} per {c.unit_cost.per} ({basis})", f"£{c.cost:,.0f}",
+                         f"£{c.movable_cost:,.0f}"])
     if head.costs:
-        rows.append(["Total", "", "", f"£{head.total_cost:,.0f}", ""])
+        rows.append(["Total", "", "", "", "", f"£{head.total_cost:,.0f}", f"£{head.movable_cost:,.0f}"])
         o.table(rows, caption="What closing the gaps takes, and its cost a year", caption_in_pdf=True,
-                widths=[0.14, 0.14, 0.35, 0.17, 0.2], align_right=[1, 3], total_row=True)
+                widths=[0.11, 0.11, 0.14, 0.11, 0.21, 0.16, 0.16], align_right=[1, 2, 3, 5, 6], total_row=True)
         o.para("Cost = the gap, as shown, times the annual cost of one post or place; the unit costs and their "
-               "sources are under Method and benchmarks.", style="small")
+               "sources are under Method and benchmarks. Above benchmark elsewhere = the sum of provision over need "
+               "in the authorities above their benchmark; moving it could cover the gap up to that amount, and new "
+               "capacity (net) is the rest, the area's net shortfall where it is short.", style="small")
     if priorities:
         o.para(B("Priorities, in order: "), "; ".join(
             f"{p.rank}. {_short(ds, p.service)} ({p.coverage_pct:.0f}% coverage; largest shortfalls in "
@@ -303,11 +323,6 @@ def _method(ds: Dataset, radius_m: float) -> Outline:
     return o.page_break()
 
 
-def _no_need(need: float, unit: str) -> bool:
-    """True when the need prints as zero at the unit's precision (0.0 FTE, 0 places)."""
-    return abs(need) < 0.5 * 10 ** -digits_for(unit)
-
-
 def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.GeoDataFrame, attribution: str,
                      dpi: int) -> Outline:
     bench = ds.benchmarks.services[service]
@@ -315,8 +330,7 @@ def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.Geo
     unit, d = bench.unit, digits_for(bench.unit)
     total_provision, total_need = rows["provision"].sum(), rows["need"].sum()
     counts = rows["status"].value_counts()
-    coverage = rows.set_index("code")["coverage_pct"].where(~rows.set_index("code")["need"].map(
-        lambda v: _no_need(v, unit)))
+    coverage = rows.set_index("code")["coverage_pct"]
     png = coverage_map_png(bng, coverage, f"{bench.label}: coverage of {bench.model.describe()}", attribution,
                            dpi=dpi, amber_at=ds.benchmarks.amber_at, green_at=ds.benchmarks.green_at)
     flagged = bench.model.illustrative or ds.services.loc[ds.services["service"] == service, "illustrative"].any()
@@ -339,9 +353,9 @@ def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.Geo
     fills = []
     no_need = 0
     for r, row in enumerate(rows.itertuples(), start=1):
-        if _no_need(row.need, unit):
+        if row.status == NO_NEED:
             no_need += 1
-            cov, status = "–", "No need"
+            cov, status = "–", rag(row.status)
         else:
             cov = "–" if pd.isna(row.coverage_pct) else f"{row.coverage_pct:.0f}%"
             status = rag(row.status)
@@ -390,28 +404,32 @@ def _benchmark_per_100k(ds: Dataset, service: str) -> float:
     return m.referral_share * 100_000 / m.cases_per_fte
 
 
-def _lots(ds: Dataset, gaps: pd.DataFrame, boundaries: gpd.GeoDataFrame, bng: gpd.GeoDataFrame, attribution: str,
-          dpi: int, k: int) -> Outline:
+def _lot_scenario(ds: Dataset, gaps: pd.DataFrame, boundaries: gpd.GeoDataFrame, bng: gpd.GeoDataFrame,
+                  attribution: str, dpi: int, k: int) -> Outline:
+    """A scenario of ``k`` computed lots (:func:`commissioning.spatial.lots.make_lots`), asked for with
+    ``lots_k``: numbered "Scenario area 1", ... so that it is never read as a published lot."""
     lots = make_lots(ds, k, boundaries=boundaries, gaps=gaps)
+    names = {label: f"Scenario area {i}" for i, label in enumerate(lots.labels, start=1)}
+    assignment = lots.assignment.assign(lot=lots.assignment["lot"].map(names))
     services = ds.service_types
     summary = lots.summary
-    rows = [["Lot", "Authorities"] + [_short(ds, s) for s in services]]
+    rows = [["Scenario area", "Authorities"] + [_short(ds, s) for s in services]]
     for lot in lots.labels:
         part = summary.loc[summary["lot"] == lot].set_index("service")
-        rows.append([lot, part["members"].iloc[0]] + [f"{part.loc[s, 'coverage_pct']:.0f}%" for s in services])
+        rows.append([names[lot], part["members"].iloc[0]] + [f"{part.loc[s, 'coverage_pct']:.0f}%" for s in services])
     width = 0.52 / len(services)
-    o = Outline().heading("Commissioning lots")
-    o.para(f"The {len(ds.authorities)} authorities grouped into {k} lots. Each lot is one connected area (its "
-           "authorities share borders) and need is spread as evenly as the geography allows: the largest lot has "
-           f"{lots.balance:.2f} times the mean lot's need (1.00 would be perfectly even). Need is each authority's "
-           "mean share of the area's need across the service types. Each lot is named after the part of the area "
-           "its centre lies in.")
-    alt = "Map of the commissioning lots: " + "; ".join(
-        f"{lot}: {part}" for lot, part in zip(lots.labels, [r[1] for r in rows[1:]])) + "."
-    o.figure(lot_map_png(bng, lots.assignment, attribution, dpi=dpi), alt=alt, max_height=300,
-             caption="Map: the commissioning lots. Crowded names are abbreviated, with a key.")
+    o = Outline().heading(f"Scenario: {k} computed lots (not the published lots)")
+    o.para(B("A scenario, not the published lots. "),
+           f"The {len(ds.authorities)} authorities grouped into {k} areas by the lot tool, to test another split; "
+           "bids are invited for the published lots above. Each area is one connected area (its authorities share "
+           "borders) and need is spread as evenly as the geography allows: the largest area has "
+           f"{lots.balance:.2f} times the mean area's need (1.00 would be perfectly even). Need is each authority's "
+           "mean share of the area's need across the service types.")
+    alt = "Map of the scenario's computed areas: " + "; ".join(f"{r[0]}: {r[1]}" for r in rows[1:]) + "."
+    o.figure(lot_map_png(bng, assignment, attribution, dpi=dpi, title="Scenario areas", term="Area"), alt=alt,
+             max_height=300, caption="Map: the scenario's computed areas. Crowded names are abbreviated, with a key.")
     o.cond_break(200)
-    o.table(rows, caption="Coverage of the benchmark by lot and service", caption_in_pdf=True,
+    o.table(rows, caption="Scenario: coverage of the benchmark by computed area and service", caption_in_pdf=True,
             widths=[0.17, 0.31] + [width] * len(services), align_right=range(2, 2 + len(services)))
     return o.page_break()
 

@@ -16,7 +16,6 @@ import os
 from typing import BinaryIO
 
 from commissioning.demand.contract import contract_from_rules
-from commissioning.errors import InputError
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
 from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
@@ -25,6 +24,7 @@ from commissioning.procurement.timetable import (
     timetable_check_from_rules,
 )
 from commissioning.publish.contracts_section import current_contracts_outline
+from commissioning.publish.lots import check_lots, lots_outline
 from commissioning.publish.outline import B, Outline, to_html
 from commissioning.publish.pdf.story import to_story
 from commissioning.publish.pdf.style import (
@@ -74,7 +74,7 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
     check = timetable_check_from_rules(rules)
     day = _published(rules, date)
     notes = ds.illustrative_notes()
-    _check_lots(rules, ds)
+    check_lots(rules, ds)
 
     o = Outline().para(rules.title, style="title")
     o.para("Commissioning priorities and how bids will be judged", style="subtitle")
@@ -104,7 +104,7 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
         o.extend(contract_need_outline(ds, assessment.gaps, contract))
     o.extend(current_contracts_outline(contracts or [], day))
     o.cond_break(250)
-    o.extend(_lots(rules, ds))
+    o.extend(_lots(assessment, rules))
     step(progress, 0.5, "writing scoring rules")
     o.extend(_rules(rules))
     o.extend(_timetable(rules, check))
@@ -140,10 +140,12 @@ def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.Pat
 
 def build_priorities_html(assessment: Assessment, rules: Rules, out: str | os.PathLike | None = None, *,
                           progress: Progress | None = None, top_n: int = 5, author: str = DEFAULT_AUTHOR,
-                          date: dt.date | None = None, contracts: list[dict] | None = None) -> str:
-    """The published priorities as one accessible HTML page; written atomically to ``out`` if given."""
+                          date: dt.date | None = None, contract_need: bool = True,
+                          contracts: list[dict] | None = None) -> str:
+    """The published priorities as one accessible HTML page; written atomically to ``out`` if given
+    (arguments as :func:`build_priorities_pdf`)."""
     o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date,
-                           contracts=contracts)
+                           contract_need=contract_need, contracts=contracts)
     day = _published(rules, date)
     page = to_html(o, title=_title(rules), subtitle=f"Published {today_text(day)} · rules version {rules.version}",
                    footer=f"{rules.title}. Published {today_text(day)} by {author}.")
@@ -157,22 +159,6 @@ def _title(rules: Rules) -> str:
 
 def _published(rules: Rules, date: dt.date | None) -> dt.date:
     return date or rules.timetable.get("priorities_published") or dt.date.today()
-
-
-def _check_lots(rules: Rules, ds: Dataset) -> None:
-    """Every authority in exactly one published lot, named as in the data (when lots are published)."""
-    if not rules.lots:
-        return
-    names = set(ds.authorities.values())
-    listed = [b for lot in rules.lots for b in lot.boroughs]
-    unknown = sorted(set(listed) - names)
-    if unknown:
-        raise InputError(f"lots: {', '.join(unknown)} not an authority of the data", file=rules.source,
-                         expected="authority names as in population.csv")
-    missing = sorted(names - set(listed))
-    if missing:
-        raise InputError(f"lots: {', '.join(missing)} in no lot", file=rules.source,
-                         expected="every authority in exactly one lot")
 
 
 def _years(value: float) -> str:
@@ -208,7 +194,8 @@ def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
     if rules.contract_years:
         extension = (f", with an optional extension of up to {_years(rules.extension_years)}"
                      if rules.extension_years else ", with no extension")
-        facts.append([B("Contract: "), f"{_years(rules.contract_years)}{extension}."])
+        quote = f" Quote the price {rules.price_words()}." if rules.price_basis else ""
+        facts.append([B("Contract: "), f"{_years(rules.contract_years)}{extension}.{quote}"])
     facts.append([B("How bids are judged: "), "quality " + f"{rules.weights.get('quality', 0):g}, social value "
                   f"{rules.weights.get('social_value', 0):g} and price {rules.weights.get('price', 0):g} points of "
                   "100; prices are compared only within a lot."])
@@ -217,17 +204,13 @@ def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
     return o.bullets(facts)
 
 
-def _lots(rules: Rules, ds: Dataset) -> Outline:
+def _lots(assessment: Assessment, rules: Rules) -> Outline:
     o = Outline().heading("Lots")
     if not rules.lots:
         return o.para("Bids are invited for the whole area as one lot.")
     o.para("Bids are invited lot by lot. A bid covers one lot; an organisation may bid for several. Prices are "
-           "compared only between bids for the same lot. Each authority is in exactly one lot:")
-    for lot in rules.lots:
-        value = ("" if lot.indicative_value_gbp is None
-                 else f" Indicative value: £{lot.indicative_value_gbp:,.0f} a year.")
-        o.para(B(f"{lot.name}: "), ", ".join(sorted(lot.boroughs)) + f" ({len(lot.boroughs)} authorities)." + value)
-    return o
+           "compared only between bids for the same lot.")
+    return o.extend(lots_outline(assessment, rules, level=2))
 
 
 def priority_outline(ds: Dataset, priorities, intro: str) -> Outline:
@@ -238,7 +221,8 @@ def priority_outline(ds: Dataset, priorities, intro: str) -> Outline:
         o.para("Every service meets its benchmark in every authority: there is no shortfall to prioritise.")
     for p in priorities:
         o.heading(f"{p.rank}. {p.title}", 2).para(p.rationale)
-        o.para(f"Source: {p.citation}" + (" Based on illustrative data." if p.illustrative else ""), style="small")
+        o.para(f"Source: {p.citation}" + (" Based on illustrative data." if p.illustrative else "")
+               + (f" Provision: {p.provision}." if p.provision else ""), style="small")
     groups = group_provision(ds)
     types = list(groups[0].share_pct) if groups else []
     labels = [ds.benchmarks.services[s].label.split(" (")[0] for s in types]
@@ -311,6 +295,7 @@ def _rules(rules: Rules) -> Outline:
     o.heading("Price", 2)
     o.para(f"Price carries {w.get('price', 0):g} points of 100. {method} Prices are compared within each lot, among "
            "the bids still in the running.")
+    o.para(B("What to quote: "), rules.price_instruction())
     o.para(f"A price below {rules.abnormally_low:.0%} of the median price in its lot is flagged as possibly abnormally "
            "low: the bidder is asked to explain it before any decision. It is not excluded automatically.")
     consensus = {"median": "the median of the panel's scores", "mean": "the mean of the panel's scores"}.get(

@@ -41,7 +41,12 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from commissioning.publish.wording import estimated_words, illustrative_words  # noqa: F401 (re-exported)
+from commissioning.publish.wording import (  # noqa: F401 (re-exported)
+    MINUS,
+    estimated_words,
+    fmt,
+    illustrative_words,
+)
 from commissioning.safeio import write_atomic
 
 FONT = "DejaVuSans"
@@ -60,12 +65,12 @@ MARK_EDGE = colors.HexColor("#8a6d00")
 ESTIMATE_FILL, ESTIMATE_EDGE = colors.HexColor("#e8f1f8"), colors.HexColor("#1d70b8")   # blue, apart from the mark
 NOTICE_COLOURS = {"illustrative": (MARK_FILL, MARK_EDGE), "estimated": (ESTIMATE_FILL, ESTIMATE_EDGE)}
 RAG_FILL = {"red": colors.HexColor("#f4b6b0"), "amber": colors.HexColor("#fbd79a"),
-            "green": colors.HexColor("#b9e0b4"), "n/a": colors.white}
-MINUS = "\u2212"
+            "green": colors.HexColor("#b9e0b4"), "n/a": colors.white,
+            "no need": colors.white}
 #: Table text in points: 10 (as the body) where every word fits its column, else 9.
 CELL_SIZE, CELL_SIZE_TIGHT = 10.0, 9.0
 CELL_PADDING = 8   # points: left and right padding of a table cell together
-RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", "n/a": "n/a"}
+RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", "n/a": "n/a", "no need": "No need"}
 
 #: callable(fraction 0..1, message) that the app passes to drive a progress bar
 Progress = Callable[[float, str], None]
@@ -255,7 +260,7 @@ def widest_word(markup: str, size: float, *, bold: bool = False, break_after: st
 
 
 def rag(status: str) -> str:
-    """The status word for a cell ("Red", "Amber", "Green", "n/a")."""
+    """The status word for a cell ("Red", "Amber", "Green", "No need", "n/a")."""
     return RAG_WORD.get(str(status), str(status))
 
 
@@ -266,16 +271,6 @@ def contents() -> TableOfContents:
                                  ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                                  ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)])
     return toc
-
-
-def fmt(value: float, digits: int = 1) -> str:
-    """A number for a table cell: thousands separators, fixed decimals, en dash for missing."""
-    if value is None or value != value:
-        return "–"
-    text = f"{value:,.{digits}f}"
-    if text.startswith("-"):   # no "-0.0"; a real minus sign (U+2212), not a hyphen
-        text = text[1:] if not text.strip("-0.,") else MINUS + text[1:]
-    return text
 
 
 def today_text(day: dt.date | None = None) -> str:
