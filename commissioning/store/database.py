@@ -58,11 +58,12 @@ from commissioning.store.returns import ReturnsMixin
 from commissioning.store.review import ReviewMixin
 from commissioning.store.rounds import RoundsMixin
 from commissioning.store.scores import ScoresMixin
+from commissioning.store.sessions import SessionsMixin
 from commissioning.store.users import UsersMixin
 
 
 class Store(IntakeMixin, ReviewMixin, ClarificationsMixin, OutcomesMixin, UsersMixin, LoginsMixin, RoundsMixin,
-            PanelMixin, ScoresMixin, ReturnsMixin, AuditMixin, StoreBase):
+            PanelMixin, ScoresMixin, ReturnsMixin, SessionsMixin, AuditMixin, StoreBase):
     """Panel workflow over one database. Use :func:`open_store` to get one."""
 
 
