@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "satisfaction": "Victim satisfaction against annual targets, with confidence intervals; the quarterly publication",
     "audit": "Check the store's audit log (its SHA-256 hash chain) is intact",
     "returns": "Providers' quarterly returns: template, import, review status, approval, publication",
+    "demo": "Load or remove the illustrative demonstration data (example round and returns)",
 }
 # Commands whose module name differs from the command ("import" is a Python keyword).
 MODULES: dict[str, str] = {"import": "importer"}

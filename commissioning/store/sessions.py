@@ -62,9 +62,10 @@ class SessionsMixin:
                         {"idle_minutes": round(idle.total_seconds() / 60), "expires_at": _iso(now + absolute)})
         return token
 
-    def session_user(self, token: str | None, *, now: dt.datetime | None = None) -> User | None:
-        """The account a live session belongs to (and the session's use recorded), or None when the
-        token is unknown, revoked, idle too long, past its limit or its account is deactivated."""
+    def session_user(self, token: str | None, *, now: dt.datetime | None = None, touch: bool = True) -> User | None:
+        """The account a live session belongs to (and, with ``touch``, the session's use recorded),
+        or None when the token is unknown, revoked, idle too long, past its limit or its account
+        is deactivated."""
         if not token:
             return None
         now = _now(now)
@@ -78,7 +79,7 @@ class SessionsMixin:
         last_seen = _at(row["last_seen"])
         if now >= _at(row["expires_at"]) or now - last_seen >= dt.timedelta(seconds=row["idle_seconds"]):
             return None
-        if now - last_seen >= TOUCH_EVERY:
+        if touch and now - last_seen >= TOUCH_EVERY:
             with self._write() as conn:
                 conn.execute(update(sessions).where(sessions.c.id == row["id"], sessions.c.revoked_at.is_(None))
                              .values(last_seen=_iso(now)))

@@ -26,7 +26,7 @@ def server(tmp_path_factory):
     for username, role in ACCOUNTS.items():
         auth.create_user(store, username, role, PASSWORD,
                          organisation="Example Support Services" if role == auth.PROVIDER else None)
-    appdata.first_run(store, env={})
+    appdata.first_run(store, env={appdata.DEMO_ENV: "1"})
     rid = store.import_round_from_csv("admin", "Spring round", appdata.EXAMPLE_DIR / "bids.csv")
     for ref in ("NE-01", "NE-02"):
         store.assign("admin", "pat", store.bid_key(rid, ref))
