@@ -57,6 +57,30 @@ def account_box(user: auth.User) -> None:
         st.rerun()
 
 
+def invitation_form(token: str) -> None:
+    """The page an invitation link opens: set a first password, then the invitee is signed in."""
+    store = ui.store()
+    invited = store.invitation_user(token)
+    st.title("Set your password")
+    if invited is None:
+        st.error("This invitation link has expired or has been used already. Ask a commissioner for a new one.")
+        return
+    st.markdown(f"Your username is **{ui.esc(invited.username)}** ({auth.ROLE_LABELS[invited.role]}). Choose a "
+                f"password of at least {auth.MIN_PASSWORD_LENGTH} characters: a few unrelated words work well.")
+    with st.form("invitation"):
+        password = st.text_input("Password", type="password", key="invite_password", autocomplete="new-password")
+        repeat = st.text_input("Password again", type="password", key="invite_repeat", autocomplete="new-password")
+        submitted = st.form_submit_button("Set password and log in", type="primary")
+    if submitted:
+        with ui.user_errors():
+            auth.confirm_password(password, repeat)
+            user = store.accept_invitation(token, password)
+        ui.sign_in(user)
+        del st.query_params[ui.INVITE_PARAM]
+        st.session_state["go_home"] = True
+        st.rerun()
+
+
 @st.fragment(run_every=20)
 def session_watch() -> None:
     ui.session_watch()
@@ -74,13 +98,21 @@ if ui.SIGNED_OUT_KEY in st.session_state:
 role = auth.role_of(user)
 home = auth.home_page(role)
 allowed = set(auth.allowed_pages(role))
+# The public front page is the default (the root URL) for every role: the default page has no path
+# of its own, and each role's home page must keep its URL (``/scoring``) for links and reloads.
 pages = {page_id: st.Page(f"app_pages/{page_id}.py", title=page.title, icon=page.icon, url_path=page_id,
-                          default=(page_id == home), visibility="visible" if page_id in allowed else "hidden")
+                          default=(page_id == auth.home_page(auth.PUBLIC)),
+                          visibility="visible" if page_id in allowed else "hidden")
          for page_id, page in auth.PAGES.items()}
 navigation = st.navigation(list(pages.values()))
 if st.session_state.pop("go_home", False):
     st.switch_page(pages[home])
+st.session_state["_page_path"] = navigation.url_path
 ui.cookie_call()
+invitation = st.query_params.get(ui.INVITE_PARAM)
+if user is None and invitation:
+    invitation_form(invitation)
+    st.stop()
 if user is None:
     login_form(navigation.url_path or home)
 else:

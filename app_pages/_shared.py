@@ -111,6 +111,7 @@ def sign_out() -> None:
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state["ended_tokens"] = ended
+    st.session_state["go_home"] = True
     if sessions.routes_mounted():
         st.session_state[COOKIE_CALL_KEY] = (sessions.SIGNOUT_PATH, "")
 
@@ -485,6 +486,76 @@ def pdf_download(key: str, label: str, file_name: str, build, mime: str = "appli
     if st.session_state.get(state_key):
         st.download_button(f"Download {label}", st.session_state[state_key], file_name=file_name,
                            mime=mime, key=f"download_{key}", icon=":material/download:")
+
+
+def confirm(message: str) -> None:
+    """A confirmation shown where the user is looking, whatever they scrolled to (a toast beside the
+    page's lower edge), and at the top of the page, where it stays after the toast fades."""
+    st.toast(message, icon=":material/check_circle:")
+    st.success(message, icon=":material/check_circle:")
+
+
+def london_times(frame, *columns):
+    """``frame`` with the store's UTC times in ``columns`` as London time, the zone named."""
+    from commissioning.procurement.lifecycle import london_text
+
+    return frame.assign(**{c: frame[c].map(london_text) for c in columns if c in frame.columns})
+
+
+INVITE_PARAM = "invite"
+
+
+def app_url() -> str:
+    """The app's root URL for links: ``COMMISSIONING_BASE_URL``, else the address this browser used."""
+    import os
+
+    base = os.environ.get("COMMISSIONING_BASE_URL", "").strip()
+    if not base:
+        url = st.context.url or "http://localhost:8501"
+        here = st.session_state.get("_page_path", "")
+        base = url[: -len(here) - 1] if here and url.endswith("/" + here) else url
+    return base.rstrip("/")
+
+
+def invite(username: str, role: str, display_name: str, organisation: str | None, email: str) -> None:
+    """Create an invitation (the store audits it) and email its link, or keep it for
+    :func:`invitation_notice` to show; raises the store's or the mailer's InputError."""
+    from commissioning.procurement.lifecycle import london_text
+    from commissioning.store.sessions import INVITATION_LIMIT
+    from commissioning.web import mail
+
+    smtp = mail.smtp_config()
+    user = current_user()
+    token = store().invite_user(user.username, username.strip(), role, display_name=display_name.strip() or None,
+                                organisation=organisation, email=email)
+    link = f"{app_url()}/?{INVITE_PARAM}={token}"
+    expires = london_text(now() + INVITATION_LIMIT)
+    label = auth.ROLE_LABELS[role]
+    notice = {"username": username.strip(), "link": link, "expires": expires, "sent_to": None}
+    if smtp is not None and email.strip():
+        try:
+            mail.send_invitation(smtp, email.strip(), username.strip(), label, link, expires)
+            notice.update(link=None, sent_to=email.strip())
+        except USER_ERRORS as err:
+            notice["error"] = str(err)
+    st.session_state["invitation_notice"] = notice
+
+
+def invitation_notice() -> None:
+    """Where the commissioner is looking (under the form): the invitation just made, its link to
+    pass on when it was not emailed."""
+    notice = st.session_state.get("invitation_notice")
+    if not notice:
+        return
+    if notice["sent_to"]:
+        st.success(esc(f"Invitation for {notice['username']} emailed to {notice['sent_to']}; the link works "
+                       f"once, until {notice['expires']}."), icon=":material/mark_email_read:")
+        return
+    if notice.get("error"):
+        st.warning(esc(notice["error"]), icon=":material/warning:")
+    st.success(esc(f"Invitation for {notice['username']} created. Pass this link on to them (by a channel "
+                   f"only they read); it works once, until {notice['expires']}:"), icon=":material/link:")
+    st.code(notice["link"], language=None)
 
 
 def now():

@@ -349,6 +349,15 @@ def panel_table(accounts: pd.DataFrame, assigned: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def assigned_labels(round_bids: pd.DataFrame, assigned: pd.DataFrame) -> dict[int, str]:
+    """{bid key: label} for the assigned bids: the full label (:func:`bid_label`) where the round's
+    bids are visible, else "NE-01 — Organisation" from the assignment (bids sealed again when the
+    clock is set back before the deadline, as in a rehearsal)."""
+    labels = {int(k): f"{b} — {o}" for k, b, o in zip(assigned["key"], assigned["bid_id"], assigned["organisation"])}
+    labels.update({int(r["key"]): bid_label(r) for r in round_bids.to_dict("records")})
+    return labels
+
+
 def assignable_bids(round_bids: pd.DataFrame, assigned: pd.DataFrame, member: str) -> pd.DataFrame:
     """The round's bids (``Store.round_bids``) not yet assigned to ``member`` (``Store.assignments``
     rows for the round). Conflicted bids stay in: the store refuses them with its reason."""

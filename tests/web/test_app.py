@@ -672,8 +672,9 @@ def test_only_the_commissioner_opens_panel_set_up(store):
         no_exception(at)
         assert len(at.error) == 1 and not at.title and not at.text_input and not at.dataframe
     at = login(app().run(), CHAIR)
-    with pytest.raises(ValueError):                 # not registered in the chair's navigation
-        at.switch_page("app_pages/panel_setup.py")
+    at.switch_page("app_pages/panel_setup.py").run()   # by its URL: hidden from the chair's menu, guarded
+    no_exception(at)
+    assert len(at.error) == 1 and "Commissioner" in at.error[0].value and not at.title and not at.dataframe
 
 
 def test_evaluation_pdf_from_exports_lists_panel_and_conflicts(store, example_bids):

@@ -59,7 +59,7 @@ def test_sign_in_starts_a_session_and_sign_out_ends_it_in_every_tab(store):
     second = app()                                    # another tab of the same browser session
     second.session_state["session_token"] = token
     second.session_state["user"] = auth.User("pat", "panel")
-    second.run()
+    second.switch_page("app_pages/scoring.py").run()  # a link to /scoring
     assert [t.value for t in second.title] == ["Scoring"]
     first.sidebar.button[0].click().run()             # Log out in the first tab
     assert "user" not in first.session_state and live_sessions(store) == 0
