@@ -10,6 +10,7 @@ from harness import VIEWPORT, launch, require_browser, streamlit_server, wait_id
 
 from commissioning import auth
 from commissioning.store import open_store
+from commissioning.store.demo import DEMO_BIDS
 from commissioning.web import sessions
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,6 +28,8 @@ def served(tmp_path_factory):
     store = open_store(db)
     auth.create_user(store, "admin", auth.COMMISSIONER, PASSWORD)
     auth.create_user(store, "pat", auth.PANEL, PASSWORD)
+    rid = store.import_round_from_csv("admin", "Spring round", DEMO_BIDS / "bids.csv")
+    store.assign("admin", "pat", store.bid_key(rid, "NE-01"))
     store.close()
     env = {"COMMISSIONING_DB": str(db), "COMMISSIONING_ADMIN_USER": "", "COMMISSIONING_ADMIN_PASSWORD": "",
            "COMMISSIONING_DEMO": ""}
@@ -152,3 +155,25 @@ def test_an_invitation_made_in_the_app_leads_to_a_first_sign_in(served, browser)
     wait_idle(page)
     expect(sidebar(page).get_by_text("Signed in as sam")).to_be_visible()
     invitee.close()
+
+
+def test_a_reload_on_scoring_loses_nothing(served, browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(served["url"] + "/scoring")
+    wait_idle(page)
+    login(page, "pat")
+    reason = page.get_by_label("Reason for your Q1 score (required)")
+    page.get_by_role("radiogroup", name="Score for Q1").get_by_text("3 Good", exact=True).click()
+    wait_idle(page)
+    reason.fill("Half-written: strong local links, thin on evidence")
+    reason.press("Tab")                               # leaving the box keeps the draft in the store
+    wait_idle(page)
+    page.reload()
+    wait_idle(page)
+    expect(sidebar(page).get_by_text("Signed in as pat")).to_be_visible()
+    expect(page.get_by_label("Reason for your Q1 score (required)")).to_have_value(
+        "Half-written: strong local links, thin on evidence")
+    expect(page.get_by_role("radiogroup", name="Score for Q1").get_by_role("radio", name="3 Good")).to_be_checked()
+    context.close()
