@@ -86,7 +86,7 @@ def test_status_shows_late_and_changes_flag_large_jumps(store):
         ["Acme Trust", "submitted", late_sent], ["Hope Refuges", "not returned", True]]
     early = status_table(store.returns_list("boss"), "2026Q3", organisations=["Hope Refuges"],
                          today=dt.date(2026, 10, 31))
-    assert not early["late"].any()                 # due 31 October: not late on the day
+    assert not early.set_index("provider").loc["Hope Refuges", "late"]   # due 31 October: not late on the day
     diff = changes(store.return_rows("boss"), "Acme Trust", "2026Q3").set_index(["service", "measure"])
     assert diff.loc[("idva", "capacity"), "change"] == 2.5 and diff.loc[("idva", "capacity"), "large"]
     assert diff.loc[("idva", "capacity"), "change_pct"] == pytest.approx(125.0)
