@@ -1,6 +1,6 @@
 """Real-browser test of the quarterly returns: the public Quarterly performance page (logged out), a
 support organisation uploading its return, and the commissioner's Returns review approving it.
-``streamlit run app.py`` on a free port with the illustrative example returns loaded on first run, in
+``streamlit run serve.py`` on a free port with the illustrative demo (COMMISSIONING_DEMO=1) loaded on start, in
 Debian's headless Chromium (Playwright). Same skip rules as test_browser.py."""
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def url(tmp_path_factory):
     auth.create_user(store, "sahara", "provider", PASSWORD, organisation=ORG)
     store.close()
     env = {"COMMISSIONING_DB": str(tmp / "app.sqlite"), "COMMISSIONING_ADMIN_USER": "",
-           "COMMISSIONING_ADMIN_PASSWORD": ""}
-    with streamlit_server("app.py", env, tmp / "streamlit.log") as (base, _):
+           "COMMISSIONING_ADMIN_PASSWORD": "", "COMMISSIONING_DEMO": "1"}
+    with streamlit_server("serve.py", env, tmp / "streamlit.log") as (base, _):
         yield base
 
 
