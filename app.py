@@ -1,4 +1,4 @@
-"""The commissioning toolkit app: ``streamlit run app.py``.
+"""The commissioning toolkit app: ``streamlit run serve.py`` (this script inside ``st.App``, for sessions).
 
 One app, four audiences. The menu lists only the pages the session's role may open
 (``auth.allowed_pages``); the others stay reachable by their URL (``/scoring``) so that a link

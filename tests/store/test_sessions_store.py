@@ -130,3 +130,10 @@ def test_an_expired_invitation_is_refused_and_a_new_one_replaces_the_old(store):
 def test_only_a_commissioner_invites(store):
     with pytest.raises(AccessDenied):
         store.invite_user("pat", "eve", "commissioner", now=T0)
+
+
+def test_a_tab_checking_its_session_does_not_keep_it_alive(store):
+    token = store.create_session("pat", idle=dt.timedelta(minutes=30), now=T0)
+    for minutes in (10, 20, 29):      # an open tab's check every so often, nobody using it
+        assert store.session_user(token, now=T0 + dt.timedelta(minutes=minutes), touch=False) is not None
+    assert store.session_user(token, now=T0 + dt.timedelta(minutes=30), touch=False) is None
