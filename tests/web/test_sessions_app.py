@@ -106,3 +106,39 @@ def test_a_hand_over_code_works_once():
     code = box.issue("the-token", 3600)
     assert box.claim(code) == ("the-token", 3600) and box.claim(code) is None
     assert sessions.Handovers(seconds=0).claim(sessions.Handovers(seconds=0).issue("t", 1)) is None
+
+
+def _post(route, body: bytes, headers: dict[str, str], scheme: str = "http"):
+    import asyncio
+
+    from starlette.requests import Request
+
+    scope = {"type": "http", "method": "POST", "path": route.path, "scheme": scheme, "query_string": b"",
+             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+             "server": ("127.0.0.1", 8501)}
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return asyncio.run(route.endpoint(Request(scope, receive)))
+
+
+@pytest.fixture
+def routes():
+    yield sessions.routes()
+    sessions._mounted.clear()     # the other app tests run without the routes, as `streamlit run app.py`
+
+
+def test_the_session_route_sets_an_http_only_strict_cookie_once_and_refuses_other_sites(routes):
+    start, signout = routes
+    code = sessions.HANDOVERS.issue("the-session-token", 43200)
+    refused = _post(start, code.encode(), {"host": "app.example.org", "origin": "https://evil.example"})
+    assert refused.status_code == 403
+    ok = _post(start, code.encode(), {"host": "app.example.org", "origin": "https://app.example.org"}, "https")
+    cookie = ok.headers["set-cookie"]
+    assert ok.status_code == 204 and cookie.startswith(f"{sessions.COOKIE}=the-session-token;")
+    assert all(part in cookie for part in ("HttpOnly", "SameSite=strict", "Secure", "Max-Age=43200", "Path=/"))
+    assert _post(start, code.encode(), {"host": "app.example.org"}).status_code == 400     # used once
+    cleared = _post(signout, b"", {"host": "app.example.org"})
+    assert cleared.status_code == 204 and 'Max-Age=0' in cleared.headers["set-cookie"]
+    assert sessions.routes_mounted()
