@@ -17,7 +17,7 @@ import streamlit as st
 from commissioning import auth
 from commissioning.errors import USER_ERRORS
 from commissioning.safeio import csv_text
-from commissioning.web import appdata, webmap
+from commissioning.web import appdata, sessions, webmap
 from commissioning.web.text import escape_markdown as esc  # user/data text in Markdown: ui.esc(...)
 
 USER_KEY = "user"
@@ -27,21 +27,108 @@ PROXY_ENV = "COMMISSIONING_BEHIND_PROXY"
 SIGNED_OUT_KEY = "signed_out_because"
 
 
+SESSION_KEY = "session_token"       # the session's token, held server-side in this tab's state
+COOKIE_CALL_KEY = "cookie_call"     # the cookie route the next page run calls, and its body
+
+
 def current_user() -> auth.User | None:
-    """The session's user as the store has it now, re-read on every page run: a deactivated (or
-    removed) account is signed out at once, and a changed role takes effect at once."""
-    user = st.session_state.get(USER_KEY)
+    """The signed-in user as the store has it now, re-read on every page run.
+
+    The user's session (this tab's token, else the browser's session cookie: a reload, a new tab or
+    a link) must be live in the store: signing out in any tab, an idle or expired session and a
+    deactivated account all sign the tab out at once, and a changed role takes effect at once."""
+    token = st.session_state.get(SESSION_KEY)
+    if token is None and USER_KEY not in st.session_state:
+        token = st.context.cookies.get(sessions.COOKIE)
+        if token and token in st.session_state.get("ended_tokens", ()):
+            token = None      # the stale cookie of a session this tab ended (the handshake keeps it)
+    if token is not None:
+        user = store().session_user(token)
+        if user is None:
+            was = st.session_state.get(USER_KEY)
+            if was is None:
+                _forget()
+            elif store().active_user(was.username) is None:
+                _forget(f"You have been signed out: the account {was.username} is no longer active.")
+            else:
+                with user_errors():
+                    limits = sessions.limits()
+                _forget("You have been signed out: your session has ended (you signed out in another tab, "
+                        f"or it was unused for {_minutes(limits.idle)} or open for "
+                        f"{_hours(limits.absolute)}). Please log in again.")
+            return None
+        st.session_state[SESSION_KEY], st.session_state[USER_KEY] = token, user
+        return user
+    user = st.session_state.get(USER_KEY)    # set directly (the AppTest tests): re-read the account
     if user is None:
         return None
     fresh = store().active_user(user.username)
     if fresh is None:
-        st.session_state.pop(USER_KEY, None)
-        st.session_state[SIGNED_OUT_KEY] = (f"You have been signed out: the account {user.username} "
-                                            "is no longer active.")
+        _forget(f"You have been signed out: the account {user.username} is no longer active.")
         return None
     if fresh != user:
         st.session_state[USER_KEY] = fresh
     return fresh
+
+
+def _minutes(span) -> str:
+    minutes = round(span.total_seconds() / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _hours(span) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+
+
+def _forget(message: str | None = None) -> None:
+    token = st.session_state.pop(SESSION_KEY, None)
+    st.session_state.pop(USER_KEY, None)
+    if token:
+        st.session_state.setdefault("ended_tokens", set()).add(token)
+    if message:
+        st.session_state[SIGNED_OUT_KEY] = message
+
+
+def sign_in(user: auth.User) -> None:
+    """Start a session for ``user`` (password checked): in the store, in this tab, and in the
+    browser's cookie (through the one-time hand-over, when ``serve.py`` serves the cookie routes)."""
+    with user_errors():
+        limits = sessions.limits()
+    token = store().create_session(user, idle=limits.idle, absolute=limits.absolute)
+    st.session_state[SESSION_KEY], st.session_state[USER_KEY] = token, user
+    if sessions.routes_mounted():
+        code = sessions.HANDOVERS.issue(token, int(limits.absolute.total_seconds()))
+        st.session_state[COOKIE_CALL_KEY] = (sessions.SESSION_PATH, code)
+
+
+def sign_out() -> None:
+    """End the session everywhere (the store revokes it: every tab holding it is signed out) and
+    clear this tab's state and the browser's cookie."""
+    token = st.session_state.get(SESSION_KEY)
+    store().end_session(token)
+    ended = set(st.session_state.get("ended_tokens", ())) | ({token} if token else set())
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.session_state["ended_tokens"] = ended
+    st.session_state["go_home"] = True
+    if sessions.routes_mounted():
+        st.session_state[COOKIE_CALL_KEY] = (sessions.SIGNOUT_PATH, "")
+
+
+def cookie_call() -> None:
+    """Run the cookie route call queued by :func:`sign_in` or :func:`sign_out` (once)."""
+    call = st.session_state.pop(COOKIE_CALL_KEY, None)
+    if call is not None:
+        st.html(sessions.cookie_script(*call), unsafe_allow_javascript=True)
+
+
+def session_watch() -> None:
+    """Every 20 seconds, check that this tab's session is still live (without counting as use), so
+    that a tab left open is signed out soon after its user signs out elsewhere."""
+    token = st.session_state.get(SESSION_KEY)
+    if token is not None and store().session_user(token, touch=False) is None:
+        st.rerun(scope="app")
 
 
 def client_id() -> str:
@@ -414,6 +501,76 @@ def pdf_download(key: str, label: str, file_name: str, build, mime: str = "appli
     if st.session_state.get(state_key):
         st.download_button(f"Download {label}", st.session_state[state_key], file_name=file_name,
                            mime=mime, key=f"download_{key}", icon=":material/download:")
+
+
+def confirm(message: str) -> None:
+    """A confirmation shown where the user is looking, whatever they scrolled to (a toast beside the
+    page's lower edge), and at the top of the page, where it stays after the toast fades."""
+    st.toast(message, icon=":material/check_circle:")
+    st.success(message, icon=":material/check_circle:")
+
+
+def london_times(frame, *columns):
+    """``frame`` with the store's UTC times in ``columns`` as London time, the zone named."""
+    from commissioning.procurement.lifecycle import london_text
+
+    return frame.assign(**{c: frame[c].map(london_text) for c in columns if c in frame.columns})
+
+
+INVITE_PARAM = "invite"
+
+
+def app_url() -> str:
+    """The app's root URL for links: ``COMMISSIONING_BASE_URL``, else the address this browser used."""
+    import os
+
+    base = os.environ.get("COMMISSIONING_BASE_URL", "").strip()
+    if not base:
+        url = st.context.url or "http://localhost:8501"
+        here = st.session_state.get("_page_path", "")
+        base = url[: -len(here) - 1] if here and url.endswith("/" + here) else url
+    return base.rstrip("/")
+
+
+def invite(username: str, role: str, display_name: str, organisation: str | None, email: str) -> None:
+    """Create an invitation (the store audits it) and email its link, or keep it for
+    :func:`invitation_notice` to show; raises the store's or the mailer's InputError."""
+    from commissioning.procurement.lifecycle import london_text
+    from commissioning.store.sessions import INVITATION_LIMIT
+    from commissioning.web import mail
+
+    smtp = mail.smtp_config()
+    user = current_user()
+    token = store().invite_user(user.username, username.strip(), role, display_name=display_name.strip() or None,
+                                organisation=organisation, email=email)
+    link = f"{app_url()}/?{INVITE_PARAM}={token}"
+    expires = london_text(now() + INVITATION_LIMIT)
+    label = auth.ROLE_LABELS[role]
+    notice = {"username": username.strip(), "link": link, "expires": expires, "sent_to": None}
+    if smtp is not None and email.strip():
+        try:
+            mail.send_invitation(smtp, email.strip(), username.strip(), label, link, expires)
+            notice.update(link=None, sent_to=email.strip())
+        except USER_ERRORS as err:
+            notice["error"] = str(err)
+    st.session_state["invitation_notice"] = notice
+
+
+def invitation_notice() -> None:
+    """Where the commissioner is looking (under the form): the invitation just made, its link to
+    pass on when it was not emailed."""
+    notice = st.session_state.get("invitation_notice")
+    if not notice:
+        return
+    if notice["sent_to"]:
+        st.success(esc(f"Invitation for {notice['username']} emailed to {notice['sent_to']}; the link works "
+                       f"once, until {notice['expires']}."), icon=":material/mark_email_read:")
+        return
+    if notice.get("error"):
+        st.warning(esc(notice["error"]), icon=":material/warning:")
+    st.success(esc(f"Invitation for {notice['username']} created. Pass this link on to them (by a channel "
+                   f"only they read); it works once, until {notice['expires']}:"), icon=":material/link:")
+    st.code(notice["link"], language=None)
 
 
 def now():

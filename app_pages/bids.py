@@ -2,7 +2,6 @@
 areas served, gate declarations and a written answer per criterion within its word limit — and
 see one's own bids, and once the round is locked their assessment summaries. Bids are sealed until the deadline: nobody else sees their content before it."""
 
-import pandas as pd
 import streamlit as st
 
 from app_pages import _shared as ui
@@ -18,16 +17,17 @@ st.title("Bids")
 st.caption(f"Bidding as **{user.organisation or user.username}**. Your bid is sealed until the deadline: "
            "the commissioner sees only that it arrived, and the panel sees it only after the deadline.")
 if st.session_state.get("bid_done"):
-    st.success(st.session_state.pop("bid_done"), icon=":material/check_circle:")
+    ui.confirm(st.session_state.pop("bid_done"))
 
 mine = store.my_bids(user.username)
 st.header("Your bids")
 if mine.empty:
     st.info("You have not submitted a bid yet.")
 else:
-    st.dataframe(mine.rename(columns={"round": "Round", "bid_id": "Bid", "lot": "Lot", "price": "Price (£)",
-                                      "submitted_at": "Submitted (UTC)", "partners": "Partners"})
-                 [["Round", "Bid", "Lot", "Price (£)", "Submitted (UTC)", "Partners"]], hide_index=True,
+    st.dataframe(ui.london_times(mine, "submitted_at").rename(columns={
+                     "round": "Round", "bid_id": "Bid", "lot": "Lot", "price": "Price (£)",
+                     "submitted_at": "Submitted", "partners": "Partners"})
+                 [["Round", "Bid", "Lot", "Price (£)", "Submitted", "Partners"]], hide_index=True,
                  width="stretch")
 
     locked = [r for r in mine.itertuples() if store.round_info(int(r.round_id))["state"] == "locked"]
@@ -49,8 +49,8 @@ if open_rounds.empty:
 names = dict(zip(open_rounds["id"].astype(int), open_rounds["name"]))
 round_id = st.selectbox("Round", list(names), format_func=names.get, key="bid_round")
 rules = store.rules(round_id)
-deadline = pd.Timestamp(open_rounds.set_index("id").loc[round_id, "deadline"]).tz_convert(lifecycle.LONDON)
-st.markdown(f"Bids close **{deadline:%d %B %Y, %H:%M}** (London time). Late bids are refused.")
+deadline = open_rounds.set_index("id").loc[round_id, "deadline"]
+st.markdown(f"Bids close at **{lifecycle.london_text(deadline)}**. Late bids are refused.")
 lots = store.lots_of(round_id)
 if not lots:
     st.info("The commissioner has not published the lots of this round yet.")
@@ -79,6 +79,10 @@ for c in rules.panel_criteria:
         st.caption(f"{words} of {limit} words" + (" — over the limit" if words > limit else ""))
         if words > limit:
             over.append(c.id)
+if over:
+    st.warning(f"You cannot submit yet: the answer{'s' if len(over) > 1 else ''} to {', '.join(over)} "
+               f"{'are' if len(over) > 1 else 'is'} over the word limit. Shorten {'them' if len(over) > 1 else 'it'} "
+               "to submit.", icon=":material/block:")
 if st.button("Submit the bid", type="primary", icon=":material/send:", disabled=bool(over)):
     with ui.user_errors(stop=False):
         ref = store.submit_bid(user.username, round_id, lot=lot, price=price,

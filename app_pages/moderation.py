@@ -91,10 +91,10 @@ with tab_spread:
         outside = int(record["outside_range"].sum())
         st.caption(f"Who set each moderated score, and whether it lies outside the panel's range "
                    f"({outside} outside); a score outside the range rests on its note.")
-        st.dataframe(record.assign(outside_range=record["outside_range"].map({True: "⚠ outside the panel's range",
+        st.dataframe(ui.london_times(record, "decided_at").assign(outside_range=record["outside_range"].map({True: "⚠ outside the panel's range",
                                                                               False: ""}))
                      .rename(columns={"bid_id": "Bid", "criterion": "Criterion", "score": "Moderated",
-                                      "note": "Note", "set_by": "Set by", "decided_at": "When (UTC)",
+                                      "note": "Note", "set_by": "Set by", "decided_at": "When",
                                       "panel_min": "Panel min", "panel_max": "Panel max",
                                       "outside_range": "Range"}), hide_index=True, width="stretch")
 

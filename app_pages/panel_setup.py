@@ -15,7 +15,7 @@ store = ui.store()
 
 st.title("Panel set-up")
 if st.session_state.get("panel_done"):
-    st.success(ui.esc(st.session_state.pop("panel_done")), icon=":material/check_circle:")
+    ui.confirm(ui.esc(st.session_state.pop("panel_done")))
 
 
 def done(message: str) -> None:
@@ -47,9 +47,9 @@ else:
 with ui.user_errors():
     declarations = store.conflicts(user.username)
 
-tab_panel, tab_add, tab_password, tab_assign, tab_unassign, tab_conflict, tab_active = st.tabs(
-    ["Panel", "Add a member", "Passwords", "Assign bids", "Take bids back", "Conflicts of interest",
-     "Deactivate a member"])
+tab_panel, tab_invite, tab_add, tab_password, tab_assign, tab_unassign, tab_conflict, tab_active = st.tabs(
+    ["Panel", "Invite someone", "Add a member", "Passwords", "Assign bids", "Take bids back",
+     "Conflicts of interest", "Deactivate or reactivate"])
 
 with tab_panel:
     if round_id is not None:
@@ -69,8 +69,8 @@ with tab_panel:
     if declarations.empty:
         st.caption("No conflict of interest has been declared.")
     else:
-        st.dataframe(declarations.rename(columns={"username": "Member", "organisation": "Organisation",
-                                                  "note": "Note", "declared_at": "Declared at (UTC)"}),
+        st.dataframe(ui.london_times(declarations, "declared_at").rename(columns={"username": "Member", "organisation": "Organisation",
+                                                  "note": "Note", "declared_at": "Declared at"}),
                      hide_index=True, width="stretch")
         if round_id is not None:
             with ui.user_errors(stop=False):
@@ -83,6 +83,23 @@ with tab_panel:
                     st.dataframe(unmatched[["username", "organisation"]].rename(
                         columns={"username": "Member", "organisation": "Organisation as declared"}),
                         hide_index=True, width="stretch", key="unmatched_conflicts")
+
+with tab_invite:
+    st.caption("Invite a commissioner, a panel member or chair, or a support organisation. The person sets "
+               "their own password through a link that works once, for 7 days. With an email address and "
+               "the server's email set up, the link is emailed; otherwise it is shown here to pass on.")
+    invite_role = st.selectbox("Role", list(auth.ROLES), format_func=auth.ROLE_LABELS.get, key="invite_role")
+    with st.form("invite", clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        invite_username = c1.text_input("Username (no spaces)", key="invite_username")
+        invite_name = c2.text_input("Display name", key="invite_name")
+        invite_org = (st.text_input("Support organisation (as it names itself)", key="invite_org")
+                      if invite_role == auth.PROVIDER else None)
+        invite_email = st.text_input("Email address (optional)", key="invite_email")
+        if st.form_submit_button("Create the invitation", type="primary", icon=":material/mail:"):
+            with ui.user_errors(stop=False):
+                ui.invite(invite_username, invite_role, invite_name, invite_org, invite_email)
+    ui.invitation_notice()
 
 with tab_add:
     with st.form("panel_add", clear_on_submit=True):
@@ -162,9 +179,9 @@ with tab_unassign:
     else:
         member = st.selectbox("Member", holders, format_func=scorer_label.get, key="unassign_member")
         theirs = assigned.loc[assigned["username"] == member, "key"].tolist()
-        labels = round_bids.set_index("key")
+        labels = appdata.assigned_labels(round_bids, assigned)
         chosen = st.multiselect("Bids to take back", theirs, key="unassign_bids", placeholder="Choose bids",
-                                format_func=lambda k: appdata.bid_label(labels.loc[k]))
+                                format_func=labels.get)
         withdraw = False
         if state == "scoring":
             st.caption("Any scores the member gave these bids are withdrawn with them; the audit log keeps "

@@ -41,7 +41,7 @@ else:
         st.text(row.query_note)
     st.dataframe(rd.my_returns_table(mine), hide_index=True, width="stretch")
 
-quarter = st.selectbox("Quarter", rd.recent_quarters(), key="returns_quarter",
+quarter = st.selectbox("Quarter", rd.recent_quarters(), index=1, key="returns_quarter",
                        help="Calendar quarters: 2026Q3 is July to September 2026.")
 buffer = io.BytesIO()
 build_template(labels, organisation=organisation, quarter=quarter).save(buffer)

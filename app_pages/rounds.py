@@ -11,6 +11,7 @@ import streamlit as st
 from app_pages import _shared as ui
 from commissioning import auth
 from commissioning.paths import DEFAULT_RULES
+from commissioning.procurement import lifecycle
 from commissioning.procurement.bid_files import read_answers, read_bid_file
 from commissioning.procurement.rules import load_rules, parse_rules
 
@@ -64,7 +65,7 @@ if info["deadline"] is None:
     st.markdown(f"State **{info['state']}** · imported whole from files (no intake, no deadline)")
 else:
     sealed = now < info["deadline"]
-    st.markdown(f"State **{info['state']}** · bids close **{info['deadline']:%d %B %Y %H:%M} UTC** · rules "
+    st.markdown(f"State **{info['state']}** · bids close at **{lifecycle.london_text(info['deadline'])}** · rules "
                 f"SHA-256 `{info['rules_sha256'][:16]}…`" + (" · **sealed** until the deadline" if sealed else ""))
 
 if auth.can(user, "manage_round"):
@@ -122,8 +123,9 @@ if auth.can(user, "clarify") and not bids.empty:
                 with ui.user_errors(stop=False):
                     store.record_answer(user.username, int(cid), text, now=now)
                     done("Answer recorded.")
-st.dataframe(asked.rename(columns={"bid_id": "Bid", "question": "Question", "asked_by": "Asked by",
-                                   "asked_at": "Asked (UTC)", "answer": "Answer", "answered_at": "Answered (UTC)"})
+st.dataframe(ui.london_times(asked, "asked_at", "answered_at").rename(columns={
+                 "bid_id": "Bid", "question": "Question", "asked_by": "Asked by", "asked_at": "Asked",
+                 "answer": "Answer", "answered_at": "Answered"})
              .drop(columns=["id"]), hide_index=True, width="stretch")
 
 st.header("Flags to decide before the lock")
@@ -148,6 +150,6 @@ else:
                     resolved = store.resolve_flags(user.username, round_id, bid, note, now=now)
                     done(f"Decision recorded on {len(resolved)} flag{'s' if len(resolved) != 1 else ''} of {bid}.")
 if len(decided):
-    st.dataframe(decided.rename(columns={"bid_id": "Bid", "flag": "Flag", "note": "Decision",
-                                         "decided_by": "By", "decided_at": "When (UTC)"}),
+    st.dataframe(ui.london_times(decided, "decided_at").rename(columns={
+                     "bid_id": "Bid", "flag": "Flag", "note": "Decision", "decided_by": "By", "decided_at": "When"}),
                  hide_index=True, width="stretch")

@@ -42,8 +42,8 @@ if auth.can(user, "declare_conflict"):
                         st.rerun()
         declared = store.my_conflicts(user.username)
         if len(declared):
-            st.dataframe(declared.rename(columns={"organisation": "Organisation", "note": "Note",
-                                                  "declared_at": "Declared at (UTC)"}),
+            st.dataframe(ui.london_times(declared, "declared_at").rename(columns={
+                             "organisation": "Organisation", "note": "Note", "declared_at": "Declared at"}),
                          hide_index=True, width="stretch")
             open_rounds = store.rounds()
             open_rounds = open_rounds.loc[open_rounds["state"] != "locked"] if len(open_rounds) else open_rounds

@@ -116,7 +116,8 @@ def require(user: User | None, page_id: str) -> User | None:
     page = PAGES[page_id]
     needed = " or ".join(ROLE_LABELS[r] for r in ROLES if r in page.roles)
     if user is None:
-        raise AccessDenied(f"{page.title} is for signed-in users ({needed}). Please log in.")
+        raise AccessDenied(f"{page.title} is for signed-in users ({needed}). Please log in on the left: "
+                           "this page opens once you have.")
     raise AccessDenied(f"{page.title} is open to {needed} accounts only; you are signed in as "
                        f"{ROLE_LABELS[user.role]}.")
 
@@ -181,6 +182,12 @@ def create_user(store: Store, username: str, role: str, password: str, *, by: st
         made = store.add_member(_acting_commissioner(existing, by), username, role, password, display_name,
                                 organisation)
     return made
+
+
+def acting_commissioner(store: Store, by: str | None = None) -> str:
+    """The active commissioner ``by``, or the first active commissioner (InputError when none):
+    who a CLI command acts as."""
+    return _acting_commissioner(store.account_list(), by)
 
 
 def _acting_commissioner(existing: pd.DataFrame, by: str | None) -> str:

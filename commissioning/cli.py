@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "audit": "Check the store's audit log (its SHA-256 hash chain) is intact",
     "returns": "Providers' quarterly returns: template, import, review status, approval, publication",
     "contracts": "Contracts from a round's awards: list, extend, end, KPI performance from returns",
+    "demo": "Load or remove the illustrative demonstration data (example round and returns)",
 }
 # Commands whose module name differs from the command ("import" is a Python keyword).
 MODULES: dict[str, str] = {"import": "importer"}

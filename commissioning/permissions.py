@@ -45,6 +45,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     # accounts
     "manage_accounts": frozenset({COMMISSIONER}),
     "view_accounts": frozenset({COMMISSIONER, CHAIR}),
+    "manage_demo": frozenset({COMMISSIONER}),          # load and remove the demonstration data
 }
 
 

@@ -35,6 +35,24 @@ STANDSTILL_WORKING_DAYS = 8
 DEFAULT_WORD_LIMIT = 500
 
 
+def london_text(when: dt.datetime | str | None) -> str:
+    """A moment as people in London read it, the zone named: "4 June 2027, 14:05 (London time)";
+    a deadline at midnight reads "midnight at the end of 4 June 2027 (London time)". Naive times
+    and ISO text without a zone are taken as UTC (the store writes UTC); no time (None, NaN, "")
+    gives ""."""
+    if when is None or when != when or (isinstance(when, str) and not when.strip()):   # None, NaN, NaT, ""
+        return ""
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when.strip())
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    local = when.astimezone(LONDON)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        day = local - dt.timedelta(days=1)
+        return f"midnight at the end of {day.day} {day:%B %Y} (London time)"
+    return f"{local.day} {local:%B %Y, %H:%M} (London time)"
+
+
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

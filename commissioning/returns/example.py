@@ -1,5 +1,5 @@
 """The embedded ILLUSTRATIVE example returns (data/returns/, made by tools/make_returns_data.py),
-loaded into an empty store so the app's pages have something to show on a fresh machine."""
+loaded as part of the demonstration data (``store.demo``) only when asked for."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ REVIEW_FILE = EXAMPLE_DIR / "review_state.csv"
 
 def load_example(store, commissioner: str, service_types: list[str]) -> int:
     """Submit every example return as ``commissioner`` (basis illustrative); earlier quarters are
-    approved, the latest as ``review_state.csv`` says. Does nothing when the store has returns.
-    Returns the number of returns loaded."""
-    if not EXAMPLE_FILE.exists() or len(store.returns_list(commissioner)):
+    approved, the latest as ``review_state.csv`` says. Returns the number of returns loaded."""
+    if not EXAMPLE_FILE.exists():
         return 0
     frame = read_returns(EXAMPLE_FILE, service_types)
     states = pd.read_csv(REVIEW_FILE, dtype=str, keep_default_na=False) if REVIEW_FILE.exists() else \

@@ -19,6 +19,7 @@ import math
 import pandas as pd
 
 from commissioning.organisations import organisation_key
+from commissioning.procurement.lifecycle import LONDON, london_text
 from commissioning.returns.layout import MEASURES
 from commissioning.returns.quarters import check_quarter, due_date, previous
 
@@ -35,8 +36,9 @@ def status_table(headers: pd.DataFrame, quarter: str, *, organisations: list[str
     """One row per expected organisation for ``quarter`` (:data:`STATUS_COLUMNS`).
 
     ``headers`` are return headers of any quarters (``Store.returns_list``); ``organisations`` the
-    provider accounts' organisations. ``late`` is True when there is no return and ``today`` is past the
-    due date (a queried return is waiting on the provider, not late).
+    provider accounts' organisations. ``late`` is True when a return was submitted after the due date
+    (London time), or when there is none and ``today`` is past it (a queried return is waiting on the
+    provider: it is late only if it first came in late).
     """
     quarter = check_quarter(quarter)
     today = today or dt.date.today()
@@ -52,16 +54,23 @@ def status_table(headers: pd.DataFrame, quarter: str, *, organisations: list[str
     for key, name in sorted(names.items(), key=lambda kv: kv[1].casefold()):
         if key in this.index:
             r = this.loc[key]
-            rows.append({"provider": r["provider"], "status": r["status"], "due": due.isoformat(), "late": False,
-                         "submitted_at": _text(r["submitted_at"])[:16].replace("T", " "),
+            rows.append({"provider": r["provider"], "status": r["status"], "due": due.isoformat(),
+                         "late": _london_date(r["submitted_at"]) > due,
+                         "submitted_at": london_text(_text(r["submitted_at"])),
                          "submitted_by": _text(r["submitted_by"]),
-                         "decided_at": _text(r["decided_at"])[:16].replace("T", " "),
+                         "decided_at": london_text(_text(r["decided_at"])),
                          "decided_by": _text(r["decided_by"]), "query_note": _text(r["query_note"])})
         else:
             rows.append({"provider": name, "status": NOT_RETURNED, "due": due.isoformat(), "late": today > due,
                          "submitted_at": "", "submitted_by": "", "decided_at": "", "decided_by": "",
                          "query_note": ""})
     return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+
+
+def _london_date(stamp) -> dt.date:
+    """The London date of a UTC time the store wrote."""
+    when = dt.datetime.fromisoformat(str(stamp))
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(LONDON).date()
 
 
 def _text(value) -> str:

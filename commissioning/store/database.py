@@ -51,6 +51,7 @@ from commissioning.store.audit import AuditMixin
 from commissioning.store.base import StoreBase, make_engine
 from commissioning.store.clarifications import ClarificationsMixin
 from commissioning.store.contracts import ContractsMixin
+from commissioning.store.demo import DemoMixin
 from commissioning.store.intake import IntakeMixin
 from commissioning.store.logins import LoginsMixin
 from commissioning.store.outcomes import OutcomesMixin
@@ -59,11 +60,13 @@ from commissioning.store.returns import ReturnsMixin
 from commissioning.store.review import ReviewMixin
 from commissioning.store.rounds import RoundsMixin
 from commissioning.store.scores import ScoresMixin
+from commissioning.store.sessions import SessionsMixin
 from commissioning.store.users import UsersMixin
 
 
 class Store(IntakeMixin, ReviewMixin, ClarificationsMixin, OutcomesMixin, UsersMixin, LoginsMixin, RoundsMixin,
-            PanelMixin, ScoresMixin, ReturnsMixin, ContractsMixin, AuditMixin, StoreBase):
+            PanelMixin, ScoresMixin, ReturnsMixin, ContractsMixin, SessionsMixin, DemoMixin,
+            AuditMixin, StoreBase):
     """Panel workflow over one database. Use :func:`open_store` to get one."""
 
 

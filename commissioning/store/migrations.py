@@ -8,17 +8,19 @@ from sqlalchemy.engine import Connection
 
 from commissioning.store.audit_chain import chain_existing_rows, make_append_only
 from commissioning.store.schema import (
+    _returns_v6,
     _schema_v1,
     bid_answers,
     clarifications,
     contract_capacity,
     contracts,
     flag_decisions,
+    invitations,
     login_throttle,
     metadata,
     return_rows,
-    returns,
     score_drafts,
+    sessions,
 )
 
 
@@ -59,7 +61,14 @@ def _migration_5(conn: Connection) -> None:
 
 
 def _migration_6(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[returns, return_rows])
+    _returns_v6().create(conn)
+    metadata.create_all(conn, tables=[return_rows])
+
+
+def _migration_7(conn: Connection) -> None:
+    for table in ("users", "rounds", "returns"):
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN demo INTEGER NOT NULL DEFAULT 0")
+    metadata.create_all(conn, tables=[sessions, invitations])
 
 
 def _migration_10(conn: Connection) -> None:
@@ -74,5 +83,6 @@ MIGRATIONS = [
     (5, "round intake: rules hash, deadline, consortium members, answers, score drafts, "
         "clarifications, flag decisions", _migration_5),
     (6, "returns, return_rows: providers' quarterly returns (issue 13)", _migration_6),
+    (7, "sessions, invitations; demo marks on users, rounds and returns (issue 21)", _migration_7),
     (10, "contracts, contract_capacity: contracts from a locked round's winning bids (issue 23)", _migration_10),
 ]

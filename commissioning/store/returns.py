@@ -143,9 +143,16 @@ class ReturnsMixin:
 
     def approved_returns(self, quarter: str | None = None) -> pd.DataFrame:
         """The approved returns' rows (all organisations): what the assessment and the aggregate
-        publication count. Columns: provider, quarter, basis, service, code, measures."""
+        publication count. Columns: provider, quarter, basis, service, code, measures.
+
+        Demonstration returns (``store.demo``) count only in a store that has no approved real ones:
+        once a real return is approved, every public page and document counts real returns alone,
+        never the demo's beside them."""
         with self._read() as conn:
             query = select(returns).where(returns.c.status == "approved")
+            if conn.execute(select(returns.c.id).where(returns.c.status == "approved", returns.c.demo == 0)
+                            .limit(1)).first():
+                query = query.where(returns.c.demo == 0)
             if quarter is not None:
                 query = query.where(returns.c.quarter == check_quarter(quarter))
             headers = pd.DataFrame(conn.execute(query).mappings().all(), columns=[c.name for c in returns.columns])

@@ -40,7 +40,8 @@ class RoundsMixin:
     def rounds(self) -> pd.DataFrame:
         with self._read() as conn:
             return pd.DataFrame(conn.execute(select(rounds.c.id, rounds.c.name, rounds.c.state,
-                                                    rounds.c.created_at)).mappings().all())
+                                                    rounds.c.created_at, rounds.c.demo)).mappings().all(),
+                                columns=["id", "name", "state", "created_at", "demo"])
 
     def add_lot(self, actor: User | str, round_id: int, name: str) -> int:
         with self._write() as conn:

@@ -36,7 +36,8 @@ users = Table(
     Column("password_hash", Text),
     Column("created_at", String(32), nullable=False),
     Column("active", Integer, nullable=False, server_default=text("1")),  # migration 2
-    Column("organisation", String(300)))  # migration 3: the support organisation a provider account speaks for
+    Column("organisation", String(300)),  # migration 3: the support organisation a provider account speaks for
+    Column("demo", Integer, nullable=False, server_default=text("0")))  # migration 7: made by `demo load`
 rounds = Table(
     "rounds", metadata,
     Column("id", Integer, primary_key=True),
@@ -48,7 +49,8 @@ rounds = Table(
     # imported whole from files, which have no intake)
     Column("rules_sha256", String(64)),
     Column("published_at", String(40)),
-    Column("deadline", String(40)))
+    Column("deadline", String(40)),
+    Column("demo", Integer, nullable=False, server_default=text("0")))  # migration 7: made by `demo load`
 lots = Table(
     "lots", metadata,
     Column("id", Integer, primary_key=True),
@@ -165,21 +167,27 @@ login_throttle = Table(   # migration 4: failed sign-ins per username and per cl
 
 # Migration 6 (issue 13): providers' quarterly returns, one header per organisation and quarter
 # and one row per service type and borough served (``code`` "London" = pan-London).
-returns = Table(
-    "returns", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("organisation", String(300), nullable=False),
-    Column("organisation_key", String(300), nullable=False),
-    Column("quarter", String(6), nullable=False),
-    Column("status", String(20), nullable=False),      # submitted, queried, approved
-    Column("basis", String(20), nullable=False),       # real or illustrative
-    Column("notes", Text, nullable=False),
-    Column("query_note", Text),
-    Column("submitted_by", ForeignKey("users.id"), nullable=False),
-    Column("submitted_at", String(32), nullable=False),
-    Column("decided_by", ForeignKey("users.id")),
-    Column("decided_at", String(32)),
-    UniqueConstraint("organisation_key", "quarter"))
+def _returns_table(meta: MetaData, *, demo: bool = True) -> Table:
+    """The returns table; ``demo=False``: as migration 6 created it (before migration 7's ``demo``)."""
+    return Table(
+        "returns", meta,
+        Column("id", Integer, primary_key=True),
+        Column("organisation", String(300), nullable=False),
+        Column("organisation_key", String(300), nullable=False),
+        Column("quarter", String(6), nullable=False),
+        Column("status", String(20), nullable=False),      # submitted, queried, approved
+        Column("basis", String(20), nullable=False),       # real or illustrative
+        Column("notes", Text, nullable=False),
+        Column("query_note", Text),
+        Column("submitted_by", ForeignKey("users.id"), nullable=False),
+        Column("submitted_at", String(32), nullable=False),
+        Column("decided_by", ForeignKey("users.id")),
+        Column("decided_at", String(32)),
+        *([Column("demo", Integer, nullable=False, server_default=text("0"))] if demo else []),  # migration 7
+        UniqueConstraint("organisation_key", "quarter"))
+
+
+returns = _returns_table(metadata)
 return_rows = Table(
     "return_rows", metadata,
     Column("id", Integer, primary_key=True),
@@ -197,6 +205,35 @@ return_rows = Table(
     UniqueConstraint("return_id", "service", "code"))
 
 
+# Migration 7 (issue 21): sign-in sessions and invitations. Only the SHA-256 of each token is kept:
+# the browser holds the session token (an HttpOnly cookie), the invitee the invitation link.
+sessions = Table(
+    "sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("last_seen", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),   # the absolute limit
+    Column("idle_seconds", Integer, nullable=False),    # ended when unused this long
+    Column("revoked_at", String(32)))
+invitations = Table(
+    "invitations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("email", String(300)),
+    Column("created_by", ForeignKey("users.id"), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("used_at", String(32)))
+
+
+def _returns_v6() -> Table:
+    """The returns table as migration 6 created it (before migration 7 added ``demo``)."""
+    meta = MetaData()
+    users.to_metadata(meta)
+    return _returns_table(meta, demo=False)
 # Migration 10 (issue 23): the contracts a locked round's winning bids become, and the capacity
 # each contracts per authority (provision of ``capacity_service``).
 contracts = Table(

@@ -136,8 +136,8 @@ class UsersMixin:
     def deactivate_user(self, actor: User | str, username: str, note: str) -> None:
         """Deactivate an account (commissioner), e.g. a member who leaves the panel; ``note`` says
         why. The account can no longer sign in, act or be assigned bids; its record, assignments
-        and scores stay (the scores still count in the ranking). The last active commissioner
-        cannot be deactivated."""
+        and scores stay (the scores still count in the ranking); its sessions end at once. The
+        last active commissioner cannot be deactivated."""
         if not str(note or "").strip():
             raise InputError("deactivating an account needs a note saying why", column="note")
         with self._write() as conn:
@@ -155,6 +155,7 @@ class UsersMixin:
             conn.execute(update(users).where(users.c.id == target["id"]).values(active=0))
             self._audit(conn, actor, "user.deactivate", f"user {target['username']}",
                         {"active": True}, {"active": False, "note": str(note).strip()})
+            self._end_sessions(conn, actor, User.from_row(target), "account deactivated")
 
     def reactivate_user(self, actor: User | str, username: str) -> None:
         """Let a deactivated account sign in and be assigned bids again (commissioner)."""

@@ -13,6 +13,7 @@ Configuration (environment):
 
 - ``COMMISSIONING_DB``: SQLite path or SQLAlchemy URL of the store (default ``./commissioning.sqlite``)
 - ``COMMISSIONING_DATA``: data directory (default: the embedded London data in ``data/``)
+- ``COMMISSIONING_DEMO``: ``1`` loads the illustrative demonstration data (example round and returns)
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ import numpy as np
 import pandas as pd
 
 from commissioning.needs.dataset import Dataset
-from commissioning.paths import DEFAULT_DATA_DIR
+from commissioning.store.demo import DEMO_BIDS as EXAMPLE_DIR  # noqa: F401 (for the tests and tools)
+from commissioning.store.demo import DEMO_ROUND as EXAMPLE_ROUND  # noqa: F401
 
 DB_ENV = "COMMISSIONING_DB"
 DATA_ENV = "COMMISSIONING_DATA"
 DEFAULT_DB_FILE = "commissioning.sqlite"
-EXAMPLE_DIR = DEFAULT_DATA_DIR / "example_bids"
-EXAMPLE_ROUND = "Example round (illustrative)"
+DEMO_ENV = "COMMISSIONING_DEMO"
 
 # Status cells: light tints of Okabe-Ito vermillion / orange / bluish green behind black text (the
 # text label is always there, so colour is never the only cue; contrast stays above 7:1).
@@ -56,36 +57,25 @@ def data_dir(env: dict | None = None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def demo_requested(env: dict | None = None) -> bool:
+    """Whether ``COMMISSIONING_DEMO=1`` asks the app to load the demonstration data."""
+    return (env if env is not None else os.environ).get(DEMO_ENV, "").strip() == "1"
+
+
 def first_run(store, env: dict | None = None) -> None:
     """Prepare a store for the app: create the admin commissioner from the environment
-    (``auth.ensure_admin``; never a default password) and, when the store has no round yet and a
-    commissioner exists, import the illustrative example round from ``data/example_bids/`` so the
-    Scoring and Moderation pages have content. The round's name says it is illustrative."""
+    (``auth.ensure_admin``; never a default password) and, only when ``COMMISSIONING_DEMO=1`` asks
+    for it and a commissioner exists, load the demonstration data (``Store.load_demo``: the
+    illustrative example round and returns) unless it is loaded already. A new store otherwise
+    holds no rounds and no returns."""
     from commissioning import auth
 
     auth.ensure_admin(store, env)
+    if not demo_requested(env) or store.demo_loaded():
+        return
     commissioners = store.account_list().query("role == @auth.COMMISSIONER and active")["username"]
-    if commissioners.empty:
-        return
-    _example_returns(store, commissioners.iloc[0])
-    if not store.rounds().empty or not (EXAMPLE_DIR / "bids.csv").exists():
-        return
-    optional = {name: EXAMPLE_DIR / f"{name}.csv" for name in ("scores", "moderation", "answers")}
-    optional = {name: path if path.exists() else None for name, path in optional.items()}
-    rid = store.import_round_from_csv(commissioners.iloc[0], EXAMPLE_ROUND, EXAMPLE_DIR / "bids.csv",
-                                      optional["scores"], moderation_csv=optional["moderation"])
-    if optional["answers"] is not None:
-        from commissioning.procurement.bid_files import read_answers
-
-        store.import_answers(commissioners.iloc[0], rid, read_answers(optional["answers"]))
-
-
-def _example_returns(store, commissioner: str) -> None:
-    """The illustrative example of providers' quarterly returns (data/returns/), once, into an empty store."""
-    from commissioning.needs.models import load_benchmarks
-    from commissioning.returns.example import load_example
-
-    load_example(store, commissioner, list(load_benchmarks(DEFAULT_DATA_DIR / "benchmarks.yaml").services))
+    if not commissioners.empty:
+        store.load_demo(commissioners.iloc[0])
 
 
 TABLE_COLUMNS = {
@@ -358,6 +348,15 @@ def panel_table(accounts: pd.DataFrame, assigned: pd.DataFrame) -> pd.DataFrame:
         "Can sign in": ["yes" if ok else "no: set a password" for ok in scorers["can_sign_in"]],
         "Bids assigned": [len(b) for b in bids_of], "Bids": [", ".join(b) for b in bids_of],
     })
+
+
+def assigned_labels(round_bids: pd.DataFrame, assigned: pd.DataFrame) -> dict[int, str]:
+    """{bid key: label} for the assigned bids: the full label (:func:`bid_label`) where the round's
+    bids are visible, else "NE-01 — Organisation" from the assignment (bids sealed again when the
+    clock is set back before the deadline, as in a rehearsal)."""
+    labels = {int(k): f"{b} — {o}" for k, b, o in zip(assigned["key"], assigned["bid_id"], assigned["organisation"])}
+    labels.update({int(r["key"]): bid_label(r) for r in round_bids.to_dict("records")})
+    return labels
 
 
 def assignable_bids(round_bids: pd.DataFrame, assigned: pd.DataFrame, member: str) -> pd.DataFrame:

@@ -28,10 +28,14 @@ def current_quarter(today: dt.date | None = None) -> str:
 
 
 def recent_quarters(today: dt.date | None = None, back: int = 5) -> list[str]:
-    """The latest ``back`` quarters up to the current one, newest first (the quarter just ended first
-    is the usual one to report)."""
+    """The current quarter and the ``back`` before it, newest first (in order: the quarter just
+    ended, :func:`quarter_just_ended`, is the one usually reported and comes second)."""
     now = current_quarter(today)
-    return [shift(now, -i) for i in range(1, back + 1)] + [now]
+    return [shift(now, -i) for i in range(back + 1)]
+
+
+def quarter_just_ended(today: dt.date | None = None) -> str:
+    return shift(current_quarter(today), -1)
 
 
 def blank_form(service_types: list[str]) -> pd.DataFrame:

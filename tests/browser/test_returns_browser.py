@@ -1,6 +1,6 @@
 """Real-browser test of the quarterly returns: the public Quarterly performance page (logged out), a
 support organisation uploading its return, and the commissioner's Returns review approving it.
-``streamlit run app.py`` on a free port with the illustrative example returns loaded on first run, in
+``streamlit run serve.py`` on a free port with the illustrative demo (COMMISSIONING_DEMO=1) loaded on start, in
 Debian's headless Chromium (Playwright). Same skip rules as test_browser.py."""
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def url(tmp_path_factory):
     auth.create_user(store, "sahara", "provider", PASSWORD, organisation=ORG)
     store.close()
     env = {"COMMISSIONING_DB": str(tmp / "app.sqlite"), "COMMISSIONING_ADMIN_USER": "",
-           "COMMISSIONING_ADMIN_PASSWORD": ""}
-    with streamlit_server("app.py", env, tmp / "streamlit.log") as (base, _):
+           "COMMISSIONING_ADMIN_PASSWORD": "", "COMMISSIONING_DEMO": "1"}
+    with streamlit_server("serve.py", env, tmp / "streamlit.log") as (base, _):
         yield base
 
 
@@ -76,9 +76,9 @@ def test_returns_in_a_browser(url, tmp_path):
         login(page, "sahara")                  # a provider lands on Bids; returns are one link away
         page.get_by_test_id("stSidebar").get_by_role("link", name="Quarterly returns").click()
         expect(page.get_by_role("heading", name="Quarterly returns", exact=True)).to_be_visible()
-        from commissioning.web.returnsdata import recent_quarters
+        from commissioning.web.returnsdata import quarter_just_ended
 
-        quarter = recent_quarters()[0]          # the page offers the quarter just ended first
+        quarter = quarter_just_ended()          # the page offers the quarter just ended
         csv_file = tmp_path / "return.csv"
         csv_file.write_text("provider,service,quarter,code,capacity,referrals,referrals_refused,cases_open,"
                             "waiting_days_median,clients_surveyed,clients_satisfied\n"

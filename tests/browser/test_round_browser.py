@@ -39,7 +39,7 @@ def server(tmp_path_factory):
     auth.create_user(store, "pat", "panel", PASSWORD)
     store.add_member("admin", "acme", role="provider", organisation="Acme Women's Aid (fictional)",
                      password=PASSWORD)
-    appdata.first_run(store, env={})                 # the example round (in moderation: scoring closed)
+    appdata.first_run(store, env={appdata.DEMO_ENV: "1"})                 # the example round (in moderation: scoring closed)
     spring = store.import_round_from_csv("admin", "Spring round", appdata.EXAMPLE_DIR / "bids.csv")
     store.import_answers("admin", spring, read_answers(appdata.EXAMPLE_DIR / "answers.csv"))
     store.assign("admin", "pat", store.bid_key(spring, "NE-01"))

