@@ -9,12 +9,15 @@ provision). Nothing here uses a service location: the outputs are safe to publis
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
+from commissioning.procurement.rules import Lot
+from commissioning.publish.headline import digits_for
 
 #: The groups the review found less well served, with the pattern that recognises a service's
 #: ``specialism`` text as specialist provision for that group (case-insensitive).
@@ -104,12 +107,13 @@ def derive_priorities(assessment: Assessment, top_n: int = 5) -> list[Priority]:
         shortfall = float(worst["shortfall"].sum())
         flagged = (f"model:{service}" in illustrative or "services" in illustrative
                    or (bench.model.kind == "caseload" and f"demand:{bench.model.measure}" in illustrative))
+        d = digits_for(bench.unit)
         rationale = (
-            f"{bench.label}: across the area provision is {t.provision:,.1f} {bench.unit} against a need of "
-            f"{t.need:,.1f} ({t.coverage_pct:.0f}% coverage); red (below {ds.benchmarks.amber_at:g}% of the "
+            f"{bench.label}: across the area provision is {t.provision:,.{d}f} {bench.unit} against a need of "
+            f"{t.need:,.{d}f} ({t.coverage_pct:.0f}% coverage); red (below {ds.benchmarks.amber_at:g}% of the "
             f"benchmark) in {int(t.red)} of {len(ds.authorities)} authorities. The largest shortfalls are in "
-            f"{_join(names)}: {shortfall:,.1f} {bench.unit} between them, "
-            f"{_share(shortfall, t.gap_total)} of the {t.gap_total:,.1f} {bench.unit} missing wherever "
+            f"{_join(names)}: {shortfall:,.{d}f} {bench.unit} between them, "
+            f"{_share(shortfall, t.gap_total)} of the {t.gap_total:,.{d}f} {bench.unit} missing wherever "
             f"provision is short. Benchmark: {bench.model.describe()}."
             + (" The area as a whole has enough: the gaps come from where the capacity is, not how much there is."
                if t.coverage_pct >= 100 else "")
@@ -177,3 +181,51 @@ def group_summary(ds: Dataset, groups: list[GroupProvision], little_share_pct: f
         return "Every group the review named has specialist provision in every service type."
     return (f"Specialist provision below {little_share_pct:g}% of a service's capacity: " + "; ".join(parts) +
             ". Bids will be asked to show how they reach these groups.")
+
+
+@dataclass(frozen=True)
+class LotServiceGap:
+    """One service in one lot: need, provision, gap where short (in ``unit``), coverage (%) and the
+    gap's cost a year in pounds (None without a unit cost)."""
+
+    service: str
+    label: str
+    unit: str
+    need: float
+    provision: float
+    gap: float
+    coverage_pct: float
+    gap_cost: float | None
+
+
+@dataclass(frozen=True)
+class LotProfile:
+    """A published lot's facts for bidders: each service it buys (``services``) and ``buys``, what its
+    indicative value pays for a year if spent on one service alone: (label, unit, amount)."""
+
+    lot: Lot
+    services: list[LotServiceGap]
+    buys: list[tuple[str, str, float]]
+
+
+def lot_profile(assessment: Assessment, lot: Lot) -> LotProfile:
+    """The need, provision and gap of each service ``lot`` buys (every service type when the rules do
+    not say), summed over its authorities; gaps costed as the headline costs them (the gap as shown,
+    times the unit cost)."""
+    ds, gaps = assessment.dataset, assessment.gaps
+    mine = gaps.loc[gaps["name"].isin(lot.boroughs)]
+    services, buys = [], []
+    for service in lot.services or ds.service_types:
+        bench = ds.benchmarks.services[service]
+        rows = mine.loc[mine["service"] == service]
+        need, provision = float(rows["need"].sum()), float(rows["provision"].sum())
+        gap = round(float(rows["shortfall"].clip(lower=0).sum()), digits_for(bench.unit))
+        cost = bench.unit_cost.gbp_per_year if bench.unit_cost is not None else None
+        label = bench.label.split(" (")[0]
+        services.append(LotServiceGap(service, label, bench.unit, need, provision, gap,
+                                      100 * provision / need if need else float("nan"),
+                                      None if cost is None else gap * cost))
+        if cost and lot.indicative_value_gbp is not None:
+            step = 10 ** -digits_for(bench.unit)       # whole places, tenths of a post, never more than it pays for
+            buys.append((label, bench.unit, math.floor(lot.indicative_value_gbp / cost / step) * step))
+    return LotProfile(lot, services, buys)

@@ -13,13 +13,17 @@ from typing import BinaryIO
 
 import pandas as pd
 
+from commissioning.publish.glossary import glossary_outline
 from commissioning.publish.outline import Outline, to_html
 from commissioning.publish.pdf.story import to_story
 from commissioning.publish.pdf.style import deliver, render, write_html
+from commissioning.publish.wording import next_publication_words
 from commissioning.returns.publication import LONDON, METHOD, Publication
 from commissioning.returns.quarters import describe
 
 AUTHOR = "Victim services commissioning"
+REVISIONS = ("Revisions: a provider may correct a return after it was approved. The next publication then shows the "
+             "corrected figures for the earlier quarter and says which changed.")
 NUMERIC_PREFIXES = ("Capacity", "Referrals", "Refused", "Cases open", "Median days", "Clients asked", "Satisfied")
 INTRO = ("Commissioned support organisations report each quarter how much provision they have in post, how many "
          "referrals they received, how many they could not take for lack of capacity (the most direct evidence of "
@@ -48,7 +52,9 @@ def returns_outline(pub: Publication, *, date: dt.date | None = None) -> Outline
         clients.extend(_table(pub.clients, f"Clients satisfied by borough, {describe(pub.quarter)}"))
     else:
         clients.para("No provider reported client satisfaction this quarter.")
-    return o.keep(clients).heading("Method").para(METHOD)
+    o.keep(clients).heading("Method").para(METHOD)
+    o.heading("Next publication and revisions").para(next_publication_words(pub.quarter)).para(REVISIONS)
+    return o.extend(glossary_outline(o))
 
 
 def _table(frame: pd.DataFrame, caption: str) -> Outline:

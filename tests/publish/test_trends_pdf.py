@@ -35,7 +35,7 @@ def test_chapter_text_marks_estimates_and_compares_with_london(chapter):
     text = flat(" ".join(p.extract_text() for p in reader.pages))
     assert 5 <= len(reader.pages) <= 8
     first = flat(reader.pages[0].extract_text())
-    assert "Demand over time" in first and "ESTIMATED FIGURES" in first and "marac cases" in first
+    assert "Demand over time" in first and "ESTIMATED FIGURES" in first and "Marac cases" in first
     assert "Violence against women and girls (VAWG) offences" in text and "Rape and other sexual offences" in text
     # the headline sentence: the 32 boroughs' VAWG offences in the 12 months to February 2026
     vawg = pd.read_csv("data/series/mps_vawg_monthly.csv", dtype={"month": str})

@@ -31,6 +31,7 @@ import pandas as pd
 from commissioning.demand.contract import ContractPeriod
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
+from commissioning.publish.glossary import glossary_outline
 from commissioning.publish.headline import digits_for, headline, money
 from commissioning.publish.outline import B, Outline, to_html
 from commissioning.publish.pdf.maps import (
@@ -56,6 +57,7 @@ from commissioning.publish.pdf.style import (
 )
 from commissioning.publish.pdf.trends_chapter import trends_outline
 from commissioning.publish.priorities import derive_priorities
+from commissioning.publish.wording import estimated_mark, illustrative_mark
 from commissioning.spatial.geo import load_boundaries
 from commissioning.spatial.layers import service_access
 from commissioning.spatial.lots import make_lots
@@ -84,6 +86,8 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
     notes = ds.illustrative_notes()
 
     o = _cover(ds, title, author, day, notes)
+    o.extend(_main_points(assessment, priorities)).page_break()
+    o.extend(_data_notes(ds, notes))
     o.heading("Contents").contents().page_break()
     o.extend(_summary(assessment, priorities, notes))
     o.extend(_method(ds, radius_m))
@@ -105,8 +109,8 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
                                               "somewhere, the authorities with the largest shortfall; services with "
                                               "the largest share of need unmet and the firmest figures first."))
     o.page_break()
-    o.extend(_appendix(ds, attribution))
-    return o
+    o.extend(_appendix(ds, gaps, attribution))
+    return o.extend(glossary_outline(o))
 
 
 def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | None = None, *,
@@ -167,10 +171,20 @@ def _short(ds: Dataset, service: str) -> str:
 
 
 def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str]) -> Outline:
-    o = Outline().spacer(36).para(title, style="title")
+    o = Outline().para(title, style="title")
     o.para(f"Independent domestic and sexual violence advisers (IDVA, ISVA) and refuge provision in the "
            f"{len(ds.authorities)} authorities, against published benchmarks", style="subtitle")
-    o.para(B("Published "), today_text(day), B("   By "), author, style="cover").spacer(14)
+    o.para(B("Published "), today_text(day), B("   By "), author, style="cover").spacer(6)
+    if notes:
+        o.notice(illustrative_mark("listed on page 2"))
+    if ds.estimated_notes():
+        o.notice(estimated_mark("listed on page 2"), kind="estimated")
+    return o
+
+
+def _data_notes(ds: Dataset, notes: list[str]) -> Outline:
+    """What is illustrative or estimated, and the period of each source (the page after the main points)."""
+    o = Outline().heading("About the data")
     if notes:
         o.notice(illustrative_words(notes))
     estimated = ds.estimated_notes()
@@ -182,7 +196,7 @@ def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str])
         o.spacer(10)
     o.para("Refuge addresses are confidential: no service location appears in this document.", style="small")
     o.para(ACCESSIBLE_VERSION, style="pdf_note")
-    return o.page_break()
+    return o.spacer(10)
 
 
 def _period(source: dict) -> str:
@@ -195,14 +209,13 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
-    ds, totals = assessment.dataset, assessment.totals
+def _main_points(assessment: Assessment, priorities) -> Outline:
+    """Page 1: the gap in posts, places and pounds by service, the authorities red in most services,
+    and the decisions the assessment asks for."""
+    ds = assessment.dataset
     n = len(ds.authorities)
     head = headline(assessment)
-    o = Outline().heading("Executive summary")
-    if notes:
-        o.para(B("Illustrative data. "), "The figures below use illustrative inputs (" + "; ".join(notes) +
-               ") and show how the assessment works, not the real position.")
+    o = Outline().heading("Main points")
     if head.costs:
         amounts = [f"{fmt(v, digits_for(u))} {'FTE posts' if u == 'FTE' else 'refuge ' + u if u == 'spaces' else u}"
                    for u, v in head.gap_by_unit.items()]
@@ -214,12 +227,6 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
                   if head.illustrative_costs else ""))
     else:
         o.para(B("Every authority meets its benchmark for every service: there is no gap to close."))
-    if head.red_across:
-        names = [f"{name} ({', '.join(labels)})" for name, labels in head.red_across]
-        o.para(B(f"{len(head.red_across)} of {n} authorities are red in {head.min_red} or more of the "
-                 f"{head.services} services: "), "; ".join(names) + ".")
-    else:
-        o.para(B(f"No authority is red in {head.min_red} or more services."))
     rows = [["Service", "Gap where short", "Annual cost of one", "Annual cost of the gap", "Basis of the cost"]]
     for c in head.costs:
         if c.unit_cost is None:
@@ -235,6 +242,26 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
                 widths=[0.14, 0.14, 0.35, 0.17, 0.2], align_right=[1, 3], total_row=True)
         o.para("Cost = the gap, as shown, times the annual cost of one post or place; the unit costs and their "
                "sources are under Method and benchmarks.", style="small")
+    if head.red_across:
+        o.para(B(f"{len(head.red_across)} of {n} authorities are red in {head.min_red} or more of the "
+                 f"{head.services} services: "), _join([name for name, _ in head.red_across]) + ".")
+    else:
+        o.para(B(f"No authority is red in {head.min_red} or more services."))
+    if priorities:
+        o.heading("Decisions this assessment asks for", 2)
+        o.bullets([[B(f"{p.rank}. {p.title}. "), f"{_short(ds, p.service)} meets {p.coverage_pct:.0f}% of the "
+                    f"benchmark across the area; {fmt(p.gap_total, digits_for(p.unit))} {p.unit} are missing "
+                    "where provision is short."] for p in priorities])
+    return o
+
+
+def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
+    ds, totals = assessment.dataset, assessment.totals
+    n = len(ds.authorities)
+    o = Outline().heading("Totals and priorities")
+    if notes:
+        o.para(B("Illustrative data. "), "The figures below use illustrative inputs (" + "; ".join(notes) +
+               ") and show how the assessment works, not the real position.")
     if priorities:
         o.para(B("Priorities, in order: "), "; ".join(
             f"{p.rank}. {_short(ds, p.service)} ({p.coverage_pct:.0f}% coverage; largest shortfalls in "
@@ -328,7 +355,8 @@ def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.Geo
            + ", ".join(f"{r.name} {r.coverage_pct:.0f}%" for r in worst.itertuples() if pd.notna(r.coverage_pct))
            + ". The table that follows gives every figure.")
     o.figure(png, alt=alt, caption="Map: coverage of the benchmark by authority. Reds are below the benchmark (the "
-             "status cut-offs are class breaks), blues above it. Crowded names are abbreviated, with a key.")
+             "status cut-offs are class breaks), blues above it. Crowded names are abbreviated, with a key.",
+             data=rows[["code", "name", "provision", "need", "coverage_pct", "status"]].round(2))
     o.page_break()
     table = [["Authority", f"Provision ({unit})", f"Need ({unit})", f"Shortfall ({unit})", "Coverage", "Status"]]
     fills = []
@@ -404,14 +432,15 @@ def _lots(ds: Dataset, gaps: pd.DataFrame, boundaries: gpd.GeoDataFrame, bng: gp
     alt = "Map of the commissioning lots: " + "; ".join(
         f"{lot}: {part}" for lot, part in zip(lots.labels, [r[1] for r in rows[1:]])) + "."
     o.figure(lot_map_png(bng, lots.assignment, attribution, dpi=dpi), alt=alt, max_height=300,
-             caption="Map: the commissioning lots. Crowded names are abbreviated, with a key.")
+             caption="Map: the commissioning lots. Crowded names are abbreviated, with a key.",
+             data=lots.assignment)
     o.cond_break(200)
     o.table(rows, caption="Coverage of the benchmark by lot and service", caption_in_pdf=True,
             widths=[0.17, 0.31] + [width] * len(services), align_right=range(2, 2 + len(services)))
     return o.page_break()
 
 
-def _appendix(ds: Dataset, attribution: str) -> Outline:
+def _appendix(ds: Dataset, gaps: pd.DataFrame, attribution: str) -> Outline:
     o = Outline().heading("Appendix: data sources")
     if not ds.sources:
         o.para("The data directory has no sources.yaml: the sources of these figures are not recorded.")
@@ -430,8 +459,21 @@ def _appendix(ds: Dataset, attribution: str) -> Outline:
     o.para(f"Boundaries: {attribution}", style="small")
     for s in ds.sources:
         if s.get("note") and s.get("id") != "boundaries":
-            o.para(B(" ".join(str(s.get("name", "")).split())), ": " + public_note(s["note"]), style="small")
+            note = public_note(s["note"]) + (" " + _coverage_ranges(ds, gaps) if s.get("used_in") == "data/services.csv"
+                                             and s.get("illustrative") else "")
+            o.para(B(" ".join(str(s.get("name", "")).split())), ": " + note, style="small")
     return o
+
+
+def _coverage_ranges(ds: Dataset, gaps: pd.DataFrame) -> str:
+    """The range of coverage of the benchmark across the authorities, per service type, from the gap
+    table (the figures the service chapters show)."""
+    parts = []
+    for service in ds.service_types:
+        pct = gaps.loc[gaps["service"] == service, "coverage_pct"].dropna()
+        if len(pct):
+            parts.append(f"{_short(ds, service)} {pct.min():.0f}% to {pct.max():.0f}%")
+    return ("Provision in these figures runs from " + "; ".join(parts) + " of the benchmark by authority.") if parts else ""
 
 
 def public_note(note: str) -> str:
