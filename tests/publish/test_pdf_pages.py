@@ -199,8 +199,8 @@ def test_every_html_page_has_a_contents_list_and_a_csv_link_for_every_table_and_
         assert anchors and re.findall(r'href="#(s\d+)"', nav) == anchors, name     # every heading, in order
         links = re.findall(r'<a href="data:text/csv;charset=utf-8,([^"]*)" download="[^"]+\.csv">', html)
         assert len(links) == len(page.tables) + html.count("<figure>"), name
-        first = unquote(links[0]).splitlines()
-        assert first[0].split(",")[0] == page.tables[0]["cols"][0], name     # the table's own header
+        after_table = re.search(r'href="data:text/csv;charset=utf-8,([^"]*)"', html.split("</table>", 1)[1]).group(1)
+        assert unquote(after_table).split(",")[0] == page.tables[0]["cols"][0], name     # the table's own header
 
 
 def test_the_csv_behind_a_table_is_its_cells_with_formulas_neutralised():
@@ -287,3 +287,16 @@ def test_satisfaction_leads_with_the_baseline_every_target_year_and_the_reviews_
                   "Vulnerable, not acknowledged by police: 46% satisfied against 79%",
                   "This period's figure for the group is suppressed"):
         assert " ".join(words.split()) in " ".join(first.replace(" :", ":").split()), words
+
+
+def test_the_returns_publication_charts_refused_referrals_with_their_intervals(documents):
+    # data/returns/returns_illustrative.csv, 2026Q3, London: IDVA 607 of 3,844 referrals refused; Wilson 95%
+    # interval of 607/3844 = 15.79%: centre (p + z²/2n)/(1 + z²/n), half-width z/(1 + z²/n) sqrt(p(1-p)/n + z²/4n²)
+    z, n, k = 1.959964, 3844, 607
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5
+    html = documents["returns"].html
+    assert (f"IDVA {100 * p:.1f}% (607 of 3,844; 95% interval {100 * (centre - half):.1f}% to "
+            f"{100 * (centre + half):.1f}%)") in html
+    assert "IDVA: 607 of 3,844 referrals (16%)" in html          # thousands separated in the headline too
