@@ -86,7 +86,7 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
     notes = ds.illustrative_notes()
 
     o = _cover(ds, title, author, day, notes)
-    o.extend(_main_points(assessment, priorities)).page_break()
+    o.extend(_main_points(assessment, priorities)).cond_break(450)     # what spills over shares a page with "About the data"
     o.extend(_data_notes(ds, notes))
     o.heading("Contents").contents().page_break()
     o.extend(_summary(assessment, priorities, notes))
