@@ -70,6 +70,7 @@ PAGES: dict[str, Page] = {p.id: p for p in (
     Page("panel_setup", "Panel set-up", frozenset({COMMISSIONER}), ":material/group:"),
     Page("moderation", "Moderation and ranking", frozenset({COMMISSIONER, CHAIR}), ":material/balance:"),
     Page("returns_review", "Returns review", frozenset({COMMISSIONER}), ":material/fact_check:"),
+    Page("contracts", "Contracts", frozenset({COMMISSIONER}), ":material/handshake:"),
     Page("exports", "Exports", frozenset({COMMISSIONER}), ":material/picture_as_pdf:"),
     Page("returns", "Quarterly returns", frozenset({PROVIDER}), ":material/assignment:"),
 )}

@@ -25,10 +25,11 @@ COMMANDS: dict[str, str] = {
     "forecast": "Monthly demand forecast per borough with 80% and 95% intervals (model chosen by backtest)",
     "users": "Manage app accounts (create the first commissioner, add panel members)",
     "round": "Run a commissioning round: create, import bids and scores, rank, resolve flags, lock, "
-             "assessment summaries, awards",
+             "assessment summaries, awards, contracts, open-contracting notices",
     "satisfaction": "Victim satisfaction against annual targets, with confidence intervals; the quarterly publication",
     "audit": "Check the store's audit log (its SHA-256 hash chain) is intact",
     "returns": "Providers' quarterly returns: template, import, review status, approval, publication",
+    "contracts": "Contracts from a round's awards: list, extend, end, KPI performance from returns",
 }
 # Commands whose module name differs from the command ("import" is a Python keyword).
 MODULES: dict[str, str] = {"import": "importer"}

@@ -26,6 +26,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "clarify": frozenset({COMMISSIONER, CHAIR}),
     "resolve_flag": frozenset({COMMISSIONER, CHAIR}),
     "read_audit": frozenset({COMMISSIONER, CHAIR}),
+    # contracts (issue 23): create from a locked round, extend, end, rate against the KPIs
+    "manage_contracts": frozenset({COMMISSIONER}),
+    "view_contracts": frozenset({COMMISSIONER}),
     # the panel
     "manage_panel": frozenset({COMMISSIONER}),
     "view_panel": frozenset({COMMISSIONER, CHAIR}),

@@ -21,7 +21,9 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -286,3 +288,34 @@ def csv_text(frame: pd.DataFrame, **kwargs) -> str:
 
 def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> None:
+    """The one way the toolkit writes a file: ``data`` (text is written as UTF-8) goes to a
+    temporary file in the same folder, renamed over ``path`` once complete, so a reader never sees
+    half a file. Readable by the group and others as an ordinary file is (0644 less the umask;
+    mkstemp alone would leave it 0600). A missing folder, a folder in the way or a failed write is
+    an InputError naming the path; nothing is left behind."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError("output folder does not exist", file=path.parent)
+    if path.is_dir():
+        raise InputError("is a folder, not a file to write", file=path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as err:
+        raise InputError(f"cannot write: {err.strerror or err}", file=path) from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o644 & ~umask)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException as err:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise InputError(f"cannot write: {err.strerror or err}", file=path) from None
+        raise

@@ -73,3 +73,51 @@ def db_url(request, tmp_path) -> str:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+# ------------------------------------------------------------------------------------------------
+# `slow`: tests that start subprocesses or several processes (pytest -m "not slow" for a quick run).
+# A test is marked when its own code, or a module-level helper it calls, starts a process; the
+# browser tests (each drives a Streamlit server and Chromium) always are.
+# ------------------------------------------------------------------------------------------------
+
+_SPAWNS = ("subprocess.", "Process(", "Popen(", "sys.executable")
+
+
+def _spawning_helpers(module) -> set[str]:
+    import inspect
+
+    names = set()
+    for name, obj in vars(module).items():
+        if inspect.isfunction(obj) and obj.__module__ == module.__name__ and not name.startswith("test_"):
+            try:
+                source = inspect.getsource(obj)
+            except (OSError, TypeError):
+                continue
+            if any(s in source for s in _SPAWNS):
+                names.add(name)
+    return names
+
+
+def pytest_collection_modifyitems(config, items):
+    import inspect
+    import re
+
+    helpers: dict[str, set[str]] = {}
+    for item in items:
+        if item.get_closest_marker("slow") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+            continue
+        function = getattr(item, "function", None)
+        if function is None:
+            continue
+        module = item.module
+        if module.__name__ not in helpers:
+            helpers[module.__name__] = _spawning_helpers(module)
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            continue
+        calls = set(re.findall(r"\b([A-Za-z_]\w*)\(", source))
+        if any(s in source for s in _SPAWNS) or calls & helpers[module.__name__]:
+            item.add_marker(pytest.mark.slow)

@@ -1,5 +1,5 @@
 """python -m commissioning assess [--data DIR] [--benchmarks FILE] [--format table|csv|json] [--out FILE]
-[--period now|contract [--rules FILE]] [--quarter YYYYQn]
+[--period now|contract [--rules FILE]] [--quarter YYYYQn | --as-of YYYY-MM-DD]
 
 ``--period contract`` gives need for each year of the contract period in the rules' timetable
 (central figure with 80% and 95% ranges, from demand forecasts); CSV columns then are
@@ -35,6 +35,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quarter", default=None, metavar="YYYYQn",
                         help="as of a calendar quarter: approved provider returns (store COMMISSIONING_DB) "
                              "replace services.csv for each service type that has any")
+    parser.add_argument("--as-of", default=None, metavar="YYYY-MM-DD", dest="as_of",
+                        help="as of a date: the capacity of the contracts active that day, then the approved "
+                             "returns of the last quarter before it, then services.csv, per service type")
 
 
 def _contract(args, ds, gaps) -> str:
@@ -68,22 +71,36 @@ def _contract(args, ds, gaps) -> str:
                        "totals": json.loads(london_need(table).to_json(orient="records"))}, indent=2) + "\n"
 
 
-def _as_of_quarter(args, ds, sources: dict, lines: list):
-    """``ds`` with the approved returns of ``--quarter`` as provision (the store is COMMISSIONING_DB);
-    fills ``sources`` (service -> Provenance) and ``lines`` (the words printed about them)."""
-    from commissioning.returns.provision import as_of_quarter, provenance_lines
+def _as_of(args, ds, sources: dict, lines: list):
+    """``ds`` with provision as of ``--quarter`` (approved returns) or ``--as-of`` (contracts, then
+    returns; the store is COMMISSIONING_DB); fills ``sources`` (service -> Provenance) and ``lines``
+    (the words printed about them)."""
+    from commissioning.commands.round import parse_date
+    from commissioning.errors import InputError
+    from commissioning.returns.provision import (
+        as_of_date,
+        as_of_quarter,
+        provenance_lines,
+    )
     from commissioning.returns.quarters import check_quarter
     from commissioning.store import open_store
     from commissioning.web.appdata import db_location
 
-    quarter = check_quarter(args.quarter)
+    if args.quarter and args.as_of:
+        raise InputError("give --quarter or --as-of, not both", expected="one of them")
+    day = parse_date(args.as_of, "--as-of")
+    quarter = check_quarter(args.quarter) if args.quarter else None
     store = open_store(db_location())
     try:
-        ds, found = as_of_quarter(ds, store.approved_returns(quarter), quarter)
+        if day is not None:
+            ds, found = as_of_date(ds, store.contract_capacity_on(day), store.approved_returns(), day)
+        else:
+            ds, found = as_of_quarter(ds, store.approved_returns(quarter), quarter)
     finally:
         store.close()
     sources.update(found)
-    lines += [f"Provision as of {quarter}:"] + [f"  {line}" for line in provenance_lines(found, ds)]
+    when = day.isoformat() if day is not None else quarter
+    lines += [f"Provision as of {when}:"] + [f"  {line}" for line in provenance_lines(found, ds)]
     if args.format != "table":
         print("\n".join(lines), file=sys.stderr)
     return ds
@@ -92,7 +109,7 @@ def _as_of_quarter(args, ds, sources: dict, lines: list):
 def run(args) -> int:
     sources: dict = {}
     lines: list[str] = []
-    adjust = (lambda ds: _as_of_quarter(args, ds, sources, lines)) if args.quarter else None
+    adjust = (lambda ds: _as_of(args, ds, sources, lines)) if args.quarter or args.as_of else None
     ds = dataset_from_args(args, adjust=adjust)
     assessment = run_assessment(ds)
     gaps, totals = assessment.gaps, assessment.totals
@@ -107,7 +124,8 @@ def run(args) -> int:
             "models": {s: {"model": b.use, "rule": b.model.describe(), "citation": b.model.citation}
                        for s, b in ds.benchmarks.services.items()},
             "rows": json.loads(gaps.to_json(orient="records")),
-            **({"quarter": args.quarter, "provenance": {s: {"source": p.source, "label": p.label}
+            **({"quarter": args.quarter, "as_of": args.as_of,
+                "provenance": {s: {"source": p.source, "label": p.label}
                                                         for s, p in sources.items()}} if sources else {}),
             "totals": json.loads(totals.to_json(orient="records")),
         }, indent=2) + "\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from commissioning.errors import InputError
 from commissioning.needs.dataset import Dataset, load_dataset
+from commissioning.safeio import write_atomic
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,21 +67,9 @@ def boundaries_from_args(args, ds: Dataset):
 
 
 def write_output(text: str, out: Path | None) -> None:
-    """Write to --out atomically (temp file + rename), or to stdout."""
+    """Write to --out atomically (:func:`commissioning.safeio.write_atomic`), or to stdout."""
     if out is None:
         sys.stdout.write(text)
         return
-    out = Path(out)
-    if not out.parent.exists():
-        raise InputError("output folder does not exist", file=out.parent)
-    if out.is_dir():
-        raise InputError("is a folder, not a file to write", file=out)
-    tmp = out.with_name(out.name + ".part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-    except OSError as err:
-        if tmp.parent.is_dir():
-            tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot write: {err.strerror}", file=out) from None
+    write_atomic(out, text)
     print(f"wrote {out}", file=sys.stderr)

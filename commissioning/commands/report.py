@@ -73,8 +73,10 @@ def run(args) -> int:
         ds = dataset_from_args(args)
         boundaries = boundaries_from_args(args, ds)
         progress(0.0, "assessing need and provision")
+        day = _today()
         both = dict(progress=progress, boundaries=boundaries, lots_k=args.lots,
-                    contract=contract_from_rules(load_rules(args.rules)), returns=_approved_returns())
+                    contract=contract_from_rules(load_rules(args.rules)), returns=_approved_returns(),
+                    date=day, contracts=_contracts_in_place(day))
         if html:   # maps and charts at the HTML's own screen resolution
             build_needs_html(run_assessment(ds), out, **both)
         else:
@@ -87,7 +89,9 @@ def run(args) -> int:
         )
 
         build = build_priorities_html if html else build_priorities_pdf
-        build(run_assessment(dataset_from_args(args)), load_rules(args.rules), out, progress=progress)
+        rules = load_rules(args.rules)
+        build(run_assessment(dataset_from_args(args)), rules, out, progress=progress,
+              contracts=_contracts_in_place(rules.timetable.get("priorities_published") or _today()))
     else:
         build_evaluation(args, out, progress)
     print(f"wrote {out}", file=sys.stderr)
@@ -124,10 +128,9 @@ def build_evaluation(args, out: Path, progress) -> None:
           illustrative=note, progress=progress)
 
 
-def _approved_returns():
-    """Approved provider returns from the store named by COMMISSIONING_DB, for the needs assessment's
-    "Provision over time" chapter; None when the variable is not set (the document does not depend on
-    whatever store happens to be in the working folder)."""
+def _from_store(read):
+    """``read(store)`` on the store named by COMMISSIONING_DB; None when the variable is not set (the
+    document does not depend on whatever store happens to be in the working folder)."""
     import os
 
     from commissioning.web.appdata import DB_ENV, db_location
@@ -139,6 +142,25 @@ def _approved_returns():
 
     store = open_store(location)
     try:
-        return store.approved_returns()
+        return read(store)
     finally:
         store.close()
+
+
+def _approved_returns():
+    """Approved provider returns, for the needs assessment's "Provision over time" chapter."""
+    return _from_store(lambda store: store.approved_returns())
+
+
+def _today():
+    """Today in London (``COMMISSIONING_NOW`` stands in for the clock)."""
+    from commissioning.commands.round import now
+    from commissioning.procurement.lifecycle import london_date, now_utc
+
+    return london_date(now() or now_utc())
+
+
+def _contracts_in_place(day):
+    """The contracts in place on ``day`` (the document's date) with their latest KPI ratings, for
+    the chapter on current contracts."""
+    return _from_store(lambda store: store.published_contracts(day))

@@ -11,6 +11,10 @@ published rules to the published awards.
     round summaries --round ID --out-dir DIR --by USER
     round awards --round ID --funder-id ID --funder-name NAME --id-prefix PREFIX
                  [--award-date YYYY-MM-DD] [--format json|csv] --out FILE --by USER
+    round contracts --round ID --signed YYYY-MM-DD [--basis real|illustrative] --by USER
+                 (after the standstill; prints one contract id per line)
+    round notice --round ID --kind tender|award|contract|performance --ocid-prefix PREFIX
+                 --out FILE --by USER      (an OCDS 1.1 release package)
 
 The store is ``--db`` or ``COMMISSIONING_DB`` (default ./commissioning.sqlite); ``USER`` is the
 acting account, whose role the store checks. ``COMMISSIONING_NOW`` (an ISO date-time with a
@@ -20,6 +24,7 @@ zone) stands in for the clock, for rehearsals and tests of deadlines.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 from pathlib import Path
@@ -74,6 +79,15 @@ def add_arguments(parser) -> None:
     p.add_argument("--award-date", default=None, metavar="YYYY-MM-DD")
     p.add_argument("--format", choices=["json", "csv"], default="json")
     p.add_argument("--out", type=Path, required=True)
+    p = action("contracts", "one contract per winning bid, once the standstill has ended (prints the ids)")
+    p.add_argument("--signed", required=True, metavar="YYYY-MM-DD", help="the day the contracts were signed")
+    p.add_argument("--basis", choices=["real", "illustrative"], default="real",
+                   help="label the contracts (default real; a rehearsal on the example bids is illustrative)")
+    p = action("notice", "an Open Contracting Data Standard (OCDS 1.1) release package for one stage")
+    p.add_argument("--kind", choices=["tender", "award", "contract", "performance"], required=True)
+    p.add_argument("--ocid-prefix", required=True, metavar="PREFIX",
+                   help="the publisher's registered OCID prefix, e.g. ocds-abc123; the ocid is PREFIX-ROUNDID")
+    p.add_argument("--out", type=Path, required=True)
 
 
 def now(env=None) -> dt.datetime | None:
@@ -83,7 +97,7 @@ def now(env=None) -> dt.datetime | None:
     return now_from_env(env if env is not None else os.environ)
 
 
-def _date(text: str | None, option: str) -> dt.date | None:
+def parse_date(text: str | None, option: str) -> dt.date | None:
     if text is None:
         return None
     try:
@@ -169,7 +183,7 @@ def _summaries(store, args, clock) -> int:
 
     if not args.out_dir.is_dir():
         raise InputError("output folder does not exist", file=args.out_dir)
-    notice = _date(args.notice_date, "--notice-date") or london_date(clock or now_utc())
+    notice = parse_date(args.notice_date, "--notice-date") or london_date(clock or now_utc())
     summaries = round_summaries(store, args.by, args.round, notice=notice)
     for s in summaries:
         summary_pdf(s, args.out_dir / f"{s.bid.bid_id}.pdf")
@@ -182,11 +196,30 @@ def _awards(store, args, clock) -> int:
     from commissioning.procurement.awards import awards_csv, awards_json
 
     grants = store.awards(args.by, args.round, funder_id=args.funder_id, funder_name=args.funder_name,
-                          id_prefix=args.id_prefix, award_date=_date(args.award_date, "--award-date"))
+                          id_prefix=args.id_prefix, award_date=parse_date(args.award_date, "--award-date"))
     text = awards_json(grants) + "\n" if args.format == "json" else awards_csv(grants)
     write_output(text, args.out)
     return 0
 
 
+def _contracts(store, args, clock) -> int:
+    for cid in store.create_contracts(args.by, args.round, parse_date(args.signed, "--signed"),
+                                      basis=args.basis, now=clock):
+        print(cid)
+    return 0
+
+
+def _notice(store, args, clock) -> int:
+    from commissioning.procurement.lifecycle import london_date, now_utc
+    from commissioning.publish.ocds import release_package
+
+    inputs = store.notice_inputs(args.by, args.round, args.kind, today=london_date(clock or now_utc()))
+    package = release_package(inputs, kind=args.kind, ocid_prefix=args.ocid_prefix,
+                              published=clock or now_utc())
+    write_output(json.dumps(package, indent=2, ensure_ascii=False) + "\n", args.out)
+    return 0
+
+
 ACTIONS = {"create": _create, "import-bids": _import_bids, "import-scores": _import_scores, "rank": _rank,
-           "resolve": _resolve, "clarify": _clarify, "lock": _lock, "summaries": _summaries, "awards": _awards}
+           "resolve": _resolve, "clarify": _clarify, "lock": _lock, "summaries": _summaries, "awards": _awards,
+           "contracts": _contracts, "notice": _notice}

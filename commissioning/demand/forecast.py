@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +38,8 @@ import numpy as np
 import pandas as pd
 
 from commissioning.demand.series import MonthlySeries
+from commissioning.errors import InputError
+from commissioning.safeio import write_atomic
 from commissioning.stats import Z80
 from commissioning.stats import Z95_EXACT as Z95
 
@@ -237,10 +238,8 @@ def _cached(key: tuple, compute) -> Backtest:
     test = compute()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as tmp:
-            tmp.write(_to_json(test))
-        os.replace(tmp.name, path)
-    except OSError:
+        write_atomic(path, _to_json(test))
+    except (OSError, InputError):
         pass                                        # a read-only home only costs the next process the refit
     return test
 

@@ -72,16 +72,49 @@ class Scale:
     descriptors: dict[int, str]
 
 
+#: Key performance indicators a lot may declare: measure -> (direction, unit words).
+#: "at_most": the measure meets its target at or below it; "at_least": at or above it.
+KPI_MEASURES = {
+    "referrals_refused_pct": ("at_most", "% of referrals refused for lack of capacity"),
+    "waiting_days_median": ("at_most", "days median wait from referral to first contact"),
+    "clients_satisfied_pct": ("at_least", "% of clients surveyed satisfied"),
+    "capacity_delivered_pct": ("at_least", "% of the contracted capacity in post"),
+}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A key performance indicator of a lot: ``measure`` (a key of :data:`KPI_MEASURES`), the
+    ``target`` to meet and, optionally, a looser level that still counts as ``approaching``."""
+
+    measure: str
+    target: float
+    approaching: float | None = None
+
+    @property
+    def direction(self) -> str:
+        return KPI_MEASURES[self.measure][0]
+
+    @property
+    def words(self) -> str:
+        """``at most 10% of referrals refused for lack of capacity``."""
+        direction, unit = KPI_MEASURES[self.measure]
+        gap = "" if unit.startswith("%") else " "
+        return f"{direction.replace('_', ' ')} {self.target:g}{gap}{unit}"
+
+
 @dataclass(frozen=True)
 class Lot:
     """A published lot: its name, the authorities (names) it holds, its indicative value in
     pounds a year (None if not published) and the service types it buys (ids of
-    ``data/benchmarks.yaml``; empty when the rules do not say)."""
+    ``data/benchmarks.yaml``; empty when the rules do not say) and its key performance
+    indicators (``kpis``, empty when none are declared)."""
 
     name: str
     boroughs: tuple[str, ...]
     indicative_value_gbp: float | None = None
     services: tuple[str, ...] = ()
+    kpis: tuple[Kpi, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -220,6 +253,25 @@ def _fail(source: str, path: str, message: str) -> None:
     raise InputError(f"{path}: {message}", file=source)
 
 
+def _kpis(raws: list, where: str, source: str) -> tuple[Kpi, ...]:
+    """A lot's KPIs: one per measure, percentages at most 100, ``approaching`` looser than the target."""
+    out: list[Kpi] = []
+    for j, raw in enumerate(raws):
+        kpi = Kpi(raw["measure"], float(raw["target"]),
+                  None if raw.get("approaching") is None else float(raw["approaching"]))
+        place = f"{where}.kpis[{j}]"
+        if any(k.measure == kpi.measure for k in out):
+            _fail(source, f"{place}.measure", f"{kpi.measure} is declared twice")
+        if kpi.measure.endswith("_pct") and kpi.measure != "capacity_delivered_pct" and kpi.target > 100:
+            _fail(source, f"{place}.target", f"{kpi.target:g} is over 100%")
+        if kpi.approaching is not None and (kpi.approaching <= kpi.target if kpi.direction == "at_most"
+                                            else kpi.approaching >= kpi.target):
+            looser = "above" if kpi.direction == "at_most" else "below"
+            _fail(source, f"{place}.approaching", f"{kpi.approaching:g} must be {looser} the target {kpi.target:g}")
+        out.append(kpi)
+    return tuple(out)
+
+
 def _build(data: dict, source: str) -> Rules:
     weights = {k: float(v) for k, v in data["weights"].items()}
     if abs(sum(weights.values()) - 100) > 1e-9:
@@ -299,7 +351,7 @@ def _build(data: dict, source: str) -> Rules:
                 _fail(source, f"lots[{i}].boroughs", f"{borough!r} is already in lot {holder[borough]!r}")
             holder[borough] = raw["name"]
         lots.append(Lot(raw["name"], tuple(raw["boroughs"]), raw.get("indicative_value_gbp"),
-                        tuple(raw.get("services") or ())))
+                        tuple(raw.get("services") or ()), _kpis(raw.get("kpis") or [], f"lots[{i}]", source)))
 
     moderation = data.get("moderation") or {}
     return Rules(

@@ -50,6 +50,7 @@ from pathlib import Path
 from commissioning.store.audit import AuditMixin
 from commissioning.store.base import StoreBase, make_engine
 from commissioning.store.clarifications import ClarificationsMixin
+from commissioning.store.contracts import ContractsMixin
 from commissioning.store.intake import IntakeMixin
 from commissioning.store.logins import LoginsMixin
 from commissioning.store.outcomes import OutcomesMixin
@@ -62,7 +63,7 @@ from commissioning.store.users import UsersMixin
 
 
 class Store(IntakeMixin, ReviewMixin, ClarificationsMixin, OutcomesMixin, UsersMixin, LoginsMixin, RoundsMixin,
-            PanelMixin, ScoresMixin, ReturnsMixin, AuditMixin, StoreBase):
+            PanelMixin, ScoresMixin, ReturnsMixin, ContractsMixin, AuditMixin, StoreBase):
     """Panel workflow over one database. Use :func:`open_store` to get one."""
 
 

@@ -11,6 +11,8 @@ from commissioning.store.schema import (
     _schema_v1,
     bid_answers,
     clarifications,
+    contract_capacity,
+    contracts,
     flag_decisions,
     login_throttle,
     metadata,
@@ -60,6 +62,10 @@ def _migration_6(conn: Connection) -> None:
     metadata.create_all(conn, tables=[returns, return_rows])
 
 
+def _migration_10(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[contracts, contract_capacity])
+
+
 MIGRATIONS = [
     (1, "rounds, lots, bids, users, assignments, conflicts, scores, moderation, audit", _migration_1),
     (2, "users.active: deactivated accounts keep their record and scores", _migration_2),
@@ -68,4 +74,5 @@ MIGRATIONS = [
     (5, "round intake: rules hash, deadline, consortium members, answers, score drafts, "
         "clarifications, flag decisions", _migration_5),
     (6, "returns, return_rows: providers' quarterly returns (issue 13)", _migration_6),
+    (10, "contracts, contract_capacity: contracts from a locked round's winning bids (issue 23)", _migration_10),
 ]

@@ -197,6 +197,41 @@ return_rows = Table(
     UniqueConstraint("return_id", "service", "code"))
 
 
+# Migration 10 (issue 23): the contracts a locked round's winning bids become, and the capacity
+# each contracts per authority (provision of ``capacity_service``).
+contracts = Table(
+    "contracts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("round_id", ForeignKey("rounds.id"), nullable=False),
+    Column("bid_id", ForeignKey("bids.id"), nullable=False, unique=True),
+    Column("lot", String(200), nullable=False),
+    Column("supplier", String(300), nullable=False),
+    Column("partners", Text, nullable=False),           # JSON list of consortium partners
+    Column("services", Text, nullable=False),           # JSON list of service type ids
+    Column("capacity_service", String(50), nullable=False),
+    Column("annual_value", Float, nullable=False),      # pounds a year
+    Column("term_value", Float, nullable=False),        # pounds for the initial term
+    Column("start_date", String(10), nullable=False),
+    Column("initial_end", String(10), nullable=False),
+    Column("end_date", String(10), nullable=False),     # the initial end plus the extension years used
+    Column("extension_years", Integer, nullable=False),  # available when signed
+    Column("extension_years_used", Integer, nullable=False),
+    Column("status", String(20), nullable=False),       # active or ended
+    Column("ended_on", String(10)),
+    Column("end_reason", Text),
+    Column("signed_on", String(10), nullable=False),
+    Column("basis", String(20), nullable=False),        # real or illustrative
+    Column("created_at", String(32), nullable=False))
+contract_capacity = Table(
+    "contract_capacity", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("contract_id", ForeignKey("contracts.id"), nullable=False),
+    Column("service", String(50), nullable=False),
+    Column("code", String(20), nullable=False),
+    Column("capacity", Float, nullable=False),
+    UniqueConstraint("contract_id", "service", "code"))
+
+
 def _users_v1(meta: MetaData | None = None) -> Table:
     """The users table as migration 1 created it (before migration 2 added ``active``)."""
     return Table(

@@ -114,3 +114,34 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
     bad.write_text("title: x\nweights: {quality: 60\nversion: 1\n")
     with pytest.raises(InputError, match=r"^broken\.yaml, line \d+: not valid YAML"):
         load_rules(bad)
+
+
+KPI_REJECTED = [
+    ([{"measure": "speed", "target": 5}], "lots[0].kpis[0].measure: 'speed' is not one of"),
+    ([{"measure": "waiting_days_median", "target": 5}, {"measure": "waiting_days_median", "target": 6}],
+     "lots[0].kpis[1].measure: waiting_days_median is declared twice"),
+    ([{"measure": "clients_satisfied_pct", "target": 120}], "lots[0].kpis[0].target: 120 is over 100%"),
+    ([{"measure": "waiting_days_median", "target": 5, "approaching": 4}],
+     "lots[0].kpis[0].approaching: 4 must be above the target 5"),
+    ([{"measure": "capacity_delivered_pct", "target": 95, "approaching": 99}],
+     "lots[0].kpis[0].approaching: 99 must be below the target 95"),
+]
+
+
+@pytest.mark.parametrize("kpis, message", KPI_REJECTED, ids=[m[:40] for _, m in KPI_REJECTED])
+def test_rejected_kpis_name_the_lot_and_key(kpis, message):
+    data = yaml.safe_load(DEFAULT_RULES.read_text())
+    data["lots"][0]["kpis"] = kpis
+    with pytest.raises(InputError) as err:
+        parse_rules(yaml.safe_dump(data, sort_keys=False), source="bad.yaml")
+    assert str(err.value).startswith(f"bad.yaml: {message}"), str(err.value)
+
+
+def test_default_rules_declare_each_lots_kpis_and_the_buyer():
+    rules = load_rules()
+    for lot in rules.lots:
+        assert [(k.measure, k.target, k.approaching) for k in lot.kpis] == [
+            ("referrals_refused_pct", 10, None), ("waiting_days_median", 5, 7),
+            ("clients_satisfied_pct", 85, None), ("capacity_delivered_pct", 95, 85)]
+    assert rules.lots[0].kpis[0].words == "at most 10% of referrals refused for lack of capacity"
+    assert rules.raw["buyer"] == {"name": "Mayor's Office for Policing and Crime", "id": "GB-GOR-PB8"}

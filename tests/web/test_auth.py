@@ -35,7 +35,7 @@ def test_allowed_pages_per_role():
                                            "moderation"]
     assert auth.allowed_pages("commissioner") == ["priorities", "satisfaction", "performance", "coverage", "lots",
                                                   "trends", "rounds", "panel_setup", "moderation", "returns_review",
-                                                  "exports"]
+                                                  "contracts", "exports"]
     assert auth.allowed_pages("provider") == ["priorities", "satisfaction", "performance", "bids", "returns"]
     assert auth.allowed_pages("intruder") == []
 

@@ -31,6 +31,7 @@ import pandas as pd
 from commissioning.demand.contract import ContractPeriod
 from commissioning.needs.assessment import Assessment
 from commissioning.needs.dataset import Dataset
+from commissioning.publish.contracts_section import current_contracts_outline
 from commissioning.publish.glossary import glossary_outline
 from commissioning.publish.headline import digits_for, headline, money
 from commissioning.publish.outline import B, Outline, to_html
@@ -73,7 +74,8 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
                   boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int = 5,
                   radius_m: float = 10_000, title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR,
                   date: dt.date | None = None, contract: ContractPeriod | None = None,
-                  trends: bool = True, returns: pd.DataFrame | None = None) -> Outline:
+                  trends: bool = True, returns: pd.DataFrame | None = None,
+                  contracts: list[dict] | None = None) -> Outline:
     """The needs assessment's content, the same for the PDF and the HTML (see
     :func:`build_needs_pdf` for the arguments)."""
     step(progress, 0.0, "deriving priorities")
@@ -105,6 +107,7 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
     if returns is not None and len(returns):
         step(progress, 0.8, "provision over time")
         o.extend(provision_outline(ds, returns, dpi=min(dpi, 150)))
+    o.extend(current_contracts_outline(contracts or [], day))
     o.extend(priority_outline(ds, priorities, "Derived from the gaps above: for each service short of its benchmark "
                                               "somewhere, the authorities with the largest shortfall; services with "
                                               "the largest share of need unmet and the firmest figures first."))
@@ -118,7 +121,7 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
                     boundaries: gpd.GeoDataFrame | None = None, dpi: int = 200, lots_k: int = 5,
                     radius_m: float = 10_000, title: str = DEFAULT_TITLE, author: str = DEFAULT_AUTHOR,
                     date: dt.date | None = None, contract: ContractPeriod | None = None, trends: bool = True,
-                    returns: pd.DataFrame | None = None) -> bytes:
+                    returns: pd.DataFrame | None = None, contracts: list[dict] | None = None) -> bytes:
     """Build the needs-assessment PDF; return its bytes and write them to ``out`` if given.
 
     ``out``: a path (written atomically) or a binary buffer. ``progress(fraction, message)`` is
@@ -128,11 +131,12 @@ def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | 
     accessibility catchment radius in metres. ``trends``: include the demand-over-time chapter
     (with need per year of ``contract``, if given). ``returns``: approved provider returns
     (``Store.approved_returns()``); when given, the chapter "Provision over time" follows the lots
-    (:mod:`commissioning.publish.pdf.provision_over_time`).
+    (:mod:`commissioning.publish.pdf.provision_over_time`). ``contracts``: the contracts in place
+    (``Store.published_contracts(date)``); when given, a chapter cites them and their KPI ratings.
     """
     o = needs_outline(assessment, progress=progress, boundaries=boundaries, dpi=dpi, lots_k=lots_k,
                       radius_m=radius_m, title=title, author=author, date=date, contract=contract, trends=trends,
-                      returns=returns)
+                      returns=returns, contracts=contracts)
     step(progress, 0.85, "laying out pages")
     day = date or dt.date.today()
     notes = assessment.dataset.illustrative_notes()
@@ -148,13 +152,14 @@ def build_needs_html(assessment: Assessment, out: str | os.PathLike | None = Non
                      progress: Progress | None = None, boundaries: gpd.GeoDataFrame | None = None,
                      dpi: int = 110, lots_k: int = 5, radius_m: float = 10_000, title: str = DEFAULT_TITLE,
                      author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract: ContractPeriod | None = None,
-                     trends: bool = True, returns: pd.DataFrame | None = None) -> str:
+                     trends: bool = True, returns: pd.DataFrame | None = None,
+                     contracts: list[dict] | None = None) -> str:
     """The needs assessment as one self-contained accessible HTML page, the same content as the PDF
     (maps and charts embedded with text alternatives; arguments as :func:`build_needs_pdf`, ``dpi``
     lower for the screen); written atomically to ``out`` if given."""
     o = needs_outline(assessment, progress=progress, boundaries=boundaries, dpi=dpi, lots_k=lots_k,
                       radius_m=radius_m, title=title, author=author, date=date, contract=contract, trends=trends,
-                      returns=returns)
+                      returns=returns, contracts=contracts)
     day = date or dt.date.today()
     page = to_html(o, title=title, subtitle=f"Published {today_text(day)} by {author}",
                    footer=f"{title}. Published {today_text(day)}.")

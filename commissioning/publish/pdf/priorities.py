@@ -25,6 +25,7 @@ from commissioning.procurement.timetable import (
     NOTICE_MONTHS,
     timetable_check_from_rules,
 )
+from commissioning.publish.contracts_section import current_contracts_outline
 from commissioning.publish.glossary import glossary_outline
 from commissioning.publish.headline import digits_for, headline, money
 from commissioning.publish.outline import B, Outline, to_html
@@ -69,8 +70,8 @@ ACCESSIBLE_VERSION = ("An accessible HTML version of this document is published 
 
 
 def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progress | None = None, top_n: int = 5,
-                       author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract_need: bool = True
-                       ) -> Outline:
+                       author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract_need: bool = True,
+                       contracts: list[dict] | None = None) -> Outline:
     """The published priorities' content, the same for the PDF and the HTML (see
     :func:`build_priorities_pdf`)."""
     step(progress, 0.0, "deriving priorities")
@@ -111,6 +112,7 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
     if contract is not None:
         step(progress, 0.35, "forecasting need over the contract period")
         o.extend(contract_need_outline(ds, assessment.gaps, contract))
+    o.extend(current_contracts_outline(contracts or [], day))
     o.cond_break(250)
     o.extend(_lots(rules, ds))
     for lot in rules.lots:
@@ -123,8 +125,8 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
 
 def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.PathLike | BinaryIO | None = None, *,
                          progress: Progress | None = None, top_n: int = 5,
-                         author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract_need: bool = True
-                         ) -> bytes:
+                         author: str = DEFAULT_AUTHOR, date: dt.date | None = None, contract_need: bool = True,
+                         contracts: list[dict] | None = None) -> bytes:
     """Build the published-priorities PDF; return its bytes and write them to ``out`` if given.
 
     ``assessment``: :func:`~commissioning.needs.assessment.run_assessment` of the data; ``rules``:
@@ -132,9 +134,10 @@ def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.Pat
     authorities named per priority. ``date`` (publication date)
     defaults to the rules' ``timetable.priorities_published``, else today. ``contract_need``: add
     need per year of the rules' contract period, from the demand forecasts (marked estimated).
+    ``contracts``: the contracts in place (``Store.published_contracts(date)``), cited with their KPIs.
     """
     o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date,
-                           contract_need=contract_need)
+                           contract_need=contract_need, contracts=contracts)
     step(progress, 0.8, "laying out pages")
     day = _published(rules, date)
     notes = assessment.dataset.illustrative_notes()
@@ -149,9 +152,10 @@ def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.Pat
 
 def build_priorities_html(assessment: Assessment, rules: Rules, out: str | os.PathLike | None = None, *,
                           progress: Progress | None = None, top_n: int = 5, author: str = DEFAULT_AUTHOR,
-                          date: dt.date | None = None) -> str:
+                          date: dt.date | None = None, contracts: list[dict] | None = None) -> str:
     """The published priorities as one accessible HTML page; written atomically to ``out`` if given."""
-    o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date)
+    o = priorities_outline(assessment, rules, progress=progress, top_n=top_n, author=author, date=date,
+                           contracts=contracts)
     day = _published(rules, date)
     page = to_html(o, title=_title(rules), subtitle=f"Published {today_text(day)} · rules version {rules.version}",
                    footer=f"{rules.title}. Published {today_text(day)} by {author}.")

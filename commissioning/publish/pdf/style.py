@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -42,8 +41,8 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from commissioning.errors import InputError
 from commissioning.publish.wording import estimated_words, illustrative_words  # noqa: F401 (re-exported)
+from commissioning.safeio import write_atomic
 
 FONT = "DejaVuSans"
 PAGE = A4
@@ -414,42 +413,15 @@ def deliver(pdf: bytes, out: str | os.PathLike | BinaryIO | None) -> bytes:
     if hasattr(out, "write"):
         out.write(pdf)
         return pdf
-    path = Path(out)
-    if not path.parent.is_dir():
-        raise InputError("output folder does not exist", file=path.parent)
-    write_atomic(path, pdf)
+    write_atomic(out, pdf)
     return pdf
 
 
 def write_html(page: str, out: str | os.PathLike | None) -> str:
     """Write an HTML page to ``out`` atomically (as :func:`deliver` does a PDF) and return it."""
     if out is not None:
-        path = Path(out)
-        if not path.parent.is_dir():
-            raise InputError("output folder does not exist", file=path.parent)
-        write_atomic(path, page.encode("utf-8"))
+        write_atomic(out, page)
     return page
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file renamed over it, readable by the group and
-    others as an ordinary file is (0644 less the umask; mkstemp alone would leave it 0600)."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as err:
-        raise InputError(f"cannot write: {err.strerror or err}", file=path) from None
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o644 & ~umask)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException as err:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise InputError(f"cannot write: {err.strerror or err}", file=path) from None
-        raise
 
 
 def keep(*flowables) -> KeepTogether:
