@@ -2,16 +2,20 @@
 
 - ours: ``commissioning.publish.pdf.needs.build_needs_pdf`` on the embedded London data at print
   resolution (maps at 200 dpi): 17 pages with 5 maps, contents (two layout passes), embedded
-  DejaVu fonts, accessibility (E2SFCA) and lots computed inside. Median of 3 runs, after one
-  warm-up run (font registration, imports, boundary read caches) reported separately.
+  DejaVu fonts, accessibility (E2SFCA) and lots computed inside. Median of 3 warm runs, after the
+  cold run below (which also pays font registration and the boundary read), reported separately.
 - peer: the floor for the same tables with the same library: a minimal reportlab document
   (SimpleDocTemplate, built-in Helvetica, one pass, no maps, no contents) holding the same totals
   table and the 4 borough tables of 33 rows, from the same gap table. Median of 3 runs.
   ratio = peer / ours, so below 1 means ours costs more than the bare tables: the difference is
   the maps, the second layout pass, font subsetting and the analysis sections.
+- cold: the first build with an empty forecast cache (``COMMISSIONING_CACHE`` pointed at a new empty
+  folder, nothing in memory): it runs the forecast model selection (the backtests) that later
+  builds read from the cache; warm: the median of the builds after it.
 - peak memory: process peak RSS (ru_maxrss) at the end, interpreter and imports included.
 
-Target: under 10 s for ours on the 2-core development machine.
+Targets (issue 24): a warm build under 5 s and a cold one at most 1.2 times a warm one, on the 2-core
+development machine.
 
 Ends with: RESULT bench=pdf ours_s=<s> peer_s=<s> ratio=<peer/ours> peak_mb=<MB>
 """
@@ -19,9 +23,11 @@ Ends with: RESULT bench=pdf ours_s=<s> peer_s=<s> ratio=<peer/ours> peak_mb=<MB>
 from __future__ import annotations
 
 import io
+import os
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +38,7 @@ from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.lib.styles import getSampleStyleSheet  # noqa: E402
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table  # noqa: E402
 
+from commissioning.demand.forecast import _BACKTESTS, CACHE_ENV  # noqa: E402
 from commissioning.needs.assessment import assess, london_totals, run_assessment  # noqa: E402
 from commissioning.needs.dataset import load_dataset  # noqa: E402
 from commissioning.publish.pdf.maps import coverage_map_png, projected  # noqa: E402
@@ -70,7 +77,10 @@ def main() -> int:
     boundaries = load_boundaries()
     gaps = assess(ds)
 
-    warm, pdf = timed(lambda: build_needs_pdf(run_assessment(ds), boundaries=boundaries))
+    with tempfile.TemporaryDirectory() as empty:
+        os.environ[CACHE_ENV] = empty           # an empty forecast cache, on disk and in memory
+        _BACKTESTS.clear()
+        cold, pdf = timed(lambda: build_needs_pdf(run_assessment(ds), boundaries=boundaries))
     ours = []
     for _ in range(RUNS):
         seconds, pdf = timed(lambda: build_needs_pdf(run_assessment(ds), boundaries=boundaries))
@@ -88,14 +98,16 @@ def main() -> int:
     ours_s, peer_s = statistics.median(ours), statistics.median(peer)
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     peer_pages = len(PdfReader(io.BytesIO(peer_bytes)).pages)
-    print(f"ours: needs-assessment PDF, {pages} pages, {len(pdf) / 1e6:.2f} MB; first build {warm:.2f} s, "
-          f"then median {ours_s:.2f} s of {RUNS} (min {min(ours):.2f}, max {max(ours):.2f})")
+    print(f"ours: needs-assessment PDF, {pages} pages, {len(pdf) / 1e6:.2f} MB; cold build (empty forecast cache) "
+          f"{cold:.2f} s, then warm median {ours_s:.2f} s of {RUNS} (min {min(ours):.2f}, max {max(ours):.2f}); "
+          f"cold / warm {cold / ours_s:.2f} (target at most 1.20: {'met' if cold <= 1.2 * ours_s else 'NOT met'}); "
+          f"warm target under 5 s: {'met' if ours_s < 5 else 'NOT met'}")
     print(f"      one 200-dpi coverage map alone: {map_s:.2f} s, {len(png) / 1e3:.0f} kB PNG")
     print(f"peer: minimal reportlab document with the same tables, {peer_pages} pages, "
           f"{len(peer_bytes) / 1e3:.0f} kB; median {peer_s:.3f} s of {RUNS}")
-    print(f"process peak RSS {peak_mb:.0f} MB; target: ours under 10 s -> {'met' if ours_s < 10 else 'NOT met'}")
+    print(f"process peak RSS {peak_mb:.0f} MB")
     print(f"RESULT bench=pdf ours_s={ours_s:.3f} peer_s={peer_s:.3f} ratio={peer_s / ours_s:.3f} "
-          f"peak_mb={peak_mb:.0f}")
+          f"peak_mb={peak_mb:.0f} cold_s={cold:.3f} warm_s={ours_s:.3f}")
     return 0
 
 

@@ -6,8 +6,9 @@ with up to ``contract.extension_years`` more. For each service's need model:
 - ``caseload`` on a measure with a monthly series (recorded sexual offences for ISVAs): the
   measure is forecast month by month (:mod:`commissioning.demand.forecast`, the model chosen by
   the backtest), 1,000 simulated paths are summed over each contract year, and
-  need = sum x referral_share / cases_per_fte, the central figure being the paths' median and the
-  ranges their 10-90% and 2.5-97.5% quantiles (the paths' spread widened by the backtest's factor,
+  need = sum x referral_share / cases_per_fte, the central figure being the paths' mean (the
+  expected need: means add up across boroughs to London's, where the median of log-scale paths runs
+  low and medians do not add up) and the ranges their 10-90% and 2.5-97.5% quantiles (the paths' spread widened by the backtest's factor,
   see :mod:`commissioning.demand.forecast`);
 - ``caseload`` on an annual figure driven by a series (Marac cases, estimated from VAWG offences;
   domestic-abuse offences, a VAWG proxy): the figure moves with its driver,
@@ -143,9 +144,9 @@ def contract_need(ds: Dataset, series: dict[str, MonthlySeries], models: dict[st
                        "provision": provision}
                 if code in sums:
                     need = sums[code][:, number - 1] * scale[code]
-                    q = np.quantile(need, [0.5, 0.1, 0.9, 0.025, 0.975])
-                    row.update(basis=basis[code], need=q[0], need_lower80=q[1], need_upper80=q[2],
-                               need_lower95=q[3], need_upper95=q[4])
+                    q = np.quantile(need, [0.1, 0.9, 0.025, 0.975])
+                    row.update(basis=basis[code], need=need.mean(), need_lower80=q[0], need_upper80=q[1],
+                               need_lower95=q[2], need_upper95=q[3])
                 else:
                     row.update(basis=FLAT_RATE if model.kind == "rate" else FLAT_NO_SERIES, need=now,
                                need_lower80=now, need_upper80=now, need_lower95=now, need_upper95=now)

@@ -7,6 +7,7 @@ and optionally ``sources.yaml`` (see README "Data formats"). Every problem is ra
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,6 +32,13 @@ DEMAND_COLUMNS = ["code", "name", "measure", "value"]
 SERVICE_COLUMNS = ["service_id", "provider", "service", "capacity", "areas"]
 SERVICE_OPTIONAL = ["lat", "lon", "confidential", "specialism", "illustrative", "note"]
 
+
+
+def measure_words(measure: str) -> str:
+    """A demand measure's id in words for a reader: "marac_cases" -> "Marac cases" (SafeLives' spelling),
+    "vawg_offences" -> "VAWG offences"."""
+    words = measure.replace("_", " ")
+    return re.sub(r"\bmarac\b", "Marac", re.sub(r"\bvawg\b", "VAWG", words))
 
 @dataclass(frozen=True)
 class Dataset:
@@ -75,7 +83,7 @@ class Dataset:
             if flagged.empty:
                 continue
             where = "all authorities" if len(flagged) == len(rows) else f"{len(flagged)} of {len(rows)} authorities"
-            notes.append(f"{measure.replace('_', ' ')} ({where}): {flagged['source'].iloc[0]}")
+            notes.append(f"{measure_words(measure)} ({where}): {flagged['source'].iloc[0]}")
         return notes
 
     def illustrative_notes(self) -> list[str]:
@@ -87,10 +95,10 @@ class Dataset:
         for measure, rows in self.demand.groupby("measure", sort=False):
             flagged = rows.loc[rows["illustrative"], "name"].tolist()
             if flagged and len(flagged) == len(rows):
-                notes.append(f"{measure.replace('_', ' ')} (all authorities)")
+                notes.append(f"{measure_words(measure)} (all authorities)")
             elif flagged:
                 shown = ", ".join(flagged[:3]) + (" ..." if len(flagged) > 3 else "")
-                notes.append(f"{measure.replace('_', ' ')} ({shown})")
+                notes.append(f"{measure_words(measure)} ({shown})")
         for bench in self.benchmarks.services.values():
             if bench.model.illustrative:
                 notes.append(f"the {bench.label} need model (a local assumption)")

@@ -387,10 +387,12 @@ def _reasons(rules, b, order, gate_fail, below_min, moderated, abnormal, spread_
     failed = gate_fail.any(axis=1) | below_min.any(axis=1)
     items: dict[int, list[str]] = {}
     for i, j in np.argwhere(gate_fail):
-        items.setdefault(i, []).append(f"failed gate {rules.gates[j].id}")
+        gate = rules.gates[j]
+        items.setdefault(i, []).append(f"did not meet the pass/fail requirement {gate.id} ({gate.title})")
     for i, j in np.argwhere(below_min):
         c = rules.criteria[j]
-        items.setdefault(i, []).append(f"{c.id} moderated {moderated[i, j]:g} is below the minimum {c.min_score:g}")
+        items.setdefault(i, []).append(f"{c.id} ({c.title}) scored {moderated[i, j]:g} after moderation, below "
+                                       f"the minimum of {c.min_score:g} a bid needs to pass")
     for i in np.flatnonzero(abnormal & ~failed):
         items.setdefault(i, []).append(
             f"abnormally low price: {b['price'][i]:g} is under {rules.abnormally_low:.0%} of the lot "

@@ -17,10 +17,18 @@ caption, and a boxed notice for marks such as "Illustrative data". Every piece o
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from html import escape
+from urllib.parse import quote
 
 import pandas as pd
+
+from commissioning.safeio import csv_text
+
+#: A web address or an email address in already-escaped text (an address ends before a space, a
+#: tag, or a full stop, comma or bracket that closes the sentence).
+LINK = re.compile(r"(https?://[^\s<]+?|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)(?=[.,;:)]?(?:\s|<|$))")
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1a1a1a;background:#fff;
@@ -45,9 +53,32 @@ figure{margin:1rem 0 1.5rem}
 figure img{max-width:100%;height:auto;border:1px solid #d0d0d0}
 figcaption{color:#4a4a4a;font-size:.95rem}
 p.small{color:#4a4a4a;font-size:.95rem}
+p.download{margin:-1rem 0 1.5rem;font-size:.95rem}
+nav.contents ol{padding-left:1.25rem}
+dl.glossary dt{font-weight:700;margin-top:.5rem}
+dl.glossary dd{margin-left:1.25rem}
 footer{border-top:1px solid #b8b8b8;margin-top:2rem;padding-top:.75rem;padding-bottom:2rem;color:#4a4a4a;
  font-size:.9rem}
 """
+
+
+def linked(markup: str) -> str:
+    """Escaped text with its web and email addresses made links."""
+    def link(match: re.Match) -> str:
+        address = match.group(1)
+        href = address if address.startswith("http") else "mailto:" + address
+        return f'<a href="{href}">{address}</a>'
+    return LINK.sub(link, markup)
+
+
+def csv_link(columns: Sequence[str], rows: Iterable[Sequence[str]], caption: str) -> str:
+    """A link that downloads ``rows`` under ``columns`` as a CSV file (a ``data:`` address, so the page
+    stays one file); cells that a spreadsheet would read as a formula are neutralised."""
+    frame = pd.DataFrame([list(r) for r in rows], columns=list(columns))
+    name = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")[:60] or "table"
+    href = "data:text/csv;charset=utf-8," + quote(csv_text(frame))
+    return (f'<p class="download"><a href="{href}" download="{name}.csv">Download the data (CSV): '
+            f"{escape(caption)}</a></p>")
 
 
 def table_markup(columns: Sequence, rows: Iterable[Sequence[str]], caption: str, *, numeric: Collection = (),
@@ -82,11 +113,12 @@ class Document:
         self.title, self.subtitle, self.footer, self.lang = title, subtitle, footer, lang
         self._blocks: list[str] = []
 
-    def heading(self, text: str, level: int = 2) -> Document:
-        """A section heading, ``h2`` to ``h4`` (``h1`` is the title)."""
+    def heading(self, text: str, level: int = 2, *, anchor: str = "") -> Document:
+        """A section heading, ``h2`` to ``h4`` (``h1`` is the title); ``anchor`` its id for links to it."""
         if level not in (2, 3, 4):
             raise ValueError(f"heading level must be 2, 3 or 4, got {level}")
-        self._blocks.append(f"<h{level}>{escape(text)}</h{level}>")
+        id_ = f' id="{escape(anchor, quote=True)}"' if anchor else ""
+        self._blocks.append(f"<h{level}{id_}>{escape(text)}</h{level}>")
         return self
 
     def paragraph(self, text: str, *, strong: bool = False) -> Document:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-from commissioning.publish.html import Document
+from commissioning.publish.html import Document, csv_link, linked
 from commissioning.publish.wording import illustrative_words
 
 
@@ -128,13 +128,14 @@ class Outline:
         self.blocks[-1][1].fit_words = fit_words
         return self
 
-    def figure(self, png: bytes, *, alt: str, caption: Text, width: float = 1.0, max_height: float | None = None
-               ) -> Outline:
-        """An image with its text alternative ``alt`` (required) and a visible caption (runs: bold
-        shows in the PDF); ``width`` a fraction of the PDF content width, ``max_height`` in points."""
+    def figure(self, png: bytes, *, alt: str, caption: Text, data, width: float = 1.0,
+               max_height: float | None = None) -> Outline:
+        """An image with its text alternative ``alt`` (required), a visible caption (runs: bold
+        shows in the PDF) and ``data``, the DataFrame of the figures it draws (the HTML links it as
+        CSV); ``width`` a fraction of the PDF content width, ``max_height`` in points."""
         if not alt.strip():
             raise ValueError("a figure needs alt text")
-        self.blocks.append(("figure", png, alt, caption, width, max_height))
+        self.blocks.append(("figure", png, alt, caption, width, max_height, data))
         return self
 
     def page_break(self) -> Outline:
@@ -151,7 +152,8 @@ class Outline:
         return self
 
     def contents(self) -> Outline:
-        """The PDF's table of contents (the HTML page is short enough to navigate by headings)."""
+        """The table of contents: the PDF's with page numbers, the HTML's linked to each heading (an
+        HTML page without one gets its list before its first heading)."""
         self.blocks.append(("contents",))
         return self
 
@@ -174,8 +176,24 @@ PDF_STYLES = {"cover": "body", "pdf_note": "small"}
 
 
 def _html_runs(text: Text) -> str:
-    return "".join(f"<strong>{escape(r)}</strong>" if isinstance(r, B) else escape(r)
-                   for r in _runs(text)).replace("\n", "<br>")
+    return linked("".join(f"<strong>{escape(r)}</strong>" if isinstance(r, B) else escape(r)
+                          for r in _runs(text)).replace("\n", "<br>"))
+
+
+def _contents(headings: list[tuple[str, int, str]]) -> str:
+    """The page's contents list: each chapter (h2) linked, its sections (h3) nested under it."""
+    items, open_sub = [], False
+    for text, level, anchor in headings:
+        link = f'<a href="#{anchor}">{escape(text)}</a>'
+        if level == 1:
+            items.append(("</ol></li>" if open_sub else "</li>" if items else "") + f"<li>{link}")
+            open_sub = False
+        else:
+            items.append(("" if open_sub else "<ol>") + f"<li>{link}</li>")
+            open_sub = True
+    close = "</ol></li>" if open_sub else "</li>" if items else ""
+    return ('<nav class="contents" aria-labelledby="contents"><h2 id="contents">Contents</h2><ol>'
+            + "".join(items) + close + "</ol></nav>")
 
 
 def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "") -> str:
@@ -185,12 +203,20 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
     while any(b[0] == "keep" for b in blocks):   # page grouping means nothing in HTML
         i = next(i for i, b in enumerate(blocks) if b[0] == "keep")
         blocks[i:i + 1] = blocks[i][1].blocks
-    for i, block in enumerate(blocks):
+    contents_at = next((i for i, b in enumerate(blocks) if b[0] == "contents"), None)
+    if contents_at is None:       # a document without a contents page: the list goes before its first heading
+        contents_at = next((i for i, b in enumerate(blocks) if b[0] == "heading"), len(blocks))
+        blocks.insert(contents_at, ("contents",))
+    elif contents_at and blocks[contents_at - 1][0] == "heading":    # the PDF's "Contents" heading: the list has its own
+        del blocks[contents_at - 1]
+    anchors = [(b[1], b[2], f"s{n}") for n, b in enumerate(b for b in blocks if b[0] == "heading")]
+    headings = iter(anchors)
+    for block in blocks:
         kind = block[0]
-        if kind == "heading":
-            if i + 1 < len(blocks) and blocks[i + 1][0] == "contents":   # no contents list in HTML
-                continue
-            doc.heading(block[1], block[2] + 1)
+        if kind == "contents":
+            doc.html(_contents(anchors))
+        elif kind == "heading":
+            doc.heading(block[1], block[2] + 1, anchor=next(headings)[2])
         elif kind == "para":
             if block[2] in ("title", "subtitle", *PDF_STYLES):     # the page header already shows them
                 continue
@@ -215,6 +241,10 @@ def to_html(outline: Outline, *, title: str, subtitle: str = "", footer: str = "
             body = body[t.header_rows:]
             doc.table(body, caption=t.caption, columns=header,
                       numeric=[header[c] for c in sorted(t.align_right)], row_headers=True)
+            doc.html(csv_link(header, [[" ".join(c.split()) for c in r] for r in body], t.caption))
         elif kind == "figure":
             doc.figure(block[1], alt=block[2], caption=plain(block[3]))
+            data = block[6]
+            doc.html(csv_link([str(c) for c in data.columns], data.astype(str).values.tolist(),
+                              f"the figures in the chart: {plain(block[3])}"))
     return doc.render()

@@ -9,12 +9,15 @@ provision). Nothing here uses a service location: the outputs are safe to publis
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from commissioning.needs.assessment import Assessment, digits_for
 from commissioning.needs.dataset import Dataset
+from commissioning.needs.lot_gaps import lot_gaps
+from commissioning.procurement.rules import Lot
 from commissioning.publish.headline import headline
 
 #: The groups the review found less well served, with the pattern that recognises a service's
@@ -193,3 +196,48 @@ def group_summary(ds: Dataset, groups: list[GroupProvision], little_share_pct: f
         return "Every group the review named has specialist provision in every service type."
     return (f"Specialist provision below {little_share_pct:g}% of a service's capacity: " + "; ".join(parts) +
             ". Bids will be asked to show how they reach these groups.")
+
+
+@dataclass(frozen=True)
+class LotServiceGap:
+    """One service in one lot: need, provision, gap where short (in ``unit``), coverage (%) and the
+    gap's cost a year in pounds (None without a unit cost)."""
+
+    service: str
+    label: str
+    unit: str
+    need: float
+    provision: float
+    gap: float
+    coverage_pct: float
+    gap_cost: float | None
+
+
+@dataclass(frozen=True)
+class LotProfile:
+    """A published lot's facts for bidders: each service it buys (``services``) and ``buys``, what its
+    indicative value pays for a year if spent on one service alone: (label, unit, amount)."""
+
+    lot: Lot
+    services: list[LotServiceGap]
+    buys: list[tuple[str, str, float]]
+
+
+def lot_profile(assessment: Assessment, lot: Lot) -> LotProfile:
+    """The need, provision and gap of each service ``lot`` buys (every service type when the rules do
+    not say), from the one lot computation (:func:`commissioning.needs.lot_gaps.lot_gaps`); gaps
+    costed as the headline costs them (the gap as shown, times the unit cost)."""
+    ds = assessment.dataset
+    figures = lot_gaps(assessment.gaps, {lot.name: lot.boroughs}, list(lot.services) or None)
+    services, buys = [], []
+    for row in figures.itertuples(index=False):
+        bench = ds.benchmarks.services[row.service]
+        gap = round(row.gap, digits_for(bench.unit))
+        cost = bench.unit_cost.gbp_per_year if bench.unit_cost is not None else None
+        label = bench.label.split(" (")[0]
+        services.append(LotServiceGap(row.service, label, bench.unit, row.need, row.provision, gap,
+                                      row.coverage_pct, None if cost is None else gap * cost))
+        if cost and lot.indicative_value_gbp is not None:
+            step = 10 ** -digits_for(bench.unit)       # whole places, tenths of a post, never more than it pays for
+            buys.append((label, bench.unit, math.floor(lot.indicative_value_gbp / cost / step) * step))
+    return LotProfile(lot, services, buys)

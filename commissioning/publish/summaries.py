@@ -17,6 +17,7 @@ import pandas as pd
 
 from commissioning.procurement.lifecycle import standstill
 from commissioning.procurement.scoring import ScoringResult
+from commissioning.publish.wording import EXAMPLE_ROUND_NOTE, is_illustrative_round
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class AssessmentSummary:
     standstill_start: dt.date
     standstill_end: dt.date
     price_weight: float
-
+    illustrative: str | None = None   # what is illustrative (an example round), shown as the notice
 
 def anonymiser(names) -> callable:
     """A function replacing every given name (whole words, any case) by "a panel member"."""
@@ -99,7 +100,8 @@ def _outcome(bid: BidAssessment, winner: BidAssessment | None, reasons: str, ran
         return (f"Your bid was not ranked: {reasons}. Under the published rules a bid that fails a "
                 "gate or scores below a criterion's minimum cannot win.")
     gaps = sorted(((w.points or 0) - (m.points or 0), m.criterion) for m, w in zip(bid.criteria, winner.criteria))
-    behind = [f"{cid} ({gap:.2f} points)" for gap, cid in reversed(gaps) if gap > 0][:3]
+    titles = {c.criterion: c.title for c in bid.criteria}
+    behind = [f"{cid} {titles[cid]} ({gap:.2f} points)" for gap, cid in reversed(gaps) if gap > 0][:3]
     text = (f"Your bid ranked {bid.rank} of {ranked} in the lot with {bid.total:.2f} of 100 points; the "
             f"winning bid scored {winner.total:.2f}, {winner.total - bid.total:.2f} points more.")
     if behind:
@@ -110,12 +112,14 @@ def _outcome(bid: BidAssessment, winner: BidAssessment | None, reasons: str, ran
 
 
 def build_summaries(result: ScoringResult, *, notice: dt.date, scorer_names=(),
-                    moderation_notes: dict[tuple[str, str], str] | None = None) -> list[AssessmentSummary]:
+                    moderation_notes: dict[tuple[str, str], str] | None = None,
+                    illustrative: str | None = None) -> list[AssessmentSummary]:
     """One summary per bid of ``result`` (a locked round's ranking), in lot and rank order.
 
     ``notice``: the day the summaries are given (the standstill starts the next day);
     ``scorer_names``: usernames and display names to keep out of the text;
-    ``moderation_notes``: {(bid_id, criterion): the chair's note}.
+    ``moderation_notes``: {(bid_id, criterion): the chair's note}; ``illustrative``: what is
+    illustrative, for the notice every summary of an example round carries.
     """
     hide = anonymiser(scorer_names)
     notes = moderation_notes or {}
@@ -132,15 +136,17 @@ def build_summaries(result: ScoringResult, *, notice: dt.date, scorer_names=(),
                 winner is not None and winner.bid_id == bid.bid_id,
                 _outcome(bid, winner, str(row.reasons), ranked) if winner is not None or bid.status == "failed"
                 else "No bid in this lot was ranked; the lot will be re-advertised under the published rules.",
-                notice, start, end, result.rules.weights["price"]))
+                notice, start, end, result.rules.weights["price"], illustrative))
     return out
 
 
 def round_summaries(store, actor, round_id: int, *, notice: dt.date, shortfall=None) -> list[AssessmentSummary]:
     """Every bid's assessment summary of a locked round in ``store`` (commissioner); scorers' names removed."""
     inputs = store.summary_inputs(actor, round_id, shortfall=shortfall)
+    example = is_illustrative_round(store.round_info(round_id)["name"])
     return build_summaries(inputs.result, notice=notice, scorer_names=inputs.scorer_names,
-                           moderation_notes=inputs.moderation_notes)
+                           moderation_notes=inputs.moderation_notes,
+                           illustrative=EXAMPLE_ROUND_NOTE if example else None)
 
 
 def own_summary(store, provider, key: int, *, shortfall=None) -> AssessmentSummary:

@@ -65,7 +65,7 @@ class Publication:
             total = s.values.loc[TOTAL]
             referrals, refused = total.get("referrals", math.nan), total.get("referrals_refused", math.nan)
             if not s.hidden.loc[TOTAL].any() and referrals and not math.isnan(referrals) and not math.isnan(refused):
-                parts.append(f"{self.labels[service][0].split(' (')[0]}: {refused:.0f} of {referrals:.0f} referrals "
+                parts.append(f"{self.labels[service][0].split(' (')[0]}: {refused:,.0f} of {referrals:,.0f} referrals "
                              f"({100 * refused / referrals:.0f}%) could not be taken for lack of capacity")
         return (f"In {describe(self.quarter)}, approved returns came from {self.providers} support "
                 f"organisation{'s' if self.providers != 1 else ''}. "

@@ -62,6 +62,13 @@ def due_date(quarter: str) -> dt.date:
     return after.replace(day=1) - dt.timedelta(days=1)
 
 
+def publication_date(quarter: str) -> dt.date:
+    """The day a quarter's figures are published by: the end of the month after its returns are due
+    (2026Q3 -> 2026-11-30)."""
+    after = due_date(quarter) + dt.timedelta(days=32)
+    return after.replace(day=1) - dt.timedelta(days=1)
+
+
 def describe(quarter: str) -> str:
     """``2026Q3`` -> ``July-September 2026``."""
     year, q = parse_quarter(quarter)

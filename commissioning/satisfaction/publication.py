@@ -225,6 +225,11 @@ def pct(value: float, digits: int = 1) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}%"
 
 
+def points(value: float) -> str:
+    """A signed difference in percentage points, with a real minus sign (U+2212): "+3.3", "−6.1"."""
+    return f"{value:+.1f}".replace("-", "\u2212")
+
+
 def count(n: float) -> str:
     return "not published" if math.isnan(n) else f"{int(n):,}"
 
@@ -264,8 +269,8 @@ def groups_table(pub: Publication) -> pd.DataFrame:
 
 def gaps_table(pub: Publication) -> pd.DataFrame:
     return pd.DataFrame([{"Comparison": g.comparison, "Satisfied": f"{pct(g.first_pct)} vs {pct(g.second_pct)}",
-                          "Gap (points)": f"{g.gap_pts:+.1f}",
-                          "95% interval": f"{g.lower95:+.1f} to {g.upper95:+.1f}",
+                          "Gap (points)": points(g.gap_pts),
+                          "95% interval": f"{points(g.lower95)} to {points(g.upper95)}",
                           "Significant": "yes" if g.significant else "no"} for g in pub.gaps.itertuples()],
                         columns=["Comparison", "Satisfied", "Gap (points)", "95% interval", "Significant"])
 

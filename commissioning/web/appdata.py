@@ -27,6 +27,7 @@ import pandas as pd
 from commissioning.needs.dataset import Dataset
 from commissioning.store.demo import DEMO_BIDS as EXAMPLE_DIR  # noqa: F401 (for the tests and tools)
 from commissioning.store.demo import DEMO_ROUND as EXAMPLE_ROUND  # noqa: F401
+from commissioning.publish.wording import EXAMPLE_ROUND_NOTE, is_illustrative_round
 
 DB_ENV = "COMMISSIONING_DB"
 DATA_ENV = "COMMISSIONING_DATA"
@@ -266,10 +267,6 @@ def allocation_table(allocation) -> pd.DataFrame:
 # Scoring and moderation
 # ------------------------------------------------------------------------------------------------
 
-def is_illustrative_round(name: str) -> bool:
-    return "illustrative" in str(name).lower()
-
-
 def scoring_progress(assigned: pd.DataFrame, mine: pd.DataFrame, criteria_per_round: dict[int, int]) -> tuple[int, int]:
     """``(scored, total)`` criterion scores for a panel member.
 
@@ -412,7 +409,7 @@ def evaluation_report_pdf(store, actor: str, round_id: int, *, gaps: pd.DataFram
     panel, conflicts = evaluation_panel(store.panel(actor, round_id), store.conflicts(actor),
                                         bids["organisation"].unique())
     name = store.rounds().set_index("id").loc[round_id, "name"]
-    note = "Example round: the organisations, prices and scores are fictional." if is_illustrative_round(name) else None
+    note = EXAMPLE_ROUND_NOTE + "." if is_illustrative_round(name) else None
     build = build_evaluation_html if format == "html" else build_evaluation_pdf
     return build(rules, result, moderation=moderation, panel=panel, conflicts=conflicts,
                  round_name=name, illustrative=note, progress=progress)

@@ -159,7 +159,7 @@ def test_round_lifecycle_through_the_cli(tmp_path, round_files, capsys, monkeypa
     assert '<html lang="en-GB">' in page and "<caption>Your bid: NE-02" in page and "NE-01" in page
     assert not any(other in page for other in ("NE-03", "S-01", "W-01", "panel-a", "panel-b", "panel-c"))
     failed = " ".join("\n".join(p.extract_text() for p in PdfReader(out_dir / "S-02.pdf").pages).split())
-    assert "failed gate safeguarding" in failed and "The winning bid: S-01" in failed
+    assert "did not meet the pass/fail requirement safeguarding" in failed and "The winning bid: S-01" in failed
 
     # Awards: 360Giving JSON and CSV, every record valid against the official schema.
     code, _, _ = run(capsys, monkeypatch, after, "awards", "--round", rid, "--funder-id", "GB-GOR-PB8",

@@ -17,11 +17,11 @@ from commissioning.demand.forecast import BASELINE, backtest, fit
 from commissioning.demand.marac import estimate, largest_remainder, read_force_totals
 from commissioning.demand.series import load_series_dir, read_series
 from commissioning.demand.trends import HIGHER, LOWER, SIMILAR, compare, trend_table
-from commissioning.stats import byar_interval
 from commissioning.errors import InputError
 from commissioning.needs.assessment import assess
 from commissioning.needs.dataset import load_dataset
 from commissioning.procurement.rules import load_rules, parse_rules
+from commissioning.stats import byar_interval
 
 REPO = Path(__file__).resolve().parents[2]
 REAL = REPO.parent / "shared" / "data" / "real"
@@ -367,3 +367,23 @@ def test_assess_period_contract_csv(capsys, tmp_path):
     assert len(isva) == 5
     assert (isva["need_lower95"] <= isva["need"]).all() and (isva["need"] <= isva["need_upper95"]).all()
     assert (isva["need_upper95"].diff().dropna() > 0).all()  # the range widens with the horizon
+
+
+def test_contract_need_central_figure_is_the_mean_of_the_paths(tmp_path):
+    """Issue 24: on log-scale ETS paths the median runs below the mean (and medians do not add up to
+    London's); the published central figure is the paths' mean, the ranges their quantiles."""
+    from commissioning.demand.contract import year_sums
+
+    ds = load_dataset()
+    codes = [c for c in ds.population["code"] if c != "E09000001"]
+    rng = np.random.default_rng(7)
+    rows = [f"{c},x,{p},{int(rng.poisson(12 + i % 5))}" for i, c in enumerate(codes)
+            for p in pd.period_range("2019-03", "2026-02", freq="M")]
+    series = read_series(write(tmp_path, "code,name,month,sexual_offences\n" + "\n".join(rows) + "\n"))
+    contract = ContractPeriod(pd.Period("2027-10", "M"), 1)
+    table = contract_need(ds, {"sexual_offences": series}, {"sexual_offences": "ets_level"}, contract, assess(ds))
+    sums = year_sums(series, "sexual_offences", "ets_level", contract)["E09000012"][:, 0] * 0.35 / 75
+    hackney = table.loc[(table["service"] == "isva") & (table["code"] == "E09000012")].iloc[0]
+    assert hackney["need"] == pytest.approx(sums.mean())
+    assert np.median(sums) < sums.mean()             # log-scale paths are skewed: the median would run low
+    assert hackney["need_lower80"] == pytest.approx(np.quantile(sums, 0.1))

@@ -17,7 +17,11 @@ import pytest
 from commissioning.errors import InputError
 from commissioning.procurement.awards import awards_frame, awards_json, build_awards
 from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
-from commissioning.procurement.need_alignment import need_alignment_scores, parse_areas, shortfall_map
+from commissioning.procurement.need_alignment import (
+    need_alignment_scores,
+    parse_areas,
+    shortfall_map,
+)
 from commissioning.procurement.rules import parse_rules
 from commissioning.procurement.scoring import score_bids
 from commissioning.procurement.sensitivity import leaf_weights, rank_sensitivity
@@ -80,10 +84,11 @@ def test_hand_computed_round(result):
         row = _row(result, bid)
         assert (row.quality, row.social_value, row.price) == pytest.approx((q, sv, p)), bid
         assert row.total == pytest.approx(total) and row["rank"] == rank and row.status == status, bid
-    for bid, reason in (("A3", "failed gate safeguarding"), ("A4", "Q1 moderated 1 is below the minimum 2")):
+    for bid, reason in (("A3", "did not meet the pass/fail requirement safeguarding"),
+                        ("A4", "scored 1 after moderation, below the minimum of 2 a bid needs to pass")):
         row = _row(result, bid)
         assert row.status == "failed" and pd.isna(row["rank"]) and pd.isna(row.total)
-        assert row.reasons == reason
+        assert reason in row.reasons and row.reasons.count(";") == 0
     assert "abnormally low price" in _row(result, "A5").reasons
     assert "Q2 panel scores range from 3 to 5" in _row(result, "A1").reasons
     assert _row(result, "A5").lot_lowest == 50000 and _row(result, "A5").lot_median == 80000

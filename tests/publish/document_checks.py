@@ -103,6 +103,6 @@ def outline_words(outline: Outline) -> set[str]:
 def split_words(pdf: bytes, outline: Outline, *furniture: str) -> list[str]:
     """Words in the PDF's text found in neither the outline nor the page furniture (running header,
     footer, "Page n of N"): the pieces of a word reportlab split across two lines."""
-    known = outline_words(outline) | {w for text in furniture for w in text.split()} | {"Page", "of"}
+    known = outline_words(outline) | {w for text in furniture for w in text.split()} | {"Page", "of", "•"}
     return [w for page in PdfReader(io.BytesIO(pdf)).pages for w in page.extract_text().split()
             if w not in known and not w.isdigit()]

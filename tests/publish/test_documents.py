@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -264,7 +265,7 @@ def test_outline_escapes_data_in_pdf_and_html():
                                        toc=False))).pages[0].extract_text()
     assert "<b>bold?</b> & <script>alert(1)</script>" in text
     with pytest.raises(ValueError, match="alt text"):
-        Outline().figure(b"png", alt=" ", caption="c")
+        Outline().figure(b"png", alt=" ", caption="c", data=None)
     with pytest.raises(ValueError, match="notice kind"):
         Outline().notice("x", kind="urgent")
 
@@ -300,8 +301,10 @@ def test_cli_writes_the_html_versions(tmp_path):
         assert out.stat().st_mode & 0o044 == 0o044
     page = (tmp_path / "priorities.html").read_text(encoding="utf-8")
     assert "At a glance" in page and "£400,000" in page and "3 years, with an optional extension" in page
-    assert "<h2>Contents</h2>" not in page and "accessible HTML version of this document" not in page
-    assert "<h2>Need over the contract period</h2>" in page and "PDF version" not in page
+    assert page.count(">Contents</h2>") == 1 and "accessible HTML version of this document" not in page
+    assert re.search(r'<h2 id="(s\d+)">Need over the contract period</h2>', page) and "PDF version" not in page
+    anchor = re.search(r'<h2 id="(s\d+)">Need over the contract period</h2>', page).group(1)
+    assert f'<a href="#{anchor}">Need over the contract period</a>' in page      # listed in the contents
     assert '<div class="notice estimated" role="note"><p>ESTIMATED FIGURES.' in page
 
 

@@ -14,10 +14,9 @@ from document_checks import Page, check_page_structure, outline_words, split_wor
 from pypdf import PdfReader
 
 from commissioning.cli import main
-from commissioning.publish import returns_document
+from commissioning.publish import returns_document, satisfaction_document
 from commissioning.returns.publication import build_publication as returns_publication
 from commissioning.returns.reader import read_returns
-from commissioning.publish import satisfaction_document
 from commissioning.satisfaction import publication as satisfaction
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,9 +49,9 @@ def test_satisfaction_html_structure_and_chart_alt_from_the_input_files(satisfac
     page = Page(satisfaction_document.build_html(satisfaction_pub))
     check_page_structure(page, "Victim satisfaction: quarterly report, 2026Q3")
     assert [t for h, t in page.headings if h == "h2"] == [
-        "Headline", "Where London started: the 2012 baseline", "London and boroughs against their targets",
+        "Contents", "Headline", "Where London started: the 2012 baseline", "London and boroughs against their targets",
         "Groups of victims", "Service users of commissioned services (provider returns (service users))",
-        "Method, sources and sample sizes"]
+        "Method, sources and sample sizes", "Next publication and revisions", "Glossary"]
     assert [t["caption"] for t in page.tables] == [
         "Victims satisfied, as stated in the review (real figures)",
         "Victims satisfied, 12 months to September 2026, by area",
@@ -94,8 +93,9 @@ def test_returns_html_structure_and_totals_from_the_input_file(returns_pub):
     page = Page(returns_document.build_html(returns_pub))
     check_page_structure(page, "Support services for victims: quarterly figures, 2026Q3")
     labels = [returns_pub.labels[s][0] for s in returns_pub.services]
-    assert [t for h, t in page.headings if h == "h2"] == ["Headline", *labels, "Client satisfaction (all services)",
-                                                          "Method"]
+    assert [t for h, t in page.headings if h == "h2"] == ["Contents", "Headline", *labels,
+                                                          "Client satisfaction (all services)", "Method",
+                                                          "Next publication and revisions", "Glossary"]
     assert len(page.tables) == len(labels) + 1
     with open(RETURNS_CSV, newline="", encoding="utf-8") as f:
         quarter = [r for r in csv.DictReader(f) if r["quarter"] == "2026Q3"]

@@ -15,7 +15,11 @@ from pypdf import PdfReader
 from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
 from commissioning.procurement.rules import load_rules
 from commissioning.procurement.scoring import score_bids
-from commissioning.publish.pdf.summaries import summary_html, summary_outline, summary_pdf
+from commissioning.publish.pdf.summaries import (
+    summary_html,
+    summary_outline,
+    summary_pdf,
+)
 from commissioning.publish.summaries import build_summaries
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "example_bids"
@@ -36,8 +40,8 @@ def test_summary_html_structure_and_points_by_hand(summaries):
     page = Page(summary_html(s))
     check_page_structure(page, "Assessment summary: bid NE-02")
     assert [t for h, t in page.headings if h == "h2"] == [
-        "Outcome", "Standstill", "Your bid: NE-02, Lea Valley Survivors' Network (fictional)",
-        "The winning bid: NE-01, Thamesreach Women's Advocacy (fictional)"]
+        "Contents", "Outcome", "Standstill", "Your bid: NE-02, Lea Valley Survivors' Network (fictional)",
+        "The winning bid: NE-01, Thamesreach Women's Advocacy (fictional)", "Glossary"]
     own = page.tables[0]
     assert own["caption"] == "Your bid: NE-02, Lea Valley Survivors' Network (fictional)"
     assert own["cols"] == ["Criterion", "Score", "Points", "The panel's reasons"]

@@ -35,7 +35,7 @@ def test_chapter_text_marks_estimates_and_compares_with_london(chapter):
     text = flat(" ".join(p.extract_text() for p in reader.pages))
     assert 5 <= len(reader.pages) <= 8
     first = flat(reader.pages[0].extract_text())
-    assert "Demand over time" in first and "ESTIMATED FIGURES" in first and "marac cases" in first
+    assert "Demand over time" in first and "ESTIMATED FIGURES" in first and "Marac cases" in first
     assert "Violence against women and girls (VAWG) offences" in text and "Rape and other sexual offences" in text
     # the headline sentence: the 32 boroughs' VAWG offences in the 12 months to February 2026
     vawg = pd.read_csv("data/series/mps_vawg_monthly.csv", dtype={"month": str})
@@ -65,3 +65,15 @@ def test_published_priorities_carry_need_over_the_contract_period():
     assert "ESTIMATED FIGURES" in flat(reader.pages[0].extract_text())
     assert "Need over the contract period" in text and "Year 5 (extension): 2031-10 to 2032-09" in text
     assert "ISVA (FTE)" in text and "held flat over the contract" in text
+
+
+def test_a_forecast_chart_keeps_a_readable_scale_when_the_interval_is_very_wide():
+    """Issue 24: London's VAWG 95% band (about 4,000 to 35,000 a month around some 9,000) flattened the
+    recorded series; the scale stops at 1.4 times the larger of the series and the central forecast."""
+    from commissioning.publish.pdf.trend_charts import readable_top
+
+    history = pd.Series([8000.0, 9000.0, 10000.0])
+    wide = pd.DataFrame({"forecast": [9500.0], "upper80": [20000.0], "upper95": [35000.0]})
+    assert readable_top(history, wide) == pytest.approx(14000)          # 1.4 x 10,000
+    narrow = pd.DataFrame({"forecast": [9500.0], "upper80": [11000.0], "upper95": [12000.0]})
+    assert readable_top(history, narrow) == pytest.approx(11550)        # the 80% band, with 5% room

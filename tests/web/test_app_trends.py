@@ -36,7 +36,7 @@ def test_trends_page_shows_rates_forecast_and_contract_need(accounts):
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == ["Demand over time"]
     info = " ".join(i.value for i in at.info)
-    assert "Estimated figures." in info and "marac cases" in info  # the banner names the estimated measure
+    assert "Estimated figures." in info and "Marac cases" in info  # the banner names the estimated measure
     assert "**Estimated.** The forecast is an estimate" in info
     assert "**Estimated.** Need in each year of the contract" in info
     rates = html_table(at, "Rate per 100k")

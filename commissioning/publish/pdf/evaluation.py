@@ -32,6 +32,7 @@ from reportlab.lib import colors
 from commissioning.procurement.rules import Rules
 from commissioning.procurement.scoring import ScoringResult
 from commissioning.procurement.sensitivity import rank_sensitivity
+from commissioning.publish.glossary import glossary_outline
 from commissioning.publish.outline import B, Outline, to_html
 from commissioning.publish.pdf.priorities import PRICE_METHODS, SECTION_WORDS
 from commissioning.publish.pdf.story import to_story
@@ -47,6 +48,7 @@ from commissioning.publish.pdf.style import (
     today_text,
     write_html,
 )
+from commissioning.publish.wording import illustrative_mark
 
 DEFAULT_AUTHOR = "Victim services commissioning"
 MARKING = "OFFICIAL-SENSITIVE: contains bid data, not for publication"
@@ -95,20 +97,21 @@ def evaluation_outline(rules: Rules, result: ScoringResult, *, moderation: pd.Da
     day = date or dt.date.today()
 
     step(progress, 0.0, "writing results")
-    o = Outline().spacer(40).para(rules.title, style="title")
+    o = Outline().para(rules.title, style="title")
     o.para("Evaluation report" + (f": {round_name}" if round_name else ""), style="subtitle")
-    o.para(B("Lots "), ", ".join(lots), B("   Date "), today_text(day), B("   Rules version "),
-           f"{rules.version} ({rules.source})").spacer(8)
+    o.para(B("Lots "), ", ".join(lots), B("   Rules version "), f"{rules.version} ({rules.source})")
+    o.para(*_dates(rules, day))
     o.notice(MARKING + ".")
+    if illustrative:
+        o.notice(illustrative_mark(f"{illustrative}; see the end of this page"))
+    o.extend(_decision_summary(rules, table, lots, conflicts, shown))
     if illustrative:
         o.notice(illustrative_words([illustrative]))
     o.para("Scorers are shown " + ("by name." if names else "under pseudonyms (Scorer A, B, ...); the commissioner "
                                                              "holds the key."))
     o.para("An accessible HTML version of this report can be produced from the same data (report --format html, or "
            "the Exports page).", style="pdf_note")
-    o.page_break()
-    o.extend(_decision_summary(rules, table, lots, conflicts, shown))
-    o.heading("Contents").contents().page_break()
+    o.cond_break(300).heading("Contents").contents().page_break()
     o.extend(_results(rules, table, lots))
     o.extend(_rules_applied(rules))
     o.extend(_panel_section(members, conflicts, shown))
@@ -122,7 +125,7 @@ def evaluation_outline(rules: Rules, result: ScoringResult, *, moderation: pd.Da
     o.extend(_sign_off(conflicts))
     step(progress, 0.7, "writing the scorers' rationale")
     o.extend(_rationale(result, table, lots, members, moderation))
-    return o
+    return o.extend(glossary_outline(o))
 
 
 def _title(rules: Rules, round_name: str | None) -> str:
@@ -210,7 +213,20 @@ def _decision_summary(rules: Rules, table: pd.DataFrame, lots: list[str], confli
     o.para(_conflict_words(conflicts))
     o.heading("Who signs", 2)
     o.para(", ".join(SIGNATORIES) + ": see Sign-off, after the rank sensitivity.")
-    return o.page_break()
+    return o
+
+
+def _dates(rules: Rules, day: dt.date) -> list[str]:
+    """The round's dates and the report's, each labelled: bids closed, the award planned, and the day
+    this report was produced (said to be a rehearsal when that is before bids closed)."""
+    runs = []
+    for key, words in (("bids_close", "Bids closed "), ("award", "   Award planned ")):
+        if key in rules.timetable:
+            runs += [B(words), today_text(rules.timetable[key])]
+    closed = rules.timetable.get("bids_close")
+    runs += [B("   Report produced "), today_text(day)
+             + (" (before bids closed: a rehearsal on example bids)" if closed and day <= closed else "")]
+    return runs
 
 
 def _conflict_words(conflicts: pd.DataFrame | None) -> str:

@@ -34,6 +34,7 @@ from commissioning.needs.assessment import NO_NEED, Assessment, digits_for
 from commissioning.needs.dataset import Dataset
 from commissioning.procurement.rules import Rules, load_rules
 from commissioning.publish.contracts_section import current_contracts_outline
+from commissioning.publish.glossary import glossary_outline
 from commissioning.publish.headline import headline, money
 from commissioning.publish.lots import lots_outline
 from commissioning.publish.outline import B, Outline, to_html
@@ -60,6 +61,7 @@ from commissioning.publish.pdf.style import (
 )
 from commissioning.publish.pdf.trends_chapter import trends_outline
 from commissioning.publish.priorities import derive_priorities
+from commissioning.publish.wording import estimated_mark, illustrative_mark
 from commissioning.spatial.geo import load_boundaries
 from commissioning.spatial.layers import service_access
 from commissioning.spatial.lots import make_lots
@@ -89,6 +91,8 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
     notes = ds.illustrative_notes()
 
     o = _cover(ds, title, author, day, notes)
+    o.extend(_main_points(assessment, priorities)).cond_break(450)     # what spills over shares a page with "About the data"
+    o.extend(_data_notes(ds, notes))
     o.heading("Contents").contents().page_break()
     o.extend(_summary(assessment, priorities, notes))
     o.extend(_method(ds, radius_m))
@@ -113,8 +117,8 @@ def needs_outline(assessment: Assessment, *, progress: Progress | None = None,
                                               "somewhere, the authorities with the largest shortfall; services with "
                                               "the largest share of need unmet and the firmest figures first."))
     o.page_break()
-    o.extend(_appendix(ds, attribution))
-    return o
+    o.extend(_appendix(ds, gaps, attribution))
+    return o.extend(glossary_outline(o))
 
 
 def build_needs_pdf(assessment: Assessment, out: str | os.PathLike | BinaryIO | None = None, *,
@@ -181,10 +185,20 @@ def _short(ds: Dataset, service: str) -> str:
 
 
 def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str]) -> Outline:
-    o = Outline().spacer(36).para(title, style="title")
+    o = Outline().para(title, style="title")
     o.para(f"Independent domestic and sexual violence advisers (IDVA, ISVA) and refuge provision in the "
            f"{len(ds.authorities)} authorities, against published benchmarks", style="subtitle")
-    o.para(B("Published "), today_text(day), B("   By "), author, style="cover").spacer(14)
+    o.para(B("Published "), today_text(day), B("   By "), author, style="cover").spacer(6)
+    if notes:
+        o.notice(illustrative_mark("listed on page 2"))
+    if ds.estimated_notes():
+        o.notice(estimated_mark("listed on page 2"), kind="estimated")
+    return o
+
+
+def _data_notes(ds: Dataset, notes: list[str]) -> Outline:
+    """What is illustrative or estimated, and the period of each source (the page after the main points)."""
+    o = Outline().heading("About the data")
     if notes:
         o.notice(illustrative_words(notes))
     estimated = ds.estimated_notes()
@@ -196,7 +210,7 @@ def _cover(ds: Dataset, title: str, author: str, day: dt.date, notes: list[str])
         o.spacer(10)
     o.para("Refuge addresses are confidential: no service location appears in this document.", style="small")
     o.para(ACCESSIBLE_VERSION, style="pdf_note")
-    return o.page_break()
+    return o.spacer(10)
 
 
 def _period(source: dict) -> str:
@@ -209,14 +223,13 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
-    ds, totals = assessment.dataset, assessment.totals
+def _main_points(assessment: Assessment, priorities) -> Outline:
+    """Page 1: the gap in posts, places and pounds by service, the authorities red in most services,
+    and the decisions the assessment asks for."""
+    ds = assessment.dataset
     n = len(ds.authorities)
     head = headline(assessment)
-    o = Outline().heading("Executive summary")
-    if notes:
-        o.para(B("Illustrative data. "), "The figures below use illustrative inputs (" + "; ".join(notes) +
-               ") and show how the assessment works, not the real position.")
+    o = Outline().heading("Main points")
     if head.costs:
         amounts = [f"{fmt(v, digits_for(u))} {'FTE posts' if u == 'FTE' else 'refuge ' + u if u == 'spaces' else u}"
                    for u, v in head.gap_by_unit.items()]
@@ -235,11 +248,15 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
     else:
         o.para(B("Every authority meets its benchmark for every service: there is no gap to close."))
     if head.red_across:
-        names = [f"{name} ({', '.join(labels)})" for name, labels in head.red_across]
         o.para(B(f"{len(head.red_across)} of {n} authorities are red in {head.min_red} or more of the "
-                 f"{head.services} services: "), "; ".join(names) + ".")
+                 f"{head.services} services: "), _join([name for name, _ in head.red_across]) + ".")
     else:
         o.para(B(f"No authority is red in {head.min_red} or more services."))
+    if priorities:
+        o.heading("Decisions this assessment asks for", 2)
+        o.bullets([[B(f"{p.rank}. {p.title}. "), f"{_short(ds, p.service)} meets {p.coverage_pct:.0f}% of the "
+                    f"benchmark across the area; {fmt(p.gap_total, digits_for(p.unit))} {p.unit} are missing "
+                    "where provision is short."] for p in priorities])
     rows = [["Service", "Gap where short", "Above benchmark elsewhere", "New capacity (net)", "Annual cost of one",
              "Annual cost of the gap", "Of which moving could cover"]]
     for c in head.costs:
@@ -260,6 +277,16 @@ def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
                "sources are under Method and benchmarks. Above benchmark elsewhere = the sum of provision over need "
                "in the authorities above their benchmark; moving it could cover the gap up to that amount, and new "
                "capacity (net) is the rest, the area's net shortfall where it is short.", style="small")
+    return o
+
+
+def _summary(assessment: Assessment, priorities, notes: list[str]) -> Outline:
+    ds, totals = assessment.dataset, assessment.totals
+    n = len(ds.authorities)
+    o = Outline().heading("Totals and priorities")
+    if notes:
+        o.para(B("Illustrative data. "), "The figures below use illustrative inputs (" + "; ".join(notes) +
+               ") and show how the assessment works, not the real position.")
     if priorities:
         o.para(B("Priorities, in order: "), "; ".join(
             f"{p.rank}. {_short(ds, p.service)} ({p.coverage_pct:.0f}% coverage; largest shortfalls in "
@@ -347,7 +374,8 @@ def _service_chapter(ds: Dataset, gaps: pd.DataFrame, service: str, bng: gpd.Geo
            + ", ".join(f"{r.name} {r.coverage_pct:.0f}%" for r in worst.itertuples() if pd.notna(r.coverage_pct))
            + ". The table that follows gives every figure.")
     o.figure(png, alt=alt, caption="Map: coverage of the benchmark by authority. Reds are below the benchmark (the "
-             "status cut-offs are class breaks), blues above it. Crowded names are abbreviated, with a key.")
+             "status cut-offs are class breaks), blues above it. Crowded names are abbreviated, with a key.",
+             data=rows[["code", "name", "provision", "need", "coverage_pct", "status"]].round(2))
     o.page_break()
     table = [["Authority", f"Provision ({unit})", f"Need ({unit})", f"Shortfall ({unit})", "Coverage", "Status"]]
     fills = []
@@ -427,14 +455,15 @@ def _lot_scenario(ds: Dataset, gaps: pd.DataFrame, boundaries: gpd.GeoDataFrame,
            "mean share of the area's need across the service types.")
     alt = "Map of the scenario's computed areas: " + "; ".join(f"{r[0]}: {r[1]}" for r in rows[1:]) + "."
     o.figure(lot_map_png(bng, assignment, attribution, dpi=dpi, title="Scenario areas", term="Area"), alt=alt,
-             max_height=300, caption="Map: the scenario's computed areas. Crowded names are abbreviated, with a key.")
+             max_height=300, caption="Map: the scenario's computed areas. Crowded names are abbreviated, with a key.",
+             data=assignment)
     o.cond_break(200)
     o.table(rows, caption="Scenario: coverage of the benchmark by computed area and service", caption_in_pdf=True,
             widths=[0.17, 0.31] + [width] * len(services), align_right=range(2, 2 + len(services)))
     return o.page_break()
 
 
-def _appendix(ds: Dataset, attribution: str) -> Outline:
+def _appendix(ds: Dataset, gaps: pd.DataFrame, attribution: str) -> Outline:
     o = Outline().heading("Appendix: data sources")
     if not ds.sources:
         o.para("The data directory has no sources.yaml: the sources of these figures are not recorded.")
@@ -453,8 +482,21 @@ def _appendix(ds: Dataset, attribution: str) -> Outline:
     o.para(f"Boundaries: {attribution}", style="small")
     for s in ds.sources:
         if s.get("note") and s.get("id") != "boundaries":
-            o.para(B(" ".join(str(s.get("name", "")).split())), ": " + public_note(s["note"]), style="small")
+            note = public_note(s["note"]) + (" " + _coverage_ranges(ds, gaps) if s.get("used_in") == "data/services.csv"
+                                             and s.get("illustrative") else "")
+            o.para(B(" ".join(str(s.get("name", "")).split())), ": " + note, style="small")
     return o
+
+
+def _coverage_ranges(ds: Dataset, gaps: pd.DataFrame) -> str:
+    """The range of coverage of the benchmark across the authorities, per service type, from the gap
+    table (the figures the service chapters show)."""
+    parts = []
+    for service in ds.service_types:
+        pct = gaps.loc[gaps["service"] == service, "coverage_pct"].dropna()
+        if len(pct):
+            parts.append(f"{_short(ds, service)} {pct.min():.0f}% to {pct.max():.0f}%")
+    return ("Provision in these figures runs from " + "; ".join(parts) + " of the benchmark by authority.") if parts else ""
 
 
 def public_note(note: str) -> str:

@@ -16,14 +16,17 @@ import os
 from typing import BinaryIO
 
 from commissioning.demand.contract import contract_from_rules
-from commissioning.needs.assessment import Assessment
+from commissioning.needs.assessment import Assessment, digits_for
 from commissioning.needs.dataset import Dataset
+from commissioning.procurement.lifecycle import LONDON, deadline
 from commissioning.procurement.rules import TIMETABLE_ORDER, Rules
 from commissioning.procurement.timetable import (
     NOTICE_MONTHS,
     timetable_check_from_rules,
 )
 from commissioning.publish.contracts_section import current_contracts_outline
+from commissioning.publish.glossary import glossary_outline
+from commissioning.publish.headline import headline, money
 from commissioning.publish.lots import check_lots, lots_outline
 from commissioning.publish.outline import B, Outline, to_html
 from commissioning.publish.pdf.story import to_story
@@ -41,10 +44,13 @@ from commissioning.publish.pdf.style import (
 )
 from commissioning.publish.pdf.trends_chapter import contract_need_outline
 from commissioning.publish.priorities import (
+    LotProfile,
     derive_priorities,
     group_provision,
     group_summary,
+    lot_profile,
 )
+from commissioning.publish.wording import estimated_mark, illustrative_mark
 
 DEFAULT_AUTHOR = "Victim services commissioning"
 SECTION_WORDS = {"quality": "Quality", "social_value": "Social value", "price": "Price"}
@@ -81,12 +87,16 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
     o.para(B("Published "), today_text(day), B("   By "), author, B("   Rules version "), str(rules.version),
            style="cover")
     if notes:
+        o.notice(illustrative_mark("listed on page 2"))
+    if ds.estimated_notes():
+        o.notice(estimated_mark("listed on page 2"), kind="estimated")
+    o.extend(_at_a_glance(rules, assessment))
+    o.page_break().heading("About the data")
+    if notes:
         o.notice(illustrative_words(notes))
     estimated = ds.estimated_notes()
     if estimated:
         o.notice(estimated_words(estimated), kind="estimated")
-    o.keep(_at_a_glance(rules, ds))   # on the first page if it fits there whole, else on a page of its own
-    o.page_break()
     o.para("This document is published before bids are invited so that every organisation, large or small, knows "
            "what will be funded and exactly how bids will be judged. The rules below will not change after bids are "
            "invited.")
@@ -105,10 +115,12 @@ def priorities_outline(assessment: Assessment, rules: Rules, *, progress: Progre
     o.extend(current_contracts_outline(contracts or [], day))
     o.cond_break(250)
     o.extend(_lots(assessment, rules))
+    for lot in rules.lots:
+        o.page_break().extend(lot_profile_outline(lot_profile(assessment, lot), rules))
     step(progress, 0.5, "writing scoring rules")
     o.extend(_rules(rules))
     o.extend(_timetable(rules, check))
-    return o
+    return o.extend(glossary_outline(o))
 
 
 def build_priorities_pdf(assessment: Assessment, rules: Rules, out: str | os.PathLike | BinaryIO | None = None, *,
@@ -165,12 +177,24 @@ def _years(value: float) -> str:
     return f"{value:g} year" + ("" if value == 1 else "s")
 
 
-def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
-    """The first page's summary for a bidder: dates, lots, value, contract, how to bid, contact. Its
-    tables are at 9 pt (the smallest table text) so that it fits under the cover's notices."""
+def _at_a_glance(rules: Rules, assessment: Assessment) -> Outline:
+    """The first page's summary for a bidder: the gap the round addresses and what the lots' budgets
+    buy against it, dates (the deadline to the minute), lots, value, price basis, contract, how to bid,
+    contact. Its tables are at 9 pt (the smallest table text) so that it fits on the cover."""
     o = Outline().heading("At a glance")
+    head = headline(assessment)
+    values = [lot.indicative_value_gbp for lot in rules.lots if lot.indicative_value_gbp is not None]
+    if head.costs:
+        amounts = [f"{fmt(v, digits_for(u))} {'FTE posts' if u == 'FTE' else 'refuge ' + u}"
+                   for u, v in head.gap_by_unit.items()]
+        o.para(B("The gap: "), f"closing every authority's gap takes {' and '.join(amounts)}, about "
+               f"{money(head.total_cost)} a year."
+               + (f" The lots' indicative values come to {money(sum(values))} a year, "
+                  f"{100 * sum(values) / head.total_cost:.0f}% of that: bids say which part of the gap they close."
+                  if values and head.total_cost else ""))
     t = rules.timetable
-    rows = [["What", "When"]] + [[MILESTONE_WORDS.get(k, k.replace("_", " ").capitalize()), today_text(t[k])]
+    rows = [["What", "When"]] + [[MILESTONE_WORDS.get(k, k.replace("_", " ").capitalize()),
+                                  _deadline_words(rules) if k == "bids_close" else today_text(t[k])]
                                  for k in TIMETABLE_ORDER if k in t]
     if len(rows) > 1:
         o.table(rows, caption="Key dates", widths=[0.6, 0.4], caption_in_pdf=True, size=CELL_SIZE_TIGHT)
@@ -191,6 +215,8 @@ def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
     else:
         o.para(B("Lots: "), "one contract for the whole area (no lots are published).")
     facts = []
+    if rules.price_words():
+        facts.append([B("Prices: "), f"each bid gives its price {rules.price_words()}, in pounds."])
     if rules.contract_years:
         extension = (f", with an optional extension of up to {_years(rules.extension_years)}"
                      if rules.extension_years else ", with no extension")
@@ -202,6 +228,13 @@ def _at_a_glance(rules: Rules, ds: Dataset) -> Outline:
     facts.append([B("How to bid: "), rules.how_to_bid or "the invitation to bid will say how to submit a bid."])
     facts.append([B("Questions: "), rules.contact or "the invitation to bid will name a contact."])
     return o.bullets(facts)
+
+
+def _deadline_words(rules: Rules) -> str:
+    """The bid deadline to the minute, London time (``procurement.lifecycle.deadline``)."""
+    closes = deadline(rules).astimezone(LONDON)
+    last_day = (closes - dt.timedelta(minutes=1)).date()
+    return f"{today_text(last_day)}, 11:59 pm London time"
 
 
 def _lots(assessment: Assessment, rules: Rules) -> Outline:
@@ -332,4 +365,30 @@ def _timetable(rules: Rules, check) -> Outline:
     o.para(f"The rule: bids are invited no earlier than the same day {NOTICE_MONTHS} calendar months after the "
            "priorities are published (or the last day of that month when it has no such day; e.g. published 30 "
            "November, bids invited from 28 February, or 29 February in a leap year).", style="small")
+    return o
+
+
+def lot_profile_outline(profile: LotProfile, rules: Rules) -> Outline:
+    """One page for a bidder on one lot: its authorities, need, current provision and gap by service,
+    its indicative value and what that buys at the published unit costs."""
+    lot = profile.lot
+    o = Outline().heading(f"Lot profile: {lot.name}")
+    value = ("not published" if lot.indicative_value_gbp is None
+             else f"£{lot.indicative_value_gbp:,.0f} {rules.price_words() or 'a year'}")
+    o.para(B("Authorities: "), f"{', '.join(sorted(lot.boroughs))} ({len(lot.boroughs)}).")
+    o.para(B("Indicative value: "), value + ".")
+    rows = [["Service", "Need", "Provision now", "Gap where short", "Coverage", "Cost of the gap a year"]]
+    for s in profile.services:
+        d = digits_for(s.unit)
+        rows.append([s.label, f"{fmt(s.need, d)} {s.unit}", f"{fmt(s.provision, d)} {s.unit}",
+                     f"{fmt(s.gap, d)} {s.unit}", f"{s.coverage_pct:.0f}%",
+                     "–" if s.gap_cost is None else f"£{s.gap_cost:,.0f}"])
+    o.table(rows, caption=f"{lot.name}: need, current provision and the gap by service", caption_in_pdf=True,
+            widths=[0.2, 0.15, 0.17, 0.17, 0.12, 0.19], align_right=range(1, 6))
+    o.para("Gap where short: the sum of the shortfalls of the lot's authorities below their benchmark; provision "
+           "above the benchmark in one authority does not fill a gap in another.", style="small")
+    if profile.buys:
+        o.para(B("What the indicative value buys: "), "spent on one service alone, about "
+               + "; or ".join(f"{fmt(n, digits_for(unit))} {unit} of {label}" for label, unit, n in profile.buys)
+               + " a year at the unit costs in the needs assessment.")
     return o

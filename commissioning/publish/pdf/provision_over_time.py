@@ -46,7 +46,8 @@ def provision_outline(ds: Dataset, approved: pd.DataFrame | None, *, dpi: int = 
             chart_png(series, service, LONDON_CODE, f"{short}: London by quarter", dpi=dpi),
             alt=chart_alt(series, service, LONDON_CODE),
             caption=f"{short} in London by quarter: coverage of need, referrals refused for lack of capacity and "
-                    "median days to first contact. The table below gives the figures."))
+                    "median days to first contact. The table below gives the figures.",
+            data=london.drop(columns=["service"], errors="ignore")))
         o.table([["Quarter", "Coverage", "Referrals refused", "Median days to contact"]]
                 + [[r.quarter, _pct(r.coverage_pct), _pct(r.refused_pct), _days(r.waiting_days)]
                    for r in london.itertuples()],

@@ -26,6 +26,27 @@ from commissioning.publish.outline import (
 )
 from commissioning.publish.pdf import style as st
 
+#: Points a table needs below what comes before it to start on the page with its header and first rows.
+TABLE_START = 80
+
+
+def height(flowable) -> float:
+    """The points ``flowable`` takes on a page of the report's width, with the space around it."""
+    if isinstance(flowable, KeepTogether):
+        return sum(height(f) for f in flowable._content)
+    return flowable.wrap(st.CONTENT_WIDTH, st.FRAME_HEIGHT)[1] + flowable.getSpaceBefore() + flowable.getSpaceAfter()
+
+
+def together(flowables: list) -> list:
+    """``flowables`` kept on one page when they fit on one; when they are taller than a page (a long
+    table), they start on this page only if what comes before the first table fits with its header
+    and first rows, and the table breaks across pages from there (keeping them all together would
+    leave the rest of this page blank)."""
+    if sum(height(f) for f in flowables) <= st.FRAME_HEIGHT:
+        return [KeepTogether(flowables)]
+    first_table = next((i for i, f in enumerate(flowables) if isinstance(f, RLTable)), len(flowables))
+    return [CondPageBreak(sum(height(f) for f in flowables[:first_table]) + TABLE_START)] + flowables
+
 
 def _markup(text: Text) -> str:
     return "".join(f"<b>{st.esc(r)}</b>" if isinstance(r, B) else st.esc(r) for r in _runs(text)).replace("\n", "<br/>")
@@ -55,20 +76,33 @@ def _fit(markup: str, width: float, size: float) -> str:
     return " ".join(fit(w) for w in markup.split(" "))
 
 
+#: A web or email address in paragraph markup, perhaps broken over lines by :func:`_fit` (``<br/>``).
+LINK = re.compile(r"(https?://(?:[^\s<]|(?<=[-/])<br/>)+?|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)(?=[.,;:)]?(?:\s|$|<(?!br/>)))")
+
+
+def _links(markup: str) -> str:
+    """Paragraph markup with its web and email addresses made links (blue, underlined)."""
+    def link(match: re.Match) -> str:
+        address = match.group(1).replace("<br/>", "")
+        href = address if address.startswith("http") else "mailto:" + address
+        return f'<a href="{href}" color="#1d3557" underline="1">{match.group(1)}</a>'
+    return LINK.sub(link, markup)
+
+
 def to_story(outline: Outline) -> list:
     """The outline as reportlab flowables in the shared report style."""
     story: list = []
     for block in outline.blocks:
         kind = block[0]
         if kind == "keep":
-            story.append(KeepTogether(to_story(block[1])))
+            story += together(to_story(block[1]))
         elif kind == "heading":
             story.append(st.heading(block[1], block[2]))
         elif kind == "para":
-            story.append(st.para(_fit(_markup(block[1]), st.CONTENT_WIDTH - 4, 10),
+            story.append(st.para(_links(_fit(_markup(block[1]), st.CONTENT_WIDTH - 4, 10)),
                                  PDF_STYLES.get(block[2], block[2])))
         elif kind == "bullets":
-            story += st.bullets([_fit(_markup(i), st.CONTENT_WIDTH - 20, 10) for i in block[1]])
+            story += st.bullets([_links(_fit(_markup(i), st.CONTENT_WIDTH - 20, 10)) for i in block[1]])
         elif kind == "notice":
             story += st.notice_box(st.esc(block[1]), *st.NOTICE_COLOURS[block[2]])
         elif kind == "box":
@@ -81,10 +115,7 @@ def to_story(outline: Outline) -> list:
             story += [box, Spacer(1, 6)]
         elif kind == "table":
             t: Table = block[1]
-            if t.caption_in_pdf:
-                caption = st.para(f"<b>{st.esc(t.caption)}</b>")
-                caption.keepWithNext = 1
-                story.append(caption)
+            caption = [st.para(f"<b>{st.esc(t.caption)}</b>")] if t.caption_in_pdf else []
             spans = [command[1:3] for command in t.pdf_style if command[0] == "SPAN"]
             widths = st.fitted_widths([[plain(c) for c in r] for r in t.rows], t.widths) if t.fit_words else t.widths
             rows = [[_markup(c) for c in r] for r in t.rows]
@@ -93,15 +124,16 @@ def to_story(outline: Outline) -> list:
             if not spans:   # a spanned cell is wider than its column
                 rows = [[_fit(c, w * st.CONTENT_WIDTH - st.CELL_PADDING, size) for c, w in zip(r, widths)]
                         for r in rows]
+            rows = [[_links(c) for c in r] for r in rows]
             grid = st.data_table(rows, widths, header_rows=t.header_rows, align_right=sorted(t.align_right),
                                  fills=[(c, r, st.RAG_FILL.get(s)) for c, r, s in t.fills if s in st.RAG_FILL],
                                  total_row=t.total_row, row_heights=t.row_heights, split_in_row=t.split_in_row,
                                  size=size)
             if t.pdf_style:
                 grid.setStyle(TableStyle(t.pdf_style))
-            story.append(grid)
+            story += together(caption + [grid]) if caption else [grid]
         elif kind == "figure":
-            _, png, _alt, caption, width, max_height = block
+            png, _alt, caption, width, max_height = block[1:6]
             image = st.png_image(png, width=st.CONTENT_WIDTH * width)
             if max_height and image.drawHeight > max_height:
                 image = st.png_image(png, width=image.drawWidth * max_height / image.drawHeight)

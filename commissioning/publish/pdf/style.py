@@ -53,6 +53,10 @@ FONT = "DejaVuSans"
 PAGE = A4
 MARGIN = 18 * mm
 CONTENT_WIDTH = PAGE[0] - 2 * MARGIN
+TOP_MARGIN, BOTTOM_MARGIN = MARGIN + 6 * mm, MARGIN + 2 * mm     # room for the running header and footer
+FRAME_HEIGHT = PAGE[1] - TOP_MARGIN - BOTTOM_MARGIN
+#: A table broken across pages keeps at least this many rows under its header on each page.
+MIN_SPLIT_ROWS = 2
 
 INK = colors.HexColor("#1a1a1a")
 BLUE = colors.HexColor("#1d3557")
@@ -164,6 +168,33 @@ def bold_rows(n: int, header_rows: int, total_row: bool) -> list[bool]:
     return [r < header_rows or (total_row and r == n - 1) for r in range(n)]
 
 
+class WholeTable(Table):
+    """A table that breaks across pages only where each part keeps its header with at least
+    :data:`MIN_SPLIT_ROWS` rows (no header alone at a page's foot, no total row alone at the next
+    page's top), and whose continuation fills at least a quarter of its page; a table that cannot be
+    broken so and fits on one page moves to the next page whole. A table whose rows may themselves
+    break across pages (``splitInRow``, rows of long comments) breaks as reportlab breaks it."""
+
+    def split(self, availWidth, availHeight):
+        parts = super().split(availWidth, availHeight)
+        if self.splitInRow:
+            return parts
+        while len(parts) == 2:
+            first, rest = parts
+            header = self.repeatRows if isinstance(self.repeatRows, int) else len(self.repeatRows)
+            if len(first._cellvalues) - header < MIN_SPLIT_ROWS:
+                return []
+            if (len(rest._cellvalues) - header >= MIN_SPLIT_ROWS
+                    and rest.wrap(availWidth, FRAME_HEIGHT)[1] >= FRAME_HEIGHT / 4):
+                return parts
+            if self._height <= FRAME_HEIGHT:
+                return []
+            first.wrap(availWidth, availHeight)
+            availHeight -= first._rowHeights[-1]        # break one row earlier
+            parts = super().split(availWidth, availHeight)
+        return parts
+
+
 def data_table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows: int = 1,
                align_right: Sequence[int] = (), fills: Sequence[tuple] = (), total_row: bool = False,
                row_heights: Sequence[float | None] | None = None, split_in_row: bool = False,
@@ -181,8 +212,8 @@ def data_table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows
     cell = cell_styles(size)
     body = [[Paragraph(value, cell[bold[r], c in align_right]) if isinstance(value, str) else value
              for c, value in enumerate(row)] for r, row in enumerate(rows)]
-    table = Table(body, colWidths=[w * CONTENT_WIDTH for w in widths], rowHeights=row_heights,
-                  repeatRows=header_rows, splitInRow=int(split_in_row))
+    table = WholeTable(body, colWidths=[w * CONTENT_WIDTH for w in widths], rowHeights=row_heights,
+                       repeatRows=header_rows, splitInRow=int(split_in_row))
     commands = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),  # the cell default (Helvetica) would not be embedded
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -283,7 +314,7 @@ class _Doc(BaseDocTemplate):
 
     def __init__(self, buffer, **kwargs):
         super().__init__(buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
-                         topMargin=MARGIN + 6 * mm, bottomMargin=MARGIN + 2 * mm, **kwargs)
+                         topMargin=TOP_MARGIN, bottomMargin=BOTTOM_MARGIN, **kwargs)
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body",
                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         self.addPageTemplates([PageTemplate(id="page", frames=[frame])])

@@ -9,10 +9,12 @@ reasons. Nothing about any other bid, and no scorer's name (see
 
 from __future__ import annotations
 
+from commissioning.publish.glossary import glossary_outline
 from commissioning.publish.outline import Outline, to_html
 from commissioning.publish.pdf.story import to_story
 from commissioning.publish.pdf.style import deliver, fmt, render, today_text
 from commissioning.publish.summaries import AssessmentSummary, BidAssessment
+from commissioning.publish.wording import illustrative_words
 
 NOT_SCORED = "–"
 
@@ -58,14 +60,17 @@ def _subtitle(s: AssessmentSummary) -> str:
 def summary_outline(s: AssessmentSummary) -> Outline:
     """One bidder's summary: the outcome, the standstill, its own bid's table and the winner's."""
     o = Outline().para(_title(s), style="title").para(_subtitle(s), style="subtitle")
+    if s.illustrative:
+        o.notice(illustrative_words([s.illustrative]))
     o.heading("Outcome").para(s.outcome).heading("Standstill").para(_dates(s)).spacer(6)
     bids = [(s.bid, True)] + ([(s.winner, False)] if s.winner is not None and not s.is_winner else [])
-    for bid, own in bids:
-        o.heading(_bid_heading(bid, own))
-        o.table(_rows(bid, s.price_weight), caption=_bid_heading(bid, own), widths=[0.22, 0.09, 0.22, 0.47],
-                align_right=(1, 2), total_row=True, split_in_row=True).spacer(8)
-    return o.para("Scores are the panel's moderated scores on the published scale; points are the "
-                  "criterion's share of the total under the published weights.", style="small")
+    for bid, own in bids:       # each bid's table whole on one page, its heading with it
+        o.keep(Outline().heading(_bid_heading(bid, own))
+               .table(_rows(bid, s.price_weight), caption=_bid_heading(bid, own), widths=[0.22, 0.09, 0.22, 0.47],
+                      align_right=(1, 2), total_row=True, split_in_row=True).spacer(8))
+    o.para("Scores are the panel's moderated scores on the published scale; points are the "
+           "criterion's share of the total under the published weights.", style="small")
+    return o.extend(glossary_outline(o))
 
 
 def summary_pdf(s: AssessmentSummary, out=None) -> bytes:

@@ -40,7 +40,11 @@ def forecast_fan_png(history: pd.Series, future: pd.DataFrame, title: str, ylabe
     ax.plot(x_past, history.to_numpy(), color=INK, lw=1.1, label="recorded")
     ax.plot(x_future, future["forecast"], color=BLUE, lw=1.2, ls="--", label="forecast (estimated)")
     ax.set_ylabel(ylabel, fontsize=7.5)
-    ax.set_ylim(bottom=0)
+    top = readable_top(history, future)
+    ax.set_ylim(0, top)
+    if future["upper95"].max() > top:      # the band runs off the chart: say how far, in words on the chart
+        ax.text(0.99, 0.98, f"the 95% interval reaches {future['upper95'].max():,.0f} a month (off the chart)",
+                transform=ax.transAxes, ha="right", va="top", fontsize=6.8, color=GREY)
     ax.tick_params(labelsize=7)
     ax.grid(axis="y", color="#dddddd", lw=0.5)
     for side in ("top", "right"):
@@ -48,6 +52,18 @@ def forecast_fan_png(history: pd.Series, future: pd.DataFrame, title: str, ylabe
     ax.legend(fontsize=6.8, frameon=False, ncol=4, loc="lower left", bbox_to_anchor=(0, -0.24))
     fig.text(0.09, 0.94, title, fontsize=8.5, color=INK, weight="bold")
     return _png(fig, dpi)
+
+
+#: The forecast chart's vertical scale reaches this many times the larger of the recorded and central
+#: forecast figures, so the series stays readable however wide the 95% interval is.
+READABLE_HEADROOM = 1.4
+
+
+def readable_top(history: pd.Series, future: pd.DataFrame) -> float:
+    """The top of a forecast chart's scale: the 80% band if it fits under :data:`READABLE_HEADROOM`
+    times the larger of the recorded series and the central forecast, else that."""
+    level = max(float(history.max()), float(future["forecast"].max()))
+    return min(max(float(future["upper80"].max()), level) * 1.05, READABLE_HEADROOM * level)
 
 
 def caterpillar_png(latest: pd.DataFrame, london_rate: float, title: str, *, dpi: int = 200,

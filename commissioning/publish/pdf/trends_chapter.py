@@ -109,13 +109,15 @@ def _measure_section(ds: Dataset, series: MonthlySeries, measure: str, test: fc.
              alt=_caterpillar_alt(boroughs, london["rate"], words, end),
              caption="Each dot is a borough's rate, the bar its 95% interval (Byar's method); the dashed line is "
                      "London. A borough is significantly higher or lower when its whole interval lies above or below "
-                     "London's rate.")
+                     "London's rate.",
+             data=boroughs[["code", "name", "count", "rate", "lower95", "upper95", "vs_london"]].round(1))
     o.figure(forecast_fan_png(shown, total, "London (the boroughs together): recorded and forecast", per_month,
                               dpi=dpi, contract=(contract.start, contract.end) if contract else None),
              alt=_forecast_alt(shown, total, words, len(boroughs), contract),
              caption=[B("Estimated."), f" Forecast for London: {fc.LABELS[test.chosen]}, the model chosen for the "
                       f"boroughs, fitted to the London total, with 80% and 95% intervals. Backtest over the boroughs, "
-                      f"{test.accuracy()}."])
+                      f"{test.accuracy()}."],
+             data=_fan_data(shown, total))
     rows = [["Authority", "12 months", "Rate per 100,000", "95% interval", "Against London", "Change"]]
     for r in now.itertuples():
         rows.append([r.name, fmt(r.count, 0), fmt(r.rate, 0), f"{fmt(r.lower95, 0)}–{fmt(r.upper95, 0)}",
@@ -208,3 +210,10 @@ def _contract_section(ds: Dataset, need: pd.DataFrame, tests: dict, contract: Co
     for measure, t in tests.items():
         o.para(f"Model for {_words(measure)}: {fc.LABELS[t.chosen]}; {t.accuracy()}.", style="small")
     return o.page_break()
+
+
+def _fan_data(history: pd.Series, future: pd.DataFrame) -> pd.DataFrame:
+    """The forecast chart's figures: each month recorded, then each month forecast with its intervals."""
+    recorded = pd.DataFrame({"month": history.index.astype(str), "recorded": history.to_numpy()})
+    forecast = future.assign(month=future["month"].astype(str)).round(1)
+    return pd.concat([recorded, forecast], ignore_index=True)
