@@ -20,6 +20,7 @@ from commissioning.web import appdata
 @pytest.fixture
 def coverage(tmp_path, monkeypatch):
     monkeypatch.setenv("COMMISSIONING_DB", str(tmp_path / "app.sqlite"))
+    monkeypatch.setenv(appdata.DEMO_ENV, "1")      # the app's first run loads the illustrative example returns
     store = open_store(tmp_path / "app.sqlite")      # the session's user must be an active account
     auth.create_user(store, "admin", auth.COMMISSIONER, "a-long-test-password")
     store.close()
@@ -40,7 +41,7 @@ def test_rounding_first_would_give_a_different_total():
 
 
 def test_coverage_totals_are_computed_before_rounding(coverage, tmp_path):
-    """The page's store holds the illustrative example returns (first run), so its provision is the
+    """The page's store holds the illustrative example returns (first run with the demo asked for), so its provision is the
     resolver's (approved returns of 2026Q3, the latest quarter); its totals are the unrounded sums:
     ISVA need 126.1 FTE, where the 33 rounded rows add up to 126.0, LD IDVA need 14.8 (14.9 rounded)."""
     from commissioning.returns.provision import assess_with_provision
