@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages import _shared as ui
 from commissioning import auth
-from commissioning.procurement.awards import awards_csv, awards_json, build_awards
+from commissioning.procurement.awards import awards_csv, awards_json
 from commissioning.procurement.sensitivity import rank_sensitivity
 from commissioning.web import appdata
 
@@ -152,14 +152,12 @@ with tab_downloads:
         funder_name = c1.text_input("Funder name", "Mayor's Office for Policing and Crime", key="aw_funder")
         funder_id = c2.text_input("Funder org-id", "GB-EXAMPLE-FUNDER", key="aw_funder_id")
         prefix = c3.text_input("360Giving prefix", "360G-example", key="aw_prefix")
-        flagged_winners = table.loc[(table["Rank"] == 1) & (table["Status"] == "flagged"), "Bid"].tolist()
-        cleared = st.multiselect("Flagged winners whose flag is resolved", flagged_winners, key="aw_cleared")
-        try:
-            grants = build_awards(result, funder_id=funder_id, funder_name=funder_name, id_prefix=prefix,
-                                  cleared=cleared)
-        except ValueError as err:
-            st.error(ui.esc(str(err)))
-        else:
+        st.caption("A winner is cleared by the chair's recorded decision on each of its flags (Rounds page).")
+        grants = None
+        with ui.user_errors(stop=False):
+            grants = store.awards(user.username, round_id, funder_id=funder_id, funder_name=funder_name,
+                                  id_prefix=prefix, shortfall=shortfall)
+        if grants is not None:
             d1, d2 = st.columns(2)
             d1.download_button("Download awards JSON", awards_json(grants).encode("utf-8"),
                                f"awards_round{round_id}.json", "application/json", icon=":material/download:")

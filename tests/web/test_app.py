@@ -451,6 +451,12 @@ def test_commissioner_locks_round_and_exports_awards(store):
     assert "Download ranking CSV" in labels
     # no rank-1 bid of the example round is flagged, so the awards export is offered at once
     assert "Download awards JSON" in labels and "Download awards CSV" in labels
+    # The awards come from the store's awards function alone: no selection of "cleared" bids on the
+    # page; the decisions recorded above rank NE-03 and W-02, quoted in their reasons.
+    assert not [w for w in at.multiselect if w.key == "aw_cleared"]
+    ranking = pd.concat([d.value for d in at.dataframe if "Status" in d.value.columns]).set_index("Bid")
+    assert ranking.loc[["NE-03", "W-02"], "Status"].tolist() == ["ranked", "ranked"]
+    assert ranking.loc["NE-03", "Reasons"].endswith("decided: Decision on NE-03: accepted after review")
 
 
 # ---------------------------------------------------------------------------------------------
