@@ -59,22 +59,25 @@ if state == "scoring":
     st.info("Panel scores stay private until the commissioner opens moderation.")
     st.stop()
 
+shortfall = ui.assessment().gaps if any(c.type == "need_alignment" for c in rules.criteria) else None
 with ui.user_errors():
-    _, bids, scores, moderation = store.engine_inputs(user.username, round_id)
+    _, bids, _, moderation = store.engine_inputs(user.username, round_id)
     conflicted = set(store.conflicted_bids(user.username, round_id))
+    result = store.rank(user.username, round_id, shortfall=shortfall)
 if conflicted:
     st.warning(f"You declared a conflict of interest with the organisation behind {len(conflicted)} "
                "bid(s) of this round. They are hidden from you here; another chair moderates them.",
                icon=":material/front_hand:")
     bids = bids.loc[~bids["bid_id"].isin(conflicted)]
-spread = appdata.spread_table(scores, moderation, rules)
+spread = appdata.spread_table(result, moderation)
 tab_spread, tab_ranking, tab_downloads = st.tabs(["Panel spread", "Ranking", "Downloads"])
 
 with tab_spread:
     flagged = spread.loc[spread["flag"]]
     open_flags = flagged.loc[flagged["moderated"].isna()]
-    st.markdown(f"**{len(flagged)}** of {len(spread)} bid × criterion scores have a panel spread of "
-                f"{rules.spread_flag:g} points or more; **{len(open_flags)}** of those have no moderated score yet.")
+    st.markdown(f"**{len(flagged)}** of {len(spread)} bid × criterion scores of bids in the running have a panel "
+                f"spread of {rules.spread_flag:g} points or more; **{len(open_flags)}** of those have no moderated "
+                "score yet (the ranking flags them).")
     only = st.toggle("Show disagreements only", value=bool(len(flagged)), key="spread_only")
     shown = flagged if only else spread
     shown = shown.assign(flag=shown["flag"].map({True: "⚑ disagreement", False: ""}),
@@ -116,9 +119,6 @@ with tab_spread:
         st.caption("Moderated scores are recorded by the panel chair.")
 
 with tab_ranking:
-    shortfall = ui.assessment().gaps if any(c.type == "need_alignment" for c in rules.criteria) else None
-    with ui.user_errors():
-        result = store.rank(user.username, round_id, shortfall=shortfall)
     table = appdata.ranking_table(result)
     table = table.loc[~table["Bid"].isin(conflicted)]
     with st.spinner("Rank sensitivity…"):

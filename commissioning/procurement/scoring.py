@@ -139,7 +139,9 @@ class ScoringResult:
     to_overtake, below, margin_below, flags (tuple of :class:`Flag`); rows ordered by lot, then rank, failed bids last.
     ``moderated``: (bids × criteria) moderated scores (NaN where none); ``basis``: same shape,
     how each was reached; ``points``: same shape, points earned; ``scores``: the validated panel
-    scores.
+    scores; ``consensus``: same shape, the panel's consensus under the rules (before any chair's
+    moderation); ``wide_spread``: same shape, True where a bid in the running has a panel spread
+    (max − min) reaching the rules' ``spread_flag`` (flagged unless the chair moderates it).
     """
 
     rules: Rules
@@ -148,6 +150,8 @@ class ScoringResult:
     basis: pd.DataFrame
     points: pd.DataFrame
     scores: pd.DataFrame
+    consensus: pd.DataFrame
+    wide_spread: pd.DataFrame
 
     @property
     def flags(self) -> list[Flag]:
@@ -346,6 +350,7 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
     low[consensus.index.to_numpy()] = grouped.min().to_numpy()
     high[consensus.index.to_numpy()] = grouped.max().to_numpy()
     moderated, low, high = flat.reshape(n, k), low.reshape(n, k), high.reshape(n, k)
+    panel_consensus = moderated.copy()
     basis = np.where(np.isnan(moderated), "none", rules.consensus).astype(object)
     chair = np.zeros((n, k), dtype=bool)
     if m is not None:
@@ -391,7 +396,8 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
     price_score = rules.weights["price"] * factor
     abnormal = running & (price < rules.abnormally_low * median)
     total = np.where(running, quality + social + price_score, np.nan)
-    spread_flag = running[:, None] & ~chair & (high - low >= rules.spread_flag)
+    wide = running[:, None] & (high - low >= rules.spread_flag)
+    spread_flag = wide & ~chair
 
     table = pd.DataFrame({
         "bid_id": b["bid_id"], "lot": b["lot"], "quality": quality, "social_value": social,
@@ -441,7 +447,9 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
         moderated=pd.DataFrame(moderated, index=ids_index, columns=crit_cols),
         basis=pd.DataFrame(basis, index=ids_index, columns=crit_cols),
         points=pd.DataFrame(points, index=ids_index, columns=crit_cols),
-        scores=scores_out)
+        scores=scores_out,
+        consensus=pd.DataFrame(panel_consensus, index=ids_index, columns=crit_cols),
+        wide_spread=pd.DataFrame(wide, index=ids_index, columns=crit_cols))
 
 
 def _reasons(rules, b, order, gate_fail, below_min, moderated, abnormal, spread_flag, low, high, median,
