@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages import _shared as ui
 from commissioning import auth
-from commissioning.procurement.awards import awards_csv, awards_json, build_awards
+from commissioning.procurement.awards import awards_csv, awards_json
 from commissioning.procurement.sensitivity import rank_sensitivity
 from commissioning.web import appdata
 
@@ -59,22 +59,25 @@ if state == "scoring":
     st.info("Panel scores stay private until the commissioner opens moderation.")
     st.stop()
 
+shortfall = ui.assessment().gaps if any(c.type == "need_alignment" for c in rules.criteria) else None
 with ui.user_errors():
-    _, bids, scores, moderation = store.engine_inputs(user.username, round_id)
+    _, bids, _, moderation = store.engine_inputs(user.username, round_id)
     conflicted = set(store.conflicted_bids(user.username, round_id))
+    result = store.rank(user.username, round_id, shortfall=shortfall)
 if conflicted:
     st.warning(f"You declared a conflict of interest with the organisation behind {len(conflicted)} "
                "bid(s) of this round. They are hidden from you here; another chair moderates them.",
                icon=":material/front_hand:")
     bids = bids.loc[~bids["bid_id"].isin(conflicted)]
-spread = appdata.spread_table(scores, moderation, rules)
+spread = appdata.spread_table(result, moderation)
 tab_spread, tab_ranking, tab_downloads = st.tabs(["Panel spread", "Ranking", "Downloads"])
 
 with tab_spread:
     flagged = spread.loc[spread["flag"]]
     open_flags = flagged.loc[flagged["moderated"].isna()]
-    st.markdown(f"**{len(flagged)}** of {len(spread)} bid × criterion scores have a panel spread of "
-                f"{rules.spread_flag:g} points or more; **{len(open_flags)}** of those have no moderated score yet.")
+    st.markdown(f"**{len(flagged)}** of {len(spread)} bid × criterion scores of bids in the running have a panel "
+                f"spread of {rules.spread_flag:g} points or more; **{len(open_flags)}** of those have no moderated "
+                "score yet (the ranking flags them).")
     only = st.toggle("Show disagreements only", value=bool(len(flagged)), key="spread_only")
     shown = flagged if only else spread
     shown = shown.assign(flag=shown["flag"].map({True: "⚑ disagreement", False: ""}),
@@ -116,9 +119,6 @@ with tab_spread:
         st.caption("Moderated scores are recorded by the panel chair.")
 
 with tab_ranking:
-    shortfall = ui.assessment().gaps if any(c.type == "need_alignment" for c in rules.criteria) else None
-    with ui.user_errors():
-        result = store.rank(user.username, round_id, shortfall=shortfall)
     table = appdata.ranking_table(result)
     table = table.loc[~table["Bid"].isin(conflicted)]
     with st.spinner("Rank sensitivity…"):
@@ -152,14 +152,12 @@ with tab_downloads:
         funder_name = c1.text_input("Funder name", "Mayor's Office for Policing and Crime", key="aw_funder")
         funder_id = c2.text_input("Funder org-id", "GB-EXAMPLE-FUNDER", key="aw_funder_id")
         prefix = c3.text_input("360Giving prefix", "360G-example", key="aw_prefix")
-        flagged_winners = table.loc[(table["Rank"] == 1) & (table["Status"] == "flagged"), "Bid"].tolist()
-        cleared = st.multiselect("Flagged winners whose flag is resolved", flagged_winners, key="aw_cleared")
-        try:
-            grants = build_awards(result, funder_id=funder_id, funder_name=funder_name, id_prefix=prefix,
-                                  cleared=cleared)
-        except ValueError as err:
-            st.error(ui.esc(str(err)))
-        else:
+        st.caption("A winner is cleared by the chair's recorded decision on each of its flags (Rounds page).")
+        grants = None
+        with ui.user_errors(stop=False):
+            grants = store.awards(user.username, round_id, funder_id=funder_id, funder_name=funder_name,
+                                  id_prefix=prefix, shortfall=shortfall)
+        if grants is not None:
             d1, d2 = st.columns(2)
             d1.download_button("Download awards JSON", awards_json(grants).encode("utf-8"),
                                f"awards_round{round_id}.json", "application/json", icon=":material/download:")

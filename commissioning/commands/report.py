@@ -41,6 +41,8 @@ def add_arguments(parser) -> None:
                         help="evaluation: panel scores CSV")
     parser.add_argument("--moderation", type=Path, default=EXAMPLE_BIDS / "moderation.csv", metavar="FILE",
                         help="evaluation: chair's moderation CSV ('-' for none)")
+    parser.add_argument("--decisions", type=Path, default=None, metavar="FILE",
+                        help="evaluation: the chair's recorded decisions on flags CSV (bid_id, flag, note)")
     parser.add_argument("--names", action="store_true",
                         help="evaluation: show scorer identifiers instead of pseudonyms (Scorer A, B, ...)")
     parser.add_argument("--round-name", default=None, help="evaluation: name of the round on the cover")
@@ -105,6 +107,7 @@ def run(args) -> int:
 def build_evaluation(args, out: Path, progress) -> None:
     from commissioning.procurement.bid_files import (
         read_bids,
+        read_decisions,
         read_moderation,
         read_scores,
     )
@@ -122,7 +125,8 @@ def build_evaluation(args, out: Path, progress) -> None:
     if any(c.type == "need_alignment" for c in rules.criteria):
         shortfall = assessment_from_args(args)[0].gaps
     progress(0.0, "scoring bids")
-    result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
+    decisions = read_decisions(args.decisions) if args.decisions else None
+    result = score_bids(rules, bids, scores, moderation, shortfall=shortfall, decisions=decisions)
     example = Path(args.bids).resolve().parent == EXAMPLE_BIDS.resolve()
     note = "the example bids (fictional organisations, prices and scores)" if example else None
     build = build_evaluation_html if args.format == "html" else build_evaluation_pdf

@@ -8,6 +8,7 @@ from commissioning.commands.common import write_output
 from commissioning.paths import DEFAULT_RULES
 from commissioning.procurement.bid_files import (
     read_bids,
+    read_decisions,
     read_moderation,
     read_scores,
     read_shortfall,
@@ -26,6 +27,10 @@ def add_arguments(parser) -> None:
                         help="panel scores CSV: bid_id, scorer, criterion, score, comment")
     parser.add_argument("--moderation", type=Path,
                         help="chair's moderation CSV: bid_id, criterion, score, note")
+    parser.add_argument("--decisions", type=Path,
+                        help="the chair's recorded decisions on flags CSV: bid_id, flag (price or "
+                             "spread:<criterion>), note; a bid whose every flag is decided is ranked, "
+                             "the decision quoted in its reasons")
     parser.add_argument("--shortfall", type=Path,
                         help="gap table CSV (code, shortfall[, service]) for need_alignment criteria "
                              "(default: the needs assessment of --data)")
@@ -40,13 +45,14 @@ def run(args) -> int:
     bids = read_bids(args.bids)
     scores = read_scores(args.scores)
     moderation = read_moderation(args.moderation) if args.moderation else None
+    decisions = read_decisions(args.decisions) if args.decisions else None
     shortfall = read_shortfall(args.shortfall) if args.shortfall else None
     if shortfall is None and any(c.type == "need_alignment" for c in rules.criteria):
         from commissioning.needs.assessment import assess
         from commissioning.needs.dataset import load_dataset
 
         shortfall = assess(load_dataset(args.data))
-    result = score_bids(rules, bids, scores, moderation, shortfall=shortfall)
+    result = score_bids(rules, bids, scores, moderation, shortfall=shortfall, decisions=decisions)
     # Unrounded, like `assess --format csv`; written atomically like every command's --out.
     write_output(csv_text(result.ranking, lineterminator="\n"), args.out)
     return 0

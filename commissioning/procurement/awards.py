@@ -12,8 +12,9 @@ the value of the initial term on the rules' price basis (``Rules.term_value``: t
 give the price as bid and no ``plannedDates``, and the description says so.
 
 A lot whose bids all failed has no award (see the rules' ``min_score_policy``). A rank-1 bid that
-is ``flagged`` (e.g. an abnormally low price awaiting the bidder's explanation) is only exported once
-listed in ``cleared``.
+is ``flagged`` (e.g. an abnormally low price awaiting the bidder's explanation) is refused: it is
+cleared only by the chair's recorded decision on each flag, which the engine takes as input
+(``score_bids(..., decisions=)``) and which makes its status ``ranked``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import pandas as pd
 
@@ -37,7 +38,7 @@ def _slug(text: str) -> str:
 
 def build_awards(result: ScoringResult, *, funder_id: str, funder_name: str, id_prefix: str,
                  award_date: dt.date | str | None = None, currency: str = "GBP",
-                 programme: str | None = None, cleared: Iterable[str] = (),
+                 programme: str | None = None,
                  recipient_ids: Mapping[str, str] | None = None,
                  geo_code_type: str = "LONB") -> list[dict]:
     """360Giving grant records, one per lot with a rank-1 bid.
@@ -50,7 +51,6 @@ def build_awards(result: ScoringResult, *, funder_id: str, funder_name: str, id_
         ``<id_prefix>-<bid_id>``.
     award_date : ISO date; defaults to the rules' ``timetable.award``.
     programme : grant programme title; defaults to the rules' title.
-    cleared : bid ids of flagged winners whose flag has been resolved (e.g. price explained).
     recipient_ids : {organisation name: org-id}; organisations without one get
         ``<id_prefix>-ORG-<slug>`` (the 360Giving convention when no registered id exists).
     """
@@ -63,11 +63,10 @@ def build_awards(result: ScoringResult, *, funder_id: str, funder_name: str, id_
         raise ValueError("award_date is required (or set timetable.award in the rules)")
     award_date = dt.date.fromisoformat(str(award_date)).isoformat()
     recipient_ids = dict(recipient_ids or {})
-    cleared = set(cleared)
     winners = result.table[result.table["rank"] == 1]
-    blocked = [b for b, s in zip(winners["bid_id"], winners["status"]) if s == "flagged" and b not in cleared]
+    blocked = winners.loc[winners["status"] == "flagged", "bid_id"].tolist()
     if blocked:
-        raise ValueError(f"rank-1 bids still flagged (resolve, then pass them in cleared): {', '.join(blocked)}")
+        raise ValueError(f"rank-1 bids still flagged (record a decision on each flag first): {', '.join(blocked)}")
     term = planned_term(rules)
     grants = []
     for row in winners.itertuples():

@@ -16,6 +16,7 @@ from commissioning.safeio import read_csv_rows, read_workbook
 BID_COLUMNS = ["bid_id", "organisation", "lot", "price", "submitted_at"]
 SCORE_COLUMNS = ["bid_id", "scorer", "criterion", "score", "comment"]
 MODERATION_COLUMNS = ["bid_id", "criterion", "score", "note"]
+DECISION_COLUMNS = ["bid_id", "flag", "note"]
 LINE = "_line"
 # ---------------------------------------------------------------------------------------------
 # Reading CSV files with editor line numbers
@@ -58,6 +59,12 @@ def read_scores(path: str | Path) -> pd.DataFrame:
 def read_moderation(path: str | Path) -> pd.DataFrame:
     """Chair's moderation CSV: bid_id, criterion, score, note (may have no rows)."""
     return read_table(path, MODERATION_COLUMNS, allow_empty=True)
+
+
+def read_decisions(path: str | Path) -> pd.DataFrame:
+    """The chair's recorded decisions on flags: bid_id, flag (``price`` or ``spread:<criterion>``),
+    note (may have no rows)."""
+    return read_table(path, DECISION_COLUMNS, allow_empty=True)
 
 
 def read_shortfall(path: str | Path) -> pd.DataFrame:

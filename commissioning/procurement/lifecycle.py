@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -27,7 +27,7 @@ from dateutil.relativedelta import MO, relativedelta
 
 from commissioning.errors import InputError
 from commissioning.procurement.rules import Rules
-from commissioning.procurement.scoring import ScoringResult
+from commissioning.procurement.scoring import Flag, ScoringResult
 from commissioning.procurement.timetable import check_timetable
 
 LONDON = ZoneInfo("Europe/London")
@@ -143,42 +143,9 @@ def check_answer(rules: Rules, criterion_id: str, text: str) -> str:
 
 # -- flags to resolve before lock ------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Flag:
-    """One matter needing a recorded decision. ``key`` identifies it within its bid
-    (``price`` or ``spread:<criterion>``); ``text`` is what a person reads."""
-
-    bid_id: str
-    kind: str
-    key: str
-    text: str
-
-
-def flags(result: ScoringResult) -> list[Flag]:
-    """Every flag of the bids still in the running, by bid then criterion order."""
-    rules, table = result.rules, result.table
-    out: list[Flag] = []
-    running = table[table["status"] != "failed"]
-    spread = (result.scores.groupby(["bid_id", "criterion"], observed=True)["score"]
-              .agg(["min", "max"]))
-    for row in running.itertuples():
-        if row.price_amount < rules.abnormally_low * row.lot_median:
-            out.append(Flag(row.bid_id, "price", "price",
-                            f"abnormally low price: £{row.price_amount:,.0f} is under "
-                            f"{rules.abnormally_low:.0%} of the lot median £{row.lot_median:,.0f}"))
-        for c in rules.panel_criteria:
-            if (row.bid_id, c.id) not in spread.index or result.basis.loc[row.bid_id, c.id] == "chair":
-                continue
-            low, high = spread.loc[(row.bid_id, c.id)]
-            if high - low >= rules.spread_flag:
-                out.append(Flag(row.bid_id, "spread", f"spread:{c.id}",
-                                f"{c.id} panel scores range from {low:g} to {high:g} with no chair's moderation"))
-    return out
-
-
-def open_flags(result: ScoringResult, decided: set[tuple[str, str]]) -> list[Flag]:
-    """The flags without a recorded decision; ``decided`` holds ``(bid_id, key)`` pairs."""
-    return [f for f in flags(result) if (f.bid_id, f.key) not in decided]
+def open_flags(result: ScoringResult) -> list[Flag]:
+    """The flags without a recorded decision (the decisions are the engine's input)."""
+    return [f for f in result.flags if f.decision is None]
 
 
 # -- standstill ------------------------------------------------------------------------------

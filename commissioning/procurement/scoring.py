@@ -17,8 +17,13 @@ Formulas (weights in percent, from :class:`~commissioning.procurement.rules.Rule
 - total = quality + social value + price; rank within each lot by total, then quality, then social
   value, then earlier ``submitted_at`` (then ``bid_id``, so the order is always defined).
 
-Status: ``ranked``; ``flagged`` (ranked, but needs a human look: an abnormally low price or a
-criterion whose panel spread reached ``spread_flag`` without a chair's moderation); ``failed``.
+Flags (bids in the running only): an abnormally low price (key ``price``) and a criterion whose
+panel spread reached ``spread_flag`` without a chair's moderation (key ``spread:<criterion>``).
+The chair's recorded decisions (``decisions``) are the one source of "cleared": a decided flag is
+quoted with its decision in ``reasons``.
+
+Status: ``ranked`` (every flag, if any, decided); ``flagged`` (ranked, but a flag has no decision
+yet); ``failed``.
 
 Input frames may come straight from :func:`read_bids` / :func:`read_scores` /
 :func:`read_moderation` (strings, with the editor line of each row in ``_line``) or from the store;
@@ -28,6 +33,7 @@ Input frames may come straight from :func:`read_bids` / :func:`read_scores` /
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +42,7 @@ import pandas as pd
 from commissioning.errors import InputError
 from commissioning.procurement.bid_files import (
     BID_COLUMNS,
+    DECISION_COLUMNS,
     LINE,
     _coded,
     _number,
@@ -60,6 +67,28 @@ _TIE_DECIMALS = 9
 # ---------------------------------------------------------------------------------------------
 # The engine
 # ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Flag:
+    """One matter needing a recorded decision. ``key`` identifies it within its bid (``price`` or
+    ``spread:<criterion>``); ``text`` is what a person reads; ``decision`` is the chair's recorded
+    note (``None``: not decided yet)."""
+
+    bid_id: str
+    kind: str
+    key: str
+    text: str
+    decision: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """The flag as a ranking reason: the decision quoted, or what is still to be done."""
+        if self.decision is not None:
+            return f"{self.text}; decided: {self.decision}"
+        if self.kind == "price":
+            return f"{self.text}; ask the bidder to explain before any decision"
+        return f"{self.text}; moderate or record a decision"
+
 
 @dataclass
 class Explanation:
@@ -107,10 +136,12 @@ class ScoringResult:
     ``table``: one row per bid, the output columns plus organisation, price_amount (money),
     submitted_at, areas ({code: capacity}), price_factor (price score / price weight),
     lot_lowest, lot_median, above,
-    to_overtake, below, margin_below; rows ordered by lot, then rank, failed bids last.
+    to_overtake, below, margin_below, flags (tuple of :class:`Flag`); rows ordered by lot, then rank, failed bids last.
     ``moderated``: (bids × criteria) moderated scores (NaN where none); ``basis``: same shape,
     how each was reached; ``points``: same shape, points earned; ``scores``: the validated panel
-    scores.
+    scores; ``consensus``: same shape, the panel's consensus under the rules (before any chair's
+    moderation); ``wide_spread``: same shape, True where a bid in the running has a panel spread
+    (max − min) reaching the rules' ``spread_flag`` (flagged unless the chair moderates it).
     """
 
     rules: Rules
@@ -119,6 +150,13 @@ class ScoringResult:
     basis: pd.DataFrame
     points: pd.DataFrame
     scores: pd.DataFrame
+    consensus: pd.DataFrame
+    wide_spread: pd.DataFrame
+
+    @property
+    def flags(self) -> list[Flag]:
+        """Every flag of the bids in the running, decided or not, in ranking order."""
+        return [f for flags in self.table["flags"] for f in flags]
 
     @property
     def ranking(self) -> pd.DataFrame:
@@ -238,8 +276,34 @@ def prepare_marks(rules: Rules, frame: pd.DataFrame, bid_index: pd.Index, *, kin
     return {"source": source, "scorer": scorer, "bi": bi, "ci": ci, "score": score}
 
 
+def prepare_decisions(decisions, bid_index: pd.Index) -> dict[str, dict[str, str]]:
+    """``{bid_id: {flag key: note}}`` from a mapping (the store's) or a decisions frame (bid_id,
+    flag, note: :func:`read_decisions`), checked: known bids, a flag key of the right form, a note,
+    one decision per flag."""
+    if decisions is None:
+        return {}
+    if not isinstance(decisions, pd.DataFrame):
+        return {str(b): {str(k): str(v) for k, v in keys.items()} for b, keys in decisions.items()}
+    source = _source(decisions, "decisions")
+    _require_columns(decisions, DECISION_COLUMNS, source)
+    bid_id = _text(decisions, "bid_id", source)
+    _raise_first(decisions, bid_index.get_indexer(bid_id) < 0, source, "bid_id",
+                 lambda r: f"unknown bid id {str(r['bid_id']).strip()!r}", "a bid_id from the bids file")
+    key = _text(decisions, "flag", source)
+    _raise_first(decisions, ~pd.Series(key).str.fullmatch(r"price|spread:\S+").to_numpy(), source, "flag",
+                 lambda r: f"{str(r['flag']).strip()!r} is not a flag", "price or spread:<criterion id>")
+    note = _text(decisions, "note", source)
+    dup = pd.Series(list(zip(bid_id, key))).duplicated().to_numpy()
+    _raise_first(decisions, dup, source, None, "duplicate (bid, flag): this flag is decided twice")
+    out: dict[str, dict[str, str]] = {}
+    for b, k, v in zip(bid_id, key, note):
+        out.setdefault(b, {})[k] = v
+    return out
+
+
 def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
-               moderation: pd.DataFrame | None = None, *, shortfall=None) -> ScoringResult:
+               moderation: pd.DataFrame | None = None, *, shortfall=None,
+               decisions=None) -> ScoringResult:
     """Score and rank bids under ``rules``.
 
     Parameters
@@ -252,6 +316,8 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
     moderation : optional (one row per bid × criterion) bid_id, criterion, score, note.
     shortfall : ``{ONS code: shortfall}`` or a gap-table DataFrame (code, shortfall[, service]);
         required when the rules have a need_alignment criterion.
+    decisions : the chair's recorded decisions on flags, ``{bid_id: {flag key: note}}`` or a frame
+        (bid_id, flag, note); a decision on a flag the bid does not raise is not used.
 
     Every bid that passes its gates needs a moderated score on every criterion.
     """
@@ -272,6 +338,7 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
     s = prepare_marks(rules, scores, bid_index, kind="scores")
     m = (prepare_marks(rules, moderation, bid_index, kind="moderation")
          if moderation is not None and len(moderation) else None)
+    decided = prepare_decisions(decisions, bid_index)
 
     # Panel consensus per (bid, criterion), vectorised over one integer group key.
     group = s["bi"].astype(np.int64) * k + s["ci"]
@@ -283,6 +350,7 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
     low[consensus.index.to_numpy()] = grouped.min().to_numpy()
     high[consensus.index.to_numpy()] = grouped.max().to_numpy()
     moderated, low, high = flat.reshape(n, k), low.reshape(n, k), high.reshape(n, k)
+    panel_consensus = moderated.copy()
     basis = np.where(np.isnan(moderated), "none", rules.consensus).astype(object)
     chair = np.zeros((n, k), dtype=bool)
     if m is not None:
@@ -328,7 +396,8 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
     price_score = rules.weights["price"] * factor
     abnormal = running & (price < rules.abnormally_low * median)
     total = np.where(running, quality + social + price_score, np.nan)
-    spread_flag = running[:, None] & ~chair & (high - low >= rules.spread_flag)
+    wide = running[:, None] & (high - low >= rules.spread_flag)
+    spread_flag = wide & ~chair
 
     table = pd.DataFrame({
         "bid_id": b["bid_id"], "lot": b["lot"], "quality": quality, "social_value": social,
@@ -359,9 +428,9 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
     table["below"], table["margin_below"] = below, np.maximum(margin, 0.0)
 
     order = table.index.to_numpy()
-    reasons, status = _reasons(rules, b, order, gate_fail, below_min, moderated, abnormal,
-                               spread_flag, low, high, median)
-    table["status"], table["reasons"] = status, reasons
+    reasons, status, flags = _reasons(rules, b, order, gate_fail, below_min, moderated, abnormal,
+                                      spread_flag, low, high, median, decided)
+    table["status"], table["reasons"], table["flags"] = status, reasons, flags
     table = table.drop(columns=["_lot", "_out", "_t", "_q", "_s"]).reset_index(drop=True)
     ids_index, crit_cols = pd.Index(b["bid_id"], name="bid_id"), pd.Index(rules.criterion_ids, name="criterion")
     # Categoricals: building 480,000-row string columns would cost more than the scoring itself.
@@ -378,14 +447,18 @@ def score_bids(rules: Rules, bids: pd.DataFrame, scores: pd.DataFrame,
         moderated=pd.DataFrame(moderated, index=ids_index, columns=crit_cols),
         basis=pd.DataFrame(basis, index=ids_index, columns=crit_cols),
         points=pd.DataFrame(points, index=ids_index, columns=crit_cols),
-        scores=scores_out)
+        scores=scores_out,
+        consensus=pd.DataFrame(panel_consensus, index=ids_index, columns=crit_cols),
+        wide_spread=pd.DataFrame(wide, index=ids_index, columns=crit_cols))
 
 
-def _reasons(rules, b, order, gate_fail, below_min, moderated, abnormal, spread_flag, low, high, median):
-    """Status and reason text per bid, in ``order``; loops only over the cells that have a reason."""
+def _reasons(rules, b, order, gate_fail, below_min, moderated, abnormal, spread_flag, low, high, median,
+             decided):
+    """Status, reason text and flags per bid, in ``order``; loops only over the cells that have a reason."""
     n = len(order)
     failed = gate_fail.any(axis=1) | below_min.any(axis=1)
     items: dict[int, list[str]] = {}
+    flags: dict[int, list[Flag]] = {}
     for i, j in np.argwhere(gate_fail):
         gate = rules.gates[j]
         items.setdefault(i, []).append(f"did not meet the pass/fail requirement {gate.id} ({gate.title})")
@@ -394,18 +467,30 @@ def _reasons(rules, b, order, gate_fail, below_min, moderated, abnormal, spread_
         items.setdefault(i, []).append(f"{c.id} ({c.title}) scored {moderated[i, j]:g} after moderation, below "
                                        f"the minimum of {c.min_score:g} a bid needs to pass")
     for i in np.flatnonzero(abnormal & ~failed):
-        items.setdefault(i, []).append(
-            f"abnormally low price: {b['price'][i]:g} is under {rules.abnormally_low:.0%} of the lot "
-            f"median {median[i]:g}; ask the bidder to explain before any decision")
+        flags.setdefault(i, []).append(Flag(
+            b["bid_id"][i], "price", "price",
+            f"abnormally low price: £{b['price'][i]:,.0f} is under {rules.abnormally_low:.0%} of the lot "
+            f"median £{median[i]:,.0f}"))
     for i, j in np.argwhere(spread_flag & ~failed[:, None]):
-        items.setdefault(i, []).append(
-            f"{rules.criteria[j].id} panel scores range from {low[i, j]:g} to {high[i, j]:g} "
-            "with no chair's moderation")
+        c = rules.criteria[j]
+        flags.setdefault(i, []).append(Flag(
+            b["bid_id"][i], "spread", f"spread:{c.id}",
+            f"{c.id} panel scores range from {low[i, j]:g} to {high[i, j]:g} with no chair's moderation"))
     where = np.empty(n, dtype=np.int64)
     where[order] = np.arange(n)
     status = np.full(n, "ranked", dtype=object)
     reasons = np.full(n, "", dtype=object)
+    flag_column = np.empty(n, dtype=object)
+    flag_column[:] = [()] * n
+    for i, found in flags.items():
+        notes = decided.get(found[0].bid_id, {})
+        found = [dataclasses.replace(f, decision=notes.get(f.key)) for f in found]
+        flag_column[where[i]] = tuple(found)
+        items.setdefault(i, []).extend(f.reason for f in found)
+        if any(f.decision is None for f in found):
+            status[where[i]] = "flagged"
     for i, texts in items.items():
-        status[where[i]] = "failed" if failed[i] else "flagged"
+        if failed[i]:
+            status[where[i]] = "failed"
         reasons[where[i]] = "; ".join(texts)
-    return reasons, status
+    return reasons, status, flag_column

@@ -22,7 +22,7 @@ from commissioning.publish.outline import Outline, to_html
 from commissioning.publish.pdf.story import to_story
 from commissioning.publish.pdf.style import deliver, render, write_html
 from commissioning.publish.wording import next_publication_words
-from commissioning.returns.publication import LONDON, METHOD, Publication
+from commissioning.returns.publication import CLIENT_COLUMNS, LONDON, METHOD, Publication
 from commissioning.returns.quarters import describe
 from commissioning.returns.suppression import TOTAL
 from commissioning.stats import wilson
@@ -30,6 +30,8 @@ from commissioning.stats import wilson
 AUTHOR = "Victim services commissioning"
 REVISIONS = ("Revisions: a provider may correct a return after it was approved. The next publication then shows the "
              "corrected figures for the earlier quarter and says which changed.")
+#: The client-satisfaction table's column widths, in both quarterly publications.
+CLIENT_WIDTHS = dict(zip(CLIENT_COLUMNS, [0.22, 0.115, 0.17, 0.12, 0.2, 0.175]))
 NUMERIC_PREFIXES = ("Capacity", "Referrals", "Refused", "Cases open", "Median days", "Clients asked", "Satisfied")
 INTRO = ("Commissioned support organisations report each quarter how much provision they have in post, how many "
          "referrals they received, how many they could not take for lack of capacity (the most direct evidence of "
@@ -117,7 +119,9 @@ def _table(frame: pd.DataFrame, caption: str) -> Outline:
     """A borough table: the area column wider, the London total last (in bold)."""
     n = len(frame.columns)
     numeric = [c for c in frame.columns if c.startswith(NUMERIC_PREFIXES) or c == "95% interval"]
-    return Outline().frame_table(frame, caption=caption, widths=[0.22] + [0.78 / (n - 1)] * (n - 1),
+    widths = ([CLIENT_WIDTHS[c] for c in frame.columns] if list(frame.columns) == CLIENT_COLUMNS
+              else [0.22] + [0.78 / (n - 1)] * (n - 1))
+    return Outline().frame_table(frame, caption=caption, widths=widths,
                                  numeric=numeric, total_row=frame.iloc[-1, 0] == LONDON, caption_in_pdf=True
                                  ).spacer(8)
 

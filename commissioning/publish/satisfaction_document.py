@@ -18,6 +18,7 @@ from commissioning.publish.outline import B, Outline, to_html
 from commissioning.publish.pdf.story import to_story
 from commissioning.publish.pdf.style import deliver, render, write_html
 from commissioning.publish.wording import next_publication_words
+from commissioning.publish.returns_document import CLIENT_WIDTHS
 from commissioning.satisfaction.chart import chart_alt, chart_png
 from commissioning.satisfaction.measures import MIN_RESPONDENTS, group_label
 from commissioning.satisfaction.publication import (
@@ -49,7 +50,7 @@ CLIENTS_TEXT = ("The police survey leaves out some victims, among them under-16s
 REVISIONS = ("Revisions: each figure covers the 12 months to the month shown and is not revised afterwards. If the "
              "survey's publisher revises a past figure, the next publication shows the revised figure and says so.")
 MAX_FIGURE_HEIGHT = 600  # points: an A4 page's frame less room for the caption
-NUMERIC = ("Respondents", "Satisfied", "Target", "Clients surveyed", "Providers", "Gap (points)")
+NUMERIC = ("Respondents", "Satisfied", "Target", "Clients asked", "Providers", "Gap (points)")
 
 
 def satisfaction_outline(pub: Publication, chart: bytes, *, date: dt.date | None = None) -> Outline:
@@ -173,8 +174,7 @@ WIDTHS = {
     ("Area", "Respondents", "Satisfied", "95% interval", "Target", "Against target", "Change", "Basis"):
         [0.16, 0.15, 0.12, 0.125, 0.085, 0.125, 0.12, 0.115],
     ("Group", "Area", "Respondents", "Satisfied", "95% interval", "Basis"): [0.25, 0.2, 0.15, 0.12, 0.16, 0.12],
-    ("Area", "Providers", "Clients surveyed", "Satisfied", "95% interval", "Basis"):
-        [0.22, 0.115, 0.17, 0.12, 0.2, 0.175],
+    tuple(CLIENT_WIDTHS): list(CLIENT_WIDTHS.values()),
     ("Comparison", "Satisfied", "Gap (points)", "95% interval", "Significant"): [0.36, 0.2, 0.14, 0.17, 0.13],
     ("Group", "Satisfied", "12 months to", "Source"): [0.4, 0.12, 0.16, 0.32],
     ("Source", "Publisher", "Period", "Licence", "Illustrative"): [0.27, 0.28, 0.17, 0.15, 0.13],

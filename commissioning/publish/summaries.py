@@ -106,8 +106,11 @@ def _outcome(bid: BidAssessment, winner: BidAssessment | None, reasons: str, ran
             f"winning bid scored {winner.total:.2f}, {winner.total - bid.total:.2f} points more.")
     if behind:
         text += " It scored most below the winning bid on " + ", ".join(behind) + "."
-    if (winner.price or 0) > (bid.price or 0):
-        text += f" Your price scored higher ({bid.price:.2f} against {winner.price:.2f} points)."
+    mine, theirs = round(bid.price or 0, 2), round(winner.price or 0, 2)
+    if mine > theirs:
+        text += f" Your price scored higher ({mine:.2f} against {theirs:.2f} points)."
+    elif theirs > mine:
+        text += f" The winning bid's price scored higher ({theirs:.2f} against your {mine:.2f} points)."
     return text
 
 

@@ -3,8 +3,9 @@ referrals, referrals refused for lack of capacity, waiting times and client sati
 and London, from *approved* returns only, with small counts suppressed (:mod:`.suppression`).
 
 Per service type, one table: a row per borough served, a row for London-wide (pan-London) services and
-the London total (the sum of the rows). Client satisfaction is one table over all services (the same
-grouping as the satisfaction publication's "provider returns" figures), with 95% Wilson intervals.
+the London total (the sum of the rows). Client satisfaction is one table over all services, with 95%
+Wilson intervals, computed once (:func:`client_satisfaction`) for this publication, the satisfaction
+publication and both public pages, so every output shows the same cells and hides the same ones.
 
 Combining providers in a borough: counts and capacity add up; the median days to first contact is the
 referral-weighted mean of the providers' medians (an approximation: medians do not add up), and is
@@ -33,7 +34,8 @@ METHOD = (
     "Figures come from the quarterly returns of commissioned support organisations, counted only once a "
     "commissioner has approved them. Counts from 1 to 9 are suppressed, and so are further cells (secondary "
     "suppression) chosen so that no suppressed figure can be worked out from the totals: every suppressed cell "
-    "was checked by linear programming to be able to take at least two whole values given everything published. "
+    "was checked by linear programming to be able to take values at least 10 apart given everything published, "
+    "in this publication and in the satisfaction publication, which shows the same client figures. "
     "Zeros are published. Where several providers serve a borough, the median days to first contact is the "
     "average of their medians weighted by referrals. Client satisfaction is the share of clients asked who said "
     "they were satisfied, with a 95% Wilson score interval (Wilson 1927). 'Not reported' means no provider gave "
@@ -110,7 +112,7 @@ def build_publication(approved: pd.DataFrame, quarter: str, labels: dict[str, tu
         total_wait = weighted_wait(rows.loc[rows["service"] == service])
         services[service] = service_table(figures, result, total_wait, labels[service][1])
         audited[service] = result
-    clients, clients_audit = _clients(rows)
+    clients, clients_audit = client_satisfaction(rows)
     illustrative = bool((rows["basis"] == "illustrative").any())
     notes = ["the provider returns shown are an invented example for fictional providers"] \
         if illustrative else []
@@ -140,24 +142,40 @@ def service_table(figures: pd.DataFrame, result: Suppressed, total_wait: float, 
     return pd.DataFrame(out)
 
 
-def _clients(rows: pd.DataFrame) -> tuple[pd.DataFrame, Suppressed | None]:
-    rows = rows.loc[rows["clients_surveyed"].notna()]
+CLIENT_COLUMNS = ["Area", "Providers", "Clients asked", "Satisfied", "95% interval", "Basis"]
+
+
+def client_satisfaction(rows: pd.DataFrame) -> tuple[pd.DataFrame, Suppressed | None]:
+    """Providers' client satisfaction, the one computation behind both quarterly publications and
+    the public pages: approved return rows of one quarter (``Store.approved_returns()`` or a checked
+    returns file, with ``basis``) where both counts are reported, summed by borough, a row for
+    London-wide services and the London total (the sum of the rows); small counts suppressed by
+    :func:`.suppression.suppress` (primary and secondary, satisfied never above asked). Returns the
+    display table (:data:`CLIENT_COLUMNS`; the satisfied share with a 95% Wilson interval, shown
+    only where neither count is suppressed) and the audited counts."""
+    rows = rows.loc[rows["clients_surveyed"].notna() & rows["clients_satisfied"].notna()]
     if rows.empty:
-        return pd.DataFrame(columns=["Area", "Clients asked", "Satisfied", "95% interval"]), None
-    figures = borough_figures(rows.drop(columns=["waiting_days_median"]), CLIENT_COUNTS)
+        return pd.DataFrame(columns=CLIENT_COLUMNS), None
+    figures = borough_figures(rows.drop(columns=["waiting_days_median"], errors="ignore"), CLIENT_COUNTS)
     result = suppress(figures[CLIENT_COUNTS], [("clients_satisfied", "clients_surveyed")])
+    illustrative = rows["basis"] == "illustrative" if "basis" in rows else pd.Series(False, index=rows.index)
+    by_area = rows.assign(area=rows["code"].map(_area_name), illustrative=illustrative).groupby("area")
+    providers = by_area["provider"].nunique().to_dict()
+    shown_basis = by_area["illustrative"].any().to_dict()
+    providers[TOTAL], shown_basis[TOTAL] = int(rows["provider"].nunique()), bool(illustrative.any())
     out = []
     for area in result.values.index:
         n, k = result.values.loc[area, "clients_surveyed"], result.values.loc[area, "clients_satisfied"]
         if result.hidden.loc[area].any():
-            pct = interval = SUPPRESSED
+            share = interval = SUPPRESSED
         else:
             p, low, high = wilson(int(k), int(n))
-            pct, interval = (NOT_REPORTED, "") if math.isnan(p) else (f"{p:.0f}%", f"{low:.0f}% to {high:.0f}%")
-        out.append({"Area": LONDON if area == TOTAL else area,
+            share, interval = (NOT_REPORTED, "") if math.isnan(p) else (f"{p:.1f}%", f"{low:.1f}% to {high:.1f}%")
+        out.append({"Area": LONDON if area == TOTAL else area, "Providers": str(providers[area]),
                     "Clients asked": _count(n, result.hidden.loc[area, "clients_surveyed"]),
-                    "Satisfied": pct, "95% interval": interval})
-    return pd.DataFrame(out), result
+                    "Satisfied": share, "95% interval": interval,
+                    "Basis": "illustrative" if shown_basis[area] else "real"})
+    return pd.DataFrame(out, columns=CLIENT_COLUMNS), result
 
 
 def _count(value: float, hidden: bool) -> str:

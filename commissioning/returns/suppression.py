@@ -9,8 +9,10 @@ A table is rows (boroughs, "London-wide services") by count columns, with a publ
   a part never exceeds its whole (refused <= referrals, satisfied <= surveyed) and that a suppressed
   cell is at least 1 (zeros are published and secondary cells are never zero). For every suppressed
   cell the lowest and highest values consistent with all that are found by linear programming
-  (scipy's HiGHS); while some cell's range is narrower than :data:`MIN_RANGE`, the smallest published
-  non-zero cell of its column is suppressed too (or, when there is none, the column's total).
+  (scipy's HiGHS); while some cell's range is narrower than :data:`MIN_RANGE` (the primary
+  threshold: a suppressed cell stays anywhere in a band at least as wide as the small counts), the
+  smallest published non-zero cell of its column is suppressed too (when there is none, the whole
+  it is a part of, e.g. the referrals of its row; last, the column's total).
 
 This is the cell-suppression audit of Cox (1980), "Suppression methodology and statistical
 disclosure control", *JASA* 75(370), 377-385, with LP bounds as in Fischetti & Salazar (2001).
@@ -26,7 +28,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 THRESHOLD = 10      # counts 1..THRESHOLD-1 are suppressed
-MIN_RANGE = 1.0     # a suppressed cell must be able to take at least two whole values
+MIN_RANGE = float(THRESHOLD)   # a suppressed cell must be able to take values at least 10 apart
 TOTAL = "__total__"
 
 
@@ -48,20 +50,31 @@ def suppress(cells: pd.DataFrame, parts: list[tuple[str, str]] = (), *, threshol
     hidden = primary.copy()
     parts = [(p, w) for p, w in parts if p in values.columns and w in values.columns]
     for _ in range(values.size):
-        weak = [(row, column) for (row, column), (low, high) in ranges(values, hidden, parts).items()
-                if high - low < MIN_RANGE]
-        if not weak:
+        weak = [cell for cell, (low, high) in ranges(values, hidden, parts).items() if high - low < MIN_RANGE]
+        if not weak or not any(_widen(values, hidden, parts, cell) for cell in weak):
             break
-        _, column = weak[0]
-        body = values[column].drop(TOTAL)
-        candidates = body[(~hidden[column].drop(TOTAL)) & (body > 0)]
-        if len(candidates):
-            hidden.loc[candidates.idxmin(), column] = True
-        elif not hidden.loc[TOTAL, column]:
-            hidden.loc[TOTAL, column] = True
-        else:   # nothing left to hide behind: the whole column goes
-            hidden[column] = values[column].notna()
     return Suppressed(values, hidden, primary)
+
+
+def _widen(values: pd.DataFrame, hidden: pd.DataFrame, parts, cell: tuple[str, str]) -> bool:
+    """Hide one more cell to widen ``cell``'s range: the smallest published non-zero cell of its
+    column, else the whole it is a part of in its row (a part is never wider than its published
+    whole), else the column's total (kept to the last: London's figures are the headline). False
+    when nothing is left to hide."""
+    row, column = cell
+    body = values[column].drop(TOTAL)
+    candidates = body[(~hidden[column].drop(TOTAL)) & (body > 0)]
+    if len(candidates):
+        hidden.loc[candidates.idxmin(), column] = True
+        return True
+    for part, whole in parts:
+        if part == column and row != TOTAL and not hidden.loc[row, whole] and values.loc[row, whole] > 0:
+            hidden.loc[row, whole] = True
+            return True
+    if not hidden.loc[TOTAL, column] and not np.isnan(values.loc[TOTAL, column]):
+        hidden.loc[TOTAL, column] = True
+        return True
+    return False
 
 
 def ranges(values: pd.DataFrame, hidden: pd.DataFrame, parts: list[tuple[str, str]] = ()) \

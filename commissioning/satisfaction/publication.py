@@ -3,7 +3,9 @@
 For quarter ``YYYYQn`` (calendar quarters) the police survey's rolling 12 months ending in the
 quarter's last month is shown for London and each borough against its target, with the groups and
 their gaps; the providers' client satisfaction for the same quarter is shown beside it, never mixed
-in. Cells with fewer than 50 respondents are suppressed (and any group that would give one away).
+in. Police-survey cells with fewer than 50 respondents are suppressed (and any group that would give
+one away); the providers' figures are the returns publication's, suppressed by its one rule (counts 1
+to 9, and any cell that would give one away).
 Every table says whether its figures are real or illustrative.
 """
 
@@ -24,18 +26,17 @@ from commissioning.satisfaction.measures import (
     group_gaps,
     group_label,
     measure,
-    protect_single,
     suppress,
 )
 from commissioning.satisfaction.results import read_results
+from commissioning.returns.publication import CLIENT_COLUMNS, client_satisfaction
 from commissioning.satisfaction.returns import (
     SOURCE_LABEL,
     quarter_end,
     read_returns_satisfaction,
-    satisfaction_from_returns,
 )
 from commissioning.satisfaction.targets import Targets, read_targets
-from commissioning.stats import NO_CHANGE, wilson
+from commissioning.stats import NO_CHANGE
 
 DATA_DIR = DEFAULT_DATA_DIR / "satisfaction"
 DEFAULT_RESULTS = DATA_DIR / "results.csv"
@@ -51,7 +52,9 @@ METHOD = (f"Percentages are of victims who answered; each has a 95% confidence i
           f"the whole interval is at or above (below) it; a change since the previous quarter is reported "
           f"only when the two intervals do not overlap; a gap between groups is significant when its 95% "
           f"interval (Newcombe 1998) leaves out zero. Figures from fewer than {MIN_RESPONDENTS} respondents "
-          f"are suppressed, as is any group from which a suppressed one could be worked out.")
+          f"are suppressed, as is any group from which a suppressed one could be worked out. In the providers' "
+          f"figures, as in their quarterly publication, counts from 1 to 9 are suppressed, and so is any other "
+          f"count from which one could be worked out.")
 
 
 @dataclass
@@ -98,7 +101,7 @@ def with_approved_returns(inputs: Inputs, approved: pd.DataFrame) -> Inputs:
     ``inputs.files[SOURCE_LABEL]`` then says :data:`STORE_RETURNS`."""
     if approved.empty:
         return inputs
-    return replace(inputs, returns=satisfaction_from_returns(approved),
+    return replace(inputs, returns=approved,
                    files={**inputs.files, SOURCE_LABEL: STORE_RETURNS})
 
 
@@ -117,7 +120,7 @@ class Publication:
     areas: pd.DataFrame      # London-wide, BCUs, boroughs: group 'all', measured, with 'suppressed'
     groups: pd.DataFrame     # London-wide groups, measured, with 'suppressed'
     gaps: pd.DataFrame       # group gaps London-wide
-    clients: pd.DataFrame    # provider returns for the quarter (may be empty)
+    clients: pd.DataFrame    # providers' client satisfaction for the quarter, displayed (may be empty)
     baseline: pd.DataFrame   # the earliest real London-wide results (the review's 2012 baseline)
     targets: Targets | None
     notes: list[str]         # what is illustrative, in plain words
@@ -148,16 +151,11 @@ def build_publication(inputs: Inputs, quarter: str) -> Publication:
 
 
 def _clients(returns: pd.DataFrame | None, quarter: str) -> pd.DataFrame:
+    """The quarter's client satisfaction: the returns publication's own table (one computation, one
+    suppression), so both publications and both pages show the same cells."""
     if returns is None:
-        return pd.DataFrame(columns=["area_code", "area_name", "quarter", "providers", "respondents", "satisfied",
-                                     "satisfied_pct", "lower95", "upper95", "suppressed", "basis"])
-    out = returns[returns["quarter"] == quarter].copy()
-    intervals = [wilson(int(k), int(n)) for k, n in zip(out["satisfied"], out["respondents"])]
-    out["satisfied_pct"], out["lower95"], out["upper95"] = ([i[j] for i in intervals] for j in range(3))
-    out["suppressed"] = out["respondents"] < MIN_RESPONDENTS
-    out["suppressed"] = protect_single(out, out["area_code"] != "E12000007", ["quarter"])
-    out["order"] = (out["area_name"] != "London").astype(int)
-    return out.sort_values(["order", "area_name"]).drop(columns="order").reset_index(drop=True)
+        return pd.DataFrame(columns=CLIENT_COLUMNS)
+    return client_satisfaction(returns.loc[returns["quarter"] == quarter])[0]
 
 
 def _headline(areas: pd.DataFrame, period: str) -> str:
@@ -197,7 +195,7 @@ def _notes(now: pd.DataFrame, inputs: Inputs, clients: pd.DataFrame) -> list[str
         notes.append(f"police-survey results ({len(flagged)} of {len(now)} rows)")
     if inputs.targets is not None and inputs.targets.illustrative:
         notes.append("the targets")
-    if len(clients) and (clients["basis"] == "illustrative").any():
+    if len(clients) and (clients["Basis"] == "illustrative").any():
         notes.append(SOURCE_LABEL)
     return notes
 
@@ -276,15 +274,8 @@ def gaps_table(pub: Publication) -> pd.DataFrame:
 
 
 def clients_table(pub: Publication) -> pd.DataFrame:
-    rows = []
-    for r in pub.clients.itertuples():
-        hidden = bool(r.suppressed)
-        rows.append({"Area": r.area_name, "Providers": str(r.providers),
-                     "Clients surveyed": SUPPRESSED if hidden else f"{int(r.respondents):,}",
-                     "Satisfied": SUPPRESSED if hidden else pct(r.satisfied_pct),
-                     "95% interval": SUPPRESSED if hidden else interval(r.lower95, r.upper95),
-                     "Basis": r.basis})
-    return pd.DataFrame(rows, columns=["Area", "Providers", "Clients surveyed", "Satisfied", "95% interval", "Basis"])
+    """Providers' client satisfaction (:func:`commissioning.returns.publication.client_satisfaction`)."""
+    return pub.clients
 
 
 def baseline_table(pub: Publication) -> pd.DataFrame:

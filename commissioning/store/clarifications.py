@@ -72,16 +72,9 @@ class ClarificationsMixin:
 
     # -- flags ----------------------------------------------------------------------------------
 
-    def _decided(self, conn, round_id: int) -> set[tuple[str, str]]:
-        return set(conn.execute(select(bids.c.bid_ref, flag_decisions.c.kind)
-                                .join(bids, bids.c.id == flag_decisions.c.bid_id)
-                                .where(bids.c.round_id == round_id)).all())
-
     def open_flags(self, actor: User | str, round_id: int, *, shortfall=None) -> list[lifecycle.Flag]:
         """Flags of bids in the running with no recorded decision (commissioner or chair)."""
-        result = self.rank(actor, round_id, shortfall=shortfall)
-        with self._read() as conn:
-            return lifecycle.open_flags(result, self._decided(conn, round_id))
+        return lifecycle.open_flags(self.rank(actor, round_id, shortfall=shortfall))
 
     def flag_decisions(self, actor: User | str, round_id: int) -> pd.DataFrame:
         """Recorded decisions: bid_id, flag, note, decided_by, decided_at."""

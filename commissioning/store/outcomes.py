@@ -75,15 +75,11 @@ class OutcomesMixin:
 
     def awards(self, actor: User | str, round_id: int, *, funder_id: str, funder_name: str, id_prefix: str,
                award_date: dt.date | None = None, shortfall=None) -> list[dict]:
-        """360Giving grant records for a locked round's winners (commissioner). Winners whose
-        flags were decided count as cleared."""
+        """360Giving grant records for a locked round's winners (commissioner). A winner is cleared
+        by the chair's recorded decision on each of its flags (the ranking's status), nothing else."""
         result = self._locked_result(actor, round_id, shortfall)
-        with self._read() as conn:
-            decided = self._decided(conn, round_id)
-        pending = {f.bid_id for f in lifecycle.open_flags(result, decided)}
-        winners = result.table.loc[result.table["rank"] == 1, "bid_id"]
         try:
             return build_awards(result, funder_id=funder_id, funder_name=funder_name, id_prefix=id_prefix,
-                                award_date=award_date, cleared=[b for b in winners if b not in pending])
+                                award_date=award_date)
         except ValueError as err:
             raise StoreError(str(err)) from None

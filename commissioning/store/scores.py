@@ -22,6 +22,7 @@ from commissioning.store.base import User, _now, utc_now
 from commissioning.store.schema import (
     assignments,
     bids,
+    flag_decisions,
     lots,
     moderation,
     rounds,
@@ -268,12 +269,24 @@ class ScoresMixin:
         mod_frame.attrs["source"] = "store moderation"
         return rules, bid_frame, score_frame, mod_frame
 
+    def _flag_decisions(self, conn, round_id: int) -> dict[str, dict[str, str]]:
+        """The chair's recorded decisions, ``{bid_id: {flag key: note}}`` (the engine's input)."""
+        decided: dict[str, dict[str, str]] = {}
+        for ref, key, note in conn.execute(
+                select(bids.c.bid_ref, flag_decisions.c.kind, flag_decisions.c.note)
+                .join(bids, bids.c.id == flag_decisions.c.bid_id).where(bids.c.round_id == round_id)
+                .order_by(flag_decisions.c.id)).all():
+            decided.setdefault(ref, {})[key] = note
+        return decided
+
     def rank(self, actor: User | str, round_id: int, *, shortfall=None) -> ScoringResult:
         """Run the engine on the round as stored (every bid counts, so every rank is right). For
         an actor who declared a conflict with a bidder, the result carries no panel scores of that
         bidder's bids (its explanations show no scorer detail; see :meth:`conflicted_bids`)."""
         rules, bid_frame, score_frame, mod_frame = self._engine_inputs(actor, round_id)
-        result = score_bids(rules, bid_frame, score_frame, mod_frame, shortfall=shortfall)
+        with self._read() as conn:
+            decisions = self._flag_decisions(conn, round_id)
+        result = score_bids(rules, bid_frame, score_frame, mod_frame, shortfall=shortfall, decisions=decisions)
         hidden = self.conflicted_bids(actor, round_id)
         return dataclasses.replace(result, scores=_without(result.scores, hidden)) if hidden else result
 

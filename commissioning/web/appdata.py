@@ -278,30 +278,35 @@ def scoring_progress(assigned: pd.DataFrame, mine: pd.DataFrame, criteria_per_ro
     return scored, total
 
 
-def spread_table(scores: pd.DataFrame, moderation: pd.DataFrame, rules) -> pd.DataFrame:
+def spread_table(result, moderation: pd.DataFrame) -> pd.DataFrame:
     """Per bid × panel criterion: the panel's scores, n, min, max, spread, consensus, flag, moderated.
 
-    ``scores``: ``Store.all_scores`` (bid_id, scorer, criterion, score); ``moderation``: bid_id,
-    criterion, score, note. ``flag`` is True when spread = max − min reaches ``rules.spread_flag``
-    (the engine flags such a criterion unless the chair records a moderated score).
+    All from the engine's ``result`` (:func:`~commissioning.procurement.scoring.score_bids`, e.g.
+    ``Store.rank``), so the page shows what the ranking uses: ``consensus`` under the rules'
+    consensus, ``flag`` where a bid in the running reaches the rules' ``spread_flag`` (the ranking
+    flags it unless the chair records a moderated score). ``moderation``: bid_id, criterion, note.
+    Only bids whose panel scores ``result`` carries (a conflicted actor's are left out).
     """
     columns = ["bid_id", "criterion", "scores", "n", "min", "max", "spread", "consensus", "flag",
                "moderated", "note"]
+    scores = result.scores
     if scores.empty:
         return pd.DataFrame(columns=columns)
-    g = scores.groupby(["bid_id", "criterion"], sort=True)["score"]
-    out = pd.DataFrame({
-        "scores": g.apply(lambda s: ", ".join(f"{v:g}" for v in sorted(s))),
-        "n": g.size(), "min": g.min(), "max": g.max(),
-        "consensus": g.median() if rules.consensus == "median" else g.mean(),
-    }).reset_index()
+    g = scores.assign(bid_id=scores["bid_id"].astype(str), criterion=scores["criterion"].astype(str)) \
+        .groupby(["bid_id", "criterion"], sort=False)["score"]
+    out = pd.DataFrame({"scores": g.apply(lambda s: ", ".join(f"{v:g}" for v in sorted(s))),
+                        "n": g.size(), "min": g.min(), "max": g.max()}).reset_index()
     out["spread"] = out["max"] - out["min"]
-    out["flag"] = out["spread"] >= rules.spread_flag
-    mod = moderation.set_index(["bid_id", "criterion"]) if len(moderation) else None
-    keys = list(zip(out["bid_id"], out["criterion"]))
-    out["moderated"] = [mod["score"].get(k, np.nan) if mod is not None else np.nan for k in keys]
-    out["note"] = [mod["note"].get(k, "") if mod is not None else "" for k in keys]
-    order = {c.id: i for i, c in enumerate(rules.criteria)}
+    bids, criteria = out["bid_id"].to_numpy(), out["criterion"].to_numpy()
+    cell = (result.consensus.index.get_indexer(bids), result.consensus.columns.get_indexer(criteria))
+    out["consensus"] = result.consensus.to_numpy()[cell]
+    out["flag"] = result.wide_spread.to_numpy()[cell]
+    chair = result.basis.to_numpy()[cell] == "chair"
+    out["moderated"] = np.where(chair, result.moderated.to_numpy()[cell], np.nan)
+    notes = ({(str(b), str(c)): str(n) for b, c, n in zip(moderation["bid_id"], moderation["criterion"],
+                                                          moderation["note"])} if len(moderation) else {})
+    out["note"] = [notes.get(k, "") for k in zip(bids, criteria)]
+    order = {c.id: i for i, c in enumerate(result.rules.criteria)}
     out = out.sort_values(["bid_id", "criterion"], key=lambda s: s.map(order) if s.name == "criterion" else s)
     return out[columns].reset_index(drop=True)
 

@@ -133,6 +133,28 @@ def test_round_lifecycle_through_the_cli(tmp_path, round_files, capsys, monkeypa
     code, _, _ = run(capsys, monkeypatch, after, "lock", "--round", rid, "--by", "boss")
     assert code == 0
 
+    # The recorded decisions are the one source of "cleared": the ranking CSV quotes them, both bids
+    # are ranked, and the scores and ranks are those of `score` (the CSV above) unchanged.
+    code, ranked_after, _ = run(capsys, monkeypatch, after, "rank", "--round", rid, "--by", "boss")
+    rows = {r["bid_id"]: r for r in csv.DictReader(ranked_after.splitlines())}
+    before = {r["bid_id"]: r for r in csv.DictReader(ranked.splitlines())}
+    assert code == 0 and "ask the bidder" not in ranked_after and "flagged" not in ranked_after
+    assert (rows["NE-03"]["status"], rows["W-02"]["status"]) == ("ranked", "ranked")
+    assert rows["NE-03"]["reasons"] == ("abnormally low price: £228,000 is under 70% of the lot median £365,000; "
+                                        "decided: Explanation accepted: costs checked against appendix D")
+    assert rows["W-02"]["reasons"].endswith("; decided: Chair reviewed the Q4 notes: the median stands")
+    assert all(rows[b][k] == before[b][k] for b in rows for k in ("total", "rank"))
+    # The locked round's evaluation report quotes the same decisions.
+    from commissioning.web.appdata import evaluation_report_pdf
+
+    store = open_store(db)
+    report = " ".join(evaluation_report_pdf(store, "boss", int(rid), format="html").split())
+    store.close()
+    assert "ask the bidder" not in report and "(flagged)" not in report
+    assert "None: no ranked bid has a flag without a recorded decision." in report
+    assert "decided: Explanation accepted: costs checked against appendix D" in report
+    assert "abnormally low: decided" in report and "Ranked, flags decided" in report
+
     # Assessment summaries: one per assessed bid; own and the winner's, no other bid, no scorer.
     out_dir = tmp_path / "summaries"
     out_dir.mkdir()

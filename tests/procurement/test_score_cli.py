@@ -159,3 +159,16 @@ def test_need_alignment_is_scored_from_the_data_by_default(tmp_path, tmp_data_di
     # N2 places none: quality = 60 × (0.5 × 3/5 + 0) = 18.
     assert ranking.loc["N1", "quality"] == pytest.approx(33)
     assert ranking.loc["N2", "quality"] == pytest.approx(18)
+
+
+def test_score_takes_the_chairs_decisions(files, capsys):
+    (files / "decisions.csv").write_text("bid_id,flag,note\nA5,price,Explained: volunteer model\n",
+                                         encoding="utf-8")
+    assert main(_args(files) + ["--decisions", str(files / "decisions.csv")]) == 0
+    ranking = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("bid_id")
+    assert ranking.loc["A5", "status"] == "ranked"
+    assert ranking.loc["A5", "reasons"].endswith("; decided: Explained: volunteer model")
+    assert ranking.loc["A1", "status"] == "flagged"          # its Q2 spread is not decided
+    (files / "decisions.csv").write_text("bid_id,flag,note\nA5,prize,x\n", encoding="utf-8")
+    assert main(_args(files) + ["--decisions", str(files / "decisions.csv")]) == 2
+    assert "decisions.csv, line 2, column 'flag': 'prize' is not a flag" in capsys.readouterr().err

@@ -16,12 +16,8 @@ import pytest
 
 from commissioning.errors import InputError
 from commissioning.procurement.awards import awards_frame, awards_json, build_awards
-from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
-from commissioning.procurement.need_alignment import (
-    need_alignment_scores,
-    parse_areas,
-    shortfall_map,
-)
+from commissioning.procurement.bid_files import read_bids, read_decisions, read_moderation, read_scores
+from commissioning.procurement.need_alignment import need_alignment_scores, parse_areas, shortfall_map
 from commissioning.procurement.rules import parse_rules
 from commissioning.procurement.scoring import score_bids
 from commissioning.procurement.sensitivity import leaf_weights, rank_sensitivity
@@ -223,11 +219,11 @@ def test_awards_export(result):
     with pytest.raises(ValueError, match="still flagged.*A1"):
         build_awards(result, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="360G-test",
                      award_date="2027-09-01")
+    decided = score_bids(_rules(), *_inputs(), decisions={"A1": {"spread:Q2": "Spread reviewed: 4 stands"}})
     with pytest.raises(ValueError, match="award_date is required"):
-        build_awards(result, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="360G-test",
-                     cleared=["A1"])
-    grants = build_awards(result, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="360G-test",
-                          award_date="2027-09-01", cleared=["A1"], recipient_ids={"Fir Refuge": "GB-CHC-1"})
+        build_awards(decided, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="360G-test")
+    grants = build_awards(decided, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="360G-test",
+                          award_date="2027-09-01", recipient_ids={"Fir Refuge": "GB-CHC-1"})
     assert [g["id"] for g in grants] == ["360G-test-A1", "360G-test-B1"]
     a1, b1 = grants
     required = {"id", "title", "description", "currency", "amountAwarded", "awardDate",
@@ -245,7 +241,7 @@ def test_awards_export(result):
 
 @pytest.mark.parametrize("basis, amount", [("annual", 300_000.0), ("whole_contract", 100_000.0)])
 def test_awards_amount_is_the_initial_term_on_the_price_basis(basis, amount):
-    """A1 bids £100,000 (lot A's winner once its flag is cleared). With a 3-year contract from
+    """A1 bids £100,000 (lot A's winner once the chair's decision clears its flag). With a 3-year contract from
     1 October 2027: annual -> 100,000 x 3 = 300,000 awarded; whole_contract -> 100,000. The term
     runs 2027-10-01 to 2030-09-30 (the day before the same date 3 years on), 36 months."""
     import yaml
@@ -253,8 +249,8 @@ def test_awards_amount_is_the_initial_term_on_the_price_basis(basis, amount):
     data.setdefault("timetable", {})["contract_start"] = "2027-10-01"
     data["contract"] = {"years": 3, "extension_years": 0, "price_basis": basis}
     rules = parse_rules(data, source="rules.yaml")
-    grants = build_awards(score_bids(rules, *_inputs()), funder_id="GB-LAE-TST", funder_name="Test Council",
-                          id_prefix="360G-test", award_date="2027-09-01", cleared=["A1"])
+    grants = build_awards(score_bids(rules, *_inputs(), decisions={"A1": {"spread:Q2": "Reviewed: 4 stands"}}), funder_id="GB-LAE-TST", funder_name="Test Council",
+                          id_prefix="360G-test", award_date="2027-09-01")
     a1 = grants[0]
     assert a1["id"] == "360G-test-A1"
     assert a1["amountAwarded"] == amount and a1["amountAppliedFor"] == amount
@@ -262,3 +258,42 @@ def test_awards_amount_is_the_initial_term_on_the_price_basis(basis, amount):
     assert f"£{amount:,.0f} over the initial 3-year term" in a1["description"]
     frame = awards_frame(grants)
     assert frame.loc[0, "Amount Awarded"] == amount and frame.loc[0, "Planned Dates:0:End Date"] == "2030-09-30"
+
+
+def test_recorded_decisions_clear_flags_and_are_quoted(result, tmp_path):
+    # Without decisions A1 (spread on Q2: 3 to 5) and A5 (price £50,000 under 70% of the lot median
+    # £80,000 = £56,000) are flagged.
+    assert _row(result, "A1").status == "flagged" and _row(result, "A5").status == "flagged"
+    assert "ask the bidder to explain before any decision" in _row(result, "A5").reasons
+    path = tmp_path / "decisions.csv"
+    path.write_text("bid_id,flag,note\nA5,price,Costs explained: volunteers cover the helpline\n"
+                    "A1,spread:Q2,Reviewed: 4 stands\n", encoding="utf-8")
+    decided = score_bids(_rules(), *_inputs(), decisions=read_decisions(path))
+    a5 = _row(decided, "A5")
+    assert a5.status == "ranked" and a5["rank"] == 2
+    assert a5.reasons == ("abnormally low price: £50,000 is under 70% of the lot median £80,000; "
+                          "decided: Costs explained: volunteers cover the helpline")
+    assert "ask the bidder" not in " ".join(decided.ranking["reasons"])
+    assert _row(decided, "A1").reasons.endswith("; decided: Reviewed: 4 stands")
+    # Totals and ranks do not move: a decision clears a flag, it does not score.
+    pd.testing.assert_frame_equal(decided.ranking.drop(columns=["status", "reasons"]),
+                                  result.ranking.drop(columns=["status", "reasons"]))
+    # One of two decisions: the other bid stays flagged.
+    partly = score_bids(_rules(), *_inputs(), decisions={"A5": {"price": "explained"}})
+    assert _row(partly, "A5").status == "ranked" and _row(partly, "A1").status == "flagged"
+    # A decision on a flag the bid does not raise settles nothing.
+    assert _row(score_bids(_rules(), *_inputs(), decisions={"A1": {"price": "x"}}), "A1").status == "flagged"
+
+
+@pytest.mark.parametrize("body, column, line", [
+    ("bid_id,flag,note\nZ9,price,x\n", "bid_id", 2),
+    ("bid_id,flag,note\nA5,low price,x\n", "flag", 2),
+    ("bid_id,flag,note\nA5,price,\n", "note", 2),
+    ("bid_id,flag,note\nA5,price,x\nA5,price,y\n", None, 3),
+])
+def test_a_bad_decisions_file_is_refused_with_its_line(tmp_path, body, column, line):
+    path = tmp_path / "decisions.csv"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        score_bids(_rules(), *_inputs(), decisions=read_decisions(path))
+    assert (err.value.column, err.value.line) == (column, line)

@@ -105,15 +105,17 @@ def test_returns_html_structure_and_totals_from_the_input_file(returns_pub):
         rows = [r for r in quarter if r["service"] == service]
         london = table["rows"][-1]
         assert london[0] == ("th", "row", "London")
-        assert london[2][2] == f"{sum(int(r['referrals']) for r in rows):,}"           # totals are never hidden
+        assert london[2][2] == f"{sum(int(r['referrals']) for r in rows):,}"           # London's totals are shown
         assert london[3][2] == f"{sum(int(r['referrals_refused']) for r in rows):,}"
     clients = page.tables[-1]
-    assert clients["cols"] == ["Area", "Clients asked", "Satisfied", "95% interval"]
+    assert clients["cols"] == ["Area", "Providers", "Clients asked", "Satisfied", "95% interval", "Basis"]
     asked = sum(int(r["clients_surveyed"]) for r in quarter if r["clients_surveyed"])
     satisfied = sum(int(r["clients_satisfied"]) for r in quarter if r["clients_satisfied"])
+    providers = len({r["provider"] for r in quarter if r["clients_surveyed"]})
     low, high = wilson_pct(satisfied, asked)
     assert [c[2] for c in clients["rows"][-1]] == [
-        "London", f"{asked:,}", f"{100 * satisfied / asked:.0f}%", f"{low:.0f}% to {high:.0f}%"]
+        "London", str(providers), f"{asked:,}", f"{100 * satisfied / asked:.1f}%", f"{low:.1f}% to {high:.1f}%",
+        "illustrative"]
 
 
 # --------------------------------------------------------------------------- the PDFs' words

@@ -4,7 +4,7 @@ From the *published strings* only, each count column is a set of unknowns (the "
 known figures around them; the attacker knows each column adds up to the London row, that refused <=
 referrals and satisfied <= surveyed in every row, and that a suppressed cell is at least 1 (zeros are
 published). For every suppressed cell the test finds the smallest and largest value consistent with all
-that by linear programming, and requires at least two whole values to remain possible. This is written
+that by linear programming, and requires a range at least 10 wide (the primary threshold). This is written
 independently of commissioning.returns.suppression (its own constraint building, from text).
 """
 
@@ -81,7 +81,7 @@ def check(table, columns, parts, raw_small: int):
     ranges = attack(table, columns, parts)
     assert len(ranges) >= raw_small
     for key, (low, high) in ranges.items():
-        assert high - low >= 1.0, f"{key} can be worked back: [{low}, {high}]"
+        assert high - low >= 10.0, f"{key} can be narrowed below the primary threshold: [{low}, {high}]"
     return ranges
 
 

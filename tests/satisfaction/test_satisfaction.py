@@ -21,6 +21,7 @@ from commissioning.publish.html import Document
 from commissioning.satisfaction import measures, publication, trajectory
 from commissioning.satisfaction.areas import read_areas
 from commissioning.satisfaction.results import parse_results, read_results
+from commissioning.returns.publication import client_satisfaction
 from commissioning.satisfaction.returns import read_returns_satisfaction
 from commissioning.satisfaction.targets import parse_targets, targets_yaml
 from commissioning.stats import (
@@ -293,11 +294,17 @@ def test_provider_returns_aggregate_per_borough_and_london(tmp_path):
                  "C,refuge,2026Q3,London,,,,,,100,90\n"
                  "D,idva,2026Q3,E09000030,,,,,,,\n"                 # not reported: left out, not zero
                  "A,idva,2026Q2,E09000012,,,,,,10,5\n")
-    out = read_returns_satisfaction(path).set_index(["area_code", "quarter"])
-    assert out.loc[("E09000012", "2026Q3"), ["respondents", "satisfied", "providers"]].tolist() == [60, 49, 2]
-    assert out.loc[("E12000007", "2026Q3"), ["respondents", "satisfied"]].tolist() == [160, 139]
-    assert ("E09000030", "2026Q3") not in out.index
-    assert set(out["source"]) == {"provider returns (service users)"}
+    rows = read_returns_satisfaction(path)
+    table, audited = client_satisfaction(rows.loc[rows["quarter"] == "2026Q3"])
+    table = table.set_index("Area")
+    # Hackney: 40 + 20 asked, 30 + 19 = 49 satisfied (81.7%), two providers; pan-London work counts in
+    # its own row and in London: 60 + 100 = 160 asked, 49 + 90 = 139 satisfied (86.9%).
+    assert table.loc["Hackney", ["Providers", "Clients asked", "Satisfied"]].tolist() == ["2", "60", "81.7%"]
+    assert table.loc["London-wide services", ["Clients asked", "Satisfied"]].tolist() == ["100", "90.0%"]
+    assert table.loc["London", ["Providers", "Clients asked", "Satisfied", "Basis"]].tolist() == \
+        ["3", "160", "86.9%", "real"]
+    assert audited.values.loc["__total__"].tolist() == [160, 139]
+    assert "Wandsworth" not in table.index                  # not reported: left out, not zero
 
 
 @pytest.mark.parametrize("row, column, words", [

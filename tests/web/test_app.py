@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -463,6 +464,12 @@ def test_commissioner_locks_round_and_exports_awards(store):
     assert "Download ranking CSV" in labels
     # no rank-1 bid of the example round is flagged, so the awards export is offered at once
     assert "Download awards JSON" in labels and "Download awards CSV" in labels
+    # The awards come from the store's awards function alone: no selection of "cleared" bids on the
+    # page; the decisions recorded above rank NE-03 and W-02, quoted in their reasons.
+    assert not [w for w in at.multiselect if w.key == "aw_cleared"]
+    ranking = pd.concat([d.value for d in at.dataframe if "Status" in d.value.columns]).set_index("Bid")
+    assert ranking.loc[["NE-03", "W-02"], "Status"].tolist() == ["ranked", "ranked"]
+    assert ranking.loc["NE-03", "Reasons"].endswith("decided: Decision on NE-03: accepted after review")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -716,20 +723,37 @@ def test_evaluation_pdf_from_exports_lists_panel_and_conflicts(store, example_bi
 # appdata helpers (hand-worked examples)
 # ---------------------------------------------------------------------------------------------
 
-def test_spread_table_flags_disagreement():
-    import pandas as pd
+@pytest.mark.parametrize("consensus, spread_flag, expected", [
+    # The fixture round: A1 Q1 [4, 4, 3], A1 Q2 [3, 4, 5], A2 Q2 [3, 2, 3] (the chair moderated 4),
+    # A4 Q1 [1, 1, 2] (A4 fails Q1's minimum: out of the running, never flagged).
+    ("median", 2, {("A1", "Q2")}),
+    ("mean", 1, {("A1", "Q1"), ("A1", "Q2")}),
+])
+def test_spread_table_flags_what_the_ranking_flags(consensus, spread_flag, expected):
+    import yaml
 
-    from commissioning.procurement.rules import load_rules
+    from commissioning.procurement.bid_files import read_bids, read_moderation, read_scores
+    from commissioning.procurement.rules import parse_rules
+    from commissioning.procurement.scoring import score_bids
 
-    rules = load_rules()                               # median consensus, spread_flag 2
-    scores = pd.DataFrame({"bid_id": ["B1"] * 3 + ["B2"] * 3, "scorer": ["a", "b", "c"] * 2,
-                           "criterion": ["Q1"] * 6, "score": [2, 3, 4, 3, 3, 4]})
-    moderation = pd.DataFrame({"bid_id": ["B1"], "criterion": ["Q1"], "score": [3.0], "note": ["agreed"]})
-    table = appdata.spread_table(scores, moderation, rules).set_index("bid_id")
-    # B1: 2, 3, 4 -> spread 2 (flagged), median 3, moderated 3; B2: 3, 3, 4 -> spread 1, median 3
-    assert table.loc["B1", ["spread", "consensus", "flag", "moderated"]].tolist() == [2, 3, True, 3.0]
-    assert table.loc["B2", ["spread", "consensus", "flag"]].tolist() == [1, 3, False]
-    assert pd.isna(table.loc["B2", "moderated"])
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "scoring"
+    data = yaml.safe_load((fixture / "rules.yaml").read_text())
+    data["moderation"].update(consensus=consensus, spread_flag=spread_flag)
+    moderation = read_moderation(fixture / "moderation.csv")
+    result = score_bids(parse_rules(data, source="rules.yaml"), read_bids(fixture / "bids.csv"),
+                        read_scores(fixture / "scores.csv"), moderation)
+    table = appdata.spread_table(result, moderation).set_index(["bid_id", "criterion"])
+    page_open = set(table.index[table["flag"] & table["moderated"].isna()])
+    ranking = {(f.bid_id, f.key.removeprefix("spread:")) for f in result.flags if f.kind == "spread"}
+    assert page_open == ranking == expected
+    assert "flagged" in result.table.set_index("bid_id").loc["A1", "status"]
+    assert not table.loc[("A4", "Q1"), "flag"]                         # failed: not in the running
+    # A2 Q2: the chair's 4 is shown as moderated and settles the spread; consensus under the rules
+    assert table.loc[("A2", "Q2"), "moderated"] == 4.0
+    assert table.loc[("A2", "Q2"), "note"].startswith("Panel missed the safeguarding audit evidence")
+    hand = {"median": (4.0, 3.0), "mean": (11 / 3, 8 / 3)}[consensus]  # A1 Q1 and A2 Q2
+    assert table.loc[[("A1", "Q1"), ("A2", "Q2")], "consensus"].tolist() == pytest.approx(hand)
+    assert table.loc[("A1", "Q2"), ["scores", "n", "min", "max", "spread"]].tolist() == ["3, 4, 5", 3, 3, 5, 2]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -47,8 +47,10 @@ def test_page_shows_headline_chart_tables_and_labels(no_admin):
     areas = frames[("Area", "Respondents", "Satisfied", "95% interval", "Target", "Against target", "Change", "Basis")]
     assert areas.iloc[0]["Area"] == "Metropolitan Police" and len(areas) == 33
     assert set(areas["Basis"]) == {"illustrative"}
-    clients = frames[("Area", "Providers", "Clients surveyed", "Satisfied", "95% interval", "Basis")]
-    assert (clients["Clients surveyed"] == "suppressed").any()
+    clients = frames[("Area", "Providers", "Clients asked", "Satisfied", "95% interval", "Basis")]
+    # The returns publication's table (one computation): London is the sum of the rows above it.
+    asked = clients.set_index("Area")["Clients asked"].str.replace(",", "").astype(int)
+    assert asked["London"] == asked.drop("London").sum() and "London-wide services" in asked.index
     groups = frames[("Group", "Area", "Respondents", "Satisfied", "95% interval", "Basis")]
     assert groups.set_index("Group").loc["Vulnerable, not acknowledged by police", "Satisfied"] == "suppressed"
     baseline = frames[("Group", "Satisfied", "12 months to", "Source")]
@@ -82,10 +84,10 @@ def test_client_satisfaction_comes_from_the_stores_approved_returns(no_admin, tm
     store.submit_return("boss", "Hope Refuges", "2026Q3", client_return("E09000007", 200, 20))
     at = AppTest.from_file("../../app_pages/satisfaction.py", default_timeout=TIMEOUT).run()
     assert not at.exception, [e.value for e in at.exception]
-    clients = next(f.value for f in at.dataframe if "Clients surveyed" in f.value.columns).set_index("Area")
+    clients = next(f.value for f in at.dataframe if "Clients asked" in f.value.columns).set_index("Area")
     # Hackney and London are both Acme's one return: 90 of 120 = 75.0%
     assert sorted(clients.index) == ["Hackney", "London"]
-    assert clients.loc["Hackney", ["Providers", "Clients surveyed", "Satisfied", "Basis"]].tolist() == \
+    assert clients.loc["Hackney", ["Providers", "Clients asked", "Satisfied", "Basis"]].tolist() == \
         ["1", "120", "75.0%", "real"]
     assert clients.loc["London", "Satisfied"] == "75.0%"
     text = " ".join(m.value for m in at.markdown)
@@ -98,10 +100,10 @@ def test_client_satisfaction_comes_from_the_stores_approved_returns(no_admin, tm
     store.close()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    clients = next(f.value for f in at.dataframe if "Clients surveyed" in f.value.columns).set_index("Area")
+    clients = next(f.value for f in at.dataframe if "Clients asked" in f.value.columns).set_index("Area")
     assert clients["Basis"].to_dict() == {"Camden": "illustrative", "Hackney": "real", "London": "illustrative"}
     # London: (90 + 60) of (120 + 80) = 75.0% from 2 providers
-    assert clients.loc["London", ["Providers", "Clients surveyed", "Satisfied"]].tolist() == ["2", "200", "75.0%"]
+    assert clients.loc["London", ["Providers", "Clients asked", "Satisfied"]].tolist() == ["2", "200", "75.0%"]
     assert "provider returns (service users)" in at.warning[0].value
 
 
@@ -110,5 +112,5 @@ def test_without_approved_returns_the_page_says_it_shows_the_illustrative_exampl
     assert not at.exception, [e.value for e in at.exception]
     text = " ".join(m.value for m in at.markdown)
     assert "No provider has an approved return yet, so these figures are the embedded example" in text
-    clients = next(f.value for f in at.dataframe if "Clients surveyed" in f.value.columns)
+    clients = next(f.value for f in at.dataframe if "Clients asked" in f.value.columns)
     assert set(clients["Basis"]) == {"illustrative"}

@@ -178,8 +178,12 @@ def _decision_summary(rules: Rules, table: pd.DataFrame, lots: list[str], confli
                       shown: dict) -> Outline:
     """One page: the recommended bid per lot with its price, the flags to resolve before award, and who signs."""
     o = Outline().heading("Decision summary")
-    o.para("The bid ranked first in each lot under the published rules is recommended for award, subject to the "
-           "flags below being resolved and the sign-off at the end of this report.")
+    flagged = table.loc[table["status"] == "flagged"]
+    failed = table.loc[table["status"] == "failed"]
+    decided = _decided(table)
+    o.para("The bid ranked first in each lot under the published rules is recommended for award, subject to "
+           + ("the flags below being decided and " if len(flagged) else "")
+           + "the sign-off at the end of this report.")
     rows = [["Lot", "Recommended bid", "Total (/100)", _price_header(rules), "Runner-up", "Margin (points)"]]
     for lot in lots:
         part = table.loc[(table["lot"] == lot) & table["rank"].notna()].sort_values("rank")
@@ -198,14 +202,17 @@ def _decision_summary(rules: Rules, table: pd.DataFrame, lots: list[str], confli
     value = sum(float(r["price_amount"].iloc[0]) for r in recommended if len(r))
     o.para(B("Value of the recommended bids: "), f"{_value_words(rules, value)}, across {len(lots)} "
            f"lot{'s' if len(lots) != 1 else ''}.")
-    flagged = table.loc[table["status"] == "flagged"]
-    failed = table.loc[table["status"] == "failed"]
     o.heading("Flags to resolve before award", 2)
     if flagged.empty:
-        o.para("None: no ranked bid is flagged.")
+        o.para("None: no ranked bid has a flag without a recorded decision.")
     else:
         o.bullets([[B(f"{b.bid_id} ({b.lot}, rank {int(b.rank)}): "), _reason_text(b.reasons, shown) + "."]
                    for b in flagged.itertuples()])
+    if not decided.empty:
+        o.heading("Decisions recorded on flags", 2)
+        o.bullets([[B(f"{b.bid_id} ({b.lot}, rank {int(b.rank)}): "),
+                    _reason_text("; ".join(f.reason for f in b.flags if f.decision is not None), shown) + "."]
+                   for b in decided.itertuples()])
     if not failed.empty:
         o.para(B("Failed, not ranked: "), "; ".join(f"{b.bid_id} ({b.lot}): {_reason_text(b.reasons, shown)}"
                                                   for b in failed.itertuples()) + ".")
@@ -240,10 +247,13 @@ def _conflict_words(conflicts: pd.DataFrame | None) -> str:
 
 
 def _reason_text(reasons, shown: dict) -> str:
-    """A bid's reasons with pounds formatted ("£228,000", not "228000") and scorers as shown."""
-    text = _replace_names(str(reasons), shown)
-    return re.sub(r"(?<![\w.£])(\d{4,})(?![\w.])", lambda m: f"£{int(m.group(1)):,}", text) \
-        if "price" in text else text
+    """A bid's reasons (the engine's, money already in pounds) with scorers as shown."""
+    return _replace_names(str(reasons), shown)
+
+
+def _decided(table: pd.DataFrame) -> pd.DataFrame:
+    """Bids with at least one flag the chair has decided."""
+    return table.loc[table["flags"].map(lambda flags: any(f.decision is not None for f in flags))]
 
 
 def _panel(scores: pd.DataFrame, panel: pd.DataFrame | None) -> pd.DataFrame:
@@ -262,7 +272,9 @@ def _panel(scores: pd.DataFrame, panel: pd.DataFrame | None) -> pd.DataFrame:
     return frame.sort_values("scorer").reset_index(drop=True)
 
 
-def _status_word(status: str) -> str:
+def _status_word(status: str, flagged: bool = False) -> str:
+    if status == "ranked" and flagged:
+        return "Ranked, flags decided"
     return {"ranked": "Ranked", "flagged": "Ranked, flagged", "failed": "Failed"}.get(status, status)
 
 
@@ -287,7 +299,7 @@ def _results(rules: Rules, table: pd.DataFrame, lots: list[str]) -> Outline:
         for r, b in enumerate(part.itertuples(), start=1):
             rows.append(["–" if pd.isna(b.rank) else str(int(b.rank)), b.bid_id, b.organisation,
                          fmt(b.quality, 2), fmt(b.social_value, 2), fmt(b.price, 2), fmt(b.total, 2),
-                         _status_word(b.status)])
+                         _status_word(b.status, bool(b.flags))])
             fills.append((7, r, "green" if b.status == "ranked" else "amber" if b.status == "flagged" else "red"))
         block = Outline().heading(f"Lot: {lot}", 2)
         block.table(rows, caption=f"Results, lot {lot}", widths=[0.075, 0.09, 0.275, 0.1, 0.1, 0.09, 0.1, 0.17],
@@ -419,8 +431,10 @@ def _prices(rules, table: pd.DataFrame, lots: list[str]) -> Outline:
     rows = [["Lot", "Bid", _price_header(rules), "Lowest in lot", "Median in lot", _maxima(rules)["price"], "Note"]]
     for lot in lots:
         for b in table.loc[table["lot"] == lot].itertuples():
-            note = ("not scored (failed)" if b.status == "failed" else
-                    "abnormally low: clarification asked" if "abnormally low" in str(b.reasons) else "")
+            price_flag = next((f for f in b.flags if f.key == "price"), None)
+            note = ("not scored (failed)" if b.status == "failed" else "" if price_flag is None else
+                    "abnormally low: decision needed" if price_flag.decision is None else
+                    "abnormally low: decided (see the decision summary)")
             rows.append([lot, b.bid_id, _money(b.price_amount), _money(b.lot_lowest), _money(b.lot_median),
                          fmt(b.price, 2), note])
     return o.table(rows, caption="Price scores", widths=[0.13, 0.09, 0.13, 0.14, 0.14, 0.12, 0.25],
@@ -448,12 +462,14 @@ def _money(value) -> str:
 def _failed_flagged(table: pd.DataFrame, shown: dict) -> Outline:
     o = Outline().heading("Failed and flagged bids")
     rows = [["Bid", "Lot", "Status", "Reasons"]]
-    for b in table.loc[table["status"] != "ranked"].itertuples():
-        rows.append([b.bid_id, b.lot, _status_word(b.status), _reason_text(b.reasons, shown)])
+    listed = set(_decided(table)["bid_id"])
+    for b in table.loc[(table["status"] != "ranked") | table["bid_id"].isin(listed)].itertuples():
+        rows.append([b.bid_id, b.lot, _status_word(b.status, bool(b.flags)), _reason_text(b.reasons, shown)])
     if len(rows) == 1:
         return o.para("Every bid passed its gates and minimum scores, and none was flagged.").cond_break(200)
     o.para("A failed bid is not ranked and does not set the lowest price. A flagged bid is ranked but needs a decision "
-           "before award (an explanation of a low price, or moderation of a wide spread of scores).")
+           "before award (an explanation of a low price, or moderation of a wide spread of scores); the chair's "
+           "recorded decision is quoted after each flag it settles.")
     return o.table(rows, caption="Failed and flagged bids", widths=[0.1, 0.14, 0.16, 0.6]).cond_break(200)
 
 
