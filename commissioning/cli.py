@@ -27,7 +27,7 @@ COMMANDS: dict[str, str] = {
     "round": "Run a commissioning round: create, import bids and scores, rank, resolve flags, lock, "
              "assessment summaries, awards",
     "satisfaction": "Victim satisfaction against annual targets, with confidence intervals; the quarterly publication",
-    "audit": "Check the store's audit log (its SHA-256 hash chain) is intact",
+    "audit": "Check the store's audit log (hash chain, triggers, records, anchor) or anchor its head",
     "returns": "Providers' quarterly returns: template, import, review status, approval, publication",
 }
 # Commands whose module name differs from the command ("import" is a Python keyword).

@@ -84,3 +84,32 @@ def write_output(text: str, out: Path | None) -> None:
             tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write: {err.strerror}", file=out) from None
     print(f"wrote {out}", file=sys.stderr)
+
+
+def open_existing_store(location: str):
+    """The store at ``location`` (a SQLite path or SQLAlchemy URL) that must exist already; a
+    missing file, a file that is not a database or a server that cannot be reached is an
+    InputError naming the location (the password of a URL hidden)."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from commissioning.store import open_store
+
+    shown = location
+    if "://" in location:
+        try:
+            from sqlalchemy.engine import make_url
+
+            shown = make_url(location).render_as_string(hide_password=True)
+        except ArgumentError:
+            raise InputError("not a database URL", column="--db",
+                             expected="a SQLite file or a SQLAlchemy URL such as postgresql+psycopg://...") from None
+    elif not Path(location).expanduser().is_file():
+        raise InputError(f"no store at {location}", column="--db",
+                         expected="the SQLite file or SQLAlchemy URL of an existing store")
+    try:
+        return open_store(location)
+    except (DBAPIError, NoSuchModuleError, ArgumentError) as err:
+        reason = getattr(err, "orig", None) or err
+        first = str(reason).strip().splitlines()[0] if str(reason).strip() else type(reason).__name__
+        raise InputError(f"cannot open the store at {shown}: {first}", column="--db",
+                         expected="the SQLite file or SQLAlchemy URL of an existing store") from None

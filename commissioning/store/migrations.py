@@ -60,6 +60,10 @@ def _migration_6(conn: Connection) -> None:
     metadata.create_all(conn, tables=[returns, return_rows])
 
 
+def _migration_9(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE audit ADD COLUMN row_hmac VARCHAR(64)")
+
+
 MIGRATIONS = [
     (1, "rounds, lots, bids, users, assignments, conflicts, scores, moderation, audit", _migration_1),
     (2, "users.active: deactivated accounts keep their record and scores", _migration_2),
@@ -68,4 +72,5 @@ MIGRATIONS = [
     (5, "round intake: rules hash, deadline, consortium members, answers, score drafts, "
         "clarifications, flag decisions", _migration_5),
     (6, "returns, return_rows: providers' quarterly returns (issue 13)", _migration_6),
+    (9, "audit.row_hmac: rows signed with COMMISSIONING_AUDIT_KEY (issue 22)", _migration_9),
 ]

@@ -127,7 +127,7 @@ def test_audit_chain_verifies_and_names_the_first_changed_row(panel, db_url, cap
     store, boss, rid = panel
     rows = len(store.audit_log(boss))
     assert main(["audit", "verify", "--db", db_url]) == 0
-    assert capsys.readouterr().out.startswith(f"audit chain intact: {rows} rows")
+    assert capsys.readouterr().out.startswith(f"audit log intact: {rows} rows")
     engine = _raw(db_url)
     with engine.begin() as conn:           # someone with raw access switches the guard off
         if conn.dialect.name == "sqlite":
@@ -158,7 +158,7 @@ def test_audit_chain_detects_a_removed_row(panel, db_url):
         conn.exec_driver_sql("DELETE FROM audit WHERE id = 5")
     engine.dispose()
     check = store.verify_audit()
-    assert check.broken_id == 6 and "row 5 is missing" in check.reason
+    assert check.broken_id == 6 and "row 5 is missing" in check.chain.reason
 
 
 def test_database_refuses_update_delete_and_replace_of_audit_rows(panel, db_url):
@@ -209,7 +209,7 @@ def test_migration_4_chains_an_existing_log(tmp_path):
     engine.dispose()
     store = open_store(path)
     try:
-        check = store.verify_audit()
+        check = store.verify_audit().chain       # (the log names users this database never had)
         assert check.intact and check.rows == 3
         store.create_user("boss", BOSS_PW)
         assert store.verify_audit().rows == 4
