@@ -47,7 +47,8 @@ def add_arguments(parser) -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--rules", type=Path, required=True, help="scoring rules YAML with its timetable")
     p = action("import-bids", "import bids (CSV or XLSX, the columns of `score --bids`, optional "
-                              "partners) and their written answers")
+                              "partners) and their written answers, before the deadline; a submitted_at "
+                              "without a zone is London time")
     p.add_argument("--bids", type=Path, required=True)
     p.add_argument("--answers", type=Path, help="answers CSV or XLSX: bid_id, criterion, answer")
     p = action("import-scores", "import the panel's scores (and the chair's moderation, which opens it)")
@@ -118,10 +119,8 @@ def _import_bids(store, args, clock) -> int:
     from commissioning.procurement.bid_files import read_answers, read_bid_file
 
     answers = read_answers(args.answers) if args.answers else None
-    done, late = store.import_bids(args.by, args.round, read_bid_file(args.bids), answers, now=clock)
-    for ref in late:
-        print(f"refused late bid {ref} (logged)", file=sys.stderr)
-    print(f"imported {len(done)} bids" + (f", refused {len(late)} late" if late else ""), file=sys.stderr)
+    done = store.import_bids(args.by, args.round, read_bid_file(args.bids), answers, now=clock)
+    print(f"imported {len(done)} bids", file=sys.stderr)
     return 0
 
 

@@ -83,13 +83,23 @@ def test_round_lifecycle_through_the_cli(tmp_path, round_files, capsys, monkeypa
     assert "bids close 2027-06-04T23:00:00+00:00" in err  # midnight London (BST) = 23:00 UTC
 
     after = "2027-06-05T10:00:00+01:00"
+    # After the deadline the whole import is refused, the late bid with the rest (each logged).
     code, _, err = run(capsys, monkeypatch, after, "import-bids", "--round", rid, "--bids",
                        round_files / "bids.csv", "--answers", round_files / "answers.csv", "--by", "boss")
-    assert code == 0 and "refused late bid NE-09" in err and "imported 9 bids" in err
+    assert code == 2 and "none of the 10 bids was imported" in err
+    # Before it, a bid dated later than now is refused (nothing stored); without it all 9 come in.
+    code, _, err = run(capsys, monkeypatch, "2027-06-04T23:00:00+01:00", "import-bids", "--round", rid,
+                       "--bids", round_files / "bids.csv", "--answers", round_files / "answers.csv", "--by", "boss")
+    assert code == 2 and "line 11, column 'submitted_at': bid NE-09 is dated" in err
+    rows = (round_files / "bids.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (round_files / "bids.csv").write_text("".join(rows[:-1]), encoding="utf-8")
+    code, _, err = run(capsys, monkeypatch, "2027-06-04T23:00:00+01:00", "import-bids", "--round", rid,
+                       "--bids", round_files / "bids.csv", "--answers", round_files / "answers.csv", "--by", "boss")
+    assert code == 0 and "imported 9 bids" in err
     store = open_store(db)
     log = store.audit_log("boss", rid)
     refused = log[log["action"] == "bid.refuse_late"]
-    assert refused["entity"].tolist() == ["bid NE-09"]
+    assert len(refused) == 10 and "bid NE-09" in refused["entity"].tolist()
     publish = json.loads(log[log["action"] == "round.publish"]["new_value"].iloc[0])
     assert len(publish["rules_sha256"]) == 64 and publish["supersedes"] == []
     assert store.bid_answers("boss", store.bid_key(rid, "NE-01"), now=dt.datetime(2027, 6, 6, tzinfo=dt.UTC))["Q1"].startswith("(Illustrative answer) Our 3 boroughs")
@@ -223,8 +233,8 @@ def test_round_rank_neutralises_spreadsheet_formulas(tmp_path, capsys, monkeypat
                        "create", "--name", "R", "--rules", RULES, "--by", "boss")
     rid = int(out.strip().splitlines()[-1])
     after = "2027-06-05T10:00:00+01:00"
-    assert run(capsys, monkeypatch, after, "import-bids", "--round", rid, "--bids", tmp_path / "bids.csv",
-               "--by", "boss")[0] == 0
+    assert run(capsys, monkeypatch, "2027-06-04T23:00:00+01:00", "import-bids", "--round", rid,
+               "--bids", tmp_path / "bids.csv", "--by", "boss")[0] == 0
     assert run(capsys, monkeypatch, after, "import-scores", "--round", rid, "--scores", tmp_path / "scores.csv",
                "--moderation", tmp_path / "moderation.csv", "--by", "boss")[0] == 0
     code, ranked, _ = run(capsys, monkeypatch, after, "rank", "--round", rid, "--by", "boss")
