@@ -65,6 +65,20 @@ def boundaries_from_args(args, ds: Dataset):
     return args._boundaries
 
 
+MAX_STORE_ID = 2 ** 31 - 1   # the largest id both store backends hold (PostgreSQL INTEGER)
+
+
+def store_id(text: str) -> int:
+    """An argparse type: a record id in the store (a whole number from 1 to :data:`MAX_STORE_ID`)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_STORE_ID:
+        raise argparse.ArgumentTypeError(f"{text} is not an id in the store (1 to {MAX_STORE_ID:,})")
+    return value
+
+
 def write_output(text: str, out: Path | None) -> None:
     """Write to --out atomically (temp file + rename), or to stdout."""
     if out is None:

@@ -177,9 +177,33 @@ def test_import_scores_refuses_a_conflicted_scorer(rnd, tmp_path):
     store, rid = rnd
     submit(store, rid, "acme", partners=["Birch Trust"])
     store.declare_conflict("p1", "Birch Trust", note="employee")
-    (tmp_path / "s.csv").write_text("bid_id,scorer,criterion,score,comment\nR1-001,p1,Q1,3,ok\n")
-    with pytest.raises(AccessDenied, match="p1 declared a conflict"):
+    (tmp_path / "s.csv").write_text("bid_id,scorer,criterion,score,comment\nR1-001,p2,Q1,3,ok\n"
+                                    "R1-001,p1,Q1,3,ok\nR1-001,p1,Q2,3,ok\n")
+    with pytest.raises(AccessDenied, match=r"s.csv: scores by a member with a conflict of interest; nothing was "
+                                           r"imported. lines 3, 4: p1 declared a conflict with 'Birch Trust', "
+                                           r"and 'Birch Trust' is a partner in bid R1-001"):
         store.import_scores("boss", rid, read_scores(tmp_path / "s.csv"), now=AFTER)
+    assert store.my_scores("p2").empty                    # p2's row was fine, but nothing was stored
+
+
+@pytest.mark.parametrize("declared, partner", [
+    ("\u0410lder Trust", "Alder Trust"),     # a declaration with a Cyrillic А
+    ("Alder Trust", "\u0410lder Trust"),     # a partner spelt with one escapes no honest declaration
+    ("Alder Trust", "\u0391lder \u03a4rust"),  # Greek Alpha and Tau
+])
+def test_look_alike_letters_do_not_defeat_a_conflict(rnd, declared, partner):
+    store, rid = rnd
+    key = store.bid_key(rid, submit(store, rid, "acme", partners=[partner]))
+    store.declare_conflict("p1", declared, note="trustee")
+    assert store.conflicted_bids("p1", rid) == [store.received_bids("boss", rid, now=AFTER)["bid_id"][0]]
+    assert key
+
+
+def test_a_look_alike_lead_is_matched(rnd):
+    store, rid = rnd
+    submit(store, rid, "acme")
+    store.declare_conflict("p2", "\u0410cme Women\u2019s \u0410id", note="employee")   # Cyrillic А twice
+    assert store.conflicted_bids("p2", rid) == ["R1-001"]
 
 
 def test_deadline_standstill_and_bank_holidays():

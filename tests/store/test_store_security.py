@@ -69,6 +69,8 @@ def test_conflicted_chair_cannot_moderate_or_see_the_bid(panel):
     ("Alder Trust", "Alder Trust (fictional)"),
     ("Gorse Women\u2019s Centre", "Gorse Women's Centre"),  # curly apostrophe
     ("Birch \u2013 Collective", "Birch - Collective"),      # en dash
+    ("\u0410lder Trust", "Alder Trust"),                  # Cyrillic А (TR39 confusable), either side
+    ("Alder Trust", "\u0410lder \u0422rust"),
 ])
 def test_organisation_names_match_however_typed(typed, bidder):
     assert names_match([typed], [bidder])
