@@ -172,15 +172,18 @@ class StrictLoader(yaml.SafeLoader):
                                        problem_mark=event.start_mark)
         return super().compose_node(parent, index)
 
+    def mapping_key(self, key_node):
+        """A mapping's key: a single value (text, number, date), never a list or a mapping."""
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.MarkedYAMLError(problem="a key must be a single value (text or a number), not a list "
+                                               "or a mapping", problem_mark=key_node.start_mark)
+        return self.construct_object(key_node, deep=True)
+
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-            except TypeError:  # an unhashable key; the base class reports it
-                break
-            if duplicate:
+            key = self.mapping_key(key_node)
+            if key in seen:
                 raise yaml.MarkedYAMLError(problem=f"duplicate key {_clip(repr(key))}",
                                            problem_mark=key_node.start_mark)
             seen.add(key)

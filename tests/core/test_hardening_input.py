@@ -437,3 +437,20 @@ def test_a_decompression_bomb_is_refused_before_unpacking(tmp_path):
     with pytest.raises(InputError, match=r"the workbook unpacks to 201,\d{3},\d{3} bytes, over the limit of 200,000,000"):
         read_workbook(path)
     assert time.perf_counter() - started < 2
+
+
+# --- issue 22, item 7: tracebacks that are now clean exit 2s ------------------------------------------
+
+@pytest.mark.parametrize("dpi", ["0", "-5", "20000"])
+def test_report_dpi_outside_its_range_is_refused(tmp_path, capsys, dpi):
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "--kind", "needs", "--out", str(tmp_path / "n.pdf"), f"--dpi={dpi}"])
+    assert exit_.value.code == 2 and f"{dpi} dots per inch is outside 50-600" in capsys.readouterr().err
+    assert not (tmp_path / "n.pdf").exists()
+
+
+def test_a_yaml_key_that_is_a_list_is_refused(tmp_path, capsys):
+    targets = tmp_path / "t.yaml"
+    targets.write_text("targets:\n  ? [a, b]\n  : 1\n", encoding="utf-8")
+    assert main(["satisfaction", "report", "--targets", str(targets)]) == 2
+    assert "line 2: not valid YAML: a key must be a single value" in capsys.readouterr().err
