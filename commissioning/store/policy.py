@@ -46,6 +46,12 @@ def check_username(username) -> str:
     return name
 
 
+def as_typed(text) -> str:
+    """What someone typed at sign-in, storable: a NUL (which no username holds and PostgreSQL
+    cannot store) becomes U+FFFD, so the attempt is still counted, looked up and audited."""
+    return str(text).replace("\x00", "\ufffd")
+
+
 def _is_run(text: str) -> bool:
     """Whether every character is the one before it plus (or minus) one ("abcdef", "9876543210")."""
     steps = {(ord(b) - ord(a)) % 10 if a.isdigit() and b.isdigit() else ord(b) - ord(a)

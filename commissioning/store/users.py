@@ -16,7 +16,7 @@ from sqlalchemy import (
 
 from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.store.base import ROLES, User, utc_now
-from commissioning.store.policy import check_password, check_username
+from commissioning.store.policy import as_typed, check_password, check_username
 from commissioning.store.schema import users
 
 
@@ -79,7 +79,7 @@ class UsersMixin:
         An unknown user, an account without a password and a deactivated one are checked against
         a dummy hash, so the time taken does not tell which usernames exist."""
         with self._read() as conn:
-            row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+            row = conn.execute(select(users).where(users.c.username == as_typed(username))).mappings().first()
         usable = row is not None and bool(row["password_hash"]) and bool(row["active"])
         try:
             self._hasher.verify(row["password_hash"] if usable else self._dummy_hash(), password)
