@@ -50,8 +50,11 @@ class UsersMixin:
         if role == "provider" and not organisation:
             raise InputError("a support organisation's account needs the organisation's name",
                              column="organisation")
-        if conn.execute(select(users.c.id).where(users.c.username == username)).first():
-            raise StoreError(f"user {username!r} exists already")
+        # Case-insensitively: "Pat" and "pat" would share a sign-in throttle and confuse people.
+        taken = conn.execute(select(users.c.username).where(
+            func.lower(users.c.username) == username.lower())).scalar()
+        if taken:
+            raise StoreError(f"user {username!r} exists already" + (f" (as {taken!r})" if taken != username else ""))
         digest = self._hasher.hash(password) if password else None
         uid = conn.execute(insert(users).values(
             username=username, display_name=display_name or username, role=role,

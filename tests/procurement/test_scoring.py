@@ -218,6 +218,9 @@ def test_awards_export(result):
     with pytest.raises(ValueError, match="still flagged.*A1"):
         build_awards(result, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="360G-test",
                      award_date="2027-09-01")
+    with pytest.raises(ValueError, match="id_prefix 'londonvs' is not a 360Giving prefix: it starts with 360G-"):
+        build_awards(result, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="londonvs",
+                     award_date="2027-09-01", cleared=["A1"])
     with pytest.raises(ValueError, match="award_date is required"):
         build_awards(result, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="360G-test",
                      cleared=["A1"])

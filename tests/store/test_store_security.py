@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, insert, text
 
 from commissioning import auth
 from commissioning.cli import main
-from commissioning.errors import AccessDenied, InputError
+from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.store import MIGRATIONS, LoginLocked, names_match, open_store, organisation_key, organisation_keys
 from commissioning.store.logins import BASE_LOCK_S, FREE_ATTEMPTS
 from commissioning.organisations import bid_organisations
@@ -279,7 +279,9 @@ def test_unknown_user_costs_the_same_hash_check(panel, monkeypatch):
 # --- 13. weak passwords and unsafe usernames ---------------------------------------------------
 
 WEAK = ["password12", "aaaaaaaaaa", "a", "aaaaaaaaaaaa", "password1234", "Password1234!", "123456789012",
-        "qwertyuiop12", "iloveyou2024"]
+        "qwertyuiop12", "iloveyou2024",
+        # issue 22: keyboard walks, repeats with a digit, the service's own words
+        "qwertyuiopas", "zaq12wsxcde3", "monkeymonkey1", "mopacmopac12", "correcthorse"]
 UNSAFE = ["bad\x00name", "two words", "", "-dash-first", "x" * 65, "semi;colon", "<script>"]
 
 
@@ -309,5 +311,23 @@ def test_first_account_needs_a_strong_password(db_url):
         with pytest.raises(InputError, match="common"):
             store.create_user("boss", "password1234")
         assert store.create_user("boss", BOSS_PW).role == "commissioner"
+    finally:
+        store.close()
+
+
+def test_usernames_are_unique_whatever_their_case(panel):
+    store, boss, _ = panel
+    store.add_member(boss, "Pat", role="panel")
+    with pytest.raises(StoreError, match="user 'pat' exists already .as 'Pat'."):
+        store.add_member(boss, "pat", role="panel")
+
+
+def test_the_dummy_hash_is_made_when_the_store_opens(db_url):
+    from commissioning.store.users import UsersMixin
+
+    UsersMixin._dummy = None
+    store = open_store(db_url)
+    try:
+        assert UsersMixin._dummy is not None and UsersMixin._dummy.startswith("$argon2")
     finally:
         store.close()
