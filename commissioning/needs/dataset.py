@@ -213,6 +213,12 @@ def read_services(path: Path, authorities: dict[str, str], service_types: list[s
             # Do not echo the value: it may be a refuge location.
             raise InputError("coordinate out of range", file=path, line=csv_line(i), column=column,
                              expected=f"degrees between {low} and {high}")
+    # A latitude in the UK's longitudes and a longitude in its latitudes: the two typed the wrong way round.
+    swapped = frame["lat"].between(-9, 3) & frame["lon"].between(49, 61)
+    if swapped.any():
+        i = int(np.flatnonzero(swapped.to_numpy())[0])
+        raise InputError("latitude and longitude look swapped (the values are not repeated here)", file=path,
+                         line=csv_line(i), column="lat", expected="lat about 51.5 and lon about -0.1 in London")
     frame["confidential"] = to_bool(frame, "confidential", path)
     not_conf = (frame["service"] == "refuge") & ~frame["confidential"]
     if not_conf.any():

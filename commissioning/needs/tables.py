@@ -66,9 +66,13 @@ def _read_workbook(path: Path) -> pd.DataFrame:
     return frame
 
 
+MAX_FIGURE = 1e9   # no count of people, cases, posts or spaces here comes near a billion
+
+
 def to_number(frame: pd.DataFrame, column: str, path, *, minimum: float | None = None,
               allow_blank: bool = False, what: str = "a number", quote: bool = True) -> pd.Series:
-    """Convert a text column to float, raising on the first bad cell (NaN and infinities included).
+    """Convert a text column to float, raising on the first bad cell (NaN and infinities included,
+    and any figure above :data:`MAX_FIGURE`, which would overflow the sums built from it).
 
     With ``quote=False`` the error names file, line and column but never repeats the value (for
     columns such as refuge coordinates that must not appear in a message).
@@ -86,6 +90,11 @@ def to_number(frame: pd.DataFrame, column: str, path, *, minimum: float | None =
         else:
             message = f"{shown!r} is not a number"
         raise InputError(message, file=path, line=csv_line(i), column=column, expected=what)
+    high = values.abs() > MAX_FIGURE
+    if high.any():
+        i = int(np.flatnonzero(high.to_numpy())[0])
+        raise InputError(f"{frame[column].iloc[i] if quote else 'the value'} is more than {MAX_FIGURE:,.0f}",
+                         file=path, line=csv_line(i), column=column, expected=f"{what}, at most {MAX_FIGURE:,.0f}")
     if minimum is not None:
         low = values < minimum
         if low.any():
