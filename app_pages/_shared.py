@@ -330,8 +330,10 @@ def _warm(key: str) -> None:
         for k in LOT_COUNTS:
             _lots(key, k, ALL)
         _warm_trends(key)
-    except Exception:  # the pages compute (and report) the same things themselves when asked
-        logging.getLogger(__name__).exception("cache warm-up stopped")
+    except Exception as err:  # the pages compute (and report) the same things themselves when asked
+        # One line, not a traceback: the page that needs the data shows the problem in full.
+        logging.getLogger(__name__).warning("cache warm-up stopped: %s: %s", type(err).__name__,
+                                            str(err).splitlines()[0] if str(err) else "")
 
 
 # ------------------------------------------------------------------------------------------------
