@@ -22,7 +22,7 @@ from commissioning.boroughs import (
 from commissioning.errors import InputError, csv_line
 from commissioning.needs import commit
 from commissioning.needs.models import Benchmarks, load_benchmarks
-from commissioning.needs.tables import read_table, to_bool, to_number
+from commissioning.needs.tables import may_locate, read_table, to_bool, to_number
 from commissioning.paths import DEFAULT_DATA_DIR
 from commissioning.safeio import load_yaml
 
@@ -177,6 +177,9 @@ def _parse_areas(text: str, path: Path, line: int, authorities: dict[str, str]) 
     if not parts:
         raise InputError("no areas given", file=path, line=line, column="areas",
                          expected="';'-separated ONS codes or borough names, or 'London'")
+    if may_locate(text):
+        raise InputError("not an area (the value is not repeated here: it may be a location)", file=path,
+                         line=line, column="areas", expected="';'-separated ONS codes or borough names, or 'London'")
     codes = tuple(dict.fromkeys(resolve_code(p, file=path, line=line, column="areas", authorities=authorities)
                                 for p in parts))
     return codes
