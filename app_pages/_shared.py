@@ -23,7 +23,6 @@ from commissioning.web.text import escape_markdown as esc  # user/data text in M
 USER_KEY = "user"
 
 
-PROXY_ENV = "COMMISSIONING_BEHIND_PROXY"
 SIGNED_OUT_KEY = "signed_out_because"
 
 
@@ -132,15 +131,16 @@ def session_watch() -> None:
 
 
 def client_id() -> str:
-    """Who is signing in, for throttling: the connection's IP address (the first
-    ``X-Forwarded-For`` address when ``COMMISSIONING_BEHIND_PROXY=1`` says a trusted proxy sets it),
-    else this browser session's id (local use, where Streamlit gives no address)."""
+    """Who is signing in, for throttling: the connection's IP address (behind trusted proxies, the
+    ``X-Forwarded-For`` entry they appended: :mod:`commissioning.web.clients`), else this browser
+    session's id (local use, where Streamlit gives no address)."""
     import os
 
-    if os.environ.get(PROXY_ENV, "").strip() == "1":
-        forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip()
-        if forwarded:
-            return f"ip:{forwarded}"
+    from commissioning.web.clients import forwarded_client, proxy_hops
+
+    forwarded = forwarded_client(st.context.headers.get("X-Forwarded-For"), proxy_hops(os.environ))
+    if forwarded:
+        return f"ip:{forwarded}"
     if st.context.ip_address:
         return f"ip:{st.context.ip_address}"
     from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -432,8 +432,10 @@ def _warm(key: str) -> None:
         for k in LOT_COUNTS:
             _lots(key, provision_key, k, ALL)
         _warm_trends(key, provision_key)
-    except Exception:  # the pages compute (and report) the same things themselves when asked
-        logging.getLogger(__name__).exception("cache warm-up stopped")
+    except Exception as err:  # the pages compute (and report) the same things themselves when asked
+        # One line, not a traceback: the page that needs the data shows the problem in full.
+        logging.getLogger(__name__).warning("cache warm-up stopped: %s: %s", type(err).__name__,
+                                            str(err).splitlines()[0] if str(err) else "")
 
 
 # ------------------------------------------------------------------------------------------------

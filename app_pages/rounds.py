@@ -82,10 +82,10 @@ if auth.can(user, "manage_round"):
         if bids_file and st.button("Import the bids", type="primary", key="rounds_import"):
             with ui.user_errors(stop=False), tempfile.TemporaryDirectory() as folder:
                 answers = read_answers(uploaded_path(answers_file, Path(folder))) if answers_file else None
-                imported, late = store.import_bids(user.username, round_id,
-                                                   read_bid_file(uploaded_path(bids_file, Path(folder))),
-                                                   answers, now=now)
-                done(f"Imported {len(imported)} bids" + (f"; refused late (logged): {', '.join(late)}" if late else "."))
+                imported = store.import_bids(user.username, round_id,
+                                             read_bid_file(uploaded_path(bids_file, Path(folder))),
+                                             answers, now=now)
+                done(f"Imported {len(imported)} bids.")
 
     st.header("Bids received")
     received = store.received_bids(user.username, round_id, now=now)

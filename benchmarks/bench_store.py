@@ -4,15 +4,19 @@ Each simulated member is a thread with its own ``Store`` (its own connection poo
 sessions on one server would be; they start together at a barrier and each saves ``--saves``
 scores one at a time (``Store.save_score``: one write transaction with its audit row). Every save's
 wall time is recorded. Afterwards the scores table is checked against what was saved: a lost or
-wrong score counts as lost (must be 0), and the audit chain must verify.
+wrong score counts as lost (must be 0), and the audit log must verify (chain, triggers, records)
+against an anchor taken after the saves.
+
+Each backend runs twice: without and with ``COMMISSIONING_AUDIT_KEY`` (every audit row then carries
+an HMAC); the report gives what the key costs per save and what anchoring and verifying take.
 
 PostgreSQL: the server named by ``COMMISSIONING_TEST_PG``, else a throwaway cluster started with
 ``.ci/postgres.sh`` (and stopped). SQLite: a file in a temp dir (WAL, synchronous=FULL).
 
     .venv/bin/python benchmarks/bench_store.py [--members 50] [--saves 12]
 
-Ends with ``RESULT bench=store ours_s=<p95 save, PostgreSQL> peer_s=<p95 save, SQLite>
-ratio=<peer/ours> peak_mb=<peak RSS> lost=<count>``.
+Ends with ``RESULT bench=store ours_s=<p95 save, PostgreSQL, HMAC on> peer_s=<p95 save, SQLite, HMAC
+on> ratio=<peer/ours> peak_mb=<peak RSS> lost=<count, all four runs>``.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from commissioning.store import open_store  # noqa: E402
+from commissioning.store.audit_chain import KEY_ENV  # noqa: E402
 
 RULES = REPO / "tests" / "fixtures" / "scoring" / "rules.yaml"
 CRITERIA = ("Q1", "Q2", "SV1")
@@ -108,10 +113,16 @@ def run(url: str, members: int, saves: int) -> dict:
         engine.dispose()
         right = sum(1 for score, comment in rows if score == int(comment.rsplit(" ", 1)[1]) % 5 + 0.5)
         store = open_store(url)
-        chain = store.verify_audit()
+        started = time.perf_counter()
+        anchor = store.audit_anchor()
+        anchor_s = time.perf_counter() - started
+        started = time.perf_counter()
+        chain = store.verify_audit(anchor)
+        verify_s = time.perf_counter() - started
         store.close()
     return {"p95": statistics.quantiles(times, n=20)[-1], "median": statistics.median(times),
-            "wall": wall, "lost": members * saves - right, "errors": errors, "chain": chain}
+            "wall": wall, "lost": members * saves - right, "errors": errors, "chain": chain,
+            "anchor_s": anchor_s, "verify_s": verify_s}
 
 
 def main() -> int:
@@ -121,30 +132,47 @@ def main() -> int:
     args = parser.parse_args()
     server, cluster = start_postgres()
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"bench_{uuid.uuid4().hex[:12]}"
+    results = {}
     try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        pg = run(make_url(server).set(database=name).render_as_string(hide_password=False),
-                 args.members, args.saves)
-        with tempfile.TemporaryDirectory() as tmp:
-            lite = run(str(Path(tmp) / "bench.sqlite"), args.members, args.saves)
+        for keyed in (False, True):
+            if keyed:
+                os.environ[KEY_ENV] = "bench-only key, kept outside the database"
+            else:
+                os.environ.pop(KEY_ENV, None)
+            name = f"bench_{uuid.uuid4().hex[:12]}"
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            try:
+                results["PostgreSQL", keyed] = run(make_url(server).set(database=name).render_as_string(
+                    hide_password=False), args.members, args.saves)
+            finally:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            with tempfile.TemporaryDirectory() as tmp:
+                results["SQLite", keyed] = run(str(Path(tmp) / "bench.sqlite"), args.members, args.saves)
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        os.environ.pop(KEY_ENV, None)
         admin.dispose()
         stop_postgres(cluster)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for label, r in (("PostgreSQL", pg), ("SQLite", lite)):
-        print(f"{label}: {args.members} members x {args.saves} saves, wall {r['wall']:.2f} s, "
-              f"save median {r['median'] * 1000:.1f} ms, p95 {r['p95'] * 1000:.1f} ms, lost {r['lost']}, "
-              f"audit chain {'intact' if r['chain'].intact else 'BROKEN'} ({r['chain'].rows} rows)")
+    for (label, keyed), r in results.items():
+        print(f"{label}, HMAC {'on ' if keyed else 'off'}: {args.members} members x {args.saves} saves, "
+              f"wall {r['wall']:.2f} s, save median {r['median'] * 1000:.1f} ms, p95 {r['p95'] * 1000:.1f} ms, "
+              f"lost {r['lost']}, audit log {'intact' if r['chain'].intact else 'BROKEN'} ({r['chain'].rows} rows; "
+              f"anchor {r['anchor_s'] * 1000:.0f} ms, verify with anchor {r['verify_s'] * 1000:.0f} ms)")
         for error in r["errors"][:5]:
             print(f"  error {error}")
-    lost = pg["lost"] + lite["lost"]
+        for problem in r["chain"].problems[:5]:
+            print(f"  problem {problem}")
+    for label in ("PostgreSQL", "SQLite"):
+        off, on = results[label, False], results[label, True]
+        print(f"{label}: the HMAC costs {(on['median'] - off['median']) * 1000:+.1f} ms per save (median), "
+              f"{(on['p95'] - off['p95']) * 1000:+.1f} ms at p95")
+    pg, lite = results["PostgreSQL", True], results["SQLite", True]
+    lost = sum(r["lost"] for r in results.values())
     print(f"RESULT bench=store ours_s={pg['p95']:.4f} peer_s={lite['p95']:.4f} "
           f"ratio={lite['p95'] / pg['p95']:.2f} peak_mb={peak_mb:.0f} lost={lost}")
-    return 0 if lost == 0 and pg["chain"].intact and lite["chain"].intact else 1
+    return 0 if lost == 0 and all(r["chain"].intact for r in results.values()) else 1
 
 
 if __name__ == "__main__":

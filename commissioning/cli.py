@@ -27,7 +27,7 @@ COMMANDS: dict[str, str] = {
     "round": "Run a commissioning round: create, import bids and scores, rank, resolve flags, lock, "
              "assessment summaries, awards, contracts, open-contracting notices",
     "satisfaction": "Victim satisfaction against annual targets, with confidence intervals; the quarterly publication",
-    "audit": "Check the store's audit log (its SHA-256 hash chain) is intact",
+    "audit": "Check the store's audit log (hash chain, triggers, records, anchor) or anchor its head",
     "returns": "Providers' quarterly returns: template, import, review status, approval, publication",
     "contracts": "Contracts from a round's awards: list, extend, end, KPI performance from returns",
     "demo": "Load or remove the illustrative demonstration data (example round and returns)",

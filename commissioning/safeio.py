@@ -24,6 +24,7 @@ import math
 import os
 import re
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +35,7 @@ from commissioning.errors import InputError
 MAX_YAML_BYTES = 2_000_000        # rules, benchmarks and sources are a few kB
 MAX_CSV_BYTES = 512_000_000       # a 480,000-row score file is about 25 MB
 MAX_XLSX_BYTES = 50_000_000       # a filled returns template or bid workbook is tens of kB
+MAX_XLSX_UNPACKED = 200_000_000   # the parts unpacked: a few MB for a large real workbook
 MAX_INT = 2 ** 53                 # larger whole numbers lose precision as floats
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -63,13 +65,15 @@ def read_workbook(path: str | Path, *, expected: str = "an .xlsx workbook",
     """Every worksheet of an XLSX file of at most :data:`MAX_XLSX_BYTES`: {sheet name: rows of cell
     values, as openpyxl's ``values_only`` gives them}, read in full with the file closed after.
 
-    A file that is not a readable workbook is an InputError naming it (``source``, else ``path``).
-    openpyxl lets many types out for a damaged file (the zip, a deflate stream, XML that is not well
-    formed, a part with unexpected attributes: BadZipFile, zlib.error, ParseError, TypeError,
-    KeyError...), so every exception from reading is caught here, where nothing else happens.
+    Refused with an InputError naming the file (``source``, else ``path``): a file that is not a
+    readable workbook; one whose parts would unpack to more than :data:`MAX_XLSX_UNPACKED` bytes (a
+    decompression bomb, refused before anything is unpacked); a formula cell with no saved value
+    (it would read as blank), named by sheet and cell. Every row is read, whatever the sheet's
+    ``<dimension>`` claims. openpyxl lets many types out for a damaged file (the zip, a deflate
+    stream, XML that is not well formed, a part with unexpected attributes: BadZipFile, zlib.error,
+    ParseError, TypeError, KeyError...), so every exception from reading is caught here, where
+    nothing else happens.
     """
-    from openpyxl import load_workbook
-
     where = path if source is None else source
     try:
         data = read_bytes(path, limit=MAX_XLSX_BYTES, what="workbook")
@@ -77,13 +81,50 @@ def read_workbook(path: str | Path, *, expected: str = "an .xlsx workbook",
         err.file = where
         raise
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
-        finally:
-            book.close()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise InputError("cannot read the workbook (not a zip archive)", file=where, expected=expected) from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise InputError(f"the workbook unpacks to {unpacked:,} bytes, over the limit of {MAX_XLSX_UNPACKED:,}",
+                         file=where, expected=expected)
+    try:
+        values, formulas = (_sheets(data, data_only) for data_only in (True, False))
     except Exception as err:  # see the docstring: a damaged file, whatever openpyxl calls it
         raise InputError(f"cannot read the workbook ({type(err).__name__})", file=where, expected=expected) from None
+    for title, rows in formulas.items():
+        for r, row in enumerate(rows):
+            for c, cell in enumerate(row):
+                if isinstance(cell, str) and cell.startswith("=") and _value_at(values[title], r, c) is None:
+                    raise InputError(f"sheet {title!r}, cell {_cell_name(r, c)} holds a formula with no saved "
+                                     "value", file=where, expected="values (open the file in Excel or LibreOffice "
+                                     "and save it, so each formula's result is stored)")
+    return values
+
+
+def _sheets(data: bytes, data_only: bool) -> dict[str, list[tuple]]:
+    """{sheet: rows}: the saved values (``data_only``) or the formulas."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+    try:
+        sheets = {}
+        for sheet in book.worksheets:
+            sheet.reset_dimensions()   # read every row, not only those a stale <dimension> claims
+            sheets[sheet.title] = list(sheet.iter_rows(values_only=True))
+        return sheets
+    finally:
+        book.close()
+
+
+def _value_at(rows: list[tuple], r: int, c: int):
+    return rows[r][c] if r < len(rows) and c < len(rows[r]) else None
+
+
+def _cell_name(r: int, c: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(c + 1)}{r + 1}"
 
 
 def read_text(path: str | Path, *, limit: int = MAX_CSV_BYTES, what: str = "file", source=None) -> str:
@@ -133,15 +174,18 @@ class StrictLoader(yaml.SafeLoader):
                                        problem_mark=event.start_mark)
         return super().compose_node(parent, index)
 
+    def mapping_key(self, key_node):
+        """A mapping's key: a single value (text, number, date), never a list or a mapping."""
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.MarkedYAMLError(problem="a key must be a single value (text or a number), not a list "
+                                               "or a mapping", problem_mark=key_node.start_mark)
+        return self.construct_object(key_node, deep=True)
+
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-            except TypeError:  # an unhashable key; the base class reports it
-                break
-            if duplicate:
+            key = self.mapping_key(key_node)
+            if key in seen:
                 raise yaml.MarkedYAMLError(problem=f"duplicate key {_clip(repr(key))}",
                                            problem_mark=key_node.start_mark)
             seen.add(key)
@@ -214,6 +258,11 @@ def read_csv_rows(path: str | Path, *, source=None) -> tuple[list[str], list[lis
     source = path if source is None else source
     text = decode_utf8(read_bytes(path, limit=MAX_CSV_BYTES, what="file"), source, csv_column=True,
                        expected="a UTF-8 encoded CSV; re-save it as 'CSV UTF-8'")
+    return parse_csv_rows(text, source)
+
+
+def parse_csv_rows(text: str, source) -> tuple[list[str], list[list[str]], list[int]]:
+    """:func:`read_csv_rows` for CSV text already read (e.g. an upload); ``source`` names it."""
     if not text.strip():
         raise InputError("file is empty", file=source, expected="a header line and rows")
     if not text.endswith(("\n", "\r")):

@@ -77,6 +77,20 @@ def parse_date(text: str | None, option: str) -> dt.date | None:
         raise InputError(f"{option} {text!r} is not a date", expected="YYYY-MM-DD") from None
 
 
+MAX_STORE_ID = 2 ** 31 - 1   # the largest id both store backends hold (PostgreSQL INTEGER)
+
+
+def store_id(text: str) -> int:
+    """An argparse type: a record id in the store (a whole number from 1 to :data:`MAX_STORE_ID`)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_STORE_ID:
+        raise argparse.ArgumentTypeError(f"{text} is not an id in the store (1 to {MAX_STORE_ID:,})")
+    return value
+
+
 def write_output(text: str, out: Path | None) -> None:
     """Write to --out atomically (:func:`commissioning.safeio.write_atomic`), or to stdout."""
     if out is None:
@@ -140,3 +154,32 @@ def assessment_from_args(args, lines: list[str] | None = None):
         if getattr(args, "format", "table") != "table":
             print("\n".join(lines), file=sys.stderr)
     return run_assessment(ds, provision={s: p.label for s, p in found.items()}), found
+
+
+def open_existing_store(location: str):
+    """The store at ``location`` (a SQLite path or SQLAlchemy URL) that must exist already; a
+    missing file, a file that is not a database or a server that cannot be reached is an
+    InputError naming the location (the password of a URL hidden)."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from commissioning.store import open_store
+
+    shown = location
+    if "://" in location:
+        try:
+            from sqlalchemy.engine import make_url
+
+            shown = make_url(location).render_as_string(hide_password=True)
+        except ArgumentError:
+            raise InputError("not a database URL", column="--db",
+                             expected="a SQLite file or a SQLAlchemy URL such as postgresql+psycopg://...") from None
+    elif not Path(location).expanduser().is_file():
+        raise InputError(f"no store at {location}", column="--db",
+                         expected="the SQLite file or SQLAlchemy URL of an existing store")
+    try:
+        return open_store(location)
+    except (DBAPIError, NoSuchModuleError, ArgumentError) as err:
+        reason = getattr(err, "orig", None) or err
+        first = str(reason).strip().splitlines()[0] if str(reason).strip() else type(reason).__name__
+        raise InputError(f"cannot open the store at {shown}: {first}", column="--db",
+                         expected="the SQLite file or SQLAlchemy URL of an existing store") from None

@@ -50,7 +50,7 @@ def run(args) -> int:
         table = forecast_series(series, args.measure, args.horizon, model, scale)
     except ValueError as err:
         raise InputError(str(err), file=args.series, column=args.measure,
-                         expected="a longer series (the models need 13 to 36 months of history)") from None
+                         expected="a complete monthly series with some figures above 0 (the models need 13 to 36 months of history)") from None
     mark = (f"ESTIMATED: forecasts of {args.measure} from {series.first_month} to {series.last_month} "
             f"({LABELS[model]}); estimates with 80% and 95% intervals, not recorded figures.")
     if args.format == "csv":

@@ -11,6 +11,8 @@ evaluation:  the evaluation report of a round (bids, panel scores, moderation, p
 
 from __future__ import annotations
 
+import argparse
+
 import sys
 import time
 from pathlib import Path
@@ -25,6 +27,19 @@ from commissioning.errors import InputError
 from commissioning.paths import DEFAULT_DATA_DIR, DEFAULT_RULES
 
 EXAMPLE_BIDS = DEFAULT_DATA_DIR / "example_bids"
+
+
+DPI = range(50, 601)   # below 50 a map is unreadable; above 600 it only costs memory
+
+
+def _dpi(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value not in DPI:
+        raise argparse.ArgumentTypeError(f"{value} dots per inch is outside {DPI.start}-{DPI.stop - 1}")
+    return value
 
 
 def add_arguments(parser) -> None:
@@ -49,7 +64,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lots", type=int, default=None, metavar="K",
                         help="needs: add a scenario of K computed, need-balanced lots (labelled a scenario; the "
                              "document's lots are always the rules' published lots)")
-    parser.add_argument("--dpi", type=int, default=200, help="needs: map resolution (default 200)")
+    parser.add_argument("--dpi", type=_dpi, default=200,
+                        help=f"needs: map resolution, {DPI.start} to {DPI.stop - 1} (default 200)")
 
 
 def progress_printer():

@@ -3,6 +3,7 @@ published rules to the published awards.
 
     round create --name NAME --rules RULES.yaml --by USER        (prints the round id last)
     round import-bids --round ID --bids BIDS.csv [--answers ANSWERS.csv] --by USER
+    round declare --round ID --member USER --organisation NAME --interest TEXT --by USER
     round import-scores --round ID --scores SCORES.csv [--moderation MOD.csv] --by USER
     round rank --round ID [--out FILE] --by USER
     round clarify --round ID --bid BID --question TEXT [--answer TEXT] --by USER
@@ -29,7 +30,7 @@ import os
 import sys
 from pathlib import Path
 
-from commissioning.commands.common import parse_date, write_output
+from commissioning.commands.common import parse_date, store_id, write_output
 from commissioning.errors import InputError
 from commissioning.safeio import csv_text
 
@@ -43,7 +44,7 @@ def add_arguments(parser) -> None:
     def action(name, help_text, *, round_id=True):
         p = sub.add_parser(name, help=help_text, description=help_text)
         if round_id:
-            p.add_argument("--round", type=int, required=True, metavar="ID", help="the round's id")
+            p.add_argument("--round", type=store_id, required=True, metavar="ID", help="the round's id")
         p.add_argument("--by", required=True, metavar="USER", help="the acting account")
         return p
 
@@ -52,9 +53,16 @@ def add_arguments(parser) -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--rules", type=Path, required=True, help="scoring rules YAML with its timetable")
     p = action("import-bids", "import bids (CSV or XLSX, the columns of `score --bids`, optional "
-                              "partners) and their written answers")
+                              "partners) and their written answers, before the deadline; a submitted_at "
+                              "without a zone is London time")
     p.add_argument("--bids", type=Path, required=True)
     p.add_argument("--answers", type=Path, help="answers CSV or XLSX: bid_id, criterion, answer")
+    p = action("declare", "record a member's declared conflict of interest (e.g. from a paper form; "
+                          "commissioner): their assignments to and scores for that organisation's bids "
+                          "are withdrawn")
+    p.add_argument("--member", required=True, metavar="USER", help="the member who declared it")
+    p.add_argument("--organisation", required=True, metavar="NAME")
+    p.add_argument("--interest", required=True, metavar="TEXT", help="the interest, as declared")
     p = action("import-scores", "import the panel's scores (and the chair's moderation, which opens it)")
     p.add_argument("--scores", type=Path, required=True)
     p.add_argument("--moderation", type=Path)
@@ -123,10 +131,19 @@ def _import_bids(store, args, clock) -> int:
     from commissioning.procurement.bid_files import read_answers, read_bid_file
 
     answers = read_answers(args.answers) if args.answers else None
-    done, late = store.import_bids(args.by, args.round, read_bid_file(args.bids), answers, now=clock)
-    for ref in late:
-        print(f"refused late bid {ref} (logged)", file=sys.stderr)
-    print(f"imported {len(done)} bids" + (f", refused {len(late)} late" if late else ""), file=sys.stderr)
+    done = store.import_bids(args.by, args.round, read_bid_file(args.bids), answers, now=clock)
+    print(f"imported {len(done)} bids", file=sys.stderr)
+    return 0
+
+
+def _declare(store, args, clock) -> int:
+    store.round_info(args.round)
+    store.declare_conflict(args.by, args.organisation, args.interest, member=args.member)
+    print(f"recorded: {args.member} declared an interest in {args.organisation}", file=sys.stderr)
+    unmatched = store.unmatched_conflicts(args.by, args.round)
+    if ((unmatched["username"] == args.member) & (unmatched["organisation"] == args.organisation.strip())).any():
+        print(f"warning: {args.organisation!r} matches no bid of round {args.round} (check the spelling, "
+              "or the organisation is not bidding)", file=sys.stderr)
     return 0
 
 
@@ -211,6 +228,7 @@ def _notice(store, args, clock) -> int:
     return 0
 
 
-ACTIONS = {"create": _create, "import-bids": _import_bids, "import-scores": _import_scores, "rank": _rank,
+ACTIONS = {"create": _create, "import-bids": _import_bids, "declare": _declare, "import-scores": _import_scores,
+           "rank": _rank,
            "resolve": _resolve, "clarify": _clarify, "lock": _lock, "summaries": _summaries, "awards": _awards,
            "contracts": _contracts, "notice": _notice}

@@ -146,15 +146,33 @@ def forecast_series(series: MonthlySeries, measure: str, horizon: int, model: st
     if horizon < 1:
         raise ValueError("horizon must be at least 1 month")
     matrix = series.matrix(measure)
-    months = pd.period_range(matrix.index[-1] + 1, periods=horizon, freq="M")
     frames = []
     for code in matrix.columns:
-        y = matrix[code].dropna().to_numpy()
-        frame = fit(y, model).forecast(horizon, scale)
+        observed = _observed(matrix[code], measure, code)
+        # Each borough's forecast starts after its own last month (one may end early).
+        months = pd.period_range(observed.index[-1] + 1, periods=horizon, freq="M")
+        frame = fit(observed.to_numpy(), model).forecast(horizon, scale)
         frame.insert(0, "month", months)
         frame.insert(0, "code", code)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)[FORECAST_COLUMNS]
+
+
+def _observed(column: pd.Series, measure: str, code: str) -> pd.Series:
+    """A borough's months with figures (the series reader refuses gaps between its first and last)."""
+    observed = column.dropna()
+    if observed.empty:
+        raise ValueError(f"{measure}: {code} has no figures")
+    return observed
+
+
+def _common_months(matrix: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """The months every borough has a figure for (a series may start late or end early)."""
+    spans = [_observed(matrix[code], measure, code).index for code in matrix.columns]
+    first, last = max(s[0] for s in spans), min(s[-1] for s in spans)
+    if first > last:
+        raise ValueError(f"{measure}: the boroughs' months do not overlap, so no model can be compared on them")
+    return matrix.loc[first:last]
 
 
 @dataclass(frozen=True)
@@ -266,6 +284,9 @@ def backtest(series: MonthlySeries, measure: str, origins: int = 2, horizon: int
 
 def _backtest(matrix: pd.DataFrame, measure: str, origins: int, horizon: int, models: tuple[str, ...],
               last_origin: str | pd.Period | None) -> Backtest:
+    matrix = _common_months(matrix, measure)
+    if not matrix.to_numpy().any():
+        raise ValueError(f"{measure}: every figure is 0, so there is no pattern to forecast from")
     end = matrix.index[-1]
     last = pd.Period(last_origin, freq="M") if last_origin is not None else end - horizon
     first_possible = matrix.index[0] + SEASON  # seasonal naive needs 13 months for its interval
@@ -294,7 +315,8 @@ def _backtest(matrix: pd.DataFrame, measure: str, origins: int, horizon: int, mo
     errors_frame, coverage = pd.DataFrame(errors), pd.DataFrame(inside)
     relative = errors_frame.div(errors_frame[BASELINE].where(errors_frame[BASELINE] > 0), axis=0)
     medians = relative.median()
-    best = medians.idxmin()
+    # All NaN when seasonal naive never erred (e.g. a borough's figures repeat exactly): keep it.
+    best = medians.idxmin() if medians.notna().any() else BASELINE
     chosen = best if medians[best] < 1 else BASELINE
     scales = {m: max(1.0, float(np.quantile(np.abs(np.concatenate(v)), 0.8))) for m, v in standardised.items()}
     return Backtest(measure, tuple(sorted(points)), horizon, errors_frame, relative, coverage, chosen, scales)

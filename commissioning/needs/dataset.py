@@ -23,7 +23,7 @@ from commissioning.boroughs import (
 from commissioning.errors import InputError, csv_line
 from commissioning.needs import commit
 from commissioning.needs.models import Benchmarks, load_benchmarks
-from commissioning.needs.tables import read_table, to_bool, to_number
+from commissioning.needs.tables import may_locate, read_table, to_bool, to_number
 from commissioning.paths import DEFAULT_DATA_DIR
 from commissioning.safeio import load_yaml
 
@@ -185,6 +185,9 @@ def _parse_areas(text: str, path: Path, line: int, authorities: dict[str, str]) 
     if not parts:
         raise InputError("no areas given", file=path, line=line, column="areas",
                          expected="';'-separated ONS codes or borough names, or 'London'")
+    if may_locate(text):
+        raise InputError("not an area (the value is not repeated here: it may be a location)", file=path,
+                         line=line, column="areas", expected="';'-separated ONS codes or borough names, or 'London'")
     codes = tuple(dict.fromkeys(resolve_code(p, file=path, line=line, column="areas", authorities=authorities)
                                 for p in parts))
     return codes
@@ -221,6 +224,12 @@ def read_services(path: Path, authorities: dict[str, str], service_types: list[s
             # Do not echo the value: it may be a refuge location.
             raise InputError("coordinate out of range", file=path, line=csv_line(i), column=column,
                              expected=f"degrees between {low} and {high}")
+    # A latitude in the UK's longitudes and a longitude in its latitudes: the two typed the wrong way round.
+    swapped = frame["lat"].between(-9, 3) & frame["lon"].between(49, 61)
+    if swapped.any():
+        i = int(np.flatnonzero(swapped.to_numpy())[0])
+        raise InputError("latitude and longitude look swapped (the values are not repeated here)", file=path,
+                         line=csv_line(i), column="lat", expected="lat about 51.5 and lon about -0.1 in London")
     frame["confidential"] = to_bool(frame, "confidential", path)
     not_conf = (frame["service"] == "refuge") & ~frame["confidential"]
     if not_conf.any():

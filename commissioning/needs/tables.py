@@ -6,6 +6,8 @@ reported where it is (editor line: header = line 1) rather than as a pandas trac
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import numpy as np
@@ -66,9 +68,21 @@ def _read_workbook(path: Path) -> pd.DataFrame:
     return frame
 
 
+MAX_FIGURE = 1e9   # no count of people, cases, posts or spaces here comes near a billion
+# A decimal with four or more places, as a latitude or longitude is typed ("51.5074", "-0.1278").
+_COORDINATE = re.compile(r"-?\d{1,3}\.\d{4,}")
+
+
+def may_locate(text) -> bool:
+    """Whether a cell holds what looks like a coordinate, which an error message must not repeat
+    (it may locate a refuge, typed into the wrong column)."""
+    return bool(_COORDINATE.search(str(text)))
+
+
 def to_number(frame: pd.DataFrame, column: str, path, *, minimum: float | None = None,
               allow_blank: bool = False, what: str = "a number", quote: bool = True) -> pd.Series:
-    """Convert a text column to float, raising on the first bad cell (NaN and infinities included).
+    """Convert a text column to float, raising on the first bad cell (NaN and infinities included,
+    and any figure above :data:`MAX_FIGURE`, which would overflow the sums built from it).
 
     With ``quote=False`` the error names file, line and column but never repeats the value (for
     columns such as refuge coordinates that must not appear in a message).
@@ -81,11 +95,16 @@ def to_number(frame: pd.DataFrame, column: str, path, *, minimum: float | None =
         shown = frame[column].iloc[i]
         if not shown:
             message = "blank value"
-        elif not quote:
+        elif not quote or may_locate(shown):
             message = "not a finite number (the value is not repeated here: it may be confidential)"
         else:
             message = f"{shown!r} is not a number"
         raise InputError(message, file=path, line=csv_line(i), column=column, expected=what)
+    high = values.abs() > MAX_FIGURE
+    if high.any():
+        i = int(np.flatnonzero(high.to_numpy())[0])
+        raise InputError(f"{frame[column].iloc[i] if quote and not may_locate(frame[column].iloc[i]) else 'the value'} is more than {MAX_FIGURE:,.0f}",
+                         file=path, line=csv_line(i), column=column, expected=f"{what}, at most {MAX_FIGURE:,.0f}")
     if minimum is not None:
         low = values < minimum
         if low.any():

@@ -57,6 +57,8 @@ def build_awards(result: ScoringResult, *, funder_id: str, funder_name: str, id_
     for name, value in (("funder_id", funder_id), ("funder_name", funder_name), ("id_prefix", id_prefix)):
         if not str(value or "").strip():
             raise ValueError(f"{name} is required")
+    if not str(id_prefix).startswith("360G-"):
+        raise ValueError(f"id_prefix {id_prefix!r} is not a 360Giving prefix: it starts with 360G-, e.g. 360G-londonvs")
     rules = result.rules
     award_date = award_date or rules.timetable.get("award")
     if award_date is None:

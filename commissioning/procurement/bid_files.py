@@ -5,7 +5,9 @@ is wrong. Frames from the store go through the same checks."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -18,6 +20,9 @@ SCORE_COLUMNS = ["bid_id", "scorer", "criterion", "score", "comment"]
 MODERATION_COLUMNS = ["bid_id", "criterion", "score", "note"]
 DECISION_COLUMNS = ["bid_id", "flag", "note"]
 LINE = "_line"
+LONDON = ZoneInfo("Europe/London")
+TIME_EXPECTED = ("an ISO 8601 date and time such as 2027-06-03T14:05:00 (London time) "
+                 "or 2027-06-03T13:05:00+00:00")
 # ---------------------------------------------------------------------------------------------
 # Reading CSV files with editor line numbers
 # ---------------------------------------------------------------------------------------------
@@ -120,6 +125,42 @@ def _coded(frame: pd.DataFrame, col: str, source: str, *, required: bool = True)
 def _text(frame: pd.DataFrame, col: str, source: str, *, required: bool = True) -> np.ndarray:
     codes, labels = _coded(frame, col, source, required=required)
     return labels[codes]
+
+
+def submitted_times(frame: pd.DataFrame, source: str) -> pd.Series:
+    """``submitted_at`` as UTC timestamps. A time without a zone is London time (GMT or BST as on
+    that day); one that does not exist or happens twice when the clocks change needs its offset."""
+    out, problems = [], np.zeros(len(frame), dtype=bool)
+    for i, value in enumerate(frame["submitted_at"]):
+        moment = _moment(value)
+        problems[i] = moment is None
+        out.append(moment)
+    _raise_first(frame, problems, source, "submitted_at",
+                 lambda r: f"{r['submitted_at']!r} is not a timestamp (or is a London time skipped or "
+                           "doubled when the clocks change: give its offset)", TIME_EXPECTED)
+    return pd.Series(pd.to_datetime(out, utc=True), index=frame.index)
+
+
+def _moment(value) -> dt.datetime | None:
+    if value is pd.NaT:
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            return None
+    if moment.tzinfo is not None:
+        return moment.astimezone(dt.UTC)
+    # Europe/London: fold 0 and fold 1 differ when the time happens twice (October) and the
+    # round trip through UTC changes a time that does not exist (March).
+    first, second = (moment.replace(tzinfo=LONDON, fold=f) for f in (0, 1))
+    if first.utcoffset() != second.utcoffset():
+        return None
+    if first.astimezone(dt.UTC).astimezone(LONDON).replace(tzinfo=None) != moment:
+        return None
+    return first.astimezone(dt.UTC)
 
 
 def _number(frame: pd.DataFrame, col: str, source: str, expected: str) -> np.ndarray:

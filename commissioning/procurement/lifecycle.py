@@ -19,18 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from dateutil.easter import easter
 from dateutil.relativedelta import MO, relativedelta
 
 from commissioning.errors import InputError
+from commissioning.procurement.bid_files import LONDON
 from commissioning.procurement.rules import Rules
 from commissioning.procurement.scoring import Flag, ScoringResult
 from commissioning.procurement.timetable import check_timetable
 
-LONDON = ZoneInfo("Europe/London")
 STANDSTILL_WORKING_DAYS = 8
 DEFAULT_WORD_LIMIT = 500
 

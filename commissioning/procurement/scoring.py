@@ -50,6 +50,7 @@ from commissioning.procurement.bid_files import (
     _require_columns,
     _source,
     _text,
+    submitted_times,
 )
 from commissioning.procurement.need_alignment import (
     need_alignment_scores,
@@ -206,15 +207,7 @@ def prepare_bids(rules: Rules, bids: pd.DataFrame, need_areas: bool = False) -> 
     price = _number(bids, "price", source, "a positive amount such as 125000")
     _raise_first(bids, price <= 0, source, "price", lambda r: f"price {r['price']} is not positive",
                  "a positive amount such as 125000")
-    raw_time = bids["submitted_at"]
-    if pd.api.types.is_datetime64_any_dtype(raw_time.dtype):
-        submitted = pd.to_datetime(raw_time, utc=True)
-    else:
-        submitted = pd.to_datetime(raw_time.astype("string").str.strip(), format="ISO8601",
-                                   utc=True, errors="coerce")
-    _raise_first(bids, submitted.isna().to_numpy(), source, "submitted_at",
-                 lambda r: f"{r['submitted_at']!r} is not a timestamp",
-                 "an ISO 8601 date and time such as 2027-06-03T14:05:00")
+    submitted = submitted_times(bids, source)
     gate_fail = np.zeros((len(bids), len(gate_cols)), dtype=bool)
     for j, col in enumerate(gate_cols):
         values = bids[col]

@@ -10,6 +10,7 @@ from commissioning.errors import InputError
 
 QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 QUARTER_FORMAT = "YYYYQn, a calendar quarter such as 2026Q3 (July-September 2026)"
+YEARS = range(1990, 2101)   # a return or result outside these years is a typing mistake
 MONTHS = {1: "January-March", 2: "April-June", 3: "July-September", 4: "October-December"}
 
 
@@ -18,7 +19,11 @@ def parse_quarter(text: str, *, file=None, line=None, column=None) -> tuple[int,
     match = QUARTER_RE.match(str(text).strip().upper())
     if not match:
         raise InputError(f"quarter {text!r}", file=file, line=line, column=column, expected=QUARTER_FORMAT)
-    return int(match.group(1)), int(match.group(2))
+    year = int(match.group(1))
+    if year not in YEARS:
+        raise InputError(f"quarter {text!r} is outside {YEARS[0]}-{YEARS[-1]}", file=file, line=line,
+                         column=column, expected=QUARTER_FORMAT)
+    return year, int(match.group(2))
 
 
 def check_quarter(text: str, **where) -> str:

@@ -12,8 +12,6 @@ organisation and quarter, and one sheet per service type with a header row ``cod
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 
@@ -34,9 +32,10 @@ from commissioning.returns.layout import (
     PARTS,
 )
 from commissioning.returns.quarters import check_quarter
-from commissioning.safeio import read_workbook
+from commissioning.safeio import read_csv_rows, read_workbook
 
 RETURN_SHEET = "Return"
+MAX_FIGURE = 1_000_000   # no quarter's figure for one service and borough comes near this
 SERVICE_SHEET_COLUMNS = ["code"] + MEASURES + ["notes"]
 
 
@@ -146,6 +145,9 @@ def _number(value, column: str, where: dict) -> float:
         raise InputError(f"{value!r} is not a number", column=column, expected=expected, **where) from None
     if not math.isfinite(number):
         raise InputError(f"{value!r} is not a finite number", column=column, expected=expected, **where)
+    if number > MAX_FIGURE:
+        raise InputError(f"{value!r} is more than {MAX_FIGURE:,}", column=column,
+                         expected=f"{expected}; at most {MAX_FIGURE:,}", **where)
     if number < 0:
         raise InputError(f"{value!r} is negative", column=column, expected=expected, **where)
     if column in COUNTS and number != int(number):
@@ -158,33 +160,17 @@ def _number(value, column: str, where: dict) -> float:
 # ------------------------------------------------------------------------------------------------
 
 def _csv_records(path: Path, service_types: list[str], skip_empty_rows: bool) -> list[dict]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text (byte {err.start})", file=path, line=line,
-                         expected="a UTF-8 CSV; re-save it as 'CSV UTF-8'") from None
-    if not text.strip():
-        raise InputError("file is empty", file=path, expected=f"a header row: {','.join(COLUMNS)}")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # safeio: a regular file under the CSV cap, UTF-8, every row complete, not cut short.
+    header, rows, lines = read_csv_rows(path)
+    _check_header(header, COLUMNS, path)
     records = []
-    try:
-        header = [h.strip() for h in next(reader)]
-        _check_header(header, COLUMNS, path)
-        for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) != len(header):
-                raise InputError(f"{len(values)} fields, the header has {len(header)}", file=path, line=line,
-                                 expected="one value (or blank) per column")
-            record = check_row(dict(zip(header, values)), service_types, file=path, line=line,
-                               skip_empty_rows=skip_empty_rows)
-            if record is not None:
-                records.append(record)
-    except csv.Error as err:
-        raise InputError(f"not valid CSV: {err}", file=path, line=reader.line_num) from None
+    for values, line in zip(rows, lines):
+        if not any(values):
+            continue
+        record = check_row(dict(zip(header, values)), service_types, file=path, line=line,
+                           skip_empty_rows=skip_empty_rows)
+        if record is not None:
+            records.append(record)
     return records
 
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,17 +66,11 @@ def read_areas(path: str | Path | None) -> Areas:
     if path is None:
         return Areas()
     path = Path(path)
-    text = safeio.read_text(path)
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
+    header, rows, lines = safeio.read_csv_rows(path)   # complete rows, not cut short
     if header != ["code", "name", "boroughs"]:
         raise InputError(f"header is {header}", file=path, line=1, expected="code,name,boroughs")
     bcus: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for row in reader:
-        line = reader.line_num
-        if len(row) != 3:
-            raise InputError(f"{len(row)} fields", file=path, line=line, expected="3 fields: code,name,boroughs")
-        code, name, boroughs = (value.strip() for value in row)
+    for (code, name, boroughs), line in zip(rows, lines):
         if not _BCU_RE.match(code) or Areas().kind(code) is not None:
             raise InputError(f"BCU code {code!r}", file=path, line=line, column="code",
                              expected="1-20 letters, digits, '-' or '_', not an ONS code")

@@ -16,8 +16,6 @@ Every check names the file, line and column; the whole file is checked before an
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from pathlib import Path
@@ -51,32 +49,21 @@ def read_results(path: str | Path, areas: Areas | None = None) -> pd.DataFrame:
 def parse_results(text: str, source: str | Path = "results", areas: Areas | None = None) -> pd.DataFrame:
     """Check results CSV ``text`` (``source`` names it in errors); see :func:`read_results`."""
     areas = areas or Areas()
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [h.strip() for h in next(reader, [])]
-    except csv.Error as err:
-        raise InputError(f"not valid CSV: {err}", file=source, line=1) from None
+    header, values, lines = safeio.parse_csv_rows(text, source)   # complete rows, not cut short
     _check_header(header, source)
     rows, seen = [], {}
-    try:
-        for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) != len(header):
-                raise InputError(f"{len(values)} fields, the header has {len(header)}", file=source, line=line,
-                                 expected="one value per header column (a truncated or misquoted row?)")
-            row = _check_row(dict(zip(header, (v.strip() for v in values))), source, line, areas)
-            key = (row["area_code"], row["period_end"], row["group"])
-            if key in seen:
-                raise InputError(f"a second row for {'/'.join(key)} (first on line {seen[key]})", file=source,
-                                 line=line, column="group", expected="one row per area, period_end and group")
-            seen[key] = line
-            rows.append(row)
-    except csv.Error as err:
-        raise InputError(f"not valid CSV: {err}", file=source, line=reader.line_num) from None
+    for cells, line in zip(values, lines):
+        if not any(cells):
+            continue
+        row = _check_row(dict(zip(header, cells)), source, line, areas)
+        key = (row["area_code"], row["period_end"], row["group"])
+        if key in seen:
+            raise InputError(f"a second row for {'/'.join(key)} (first on line {seen[key]})", file=source,
+                             line=line, column="group", expected="one row per area, period_end and group")
+        seen[key] = line
+        rows.append(row)
     if not rows:
-        raise InputError("no data rows", file=source, line=reader.line_num + 1,
+        raise InputError("no data rows", file=source, line=(lines[-1] if lines else 1) + 1,
                          expected="a header line and at least one result")
     return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -48,7 +48,7 @@ class StrictLoader(safeio.StrictLoader):
         out = _Mapping()
         out.line, out.lines = node.start_mark.line + 1, {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = self.mapping_key(key_node)
             if key in out:
                 raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
             out[key] = self.construct_object(value_node, deep=True)

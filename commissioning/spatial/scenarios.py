@@ -200,6 +200,10 @@ def run_scenario(ds: Dataset, changes: Iterable[Change], lots=None, boundaries=N
     return Scenario(after_ds, before, after, diff.reset_index(drop=True))
 
 
+MIN_STEP = 0.01       # FTE or spaces: a finer step means nothing
+MAX_STEPS = 100_000   # London adds tens to hundreds of posts, not hundreds of thousands
+
+
 def objective(shortfall, need) -> float:
     """``J = sum max(0, shortfall)**2 / need`` over entries with need > 0 (FTE or spaces)."""
     s, n = np.asarray(shortfall, float), np.asarray(need, float)
@@ -210,10 +214,21 @@ def objective(shortfall, need) -> float:
 def posts_from_budget(budget: float, cost_per_post: float, step: float = 1.0) -> float:
     """Posts a money budget buys: ``floor(budget / cost_per_post / step) * step``."""
     budget, cost, step = _number(budget, "budget"), _number(cost_per_post, "cost_per_post"), _number(step, "step")
-    if budget < 0 or cost <= 0 or step <= 0:
-        raise InputError("budget must be >= 0 and cost per post and step > 0",
-                         expected="a budget >= 0, a cost per post > 0 and a step > 0")
-    return math.floor(budget / cost / step + _EPS) * step
+    if budget < 0 or cost <= 0:
+        raise InputError("budget must be >= 0 and cost per post > 0", expected="a budget >= 0 and a cost per post > 0")
+    return math.floor(_steps(budget / cost, step) + _EPS) * step
+
+
+def _steps(posts: float, step: float) -> float:
+    """``posts / step``, refused when the step is finer than :data:`MIN_STEP` or the steps are
+    more than :data:`MAX_STEPS` (a typing slip, such as a cost per post of 1e-308)."""
+    if not step >= MIN_STEP:
+        raise InputError(f"step {step:g} is finer than {MIN_STEP:g}", expected=f"a step of at least {MIN_STEP:g} FTE or spaces")
+    steps = posts / step
+    if not steps <= MAX_STEPS:
+        raise InputError(f"{posts:g} posts in steps of {step:g} is more than {MAX_STEPS:,} steps",
+                         expected="a budget and cost per post, or a number of posts, a service could add")
+    return steps
 
 
 @dataclass(frozen=True)
@@ -255,9 +270,9 @@ def allocate(ds: Dataset, service: str, posts: float, step: float = 1.0, areas: 
     """
     _check(ds, service)
     posts, step = _number(posts, "posts"), _number(step, "step")
-    if posts < 0 or step <= 0:
-        raise InputError("posts must be >= 0 and step > 0", expected="posts >= 0, step > 0")
-    steps = round(posts / step)
+    if posts < 0:
+        raise InputError("posts must be >= 0", expected="posts >= 0")
+    steps = round(_steps(posts, step))
     if abs(steps * step - posts) > 1e-6 * max(1.0, posts):
         raise InputError(f"{posts:g} posts is not a whole number of {step:g} steps",
                          expected=f"a multiple of {step:g}")

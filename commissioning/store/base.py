@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from commissioning.errors import AccessDenied, StoreError
+from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.organisations import bid_organisations, names_match
 from commissioning.permissions import ACTIONS, ROLE_LABELS, ROLES, SCORING_ROLES  # noqa: F401 (re-exported)
 from commissioning.procurement import lifecycle
@@ -98,9 +99,32 @@ def make_engine(url_or_path: str | Path) -> Engine:
         path = Path(text).expanduser().resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
         text = f"sqlite:///{path}"
-    if text.startswith("sqlite"):
-        return _sqlite_engine(text)
-    return create_engine(text, pool_pre_ping=True)
+    engine = _sqlite_engine(text) if text.startswith("sqlite") else create_engine(text, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _check_storable)
+    return engine
+
+
+MAX_STORED_INT = 2 ** 31 - 1   # PostgreSQL INTEGER; SQLite would take more, so both refuse the same
+
+
+def _check_storable(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Refuse, before the database sees them, values one backend cannot store and the other can: a
+    NUL character in text (PostgreSQL refuses it, SQLite keeps it) and a whole number beyond
+    :data:`MAX_STORED_INT`. The same InputError on every backend, naming the column."""
+    if context is not None and context.compiled is not None:
+        rows = context.compiled_parameters          # by bind name, on every backend
+    else:
+        rows = parameters if executemany else [parameters]
+    for row in rows:
+        items = row.items() if isinstance(row, dict) else enumerate(row or ())
+        for name, value in items:
+            column = re.sub(r"_\d+$", "", name) if isinstance(name, str) else None
+            if isinstance(value, str) and "\x00" in value:
+                raise InputError("text with a NUL character (\\0) cannot be stored", column=column,
+                                 expected="text without control characters")
+            if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and abs(int(value)) > MAX_STORED_INT:
+                raise InputError(f"{int(value)} is too large to store", column=column,
+                                 expected=f"a whole number up to {MAX_STORED_INT:,}")
 
 
 class StoreBase:

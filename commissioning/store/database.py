@@ -74,4 +74,5 @@ def open_store(url_or_path: str | Path) -> Store:
     """Open (and create or migrate) a store: a file path for SQLite, or a SQLAlchemy URL."""
     store = Store(make_engine(url_or_path))
     store.migrate()
+    store._dummy_hash()   # made now, so the first unknown-user sign-in takes no longer than the others
     return store

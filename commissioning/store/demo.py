@@ -100,26 +100,31 @@ class DemoMixin:
                     target = fk.column.table.name
                     if doomed.get(target):
                         conn.execute(delete(table).where(fk.parent.in_(doomed[target])))
+            gone_returns = [[r.organisation, r.quarter] for r in conn.execute(
+                select(returns.c.organisation, returns.c.quarter).where(returns.c.id.in_(doomed["returns"])))]
             for name in ("rounds", "returns"):
                 table = metadata.tables[name]
                 conn.execute(delete(table).where(table.c.id.in_(doomed[name])))
             removed, kept = self._remove_demo_users(conn)
-            counts = {"rounds": len(round_ids), "returns": len(doomed["returns"]), "accounts": removed,
-                      "accounts_deactivated": kept}
-            self._audit(conn, actor, "demo.remove", "demonstration data", None, counts)
+            counts = {"rounds": len(round_ids), "returns": len(doomed["returns"]), "accounts": len(removed),
+                      "accounts_deactivated": len(kept)}
+            # What went, so that `audit verify` knows these records were removed through the log.
+            self._audit(conn, actor, "demo.remove", "demonstration data", None,
+                        counts | {"round_ids": round_ids, "return_keys": gone_returns, "usernames": removed,
+                                  "deactivated": kept})
         return counts
 
-    def _remove_demo_users(self, conn) -> tuple[int, int]:
-        removed = kept = 0
-        for uid in conn.execute(select(users.c.id).where(users.c.demo == 1)).scalars().all():
+    def _remove_demo_users(self, conn) -> tuple[list[str], list[str]]:
+        removed, kept = [], []
+        for uid, name in conn.execute(select(users.c.id, users.c.username).where(users.c.demo == 1)).all():
             used = any(conn.execute(select(func.count()).select_from(table).where(fk.parent == uid)).scalar()
                        for table in metadata.sorted_tables for fk in table.foreign_keys
                        if fk.column.table.name == "users")
             if used:
                 conn.execute(update(users).where(users.c.id == uid).values(active=0))
-                kept += 1
+                kept.append(name)
             else:
                 conn.execute(delete(users).where(users.c.id == uid))
-                removed += 1
+                removed.append(name)
         return removed, kept
 

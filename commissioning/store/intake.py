@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 
+import numpy as np
 import pandas as pd
 import yaml
 from sqlalchemy import func, insert, select
@@ -200,44 +201,44 @@ class IntakeMixin:
             conn.execute(insert(bid_answers).values(bid_id=key, criterion=criterion, answer=text))
 
     def import_bids(self, actor: User | str, round_id: int, frame: pd.DataFrame,
-                    answers: pd.DataFrame | None = None, *, now: dt.datetime | None = None
-                    ) -> tuple[list[str], list[str]]:
+                    answers: pd.DataFrame | None = None, *, now: dt.datetime | None = None) -> list[str]:
         """Import bids (commissioner) from a frame shaped like ``score --bids`` (optional column
         ``partners``: consortium members after the lead, ``;``-separated) and answers
-        (``bid_id, criterion, answer``). New lots are added. Late bids are refused one by one and
-        logged; the rest go in one transaction. Returns ``(imported, refused_late)`` bid ids."""
+        (``bid_id, criterion, answer``), all in one transaction; returns the bid ids. Every lot must
+        be one the round published. Refused whole: a ``submitted_at`` later than ``now`` (a time
+        without a zone is London time), and any import once bids have closed (each refused bid is
+        logged)."""
         now = _now(now)
         rules = self.rules(round_id)
         source = frame.attrs.get("source", "bids")
         parsed = prepare_bids(rules, frame)
         texts = self._answers_by_bid(rules, answers, set(parsed["bid_id"]))
+        future = np.flatnonzero((parsed["submitted"] > pd.Timestamp(now)).to_numpy())
+        if len(future):
+            i = future[0]
+            line = parsed["lines"][i] if parsed["lines"] is not None else i + 2
+            raise InputError(f"bid {parsed['bid_id'][i]} is dated {parsed['submitted'].iloc[i].isoformat()}, "
+                             f"later than now ({now.isoformat()}); nothing was imported", file=source,
+                             line=line, column="submitted_at",
+                             expected="the time the bid arrived (a time without a zone is London time)")
         with self._read() as conn:
             actor = self._actor(conn, actor, "manage_round")
             round_row = self._round(conn, round_id)
-        late = []
-        if round_row["deadline"]:
-            closes = dt.datetime.fromisoformat(round_row["deadline"])
+        if round_row["deadline"] and lifecycle.is_late(now, dt.datetime.fromisoformat(round_row["deadline"])):
             for ref, when in zip(parsed["bid_id"], parsed["submitted"]):
-                if lifecycle.is_late(when.to_pydatetime(), closes):
-                    self._log_late(actor, round_row, ref, when.to_pydatetime(), closes)
-                    late.append(ref)
-        keep = frame[~pd.Series(parsed["bid_id"]).isin(late).to_numpy()].copy()
-        keep.attrs["source"] = source
-        if len(keep):
-            first = min(pd.to_datetime(keep["submitted_at"].astype(str), format="ISO8601", utc=True))
-            self._check_intake(actor, round_row, rules, now, "import", first.to_pydatetime())
+                self._log_late(actor, round_row, ref, when.to_pydatetime(),
+                               dt.datetime.fromisoformat(round_row["deadline"]))
+            raise StoreError(f"bids in round {round_row['name']} closed {round_row['deadline']}: none of the "
+                             f"{len(parsed['bid_id'])} bids was imported (each refusal is logged)")
+        if len(frame):
+            self._check_intake(actor, round_row, rules, now, "import", parsed["submitted"].min().to_pydatetime())
         with self._write() as conn:
             round_row = self._round(conn, round_id)
-            known = set(conn.execute(select(lots.c.name).where(lots.c.round_id == round_id)).scalars())
-            for lot in dict.fromkeys(str(x).strip() for x in keep["lot"]):
-                if lot not in known:
-                    self._insert_lot(conn, actor, round_row, lot)
-            keys = self._insert_bids(conn, actor, round_row, rules, keep) if len(keep) else []
-            partner_col = keep["partners"] if "partners" in keep.columns else [""] * len(keep)
-            for key, ref, org, partners in zip(keys, keep["bid_id"].astype(str).str.strip(),
-                                               keep["organisation"].astype(str).str.strip(), partner_col):
+            keys = self._insert_bids(conn, actor, round_row, rules, frame)
+            partner_col = frame["partners"] if "partners" in frame.columns else [""] * len(frame)
+            for key, ref, org, partners in zip(keys, parsed["bid_id"], parsed["organisation"], partner_col):
                 self._bid_extras(conn, key, org, str(partners or "").split(";"), texts.get(ref, {}))
-        return [r for r in parsed["bid_id"] if r not in late], late
+        return list(parsed["bid_id"])
 
     @staticmethod
     def _answers_by_bid(rules: Rules, answers: pd.DataFrame | None, known: set[str]) -> dict:

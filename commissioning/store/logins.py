@@ -20,6 +20,7 @@ import time
 from sqlalchemy import delete, insert, select, update
 
 from commissioning.errors import AccessDenied
+from commissioning.store.policy import as_typed
 from commissioning.store.schema import login_throttle, users
 
 FREE_ATTEMPTS = {"username": 5, "client": 20}   # a client may be a shared office address
@@ -43,7 +44,7 @@ def lock_seconds(failures: int, kind: str) -> float:
 
 
 def _subjects(username: str, client: str) -> list[tuple[str, str]]:
-    return [("username", str(username).strip().casefold()[:300]), ("client", str(client)[:300])]
+    return [("username", as_typed(username).strip().casefold()[:300]), ("client", as_typed(client)[:300])]
 
 
 class LoginsMixin:
@@ -76,8 +77,9 @@ class LoginsMixin:
         username's count (and its lock); a failure stays counted. Both are audited."""
         (_, user_key), (_, client_key) = _subjects(username, client)
         with self._write() as conn:
-            known = conn.execute(select(users.c.id).where(users.c.username == str(username).strip())).first()
-            name = str(username).strip() if known else "(unknown username)"
+            typed = as_typed(username).strip()
+            known = conn.execute(select(users.c.id).where(users.c.username == typed)).first()
+            name = typed if known else "(unknown username)"
             if succeeded:
                 conn.execute(delete(login_throttle).where(login_throttle.c.kind == "username",
                                                           login_throttle.c.subject == user_key))

@@ -75,6 +75,10 @@ def _migration_10(conn: Connection) -> None:
     metadata.create_all(conn, tables=[contracts, contract_capacity])
 
 
+def _migration_9(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE audit ADD COLUMN row_hmac VARCHAR(64)")
+
+
 MIGRATIONS = [
     (1, "rounds, lots, bids, users, assignments, conflicts, scores, moderation, audit", _migration_1),
     (2, "users.active: deactivated accounts keep their record and scores", _migration_2),
@@ -84,5 +88,6 @@ MIGRATIONS = [
         "clarifications, flag decisions", _migration_5),
     (6, "returns, return_rows: providers' quarterly returns (issue 13)", _migration_6),
     (7, "sessions, invitations; demo marks on users, rounds and returns (issue 21)", _migration_7),
+    (9, "audit.row_hmac: rows signed with COMMISSIONING_AUDIT_KEY (issue 22)", _migration_9),
     (10, "contracts, contract_capacity: contracts from a locked round's winning bids (issue 23)", _migration_10),
 ]

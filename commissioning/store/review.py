@@ -11,7 +11,9 @@ import pandas as pd
 from sqlalchemy import delete, insert, select, update
 
 from commissioning.errors import AccessDenied, InputError, StoreError
+from commissioning.organisations import bid_organisations, matching_pair
 from commissioning.procurement import lifecycle
+from commissioning.procurement.bid_files import LINE
 from commissioning.procurement.scoring import prepare_bids, prepare_marks
 from commissioning.store.base import User, _now, utc_now
 from commissioning.store.schema import (
@@ -147,6 +149,26 @@ class ReviewMixin:
             self._record_panel_work(conn, actor, round_row, rules, index, keys, score_frame, marks, mod_frame, mods)
         return len(score_frame), 0 if mods is None else len(mod_frame)
 
+    def _refuse_conflicted_scores(self, conn, members: dict, marks, refs, keys: dict, score_frame) -> None:
+        """Refuse the whole file when it holds scores by a member with a declared conflict with a
+        bid's lead or partner, naming the rows and each conflict."""
+        lines = (score_frame[LINE].tolist() if LINE in score_frame.columns
+                 else list(range(2, len(score_frame) + 2)))
+        clashes: dict[tuple[str, str], list] = {}
+        for scorer, ref, line in zip(marks["scorer"], refs, lines):
+            clashes.setdefault((scorer, ref), []).append(line)
+        found = []
+        for (scorer, ref), rows in clashes.items():
+            bid_row = self._bid(conn, keys[ref])
+            pair = matching_pair(self._declared(conn, members[scorer].id), bid_organisations(bid_row))
+            if pair:
+                role = "leads" if pair[1] == bid_row["organisation"] else "is a partner in"
+                found.append(f"line{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))}: {scorer} declared "
+                             f"a conflict with {pair[0]!r}, and {pair[1]!r} {role} bid {ref}")
+        if found:
+            raise AccessDenied(f"{marks['source']}: scores by a member with a conflict of interest; "
+                               f"nothing was imported. " + "; ".join(found))
+
     def _record_panel_work(self, conn, actor, round_row, rules, index: pd.Index, keys: dict, score_frame,
                            marks, mod_frame=None, mods=None, *, blank_comment: str | None = None) -> None:
         """The one score importer (``import_scores``, ``import_round_from_csv``), inside the caller's
@@ -163,9 +185,8 @@ class ReviewMixin:
                 members[scorer] = self._insert_user(conn, actor, scorer, "panel", None, None)
         refs = index.to_numpy()[marks["bi"]]
         crits = [rules.criterion_ids[j] for j in marks["ci"]]
+        self._refuse_conflicted_scores(conn, members, marks, refs, keys, score_frame)
         for scorer, ref in dict.fromkeys(zip(marks["scorer"], refs)):
-            if self._conflicted_with_bid(conn, members[scorer].id, keys[ref]):
-                raise AccessDenied(f"{scorer} declared a conflict with bid {ref}'s organisations")
             self._insert_assignment(conn, actor, members[scorer], keys[ref], round_id)
         comments = score_frame["comment"].astype(str).str.strip().tolist()
         for scorer, ref, crit, value, comment in zip(marks["scorer"], refs, crits, marks["score"], comments):

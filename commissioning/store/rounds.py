@@ -69,7 +69,8 @@ class RoundsMixin:
                 raise StoreError(f"bid {ref} exists already in round {round_row['name']}")
             lot = parsed["lot"][i]
             if lot not in lot_ids:
-                raise StoreError(f"bid {ref}: no lot {lot!r} in round {round_row['name']} (add it first)")
+                raise StoreError(f"bid {ref}: lot {lot!r} is not one of round {round_row['name']}'s lots "
+                                 f"({', '.join(sorted(lot_ids)) or 'none'}); nothing was imported")
             row = {"round_id": round_row["id"], "lot_id": lot_ids[lot], "bid_ref": ref,
                    "organisation": parsed["organisation"][i], "price": float(parsed["price"][i]),
                    "submitted_at": parsed["submitted"].iloc[i].isoformat(),

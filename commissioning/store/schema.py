@@ -155,7 +155,8 @@ audit = Table(
     Column("old_value", Text),
     Column("new_value", Text),
     Column("prev_hash", String(64)),   # migration 4: the hash chain (store/audit.py)
-    Column("row_hash", String(64)))
+    Column("row_hash", String(64)),
+    Column("row_hmac", String(64)))    # migration 9: HMAC of row_hash when COMMISSIONING_AUDIT_KEY is set
 login_throttle = Table(   # migration 4: failed sign-ins per username and per client (store/logins.py)
     "login_throttle", metadata,
     Column("kind", String(10), primary_key=True),

@@ -16,7 +16,7 @@ from sqlalchemy import (
 
 from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.store.base import ROLES, User, utc_now
-from commissioning.store.policy import check_password, check_username
+from commissioning.store.policy import as_typed, check_password, check_username
 from commissioning.store.schema import users
 
 
@@ -50,8 +50,11 @@ class UsersMixin:
         if role == "provider" and not organisation:
             raise InputError("a support organisation's account needs the organisation's name",
                              column="organisation")
-        if conn.execute(select(users.c.id).where(users.c.username == username)).first():
-            raise StoreError(f"user {username!r} exists already")
+        # Case-insensitively: "Pat" and "pat" would share a sign-in throttle and confuse people.
+        taken = conn.execute(select(users.c.username).where(
+            func.lower(users.c.username) == username.lower())).scalar()
+        if taken:
+            raise StoreError(f"user {username!r} exists already" + (f" (as {taken!r})" if taken != username else ""))
         digest = self._hasher.hash(password) if password else None
         uid = conn.execute(insert(users).values(
             username=username, display_name=display_name or username, role=role,
@@ -79,7 +82,7 @@ class UsersMixin:
         An unknown user, an account without a password and a deactivated one are checked against
         a dummy hash, so the time taken does not tell which usernames exist."""
         with self._read() as conn:
-            row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+            row = conn.execute(select(users).where(users.c.username == as_typed(username))).mappings().first()
         usable = row is not None and bool(row["password_hash"]) and bool(row["active"])
         try:
             self._hasher.verify(row["password_hash"] if usable else self._dummy_hash(), password)

@@ -69,8 +69,10 @@ def test_the_loop_through_the_cli(tmp_path, capsys, monkeypatch):
                        "--by", "boss")
     assert code == 2 and "bids are invited from 20 April 2027" in err and not (tmp_path / "early.json").exists()
 
-    for argv in (("import-bids", "--bids", EXAMPLE / "bids.csv"),
-                 ("import-scores", "--scores", EXAMPLE / "scores.csv", "--moderation", EXAMPLE / "moderation.csv"),
+    code, _, err = run(capsys, monkeypatch, "2027-06-04T12:00:00+01:00", "round", "import-bids", "--round", rid,
+                       "--bids", EXAMPLE / "bids.csv", "--by", "boss")     # bids come in before the deadline
+    assert code == 0, err
+    for argv in (("import-scores", "--scores", EXAMPLE / "scores.csv", "--moderation", EXAMPLE / "moderation.csv"),
                  ("resolve", "--bid", "NE-03", "--note", "Costs checked"),
                  ("resolve", "--bid", "W-02", "--note", "The median stands"), ("lock",)):
         code, _, err = run(capsys, monkeypatch, AFTER, "round", argv[0], "--round", rid, *argv[1:], "--by", "boss")

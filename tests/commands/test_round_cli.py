@@ -83,13 +83,23 @@ def test_round_lifecycle_through_the_cli(tmp_path, round_files, capsys, monkeypa
     assert "bids close 2027-06-04T23:00:00+00:00" in err  # midnight London (BST) = 23:00 UTC
 
     after = "2027-06-05T10:00:00+01:00"
+    # After the deadline the whole import is refused, the late bid with the rest (each logged).
     code, _, err = run(capsys, monkeypatch, after, "import-bids", "--round", rid, "--bids",
                        round_files / "bids.csv", "--answers", round_files / "answers.csv", "--by", "boss")
-    assert code == 0 and "refused late bid NE-09" in err and "imported 9 bids" in err
+    assert code == 2 and "none of the 10 bids was imported" in err
+    # Before it, a bid dated later than now is refused (nothing stored); without it all 9 come in.
+    code, _, err = run(capsys, monkeypatch, "2027-06-04T23:00:00+01:00", "import-bids", "--round", rid,
+                       "--bids", round_files / "bids.csv", "--answers", round_files / "answers.csv", "--by", "boss")
+    assert code == 2 and "line 11, column 'submitted_at': bid NE-09 is dated" in err
+    rows = (round_files / "bids.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (round_files / "bids.csv").write_text("".join(rows[:-1]), encoding="utf-8")
+    code, _, err = run(capsys, monkeypatch, "2027-06-04T23:00:00+01:00", "import-bids", "--round", rid,
+                       "--bids", round_files / "bids.csv", "--answers", round_files / "answers.csv", "--by", "boss")
+    assert code == 0 and "imported 9 bids" in err
     store = open_store(db)
     log = store.audit_log("boss", rid)
     refused = log[log["action"] == "bid.refuse_late"]
-    assert refused["entity"].tolist() == ["bid NE-09"]
+    assert len(refused) == 10 and "bid NE-09" in refused["entity"].tolist()
     publish = json.loads(log[log["action"] == "round.publish"]["new_value"].iloc[0])
     assert len(publish["rules_sha256"]) == 64 and publish["supersedes"] == []
     assert store.bid_answers("boss", store.bid_key(rid, "NE-01"), now=dt.datetime(2027, 6, 6, tzinfo=dt.UTC))["Q1"].startswith("(Illustrative answer) Our 3 boroughs")
@@ -245,8 +255,8 @@ def test_round_rank_neutralises_spreadsheet_formulas(tmp_path, capsys, monkeypat
                        "create", "--name", "R", "--rules", RULES, "--by", "boss")
     rid = int(out.strip().splitlines()[-1])
     after = "2027-06-05T10:00:00+01:00"
-    assert run(capsys, monkeypatch, after, "import-bids", "--round", rid, "--bids", tmp_path / "bids.csv",
-               "--by", "boss")[0] == 0
+    assert run(capsys, monkeypatch, "2027-06-04T23:00:00+01:00", "import-bids", "--round", rid,
+               "--bids", tmp_path / "bids.csv", "--by", "boss")[0] == 0
     assert run(capsys, monkeypatch, after, "import-scores", "--round", rid, "--scores", tmp_path / "scores.csv",
                "--moderation", tmp_path / "moderation.csv", "--by", "boss")[0] == 0
     code, ranked, _ = run(capsys, monkeypatch, after, "rank", "--round", rid, "--by", "boss")
@@ -254,3 +264,42 @@ def test_round_rank_neutralises_spreadsheet_formulas(tmp_path, capsys, monkeypat
     cells = [cell for row in csv.reader(ranked.splitlines()) for cell in row]
     assert not any(c.startswith(("=", "+", "@")) for c in cells)
     assert "'" + new in cells
+
+
+def test_declare_from_a_paper_form_blocks_the_score_import(tmp_path, capsys, monkeypatch):
+    """Issue 22: `round declare` records a member's interest; `import-scores` then refuses the whole
+    file (exit 2, nothing stored) and names the rows and the conflict, a look-alike letter or not."""
+    db = tmp_path / "round.sqlite"
+    monkeypatch.setenv("COMMISSIONING_DB", str(db))
+    store = open_store(db)
+    store.create_user("boss", "lantern orbit meadow 42", role="commissioner")
+    store.add_member("boss", "panel-a", role="panel")
+    store.add_member("boss", "panel-b", role="panel")
+    store.close()
+    code, out, _ = run(capsys, monkeypatch, "2027-01-10T09:00:00+00:00",
+                       "create", "--name", "R", "--rules", RULES, "--by", "boss")
+    rid = int(out.strip().splitlines()[-1])
+    assert run(capsys, monkeypatch, "2027-06-04T23:00:00+01:00", "import-bids", "--round", rid,
+               "--bids", EXAMPLE / "bids.csv", "--by", "boss")[0] == 0
+    code, _, err = run(capsys, monkeypatch, None, "declare", "--round", rid, "--member", "panel-a",
+                       "--organisation", "Thamesreach Women\u2019s \u0410dvocacy", "--interest", "trustee",
+                       "--by", "boss")                               # curly quote, Cyrillic А
+    assert code == 0 and "recorded: panel-a declared" in err and "warning" not in err
+    code, _, err = run(capsys, monkeypatch, None, "declare", "--round", rid, "--member", "panel-a",
+                       "--organisation", "Nobody Bidding Ltd", "--interest", "volunteer", "--by", "boss")
+    assert code == 0 and "matches no bid of round" in err
+    code, _, err = run(capsys, monkeypatch, None, "declare", "--round", rid, "--member", "panel-a",
+                       "--organisation", "X", "--interest", "x", "--by", "panel-b")
+    assert code == 2 and "only a commissioner records a conflict for someone else" in err
+    after = "2027-06-05T10:00:00+01:00"
+    code, _, err = run(capsys, monkeypatch, after, "import-scores", "--round", rid, "--scores",
+                       EXAMPLE / "scores.csv", "--by", "boss")
+    assert code == 2
+    assert ("lines 2, 5, 8, 11, 14, 17, 20, 23, 26: panel-a declared a conflict with 'Thamesreach Women\u2019s \u0410dvocacy', and "
+            "\"Thamesreach Women's Advocacy (fictional)\" leads bid NE-01") in err
+    store = open_store(db)
+    assert store.my_scores("panel-a").empty
+    store.close()
+    with pytest.raises(SystemExit) as exit_:           # argparse: usage and the reason, exit 2
+        run(capsys, monkeypatch, after, "rank", "--round", "99999999999999999999", "--by", "boss")
+    assert exit_.value.code == 2 and "99999999999999999999 is not an id in the store" in capsys.readouterr().err

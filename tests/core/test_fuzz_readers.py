@@ -173,6 +173,23 @@ def test_reader_gives_only_input_errors(folder, name):
     fuzz(path, mangled(text), reader)
 
 
+CSV_READERS = [name for name, (_, suffix, _) in READERS.items() if suffix == ".csv"]
+
+
+@pytest.mark.parametrize("name", CSV_READERS)
+def test_a_csv_cut_inside_its_last_line_is_refused(folder, name):
+    """Issue 22: a file cut short ("300,2" for "300,240") is refused, never read as a smaller
+    number: every cut inside the last line's figures gives an InputError."""
+    text, suffix, reader = READERS[name]
+    body = text.rstrip("\n")
+    start = body.rfind("\n") + 1
+    for cut in sorted({len(body) - 1, len(body) - 2, (start + len(body)) // 2}):
+        if cut <= start:
+            continue
+        with pytest.raises(InputError):
+            reader(_write(folder / f"cut{suffix}", body[:cut]))
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path

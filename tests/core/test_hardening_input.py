@@ -376,3 +376,81 @@ def test_a_damaged_workbook_is_an_input_error_naming_the_file(tmp_path, which, d
     path.write_bytes(damage(good))
     with pytest.raises(InputError, match=rf"{re.escape(which)}.*cannot read the workbook \(\w+\)"):
         read(path)
+
+
+# --- issue 22, item 10: workbooks -----------------------------------------------------------------
+
+def _book_bytes(rows) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_formula_with_no_saved_value_is_an_error_naming_the_cell(tmp_path):
+    from commissioning.safeio import read_workbook
+
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(_book_bytes([["code", "referrals"], ["Hackney", 40], ["Camden", "=B2*2"]]))
+    with pytest.raises(InputError, match="sheet 'Sheet', cell B3 holds a formula with no saved value"):
+        read_workbook(path)
+
+
+def test_rows_beyond_a_stale_dimension_are_read(tmp_path):
+    import zipfile
+
+    from commissioning.safeio import read_workbook
+
+    rows = [["code", "referrals"]] + [[f"row {i}", i] for i in range(1, 6)]
+    path = tmp_path / "stale.xlsx"
+    path.write_bytes(_book_bytes(rows))
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    assert '<dimension ref="A1:B6" />' in sheet
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace('<dimension ref="A1:B6" />', '<dimension ref="A1:B2" />').encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert read_workbook(path)["Sheet"] == [tuple(r) for r in rows]
+
+
+def test_a_decompression_bomb_is_refused_before_unpacking(tmp_path):
+    import zipfile
+
+    from commissioning.safeio import MAX_XLSX_UNPACKED, read_workbook
+
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(_book_bytes([["code"], ["Hackney"]]))
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z, z.open("xl/media/padding.bin", "w", force_zip64=True) as f:
+        chunk = b"\0" * 1_000_000
+        for _ in range(MAX_XLSX_UNPACKED // len(chunk) + 1):
+            f.write(chunk)
+    assert path.stat().st_size < 1_000_000           # under 1 MB packed, over 200 MB unpacked
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=r"the workbook unpacks to 201,\d{3},\d{3} bytes, over the limit of 200,000,000"):
+        read_workbook(path)
+    assert time.perf_counter() - started < 2
+
+
+# --- issue 22, item 7: tracebacks that are now clean exit 2s ------------------------------------------
+
+@pytest.mark.parametrize("dpi", ["0", "-5", "20000"])
+def test_report_dpi_outside_its_range_is_refused(tmp_path, capsys, dpi):
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "--kind", "needs", "--out", str(tmp_path / "n.pdf"), f"--dpi={dpi}"])
+    assert exit_.value.code == 2 and f"{dpi} dots per inch is outside 50-600" in capsys.readouterr().err
+    assert not (tmp_path / "n.pdf").exists()
+
+
+def test_a_yaml_key_that_is_a_list_is_refused(tmp_path, capsys):
+    targets = tmp_path / "t.yaml"
+    targets.write_text("targets:\n  ? [a, b]\n  : 1\n", encoding="utf-8")
+    assert main(["satisfaction", "report", "--targets", str(targets)]) == 2
+    assert "line 2: not valid YAML: a key must be a single value" in capsys.readouterr().err

@@ -4,6 +4,7 @@ forecast CLI and need over the contract period. Real MPS files are read in place
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -208,7 +209,7 @@ def test_estimated_and_illustrative_together_is_refused(tmp_data_dir):
 
 def test_assess_marks_estimated_figures(capsys):
     code, out, _ = cli(capsys, "assess", "--model", "idva=caseload")
-    assert code == 0 and "ESTIMATED FIGURES: marac cases (all authorities)" in out
+    assert code == 0 and "ESTIMATED FIGURES: Marac cases (all authorities)" in out
     code, out, err = cli(capsys, "assess", "--format", "csv")
     assert out.splitlines()[0] == "code,name,service,provision,need,shortfall,coverage_pct,status"
     assert "ESTIMATED FIGURES" in err
@@ -303,7 +304,42 @@ def test_forecast_cli_errors(capsys, tmp_path):
     short = write(tmp_path, HEADER + "E09000012,Hackney,2025-01,4\n")
     code, _, err = cli(capsys, "forecast", "--series", short, "--measure", "vawg_offences", "--horizon", "3",
                        "--model", "seasonal_naive")
-    assert code == 2 and "longer series" in err
+    assert code == 2 and "needs more history than 1 months" in err and "13 to 36 months of history" in err
+
+
+def _monthly(rows: dict[tuple[str, str], range], value=lambda i: 40 + i % 12) -> str:
+    """A series file: {(code, name): indexes of months from 2020-01 it has a figure for}."""
+    months = pd.period_range("2020-01", periods=60, freq="M")
+    return HEADER + "".join(f"{code},{name},{months[i]},{value(i)}\n" for (code, name), span in rows.items()
+                            for i in span)
+
+
+def test_a_borough_that_ends_early_is_forecast_from_its_own_last_month(capsys, tmp_path):
+    """Issue 22: Camden's figures stop at 2022-12 (36 months), Hackney's at 2023-12; each forecast
+    starts the month after its own last one (Camden's was labelled 2024-01 before)."""
+    path = write(tmp_path, _monthly({("E09000012", "Hackney"): range(48), ("E09000007", "Camden"): range(36)}))
+    code, out, _ = cli(capsys, "forecast", "--series", path, "--measure", "vawg_offences", "--horizon", "2",
+                       "--model", "seasonal_naive", "--format", "csv")
+    table = pd.read_csv(io.StringIO(out))
+    months = table.groupby("code")["month"].apply(list).to_dict()
+    assert code == 0 and months == {"E09000007": ["2023-01", "2023-02"], "E09000012": ["2024-01", "2024-02"]}
+    # seasonal naive repeats the same month a year before: 2022-01 is month index 24, 40 + 24 % 12 = 40
+    assert table.loc[table["code"] == "E09000007", "forecast"].tolist() == [40, 41]
+
+
+def test_ragged_start_and_all_zero_series_give_plain_messages(capsys, tmp_path):
+    late = write(tmp_path, _monthly({("E09000012", "Hackney"): range(48), ("E09000007", "Camden"): range(20, 48)}),
+                 "late.csv")
+    code, out, err = cli(capsys, "forecast", "--series", late, "--measure", "vawg_offences", "--horizon", "2")
+    assert code == 0, err           # the backtest compares models over the 28 months both have
+    later = write(tmp_path, _monthly({("E09000012", "Hackney"): range(48), ("E09000007", "Camden"): range(30, 48)}),
+                  "later.csv")
+    code, out, err = cli(capsys, "forecast", "--series", later, "--measure", "vawg_offences", "--horizon", "2")
+    assert code == 2 and "18 months are too few for a backtest (need at least 19)" in err
+    zero = write(tmp_path, _monthly({("E09000012", "Hackney"): range(48)}, value=lambda i: 0), "zero.csv")
+    code, _, err = cli(capsys, "forecast", "--series", zero, "--measure", "vawg_offences", "--horizon", "2")
+    assert code == 2 and "every figure is 0, so there is no pattern to forecast from" in err
+    assert "NA values" not in err and "Traceback" not in err
 
 
 # --------------------------------------------------------------------------------------------

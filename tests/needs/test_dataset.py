@@ -108,6 +108,33 @@ def test_refuge_must_be_confidential_and_coordinates_not_echoed(tmp_data_dir):
     assert f"line {refuge + 2}, column 'lat': coordinate out of range" in text and "151.5" not in text
 
 
+def test_swapped_coordinates_and_absurd_capacity_are_refused(tmp_data_dir):
+    """Issue 22: a refuge's latitude and longitude typed the wrong way round, and a capacity of
+    1e308 (which wrote inf into the assessment CSV), are refused without repeating the location."""
+    services = services_frame(tmp_data_dir)
+    refuge = services.index[services["service"] == "refuge"][0]
+    lat, lon = services.loc[refuge, "lat"], services.loc[refuge, "lon"]
+    services.loc[refuge, ["lat", "lon"]] = [lon, lat]
+    save(services, tmp_data_dir / "services.csv")
+    text = load_error(tmp_data_dir)
+    assert f"line {refuge + 2}, column 'lat': latitude and longitude look swapped" in text
+    assert str(lat)[:5] not in text and str(lon)[:5] not in text
+    services.loc[refuge, ["lat", "lon"]] = [lat, lon]
+    services.loc[3, "capacity"] = "1e308"
+    save(services, tmp_data_dir / "services.csv")
+    assert "line 5, column 'capacity': 1e308 is more than 1,000,000,000" in load_error(tmp_data_dir)
+
+
+@pytest.mark.parametrize("column", ["capacity", "areas"])
+def test_coordinates_typed_into_another_column_are_not_repeated(tmp_data_dir, column):
+    services = services_frame(tmp_data_dir)
+    refuge = services.index[services["service"] == "refuge"][0]
+    services.loc[refuge, column] = "51.52481 -0.07566"
+    save(services, tmp_data_dir / "services.csv")
+    text = load_error(tmp_data_dir)
+    assert f"line {refuge + 2}, column '{column}'" in text and "51.52" not in text and "0.0756" not in text
+
+
 def test_empty_file(tmp_data_dir):
     (tmp_data_dir / "demand.csv").write_text("", encoding="utf-8")
     text = load_error(tmp_data_dir)

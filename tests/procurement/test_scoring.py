@@ -220,6 +220,9 @@ def test_awards_export(result):
         build_awards(result, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="360G-test",
                      award_date="2027-09-01")
     decided = score_bids(_rules(), *_inputs(), decisions={"A1": {"spread:Q2": "Spread reviewed: 4 stands"}})
+    with pytest.raises(ValueError, match="id_prefix 'londonvs' is not a 360Giving prefix: it starts with 360G-"):
+        build_awards(decided, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="londonvs",
+                     award_date="2027-09-01")
     with pytest.raises(ValueError, match="award_date is required"):
         build_awards(decided, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="360G-test")
     grants = build_awards(decided, funder_id="GB-LAE-TST", funder_name="Test Council", id_prefix="360G-test",

@@ -98,6 +98,10 @@ CSV_CASES = {  # name: (row or whole text, expected line, expected column, words
     "no figures": ("Acme Trust,idva,2026Q3,Hackney,,,,,,,", 2, "capacity", "no figures"),
     "formula in provider": ("=HYPERLINK(\"http://x\"),idva,2026Q3,Hackney,2,1,,,,,", 2, "provider", "formula"),
     "truncated row": (GOOD + "\nAcme Trust,isva,2026Q3,Hackney,2", 3, None, "fields"),
+    # issue 22: counts too large for any store column, and quarters no return can be for
+    "count of 1e20": ("Acme Trust,idva,2026Q3,Hackney,2,1e20,,,,,", 2, "referrals", "more than 1,000,000"),
+    "count of 2^31": ("Acme Trust,idva,2026Q3,Hackney,2,2147483648,,,,,", 2, "referrals", "more than 1,000,000"),
+    "quarter 9999Q4": ("Acme Trust,idva,9999Q4,Hackney,2,1,,,,,", 2, "quarter", "outside 1990-2100"),
     "second row bad": (GOOD + "\nAcme Trust,isva,2026Q3,Camden,2,x,,,,,", 3, "referrals", "not a number"),
 }
 
@@ -113,12 +117,14 @@ def test_malformed_csv_rows_are_refused_with_their_place(tmp_path, case):
 
 
 @pytest.mark.parametrize("text, line, column, words", [
-    (HEADER.replace("referrals,", "capacity,", 1) + "\n" + GOOD, 1, "capacity", "duplicate"),
-    (HEADER.replace(",cases_open", "") + "\n" + GOOD, 1, "cases_open", "missing"),
+    (HEADER.replace("referrals,", "capacity,", 1) + "\n" + GOOD + "\n", 1, "capacity", "duplicate"),
+    (HEADER.replace(",cases_open", "") + "\n", 1, "cases_open", "missing"),
     (b"", None, None, "empty"),
-    ((HEADER + "\n" + GOOD.replace("Acme", "Ac\xe9me")).encode("latin-1"), 2, None, "UTF-8"),
-    (HEADER + "\n" + '"Acme Trust,idva,2026Q3,Hackney,2,1,,,,,\n', 2, None, "CSV"),
+    ((HEADER + "\n" + GOOD.replace("Acme", "Ac\xe9me") + "\n").encode("latin-1"), 2, "provider", "UTF-8"),
+    (HEADER + "\n" + '"Acme Trust,idva,2026Q3,Hackney,2,1,,,,,\n', 2, None, "not closed"),
     (HEADER + "\n", None, None, "no returned figures"),
+    # issue 22: a file cut short ("300,2" for "300,240") is refused, not read as 2
+    (HEADER + "\n" + GOOD, 2, None, "cut short"),
 ])
 def test_malformed_csv_files_are_refused_with_their_place(tmp_path, text, line, column, words):
     path = write(tmp_path, text)
@@ -161,3 +167,15 @@ def test_not_a_workbook_and_no_return_sheet(tmp_path):
     path = _filled(tmp_path, lambda b: b.remove(b["Return"]))
     with pytest.raises(InputError, match="no sheet 'Return'"):
         read_returns(path, TYPES)
+
+
+def test_a_folder_and_an_impossible_quarter_are_clean_errors(tmp_path, capsys, monkeypatch):
+    from commissioning.cli import main
+    from commissioning.store import open_store
+
+    monkeypatch.setenv("COMMISSIONING_DB", str(tmp_path / "s.sqlite"))
+    open_store(tmp_path / "s.sqlite").create_user("boss", "lantern orbit meadow 42")
+    assert main(["returns", "import", str(tmp_path), "--by", "boss"]) == 2
+    assert "is a folder, not a file" in capsys.readouterr().err
+    assert main(["returns", "status", "--quarter", "9999Q4"]) == 2
+    assert "quarter '9999Q4' is outside 1990-2100" in capsys.readouterr().err

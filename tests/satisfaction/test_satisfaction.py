@@ -225,7 +225,9 @@ def test_bad_results_file_level_problems(tmp_path):
         HEADER + "\nE23000001,Met,2026-09,all,100,70\nE23000001,Met,2026-09,all,100,71\n": "first on line 2",
         HEADER + ',reported_pct\nE23000001,Met,2026-09,all,100,70,70\n': "either counts or a reported_pct",
         HEADER + ',basis\nE23000001,Met,2026-09,all,100,70,made-up\n': "basis 'made-up'",
-        HEADER + '\nE23000001,"Met,2026-09,all,100,70\n': "not valid CSV",  # an unclosed quote: truncated
+        HEADER + '\nE23000001,"Met,2026-09,all,100,70\n': "is not closed",  # an unclosed quote: truncated
+        # issue 22: "300,2" for "300,240" (a file cut short) is refused, not read as 0.7%
+        HEADER + "\nE23000001,Met,2026-09,all,300,2": "cut short",
     }
     for text, words in cases.items():
         path = write(tmp_path, "bad.csv", text)

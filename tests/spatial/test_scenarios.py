@@ -207,3 +207,10 @@ def test_budget_and_bad_input(area):
         allocate(ds, "nothing", 1)
     with pytest.raises(InputError, match="posts must be >= 0"):
         allocate(ds, "idva", -1)
+    # issue 22: budgets and steps no service could mean (an overflow and a loop of 1e300 steps before)
+    with pytest.raises(InputError, match="inf posts in steps of 1 is more than 100,000 steps"):
+        posts_from_budget(1e308, 1e-308, 1)
+    with pytest.raises(InputError, match="step 1e-300 is finer than 0.01"):
+        allocate(ds, "idva", 5, step=1e-300)
+    with pytest.raises(InputError, match="200000 posts in steps of 1 is more than 100,000 steps"):
+        allocate(ds, "idva", 200_000)

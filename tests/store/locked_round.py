@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "data" / "example_bids"
 RULES_PATH = REPO / "scoring_rules" / "default.yaml"
 PUBLISHED = dt.datetime(2027, 1, 10, 9, tzinfo=dt.UTC)
+BIDDING = dt.datetime(2027, 6, 4, 12, tzinfo=dt.UTC)   # bids come in before the deadline
 AFTER = dt.datetime(2027, 6, 5, 9, tzinfo=dt.UTC)
 SIGNED = dt.date(2027, 9, 20)
 SIGNING = dt.datetime(2027, 9, 20, 12, tzinfo=dt.UTC)
@@ -48,7 +49,7 @@ def locked_round(db, bids: Path = EXAMPLE / "bids.csv") -> tuple[object, int]:
     store.create_user("boss", "lantern orbit meadow 42", role="commissioner")
     store.add_member("boss", "chair-kim", role="chair")
     rid = store.publish_round("boss", "Victim support 2027", load_rules(RULES_PATH), now=PUBLISHED)
-    store.import_bids("boss", rid, read_bid_file(bids), now=AFTER)
+    store.import_bids("boss", rid, read_bid_file(bids), now=BIDDING)
     store.import_scores("boss", rid, read_scores(EXAMPLE / "scores.csv"),
                         read_moderation(EXAMPLE / "moderation.csv"), now=AFTER)
     for bid in ("NE-03", "W-02"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from commissioning.errors import AccessDenied, InputError, StoreError
@@ -21,6 +22,7 @@ RULES = load_rules(REPO / "scoring_rules" / "default.yaml")
 UTC = dt.UTC
 PUBLISHED = dt.datetime(2027, 1, 10, 9, tzinfo=UTC)
 OPEN = dt.datetime(2027, 5, 1, 9, tzinfo=UTC)        # bids invited 20 April
+BEFORE = dt.datetime(2027, 6, 3, 9, tzinfo=UTC)      # paper bids are imported before the deadline
 AFTER = dt.datetime(2027, 6, 5, 9, tzinfo=UTC)       # bids closed end of 4 June (London)
 GATES = {"safeguarding": "pass", "data_protection": "pass", "insurance": "pass"}
 ANSWERS = {c.id: f"Our answer to {c.id}." for c in RULES.panel_criteria}
@@ -165,11 +167,10 @@ def test_import_bids_from_xlsx_with_partners(rnd, tmp_path):
     sheet.append(["X2", "Yew Support", "", "North", "abc", "2027-06-01T10:00:00", "pass", "pass", "pass", ""])
     book.save(tmp_path / "bids.xlsx")
     with pytest.raises(InputError, match=r"bids.xlsx, line 3, column 'price': 'abc' is not a number"):
-        store.import_bids("boss", rid, read_bid_file(tmp_path / "bids.xlsx"), now=AFTER)
+        store.import_bids("boss", rid, read_bid_file(tmp_path / "bids.xlsx"), now=BEFORE)
     sheet.delete_rows(3)
     book.save(tmp_path / "bids.xlsx")
-    done, late = store.import_bids("boss", rid, read_bid_file(tmp_path / "bids.xlsx"), now=AFTER)
-    assert done == ["X1"] and late == []
+    assert store.import_bids("boss", rid, read_bid_file(tmp_path / "bids.xlsx"), now=BEFORE) == ["X1"]
     assert store.bid_organisations(store.bid_key(rid, "X1")) == ["Oak Refuge", "Elm Advice", "Ash Link"]
 
 
@@ -177,9 +178,33 @@ def test_import_scores_refuses_a_conflicted_scorer(rnd, tmp_path):
     store, rid = rnd
     submit(store, rid, "acme", partners=["Birch Trust"])
     store.declare_conflict("p1", "Birch Trust", note="employee")
-    (tmp_path / "s.csv").write_text("bid_id,scorer,criterion,score,comment\nR1-001,p1,Q1,3,ok\n")
-    with pytest.raises(AccessDenied, match="p1 declared a conflict"):
+    (tmp_path / "s.csv").write_text("bid_id,scorer,criterion,score,comment\nR1-001,p2,Q1,3,ok\n"
+                                    "R1-001,p1,Q1,3,ok\nR1-001,p1,Q2,3,ok\n")
+    with pytest.raises(AccessDenied, match=r"s.csv: scores by a member with a conflict of interest; nothing was "
+                                           r"imported. lines 3, 4: p1 declared a conflict with 'Birch Trust', "
+                                           r"and 'Birch Trust' is a partner in bid R1-001"):
         store.import_scores("boss", rid, read_scores(tmp_path / "s.csv"), now=AFTER)
+    assert store.my_scores("p2").empty                    # p2's row was fine, but nothing was stored
+
+
+@pytest.mark.parametrize("declared, partner", [
+    ("\u0410lder Trust", "Alder Trust"),     # a declaration with a Cyrillic А
+    ("Alder Trust", "\u0410lder Trust"),     # a partner spelt with one escapes no honest declaration
+    ("Alder Trust", "\u0391lder \u03a4rust"),  # Greek Alpha and Tau
+])
+def test_look_alike_letters_do_not_defeat_a_conflict(rnd, declared, partner):
+    store, rid = rnd
+    key = store.bid_key(rid, submit(store, rid, "acme", partners=[partner]))
+    store.declare_conflict("p1", declared, note="trustee")
+    assert store.conflicted_bids("p1", rid) == [store.received_bids("boss", rid, now=AFTER)["bid_id"][0]]
+    assert key
+
+
+def test_a_look_alike_lead_is_matched(rnd):
+    store, rid = rnd
+    submit(store, rid, "acme")
+    store.declare_conflict("p2", "\u0410cme Women\u2019s \u0410id", note="employee")   # Cyrillic А twice
+    assert store.conflicted_bids("p2", rid) == ["R1-001"]
 
 
 def test_deadline_standstill_and_bank_holidays():
@@ -243,5 +268,58 @@ def test_answers_file_errors_name_file_line_and_column(rnd, tmp_path):
             ('X1,Q1,"' + "w " * 501 + '"\n', r"answers.csv, line 2, column 'answer': the answer to Q1 has 501 words")):
         (tmp_path / "answers.csv").write_text("bid_id,criterion,answer\n" + body, encoding="utf-8")
         with pytest.raises(InputError, match=message):
-            store.import_bids("boss", rid, bids, read_answers(tmp_path / "answers.csv"), now=AFTER)
+            store.import_bids("boss", rid, bids, read_answers(tmp_path / "answers.csv"), now=BEFORE)
     assert store.received_bids("boss", rid, now=AFTER).empty          # nothing half-written
+
+
+# --- issue 22, items 3, 5 and 6: back-dated, future and London-time bids; lots not published ----
+
+BID_HEADER = "bid_id,organisation,lot,price,submitted_at,gate_safeguarding,gate_data_protection,gate_insurance\n"
+
+
+def _bids_file(tmp_path, *rows) -> "pd.DataFrame":
+    (tmp_path / "bids.csv").write_text(BID_HEADER + "".join(
+        f"{ref},{org},{lot},250000,{when},pass,pass,pass\n" for ref, org, lot, when in rows), encoding="utf-8")
+    return read_bid_file(tmp_path / "bids.csv")
+
+
+def test_import_after_the_deadline_refuses_every_bid_and_logs_each(rnd, tmp_path):
+    store, rid = rnd
+    six_days_late = dt.datetime(2027, 6, 10, 9, tzinfo=UTC)
+    bids = _bids_file(tmp_path, ("X1", "Oak Refuge", "North", "2027-06-01T10:00:00"),
+                      ("X2", "Yew Support", "North", "2027-06-04T18:00:00+01:00"))
+    with pytest.raises(StoreError, match="closed 2027-06-04T23:00:00.00:00: none of the 2 bids was imported"):
+        store.import_bids("boss", rid, bids, now=six_days_late)
+    assert store.received_bids("boss", rid, now=six_days_late).empty
+    log = store.audit_log("boss", rid)
+    assert log[log["action"] == "bid.refuse_late"]["entity"].tolist() == ["bid X1", "bid X2"]
+
+
+def test_a_bid_dated_later_than_now_is_refused(rnd, tmp_path):
+    store, rid = rnd
+    bids = _bids_file(tmp_path, ("X1", "Oak Refuge", "North", "2027-06-01T10:00:00"),
+                      ("X2", "Yew Support", "North", "2027-06-03T12:00:00+01:00"))   # 11:00 UTC > 09:00
+    with pytest.raises(InputError, match=r"bids.csv, line 3, column 'submitted_at': bid X2 is dated "
+                                         r"2027-06-03T11:00:00\+00:00, later than now"):
+        store.import_bids("boss", rid, bids, now=BEFORE)
+    assert store.received_bids("boss", rid, now=AFTER).empty
+
+
+def test_a_time_without_a_zone_is_london_time(rnd, tmp_path):
+    store, rid = rnd
+    # 23:30 on the deadline day in June is 22:30 UTC (BST): in time, not late as it would be in UTC.
+    bids = _bids_file(tmp_path, ("X1", "Oak Refuge", "North", "2027-06-04T23:30:00"))
+    assert store.import_bids("boss", rid, bids, now=dt.datetime(2027, 6, 4, 22, 45, tzinfo=UTC)) == ["X1"]
+    assert store.received_bids("boss", rid, now=AFTER)["submitted_at"].tolist() == ["2027-06-04T22:30:00+00:00"]
+    bids = _bids_file(tmp_path, ("X2", "Yew Support", "North", "2027-03-28T01:30:00"))   # the hour skipped in March
+    with pytest.raises(InputError, match="a London time skipped or doubled when the clocks change"):
+        store.import_bids("boss", rid, bids, now=BEFORE)
+
+
+def test_a_bid_for_a_lot_the_round_does_not_have_is_refused(rnd, tmp_path):
+    store, rid = rnd
+    bids = _bids_file(tmp_path, ("X1", "Oak Refuge", "North", "2027-06-01T10:00:00"),
+                      ("X2", "Yew Support", "Atlantis", "2027-06-01T10:00:00"))
+    with pytest.raises(StoreError, match=r"lot 'Atlantis' is not one of round Round's lots \(North, North East, South, West\)"):
+        store.import_bids("boss", rid, bids, now=BEFORE)
+    assert store.received_bids("boss", rid, now=AFTER).empty and "Atlantis" not in store.lots_of(rid)

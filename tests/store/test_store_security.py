@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, insert, text
 
 from commissioning import auth
 from commissioning.cli import main
-from commissioning.errors import AccessDenied, InputError
+from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.store import MIGRATIONS, LoginLocked, names_match, open_store, organisation_key, organisation_keys
 from commissioning.store.logins import BASE_LOCK_S, FREE_ATTEMPTS
 from commissioning.organisations import bid_organisations
@@ -69,6 +69,8 @@ def test_conflicted_chair_cannot_moderate_or_see_the_bid(panel):
     ("Alder Trust", "Alder Trust (fictional)"),
     ("Gorse Women\u2019s Centre", "Gorse Women's Centre"),  # curly apostrophe
     ("Birch \u2013 Collective", "Birch - Collective"),      # en dash
+    ("\u0410lder Trust", "Alder Trust"),                  # Cyrillic А (TR39 confusable), either side
+    ("Alder Trust", "\u0410lder \u0422rust"),
 ])
 def test_organisation_names_match_however_typed(typed, bidder):
     assert names_match([typed], [bidder])
@@ -127,7 +129,7 @@ def test_audit_chain_verifies_and_names_the_first_changed_row(panel, db_url, cap
     store, boss, rid = panel
     rows = len(store.audit_log(boss))
     assert main(["audit", "verify", "--db", db_url]) == 0
-    assert capsys.readouterr().out.startswith(f"audit chain intact: {rows} rows")
+    assert capsys.readouterr().out.startswith(f"audit log intact: {rows} rows")
     engine = _raw(db_url)
     with engine.begin() as conn:           # someone with raw access switches the guard off
         if conn.dialect.name == "sqlite":
@@ -158,7 +160,7 @@ def test_audit_chain_detects_a_removed_row(panel, db_url):
         conn.exec_driver_sql("DELETE FROM audit WHERE id = 5")
     engine.dispose()
     check = store.verify_audit()
-    assert check.broken_id == 6 and "row 5 is missing" in check.reason
+    assert check.broken_id == 6 and "row 5 is missing" in check.chain.reason
 
 
 def test_database_refuses_update_delete_and_replace_of_audit_rows(panel, db_url):
@@ -209,7 +211,7 @@ def test_migration_4_chains_an_existing_log(tmp_path):
     engine.dispose()
     store = open_store(path)
     try:
-        check = store.verify_audit()
+        check = store.verify_audit().chain       # (the log names users this database never had)
         assert check.intact and check.rows == 3
         store.create_user("boss", BOSS_PW)
         assert store.verify_audit().rows == 4
@@ -277,7 +279,9 @@ def test_unknown_user_costs_the_same_hash_check(panel, monkeypatch):
 # --- 13. weak passwords and unsafe usernames ---------------------------------------------------
 
 WEAK = ["password12", "aaaaaaaaaa", "a", "aaaaaaaaaaaa", "password1234", "Password1234!", "123456789012",
-        "qwertyuiop12", "iloveyou2024"]
+        "qwertyuiop12", "iloveyou2024",
+        # issue 22: keyboard walks, repeats with a digit, the service's own words
+        "qwertyuiopas", "zaq12wsxcde3", "monkeymonkey1", "mopacmopac12", "correcthorse"]
 UNSAFE = ["bad\x00name", "two words", "", "-dash-first", "x" * 65, "semi;colon", "<script>"]
 
 
@@ -307,5 +311,23 @@ def test_first_account_needs_a_strong_password(db_url):
         with pytest.raises(InputError, match="common"):
             store.create_user("boss", "password1234")
         assert store.create_user("boss", BOSS_PW).role == "commissioner"
+    finally:
+        store.close()
+
+
+def test_usernames_are_unique_whatever_their_case(panel):
+    store, boss, _ = panel
+    store.add_member(boss, "Pat", role="panel")
+    with pytest.raises(StoreError, match="user 'pat' exists already .as 'Pat'."):
+        store.add_member(boss, "pat", role="panel")
+
+
+def test_the_dummy_hash_is_made_when_the_store_opens(db_url):
+    from commissioning.store.users import UsersMixin
+
+    UsersMixin._dummy = None
+    store = open_store(db_url)
+    try:
+        assert UsersMixin._dummy is not None and UsersMixin._dummy.startswith("$argon2")
     finally:
         store.close()

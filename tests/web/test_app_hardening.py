@@ -35,13 +35,17 @@ def page(name: str, user: auth.User | None) -> AppTest:
 
 
 def test_markdown_escape_shows_text_as_typed():
-    assert escape_markdown(PIXEL) == r"!\[x\](http\://host/pixel.png)"
+    assert escape_markdown(PIXEL) == "!\\[x\\](http:\u2060//host/pixel.png)"
     assert escape_markdown("<img src=x onerror=alert(1)>\n# big") == r"\<img src=x onerror=alert(1)\> \# big"
     assert escape_markdown("- **Hope & Care**") == r"\- \*\*Hope \& Care\*\*"
     assert escape_markdown(":red[alert] 1. x") == r":red\[alert\] 1. x"  # no directive without its [
     # ordinary text is left as typed
     assert escape_markdown("Women's Advocacy (fictional): NE-01") == "Women's Advocacy (fictional): NE-01"
     assert escape_markdown(None) == ""
+    # issue 22: GitHub-style autolinks (www., http:// and e-mail addresses, which Streamlit links
+    # however they are escaped) are broken by a word joiner (checked in Chromium: no link rendered)
+    assert escape_markdown("Acme www.evil.example") == "Acme www\u2060.evil.example"
+    assert escape_markdown("info@evil.example") == "info@\u2060evil.example"
 
 
 def test_pixel_organisation_name_is_not_an_image_on_the_scoring_page(tmp_path, monkeypatch):
