@@ -8,9 +8,11 @@ from sqlalchemy.engine import Connection
 
 from commissioning.store.audit_chain import chain_existing_rows, make_append_only
 from commissioning.store.schema import (
+    _clarifications_v5,
     _schema_v1,
     bid_answers,
-    clarifications,
+    bid_drafts,
+    bid_versions,
     flag_decisions,
     login_throttle,
     metadata,
@@ -53,11 +55,21 @@ def _migration_5(conn: Connection) -> None:
         conn.exec_driver_sql(f"ALTER TABLE rounds ADD COLUMN {column}")
     conn.exec_driver_sql("ALTER TABLE bids ADD COLUMN submitted_by INTEGER REFERENCES users (id)")
     conn.exec_driver_sql("ALTER TABLE bids ADD COLUMN consortium TEXT")
-    metadata.create_all(conn, tables=[bid_answers, score_drafts, clarifications, flag_decisions])
+    metadata.create_all(conn, tables=[bid_answers, score_drafts, flag_decisions])
+    _clarifications_v5(_schema_v1()).create(conn)
 
 
 def _migration_6(conn: Connection) -> None:
     metadata.create_all(conn, tables=[returns, return_rows])
+
+
+def _migration_8(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE moderation ADD COLUMN reason TEXT")
+    for column in ("summaries_notice VARCHAR(10)", "summaries_issued_at VARCHAR(40)"):
+        conn.exec_driver_sql(f"ALTER TABLE rounds ADD COLUMN {column}")
+    for column in ("published_question TEXT", "published_answer TEXT", "published_at VARCHAR(40)"):
+        conn.exec_driver_sql(f"ALTER TABLE clarifications ADD COLUMN {column}")
+    metadata.create_all(conn, tables=[bid_versions, bid_drafts])
 
 
 MIGRATIONS = [
@@ -68,4 +80,6 @@ MIGRATIONS = [
     (5, "round intake: rules hash, deadline, consortium members, answers, score drafts, "
         "clarifications, flag decisions", _migration_5),
     (6, "returns, return_rows: providers' quarterly returns (issue 13)", _migration_6),
+    (8, "the round with the bidder: moderation.reason, summaries issued once (rounds.summaries_notice), "
+        "published clarifications, bid_versions, bid_drafts", _migration_8),
 ]
