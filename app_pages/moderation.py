@@ -113,8 +113,8 @@ with tab_spread:
             st.markdown(ui.esc(answer) if answer else "_This bid has no written answer on file for this criterion._")
         given = scores.loc[(scores["bid_id"] == bid_id) & (scores["criterion"] == criterion)]
         st.markdown(f"**The panel's scores on {criterion}** (of {rules.criterion(criterion).max_score})")
-        st.dataframe(given.rename(columns={"scorer": "Panel member", "score": "Score", "comment": "Comment"})
-                     [["Panel member", "Score", "Comment"]], hide_index=True, width="stretch")
+        st.markdown("\n".join(f"- **{ui.esc(r.scorer)}: {r.score:g}**. {ui.esc(r.comment)}" for r in given.itertuples())
+                    or "_No panel score on this criterion._")
         with st.form("moderate", border=True):
             score = st.number_input("Moderated score (choose one: there is no default)", min_value=float(rules.scale.min),
                                     max_value=float(rules.criterion(criterion).max_score), step=1.0, value=None,

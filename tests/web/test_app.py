@@ -406,8 +406,12 @@ def test_chair_records_moderated_score_and_sees_ranking(store):
     # beside the form: the bid's answer and each panel member's score with its comment
     text = page_text(at)
     assert "(Illustrative answer)" in text
-    panel_table = next(d.value for d in at.dataframe if "Panel member" in d.value.columns)
-    assert len(panel_table) == 3 and panel_table["Comment"].str.len().min() > 0
+    _, _, scores, _ = store.engine_inputs(CHAIR, next(i for i, n in zip(store.rounds()["id"], store.rounds()["name"])
+                                                      if n == appdata.EXAMPLE_ROUND))
+    given = scores.loc[(scores["bid_id"] == "NE-01") & (scores["criterion"] == "Q3")]
+    listed = next(m.value for m in at.markdown if m.value.startswith("- **"))
+    assert len(given) == 3 and listed.count("\n- **") == 2
+    assert all(f"**{r.scorer}: {r.score:g}**" in listed for r in given.itertuples())
     # no default score: a note and a click record nothing
     assert at.number_input(key="mod_score").value is None
     at.text_area(key="mod_note").input("Agreed at the panel meeting")
