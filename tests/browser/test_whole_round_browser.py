@@ -88,6 +88,7 @@ def go_to(page, link: str, heading: str) -> None:
 
 
 def type_into(locator, text: str) -> None:
+    expect(locator).to_have_count(1)          # not while a rerun still shows the last run's copy
     locator.fill(text)
     locator.press("Tab")
     wait_idle(locator.page)
@@ -96,7 +97,7 @@ def type_into(locator, text: str) -> None:
 def choose(page, selectbox, option: str) -> None:
     selectbox.click()
     page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
+    wait_idle(page, settle_ms=800)
 
 
 def form_of(page, text: str):
