@@ -294,7 +294,7 @@ def quarterly_return_queried_and_sent_again(page, url, db, tmp_path) -> None:
 
     sign_in(page, url, "acme")
     go_to(page, "Quarterly returns", "Quarterly returns")
-    expect(page.get_by_text("25 FTE in Hackney looks like 2.5: please check")).to_be_visible()
+    expect(page.get_by_text("25 FTE in Hackney looks like 2.5: please check").first).to_be_visible()
     send("2.5")
     assert status(db, f"select r.status, w.capacity from returns r join return_rows w on w.return_id = r.id "
                       f"where r.quarter = '{quarter}' and r.organisation = \"{ORG}\"") == [("submitted", 2.5)]
