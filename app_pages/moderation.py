@@ -1,5 +1,6 @@
 """Moderation and ranking (commissioner, panel chair): panel spread with disagreements flagged,
-moderated scores with notes, the ranking per lot with explanations and rank sensitivity, locking,
+moderated scores (chosen, confirmed, beside the panel's scores and comments and the bid's answer)
+with the chair's note and a separate reason for the bidder, the ranking per lot with explanations and rank sensitivity, locking,
 and downloads (ranking CSV, 360Giving-style awards)."""
 
 import streamlit as st
@@ -61,7 +62,7 @@ if state == "scoring":
 
 shortfall = ui.assessment().gaps if any(c.type == "need_alignment" for c in rules.criteria) else None
 with ui.user_errors():
-    _, bids, _, moderation = store.engine_inputs(user.username, round_id)
+    _, bids, scores, moderation = store.engine_inputs(user.username, round_id)
     conflicted = set(store.conflicted_bids(user.username, round_id))
     result = store.rank(user.username, round_id, shortfall=shortfall)
 if conflicted:
@@ -97,24 +98,58 @@ with tab_spread:
         st.dataframe(ui.london_times(record, "decided_at").assign(outside_range=record["outside_range"].map({True: "⚠ outside the panel's range",
                                                                               False: ""}))
                      .rename(columns={"bid_id": "Bid", "criterion": "Criterion", "score": "Moderated",
-                                      "note": "Note", "set_by": "Set by", "decided_at": "When",
+                                      "note": "Note (the panel's record)", "reason": "Reason for the bidder",
+                                      "set_by": "Set by", "decided_at": "When",
                                       "panel_min": "Panel min", "panel_max": "Panel max",
                                       "outside_range": "Range"}), hide_index=True, width="stretch")
 
     if state == "moderation" and auth.can(user, "moderate"):
         st.header("Record a moderated score")
+        c1, c2 = st.columns(2)
+        bid_id = c1.selectbox("Bid", sorted(bids["bid_id"]), key="mod_bid")
+        criterion = c2.selectbox("Criterion", [c.id for c in rules.panel_criteria], key="mod_criterion",
+                                 format_func=lambda cid: f"{cid} {rules.criterion(cid).title}")
+        key = store.bid_key(round_id, bid_id)
+        with ui.user_errors(stop=False):
+            answer = store.bid_answers(user.username, key, now=ui.now()).get(criterion)
+            st.markdown(f"**The bid's answer to {criterion}**")
+            st.markdown(ui.esc(answer) if answer else "_This bid has no written answer on file for this criterion._")
+        given = scores.loc[(scores["bid_id"] == bid_id) & (scores["criterion"] == criterion)]
+        st.markdown(f"**The panel's scores on {criterion}** (of {rules.criterion(criterion).max_score})")
+        st.markdown("\n".join(f"- **{ui.esc(r.scorer)}: {r.score:g}**. {ui.esc(r.comment)}" for r in given.itertuples())
+                    or "_No panel score on this criterion._")
         with st.form("moderate", border=True):
-            c1, c2, c3 = st.columns([1, 1, 1])
-            bid_id = c1.selectbox("Bid", sorted(bids["bid_id"]), key="mod_bid")
-            criterion = c2.selectbox("Criterion", [c.id for c in rules.panel_criteria], key="mod_criterion",
-                                     format_func=lambda cid: f"{cid} {rules.criterion(cid).title}")
-            score = c3.number_input("Moderated score", min_value=float(rules.scale.min),
-                                    max_value=float(rules.scale.max), step=1.0, key="mod_score")
-            note = st.text_area("Note (required): why this score", key="mod_note")
-            if st.form_submit_button("Record", type="primary", icon=":material/gavel:"):
-                with ui.user_errors(stop=False):
-                    store.record_moderation(user.username, store.bid_key(round_id, bid_id), criterion, score, note)
-                    st.rerun()
+            score = st.number_input("Moderated score (choose one: there is no default)", min_value=float(rules.scale.min),
+                                    max_value=float(rules.criterion(criterion).max_score), step=1.0, value=None,
+                                    placeholder="Choose a score", key="mod_score")
+            note = st.text_area("Note for the panel's record (required; the bidder never sees it)", key="mod_note")
+            reason = st.text_area("Reason for the bidder (required; shown in its assessment summary)",
+                                  key="mod_reason")
+            if st.form_submit_button("Check before recording", type="primary", icon=":material/fact_check:"):
+                st.session_state["mod_pending"] = {"bid_id": bid_id, "criterion": criterion, "score": score,
+                                                   "note": note, "reason": reason}
+        pending = st.session_state.get("mod_pending")
+        if pending and (pending["bid_id"], pending["criterion"]) == (bid_id, criterion):
+            if pending["score"] is None:
+                st.error("Choose the moderated score: there is no default.")
+            else:
+                with st.container(border=True):
+                    st.markdown(f"Record **{pending['score']:g}** for bid **{ui.esc(bid_id)}** on **{criterion}**?")
+                    st.markdown(f"The bidder will read: “{ui.esc(pending['reason'])}”")
+                    y, n = st.columns(2)
+                    if y.button("Yes, record it", type="primary", key="mod_confirm", icon=":material/gavel:"):
+                        with ui.user_errors(stop=False):
+                            store.record_moderation(user.username, key, criterion, pending["score"], pending["note"],
+                                                    reason=pending["reason"])
+                            st.session_state.pop("mod_pending")
+                            st.session_state["mod_done"] = f"Moderated score {pending['score']:g} recorded for " \
+                                                           f"{bid_id} {criterion}."
+                            st.rerun()
+                    if n.button("Change it", key="mod_change"):
+                        st.session_state.pop("mod_pending")
+                        st.rerun()
+        if st.session_state.get("mod_done"):
+            st.success(st.session_state.pop("mod_done"), icon=":material/check_circle:")
     elif state == "moderation":
         st.caption("Moderated scores are recorded by the panel chair.")
 

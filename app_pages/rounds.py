@@ -1,7 +1,8 @@
 """Rounds (commissioner; the panel chair for clarifications and flags): create a round from a rules
 file (its rules are published and hashed), import bids and answers, see what arrived (sealed until
-the deadline), record clarifications with the bidder's answers, and decide the flags that block the
-lock."""
+the deadline) and read the bids after it, send questions to bidders (who answer on their Bids page)
+and publish answers of general interest, decide the flags that block the lock, and issue the
+assessment summaries once with their notice date."""
 
 import tempfile
 from pathlib import Path
@@ -92,6 +93,19 @@ if auth.can(user, "manage_round"):
     if sealed:
         st.caption("Sealed: until the deadline you see only that a bid arrived, and when.")
     st.dataframe(received.drop(columns=["key"], errors="ignore"), hide_index=True, width="stretch")
+    if not sealed and len(received):
+        with st.expander("Read a bid", icon=":material/description:"):
+            read_keys = dict(zip(received["bid_id"], received["key"]))
+            read = st.selectbox("Bid", list(read_keys), key="rounds_read_bid")
+            with ui.user_errors(stop=False):
+                answers = store.bid_answers(user.username, int(read_keys[read]), now=now)
+                rules = store.rules(round_id)
+                if not answers:
+                    st.info("This bid has no written answers on file.")
+                for c in rules.panel_criteria:
+                    if c.id in answers:
+                        st.markdown(f"**{c.id}. {ui.esc(c.title)}**")
+                        st.markdown(ui.esc(answers[c.id]))
 
 if sealed:
     st.stop()
@@ -105,33 +119,72 @@ if auth.can(user, "clarify") and not bids.empty:
     with st.form("clarify", clear_on_submit=True):
         bid = st.selectbox("Bid", list(keys), key="clar_bid")
         question = st.text_area("Question to the bidder (e.g. explain an abnormally low price)", key="clar_q")
-        answer = st.text_area("The bidder's answer, if already received", key="clar_a")
-        if st.form_submit_button("Record the clarification", icon=":material/forum:"):
+        if st.form_submit_button("Send the question", icon=":material/forum:"):
             with ui.user_errors(stop=False):
-                cid = store.ask_clarification(user.username, int(keys[bid]), question, now=now)
-                if answer.strip():
-                    store.record_answer(user.username, cid, answer, now=now)
-                done(f"Clarification recorded for {bid}.")
+                store.ask_clarification(user.username, int(keys[bid]), question, now=now)
+                done(f"Question sent to the bidder of {bid}. A bidder with an account answers on its Bids page.")
     waiting = asked.loc[asked["answer"].isna()]
     if len(waiting):
-        with st.form("clar_answer", clear_on_submit=True):
-            cid = st.selectbox("Question awaiting an answer", waiting["id"].tolist(), key="clar_open",
-                               format_func=lambda i: f"{asked.set_index('id').loc[i, 'bid_id']}: "
-                                                     f"{asked.set_index('id').loc[i, 'question'][:80]}")
-            text = st.text_area("The bidder's answer", key="clar_open_answer")
-            if st.form_submit_button("Record the answer"):
-                with ui.user_errors(stop=False):
-                    store.record_answer(user.username, int(cid), text, now=now)
-                    done("Answer recorded.")
-st.dataframe(ui.london_times(asked, "asked_at", "answered_at").rename(columns={
+        with st.expander("Record an answer received outside the app (a bid imported from a file, whose "
+                         "bidder has no account here)", icon=":material/mail:"):
+            with st.form("clar_answer", clear_on_submit=True):
+                cid = st.selectbox("Question awaiting an answer", waiting["id"].tolist(), key="clar_open",
+                                   format_func=lambda i: f"{asked.set_index('id').loc[i, 'bid_id']}: "
+                                                         f"{asked.set_index('id').loc[i, 'question'][:80]}")
+                text = st.text_area("The bidder's answer, as received", key="clar_open_answer")
+                if st.form_submit_button("Record the answer"):
+                    with ui.user_errors(stop=False):
+                        store.record_answer(user.username, int(cid), text, now=now)
+                        done("Answer recorded.")
+st.dataframe(ui.london_times(asked, "asked_at", "answered_at", "published_at").rename(columns={
                  "bid_id": "Bid", "question": "Question", "asked_by": "Asked by", "asked_at": "Asked",
-                 "answer": "Answer", "answered_at": "Answered"})
+                 "answer": "Answer", "answered_at": "Answered", "answered_by": "Answered by",
+                 "published_at": "Published"})
              .drop(columns=["id"]), hide_index=True, width="stretch")
+unpublished = asked.loc[asked["answer"].notna() & asked["published_at"].isna()]
+if auth.can(user, "publish_clarification") and len(unpublished):
+    with st.expander("Publish an answer of general interest to every bidder", icon=":material/campaign:"):
+        st.caption("Every bidder of the round reads the published wording on its Bids page. Name no bid "
+                   "and no bidder: a wording that names the bidder is refused.")
+        cid = st.selectbox("Exchange", unpublished["id"].tolist(), key="pub_clar",
+                           format_func=lambda i: f"{asked.set_index('id').loc[i, 'bid_id']}: "
+                                                 f"{asked.set_index('id').loc[i, 'question'][:80]}")
+        chosen = asked.set_index("id").loc[cid]
+        pub_q = st.text_area("Question as published", chosen["question"], key=f"pub_q_{cid}")
+        pub_a = st.text_area("Answer as published", chosen["answer"], key=f"pub_a_{cid}")
+        if st.button("Publish to every bidder", key="pub_send", icon=":material/campaign:"):
+            with ui.user_errors(stop=False):
+                store.publish_clarification(user.username, int(cid), pub_q, pub_a, now=now)
+                done("Published to every bidder of the round, without naming the bid.")
+
+if info["state"] == "locked":
+    st.header("Assessment summaries")
+    notice = store.summaries_notice(round_id)
+    if notice is not None:
+        start, end = lifecycle.standstill(notice)
+        st.success(f"Issued to every bidder with notice date **{notice:%d %B %Y}**. The standstill runs from "
+                   f"{start:%d %B %Y} to the end of {end:%d %B %Y} (eight working days); bidders download "
+                   "theirs on their Bids page.", icon=":material/check_circle:")
+    elif auth.can(user, "issue_summaries"):
+        st.markdown("Issue the summaries once, to every bidder, with one notice date: the standstill runs from it "
+                    "and it cannot change afterwards.")
+        day = st.date_input("Notice date", value=lifecycle.london_date(now), min_value=lifecycle.london_date(now),
+                            format="DD/MM/YYYY", key="summaries_notice")
+        start, end = lifecycle.standstill(day)
+        st.caption(f"With this notice date the standstill runs from {start:%d %B %Y} to the end of {end:%d %B %Y}.")
+        sure = st.checkbox("Issuing is final: I have checked the ranking and the reasons", key="summaries_sure")
+        if st.button("Issue the assessment summaries", type="primary", disabled=not sure, key="summaries_issue",
+                     icon=":material/outgoing_mail:"):
+            with ui.user_errors(stop=False):
+                store.issue_summaries(user.username, round_id, day, now=now)
+                done(f"Assessment summaries issued with notice date {day:%d %B %Y}.")
+    else:
+        st.info("The commissioner issues the assessment summaries.")
+    st.stop()
 
 st.header("Flags to decide before the lock")
 if info["state"] != "moderation":
-    st.info("Flags are decided once moderation is open." if info["state"] == "scoring"
-            else "The round is locked.")
+    st.info("Flags are decided once moderation is open.")
     st.stop()
 with ui.user_errors():
     pending = store.open_flags(user.username, round_id)

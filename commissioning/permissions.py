@@ -23,7 +23,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "reopen_scoring": frozenset({COMMISSIONER}),
     "lock_round": frozenset({COMMISSIONER}),
     "export_awards": frozenset({COMMISSIONER}),       # assessment summaries and 360Giving awards
-    "clarify": frozenset({COMMISSIONER, CHAIR}),
+    "clarify": frozenset({COMMISSIONER, CHAIR}),       # ask a bidder; record an answer to an imported bid
+    "answer_clarification": frozenset({PROVIDER}),    # a bidder answers the questions to its own bids
+    "publish_clarification": frozenset({COMMISSIONER, CHAIR}),   # to every bidder, the bid unnamed
+    "read_clarifications": frozenset({PROVIDER}),     # the published ones and those to one's own bids
+    "issue_summaries": frozenset({COMMISSIONER}),     # once, with the notice date the standstill runs from
     "resolve_flag": frozenset({COMMISSIONER, CHAIR}),
     "read_audit": frozenset({COMMISSIONER, CHAIR}),
     # contracts (issue 23): create from a locked round, extend, end, rate against the KPIs

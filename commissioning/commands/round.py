@@ -9,7 +9,7 @@ published rules to the published awards.
     round clarify --round ID --bid BID --question TEXT [--answer TEXT] --by USER
     round resolve --round ID --bid BID --note TEXT --by USER
     round lock --round ID --by USER
-    round summaries --round ID --out-dir DIR --by USER
+    round summaries --round ID --out-dir DIR [--notice-date YYYY-MM-DD] --by USER   (issues them once)
     round awards --round ID --funder-id ID --funder-name NAME --id-prefix PREFIX
                  [--award-date YYYY-MM-DD] [--format json|csv] --out FILE --by USER
     round contracts --round ID --signed YYYY-MM-DD [--basis real|illustrative] --by USER
@@ -76,10 +76,12 @@ def add_arguments(parser) -> None:
     p.add_argument("--question", required=True, metavar="TEXT")
     p.add_argument("--answer", default=None, metavar="TEXT")
     action("lock", "lock the round (refused while a flag is open)")
-    p = action("summaries", "one assessment summary per assessed bid, PDF and HTML (after the lock)")
-    p.add_argument("--out-dir", type=Path, required=True, metavar="DIR")
+    p = action("summaries", "issue the assessment summaries (once, after the lock) and write one per "
+                            "assessed bid, PDF and HTML")
+    p.add_argument("--out-dir", type=Path, required=True, metavar="DIR", help="created when missing")
     p.add_argument("--notice-date", default=None, metavar="YYYY-MM-DD",
-                   help="the day the summaries are given (default: today); the standstill follows it")
+                   help="the day the summaries are issued (default: today, London); the standstill follows "
+                        "it. Fixed at the first issue")
     p = action("awards", "the awards as 360Giving JSON or CSV (after the lock)")
     p.add_argument("--funder-id", required=True)
     p.add_argument("--funder-name", required=True)
@@ -189,10 +191,19 @@ def _summaries(store, args, clock) -> int:
     from commissioning.publish.pdf.summaries import summary_html, summary_pdf
     from commissioning.publish.summaries import round_summaries
 
-    if not args.out_dir.is_dir():
-        raise InputError("output folder does not exist", file=args.out_dir)
-    notice = parse_date(args.notice_date, "--notice-date") or london_date(clock or now_utc())
-    summaries = round_summaries(store, args.by, args.round, notice=notice)
+    notice = parse_date(args.notice_date, "--notice-date")
+    issued = store.summaries_notice(args.round)
+    if issued is not None and notice not in (None, issued):
+        raise InputError(f"the summaries were issued with notice date {issued.isoformat()}: they are issued "
+                         "once, and --notice-date cannot change it", column="--notice-date")
+    try:
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create the output folder: {err.strerror}", file=args.out_dir) from None
+    if issued is None:
+        issued = store.issue_summaries(args.by, args.round, notice or london_date(clock or now_utc()), now=clock)
+        print(f"issued the assessment summaries with notice date {issued.isoformat()}", file=sys.stderr)
+    summaries = round_summaries(store, args.by, args.round)
     for s in summaries:
         summary_pdf(s, args.out_dir / f"{s.bid.bid_id}.pdf")
         deliver(summary_html(s).encode("utf-8"), args.out_dir / f"{s.bid.bid_id}.html")

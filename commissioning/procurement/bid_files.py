@@ -62,7 +62,8 @@ def read_scores(path: str | Path) -> pd.DataFrame:
 
 
 def read_moderation(path: str | Path) -> pd.DataFrame:
-    """Chair's moderation CSV: bid_id, criterion, score, note (may have no rows)."""
+    """Chair's moderation CSV: bid_id, criterion, score, note, optional reason (what the bidder reads;
+    may have no rows)."""
     return read_table(path, MODERATION_COLUMNS, allow_empty=True)
 
 

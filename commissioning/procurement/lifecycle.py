@@ -28,7 +28,7 @@ from commissioning.errors import InputError
 from commissioning.procurement.bid_files import LONDON
 from commissioning.procurement.rules import Rules
 from commissioning.procurement.scoring import Flag, ScoringResult
-from commissioning.procurement.timetable import check_timetable
+from commissioning.procurement.timetable import NOTICE_MONTHS, add_months, check_timetable
 
 STANDSTILL_WORKING_DAYS = 8
 DEFAULT_WORD_LIMIT = 500
@@ -96,6 +96,12 @@ def check_publication(rules: Rules, published: dt.date) -> None:
     check = check_timetable(published, _milestone(rules, "bids_invited"))
     if not check.ok:
         raise InputError(check.message, file=rules.source)
+
+
+def bids_open_from(rules: Rules, published: dt.date) -> dt.date:
+    """The first day bids are taken: ``timetable.bids_invited``, and not before three calendar
+    months after publication."""
+    return max(_milestone(rules, "bids_invited"), add_months(published, NOTICE_MONTHS))
 
 
 def check_bids_open(rules: Rules, published: dt.date, today: dt.date) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from commissioning.errors import StoreError
 from commissioning.procurement.lifecycle import standstill
 from commissioning.procurement.scoring import ScoringResult
 from commissioning.publish.wording import EXAMPLE_ROUND_NOTE, is_illustrative_round
@@ -28,7 +29,7 @@ class CriterionAssessment:
     max_score: int
     points: float | None         # points earned of max_points
     max_points: float
-    reasons: tuple[str, ...]     # the panel's reasons, then the moderation note when the chair set it
+    reasons: tuple[str, ...]     # the panel's reasons, then the chair's reason for the bidder when moderated
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,16 @@ def _opt(value):
     return None if value is None or pd.isna(value) else value
 
 
-def _assess(result: ScoringResult, bid_id: str, notes: dict, hide) -> BidAssessment:
+def _assess(result: ScoringResult, bid_id: str, moderation_reasons: dict, hide) -> BidAssessment:
     row = result.table.set_index("bid_id").loc[bid_id]
     mine = result.scores[result.scores["bid_id"] == bid_id]
     items = []
     for c in result.rules.criteria:
         given = mine[mine["criterion"] == c.id]
         reasons = [hide(t) for t in given.get("comment", pd.Series(dtype=object)).astype(str) if t.strip()]
-        if result.basis.loc[bid_id, c.id] == "chair" and (bid_id, c.id) in notes:
-            reasons.append("Moderation: " + hide(notes[(bid_id, c.id)]))
+        if result.basis.loc[bid_id, c.id] == "chair":
+            reasons.append("Moderation: " + hide(moderation_reasons.get((bid_id, c.id))
+                                                 or "the panel chair set this score at moderation."))
         score = result.moderated.loc[bid_id, c.id]
         points = result.points.loc[bid_id, c.id]
         items.append(CriterionAssessment(
@@ -115,17 +117,18 @@ def _outcome(bid: BidAssessment, winner: BidAssessment | None, reasons: str, ran
 
 
 def build_summaries(result: ScoringResult, *, notice: dt.date, scorer_names=(),
-                    moderation_notes: dict[tuple[str, str], str] | None = None,
+                    moderation_reasons: dict[tuple[str, str], str] | None = None,
                     illustrative: str | None = None) -> list[AssessmentSummary]:
     """One summary per bid of ``result`` (a locked round's ranking), in lot and rank order.
 
-    ``notice``: the day the summaries are given (the standstill starts the next day);
+    ``notice``: the day the summaries are issued (the standstill starts the next day);
     ``scorer_names``: usernames and display names to keep out of the text;
-    ``moderation_notes``: {(bid_id, criterion): the chair's note}; ``illustrative``: what is
+    ``moderation_reasons``: {(bid_id, criterion): the chair's reason for the bidder} (the chair's
+    internal notes never come here). ``illustrative``: what is
     illustrative, for the notice every summary of an example round carries.
     """
     hide = anonymiser(scorer_names)
-    notes = moderation_notes or {}
+    notes = moderation_reasons or {}
     start, end = standstill(notice)
     out = []
     for lot, group in result.table.groupby("lot", sort=False):
@@ -143,18 +146,21 @@ def build_summaries(result: ScoringResult, *, notice: dt.date, scorer_names=(),
     return out
 
 
-def round_summaries(store, actor, round_id: int, *, notice: dt.date, shortfall=None) -> list[AssessmentSummary]:
-    """Every bid's assessment summary of a locked round in ``store`` (commissioner); scorers' names removed."""
+def round_summaries(store, actor, round_id: int, *, shortfall=None) -> list[AssessmentSummary]:
+    """Every bid's issued assessment summary of a locked round in ``store`` (commissioner), with the
+    notice date they were issued with; scorers' names removed. Refused before they are issued."""
     inputs = store.summary_inputs(actor, round_id, shortfall=shortfall)
+    if inputs.notice is None:
+        raise StoreError("the assessment summaries have not been issued yet: issue them with their notice date first")
     example = is_illustrative_round(store.round_info(round_id)["name"])
-    return build_summaries(inputs.result, notice=notice, scorer_names=inputs.scorer_names,
-                           moderation_notes=inputs.moderation_notes,
+    return build_summaries(inputs.result, notice=inputs.notice, scorer_names=inputs.scorer_names,
+                           moderation_reasons=inputs.moderation_reasons,
                            illustrative=EXAMPLE_ROUND_NOTE if example else None)
 
 
 def own_summary(store, provider, key: int, *, shortfall=None) -> AssessmentSummary:
-    """A support organisation's own bid's assessment summary (the store checks it is theirs)."""
+    """A support organisation's own bid's issued assessment summary (the store checks it is theirs)."""
     inputs = store.own_summary_inputs(provider, key, shortfall=shortfall)
     summaries = build_summaries(inputs.result, notice=inputs.notice, scorer_names=inputs.scorer_names,
-                                moderation_notes=inputs.moderation_notes)
+                                moderation_reasons=inputs.moderation_reasons)
     return next(s for s in summaries if s.bid.bid_id == inputs.bid_id)

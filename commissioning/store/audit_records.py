@@ -53,6 +53,12 @@ def expected_records(conn) -> dict[tuple, dict]:
                             ("note" if kind == "moderation" else "comment"): new.get("note", new.get("comment"))}
         elif action == "bid.add":
             out[("bid", round_id, entity)] = {k: new[k] for k in BID_FIELDS if k in new}
+        elif action in ("bid.submit", "bid.amend"):
+            # A support organisation's own bid: sealed, so its audit row names only the version (its
+            # content is in bid_versions); the check is that the bid exists.
+            out[("bid", round_id, entity)] = {}
+        elif action == "bid.withdraw":
+            out.pop(("bid", round_id, entity), None)
         elif action == "flag.resolve":
             out.setdefault(("flag", round_id, entity), {"notes": []})["notes"].append(new.get("note"))
         elif entity.startswith("round ") and round_id is not None and (action in ROUND_START or "state" in new):

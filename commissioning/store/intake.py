@@ -9,7 +9,10 @@ Rules the API enforces, on top of :mod:`commissioning.store.rounds`:
   deadline (:func:`commissioning.procurement.lifecycle.deadline`); a late bid is refused and the
   refusal is logged;
 - until the deadline a bid's content (organisation, partners, price, answers) is seen only by the
-  provider account that submitted it; a commissioner sees that a bid arrived and when.
+  provider account that submitted it; a commissioner sees that a bid arrived and when;
+- until the deadline that provider may amend or withdraw its bid; every version (submitted,
+  amended, withdrawn) is kept in ``bid_versions`` and each change is audited (without its content,
+  which stays sealed); a provider's unsent form is kept as its draft (``bid_drafts``).
 
 Time is a parameter (``now``, an aware datetime; default the clock) so deadlines can be tested.
 """
@@ -23,7 +26,7 @@ import json
 import numpy as np
 import pandas as pd
 import yaml
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from commissioning.errors import AccessDenied, InputError, StoreError
 from commissioning.organisations import bid_organisations, organisation_key
@@ -31,10 +34,12 @@ from commissioning.procurement import lifecycle
 from commissioning.procurement.bid_files import LINE
 from commissioning.procurement.rules import Rules
 from commissioning.procurement.scoring import prepare_bids
-from commissioning.store.base import User, _now
+from commissioning.store.base import User, _now, require_action
 from commissioning.store.schema import (
     assignments,
     bid_answers,
+    bid_drafts,
+    bid_versions,
     bids,
     lots,
     rounds,
@@ -81,14 +86,23 @@ class IntakeMixin:
         return row
 
     def open_rounds(self, *, now: dt.datetime | None = None) -> pd.DataFrame:
-        """Published rounds taking bids now (anyone may see these): id, name, deadline."""
+        """Published rounds whose deadline has not passed (anyone may see these): id, name, opens
+        (the first London day bids are taken), deadline (ISO, UTC) and open (taking bids now)."""
         now = _now(now)
         with self._read() as conn:
-            rows = conn.execute(select(rounds.c.id, rounds.c.name, rounds.c.deadline)
+            rows = conn.execute(select(rounds.c.id, rounds.c.name, rounds.c.deadline, rounds.c.published_at,
+                                       rounds.c.rules_yaml)
                                 .where(rounds.c.deadline.is_not(None), rounds.c.state == "scoring")
                                 .order_by(rounds.c.id)).mappings().all()
-        return pd.DataFrame([r for r in rows if now < dt.datetime.fromisoformat(r["deadline"])],
-                            columns=["id", "name", "deadline"])
+        out = []
+        for r in rows:
+            if now >= dt.datetime.fromisoformat(r["deadline"]):
+                continue
+            opens = lifecycle.bids_open_from(self._rules_of(r["rules_yaml"]),
+                                             lifecycle.london_date(dt.datetime.fromisoformat(r["published_at"])))
+            out.append({"id": r["id"], "name": r["name"], "opens": opens, "deadline": r["deadline"],
+                        "open": lifecycle.london_date(now) >= opens})
+        return pd.DataFrame(out, columns=["id", "name", "opens", "deadline", "open"])
 
     def lots_of(self, round_id: int) -> list[str]:
         """A round's lot names (published with the round)."""
@@ -158,10 +172,7 @@ class IntakeMixin:
         organisation leads). One bid per organisation and lot. Returns the bid's reference."""
         now = _now(now)
         rules = self.rules(round_id)
-        answers = {c: lifecycle.check_answer(rules, c, t) for c, t in answers.items()}
-        missing = [c.id for c in rules.panel_criteria if not answers.get(c.id)]
-        if missing:
-            raise InputError(f"an answer is needed for {', '.join(missing)}", column="answer")
+        answers = self._checked_answers(rules, answers)
         with self._read() as conn:
             provider = self._actor(conn, provider, "bid")
             round_row = self._round(conn, round_id)
@@ -170,21 +181,167 @@ class IntakeMixin:
             round_row = self._round(conn, round_id)
             if round_row["state"] != "scoring":
                 raise StoreError(f"round {round_row['name']} is {round_row['state']}: no new bids")
-            count = conn.execute(select(func.count()).select_from(bids)
-                                 .where(bids.c.round_id == round_id)).scalar()
-            ref = f"R{round_id}-{count + 1:03d}"
-            mine = conn.execute(select(bids.c.id).join(lots, lots.c.id == bids.c.lot_id).where(
+            mine = conn.execute(select(bids.c.bid_ref).join(lots, lots.c.id == bids.c.lot_id).where(
                 bids.c.round_id == round_id, bids.c.submitted_by == provider.id,
-                lots.c.name == str(lot).strip())).first()
+                lots.c.name == str(lot).strip())).scalar()
             if mine:
-                raise StoreError(f"{provider.organisation} has already bid for lot {lot}")
+                raise StoreError(f"{provider.organisation} has already bid for lot {lot} (bid {mine}): "
+                                 "amend that bid instead")
+            ref = self._next_ref(conn, round_id)
             frame = pd.DataFrame([{"bid_id": ref, "organisation": provider.organisation, "lot": lot,
                                    "price": price, "submitted_at": now.isoformat(), "areas": areas,
                                    **{f"gate_{k}": v for k, v in gates.items()}}], dtype=object)
             frame.attrs["source"] = "bid"
             key = self._insert_bids(conn, provider, round_row, rules, frame)[0]
             self._bid_extras(conn, key, provider.organisation, partners, answers, submitted_by=provider.id)
+            self._keep_version(conn, provider, round_id, ref, "submit", now)
+            conn.execute(delete(bid_drafts).where(bid_drafts.c.round_id == round_id,
+                                                  bid_drafts.c.user_id == provider.id))
         return ref
+
+    @staticmethod
+    def _next_ref(conn, round_id: int) -> str:
+        """The next free reference ``R<round>-<nnn>``; a withdrawn bid's reference is never reused."""
+        taken = set(conn.execute(select(bids.c.bid_ref).where(bids.c.round_id == round_id)).scalars())
+        taken |= set(conn.execute(select(bid_versions.c.bid_ref).where(bid_versions.c.round_id == round_id)).scalars())
+        number = len(taken) + 1
+        while f"R{round_id}-{number:03d}" in taken:
+            number += 1
+        return f"R{round_id}-{number:03d}"
+
+    def _bid_content(self, conn, key: int) -> dict:
+        row = self._bid(conn, key)
+        return {"lot": conn.execute(select(lots.c.name).where(lots.c.id == row["lot_id"])).scalar(),
+                "price": row["price"], "partners": bid_organisations(row)[1:], "areas": row["areas"],
+                "gates": json.loads(row["gates"]),
+                "answers": dict(conn.execute(select(bid_answers.c.criterion, bid_answers.c.answer)
+                                             .where(bid_answers.c.bid_id == key).order_by(bid_answers.c.id)).all())}
+
+    def _keep_version(self, conn, provider: User, round_id: int, ref: str, action: str, now: dt.datetime,
+                      content: dict | None = None) -> int:
+        """Keep the bid as it now stands (``content``: as it stood, for a withdrawal) as its next
+        version, audited without its content (the audit log is read before the deadline)."""
+        if content is None:
+            content = self._bid_content(conn, conn.execute(select(bids.c.id).where(
+                bids.c.round_id == round_id, bids.c.bid_ref == ref)).scalar())
+        version = 1 + (conn.execute(select(func.max(bid_versions.c.version)).where(
+            bid_versions.c.round_id == round_id, bid_versions.c.bid_ref == ref)).scalar() or 0)
+        conn.execute(insert(bid_versions).values(
+            round_id=round_id, bid_ref=ref, version=version, action=action, user_id=provider.id,
+            content=json.dumps(content, ensure_ascii=False, sort_keys=True), at=now.isoformat()))
+        self._audit(conn, provider, f"bid.{action}", f"bid {ref}", None, {"version": version}, round_id=round_id)
+        return version
+
+    def _own_open_bid(self, conn, provider: User, key: int, now: dt.datetime, doing: str):
+        """A provider's own bid while its round takes bids (refused after the deadline)."""
+        row = self._bid(conn, key)
+        if row["submitted_by"] != provider.id:
+            raise AccessDenied("a support organisation changes only its own bids")
+        round_row = self._round(conn, row["round_id"])
+        if round_row["state"] != "scoring" or not self._sealed(round_row, now):
+            closes = dt.datetime.fromisoformat(round_row["deadline"]) if round_row["deadline"] else None
+            raise StoreError(f"bid {row['bid_ref']} can no longer be {doing}: bids closed "
+                             + (f"{closes.astimezone(lifecycle.LONDON):%d %B %Y %H:%M} London time"
+                                if closes else "when the round was imported"))
+        return row
+
+    def amend_bid(self, provider: User | str, key: int, *, price: float, partners: list[str], areas: str,
+                  gates: dict[str, str], answers: dict[str, str], now: dt.datetime | None = None) -> int:
+        """Replace a provider's own bid (its lot stays) before the deadline; returns the new version
+        number. The earlier versions are kept."""
+        now = _now(now)
+        with self._read() as conn:
+            provider = self._actor(conn, provider, "bid")
+            row = self._own_open_bid(conn, provider, key, now, "amended")
+        rules = self.rules(row["round_id"])
+        answers = self._checked_answers(rules, answers)
+        with self._write() as conn:
+            provider = self._actor(conn, provider, "bid")
+            row = self._own_open_bid(conn, provider, key, now, "amended")
+            lot = conn.execute(select(lots.c.name).where(lots.c.id == row["lot_id"])).scalar()
+            frame = pd.DataFrame([{"bid_id": row["bid_ref"], "organisation": provider.organisation, "lot": lot,
+                                   "price": price, "submitted_at": now.isoformat(), "areas": areas,
+                                   **{f"gate_{k}": v for k, v in gates.items()}}], dtype=object)
+            frame.attrs["source"] = "bid"
+            parsed = prepare_bids(rules, frame)
+            conn.execute(update(bids).where(bids.c.id == key).values(
+                price=float(parsed["price"][0]), submitted_at=now.isoformat(), consortium=None,
+                gates=json.dumps({g.id: "fail" if parsed["gate_fail"][0, j] else "pass"
+                                  for j, g in enumerate(rules.gates)}),
+                areas=";".join(f"{c}:{v:g}" for c, v in (parsed["areas"] or [{}])[0].items())))
+            conn.execute(delete(bid_answers).where(bid_answers.c.bid_id == key))
+            self._bid_extras(conn, key, provider.organisation, partners, answers)
+            return self._keep_version(conn, provider, row["round_id"], row["bid_ref"], "amend", now)
+
+    def withdraw_bid(self, provider: User | str, key: int, *, now: dt.datetime | None = None) -> str:
+        """Withdraw a provider's own bid before the deadline: it leaves the round (the panel never
+        sees it) and its versions are kept, the withdrawal last. Returns its reference."""
+        now = _now(now)
+        with self._write() as conn:
+            provider = self._actor(conn, provider, "bid")
+            row = self._own_open_bid(conn, provider, key, now, "withdrawn")
+            content = self._bid_content(conn, key)
+            conn.execute(delete(bid_answers).where(bid_answers.c.bid_id == key))
+            conn.execute(delete(bids).where(bids.c.id == key))
+            self._keep_version(conn, provider, row["round_id"], row["bid_ref"], "withdraw", now, content)
+        return row["bid_ref"]
+
+    def bid_versions(self, actor: User | str, round_id: int, bid_id: str, *,
+                     now: dt.datetime | None = None) -> pd.DataFrame:
+        """Every version of a bid made through a provider's account: version, action, at, and the
+        content (lot, price, partners, areas, gates, answers). Its provider always; the commissioner
+        once bids are unsealed."""
+        now = _now(now)
+        with self._read() as conn:
+            user = self._actor(conn, actor)
+            rows = conn.execute(select(bid_versions).where(bid_versions.c.round_id == round_id,
+                                                           bid_versions.c.bid_ref == bid_id)
+                                .order_by(bid_versions.c.version)).mappings().all()
+            if not rows:
+                raise StoreError(f"no bid {bid_id!r} made through an account in round {round_id}")
+            if rows[0]["user_id"] != user.id:
+                require_action(user, "manage_round")
+                self._check_unsealed(self._round(conn, round_id), now)
+        return pd.DataFrame([{"version": r["version"], "action": r["action"], "at": r["at"],
+                              **json.loads(r["content"])} for r in rows],
+                            columns=["version", "action", "at", "lot", "price", "partners", "areas", "gates",
+                                     "answers"])
+
+    def save_bid_draft(self, provider: User | str, round_id: int, content: dict, *,
+                       now: dt.datetime | None = None) -> None:
+        """Keep a provider's unsent bid form for a round (one draft per round; sending the bid
+        clears it). Refused once bids have closed."""
+        now = _now(now)
+        with self._write() as conn:
+            provider = self._actor(conn, provider, "bid")
+            round_row = self._round(conn, round_id)
+            if not self._sealed(round_row, now):
+                raise StoreError(f"bids in round {round_row['name']} have closed: a draft can no longer be saved")
+            values = {"content": json.dumps(content, ensure_ascii=False, sort_keys=True),
+                      "updated_at": now.isoformat()}
+            where = (bid_drafts.c.round_id == round_id, bid_drafts.c.user_id == provider.id)
+            if conn.execute(select(bid_drafts.c.id).where(*where)).first():
+                conn.execute(update(bid_drafts).where(*where).values(**values))
+            else:
+                conn.execute(insert(bid_drafts).values(round_id=round_id, user_id=provider.id, **values))
+            self._audit(conn, provider, "bid.draft", f"round {round_row['name']} draft of "
+                        f"{provider.organisation}", None, {"saved_at": now.isoformat()}, round_id=round_id)
+
+    def bid_draft(self, provider: User | str, round_id: int) -> dict | None:
+        """A provider's saved draft for a round (``None``: none), with ``updated_at``."""
+        with self._read() as conn:
+            provider = self._actor(conn, provider, "bid")
+            row = conn.execute(select(bid_drafts.c.content, bid_drafts.c.updated_at).where(
+                bid_drafts.c.round_id == round_id, bid_drafts.c.user_id == provider.id)).mappings().first()
+        return None if row is None else json.loads(row["content"]) | {"updated_at": row["updated_at"]}
+
+    @staticmethod
+    def _checked_answers(rules: Rules, answers: dict[str, str]) -> dict[str, str]:
+        answers = {c: lifecycle.check_answer(rules, c, t) for c, t in answers.items()}
+        missing = [c.id for c in rules.panel_criteria if not answers.get(c.id)]
+        if missing:
+            raise InputError(f"an answer is needed for {', '.join(missing)}", column="answer")
+        return answers
 
     def _bid_extras(self, conn, key: int, lead: str, partners, answers: dict[str, str],
                     submitted_by: int | None = None) -> None:

@@ -8,10 +8,12 @@ from sqlalchemy.engine import Connection
 
 from commissioning.store.audit_chain import chain_existing_rows, make_append_only
 from commissioning.store.schema import (
+    _clarifications_v5,
     _returns_v6,
     _schema_v1,
     bid_answers,
-    clarifications,
+    bid_drafts,
+    bid_versions,
     contract_capacity,
     contracts,
     flag_decisions,
@@ -57,7 +59,8 @@ def _migration_5(conn: Connection) -> None:
         conn.exec_driver_sql(f"ALTER TABLE rounds ADD COLUMN {column}")
     conn.exec_driver_sql("ALTER TABLE bids ADD COLUMN submitted_by INTEGER REFERENCES users (id)")
     conn.exec_driver_sql("ALTER TABLE bids ADD COLUMN consortium TEXT")
-    metadata.create_all(conn, tables=[bid_answers, score_drafts, clarifications, flag_decisions])
+    metadata.create_all(conn, tables=[bid_answers, score_drafts, flag_decisions])
+    _clarifications_v5(_schema_v1()).create(conn)
 
 
 def _migration_6(conn: Connection) -> None:
@@ -79,6 +82,15 @@ def _migration_9(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE audit ADD COLUMN row_hmac VARCHAR(64)")
 
 
+def _migration_8(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE moderation ADD COLUMN reason TEXT")
+    for column in ("summaries_notice VARCHAR(10)", "summaries_issued_at VARCHAR(40)"):
+        conn.exec_driver_sql(f"ALTER TABLE rounds ADD COLUMN {column}")
+    for column in ("published_question TEXT", "published_answer TEXT", "published_at VARCHAR(40)"):
+        conn.exec_driver_sql(f"ALTER TABLE clarifications ADD COLUMN {column}")
+    metadata.create_all(conn, tables=[bid_versions, bid_drafts])
+
+
 MIGRATIONS = [
     (1, "rounds, lots, bids, users, assignments, conflicts, scores, moderation, audit", _migration_1),
     (2, "users.active: deactivated accounts keep their record and scores", _migration_2),
@@ -88,6 +100,8 @@ MIGRATIONS = [
         "clarifications, flag decisions", _migration_5),
     (6, "returns, return_rows: providers' quarterly returns (issue 13)", _migration_6),
     (7, "sessions, invitations; demo marks on users, rounds and returns (issue 21)", _migration_7),
+    (8, "the round with the bidder: moderation.reason, summaries issued once (rounds.summaries_notice), "
+        "published clarifications, bid_versions, bid_drafts", _migration_8),
     (9, "audit.row_hmac: rows signed with COMMISSIONING_AUDIT_KEY (issue 22)", _migration_9),
     (10, "contracts, contract_capacity: contracts from a locked round's winning bids (issue 23)", _migration_10),
 ]

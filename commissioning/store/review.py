@@ -201,9 +201,13 @@ class ReviewMixin:
             self._audit(conn, actor, "round.moderation", f"round {round_row['name']}",
                         {"state": "scoring"}, {"state": "moderation"}, round_id=round_id)
             notes = mod_frame["note"].astype(str).str.strip().tolist()
-            for ref, j, value, note in zip(index.to_numpy()[mods["bi"]], mods["ci"], mods["score"], notes):
+            # the optional ``reason`` column: what the bidder reads (none: its summary gives no reason)
+            reasons = (mod_frame["reason"].astype(str).str.strip() if "reason" in mod_frame.columns
+                       else pd.Series([""] * len(mod_frame))).tolist()
+            for ref, j, value, note, reason in zip(index.to_numpy()[mods["bi"]], mods["ci"], mods["score"], notes,
+                                                   reasons):
                 self._upsert_moderation(conn, actor, keys[ref], round_id, ref, rules.criterion_ids[j],
-                                        float(value), note)
+                                        float(value), note, reason or None)
 
     def _bid_frame(self, round_id: int) -> pd.DataFrame:
         rules = self.rules(round_id)
@@ -223,12 +227,14 @@ class ReviewMixin:
 
     def moderation_record(self, actor: User | str, round_id: int) -> pd.DataFrame:
         """Every moderated score (commissioner or chair, moderation open): bid_id, criterion,
-        score, note, set_by, decided_at, panel_min, panel_max, outside_range."""
+        score, note, reason (what the bidder reads), set_by, decided_at, panel_min, panel_max,
+        outside_range."""
         panel = self.all_scores(actor, round_id)
         with self._read() as conn:
             rows = conn.execute(
                 select(bids.c.bid_ref.label("bid_id"), moderation.c.criterion, moderation.c.score,
-                       moderation.c.note, users.c.username.label("set_by"), moderation.c.decided_at)
+                       moderation.c.note, moderation.c.reason, users.c.username.label("set_by"),
+                       moderation.c.decided_at)
                 .join(bids, bids.c.id == moderation.c.bid_id).join(users, users.c.id == moderation.c.user_id)
                 .where(bids.c.round_id == round_id).order_by(bids.c.bid_ref, moderation.c.criterion)
             ).mappings().all()
@@ -238,5 +244,5 @@ class ReviewMixin:
             out.append(dict(r) | {"panel_min": min(marks) if marks else None,
                                   "panel_max": max(marks) if marks else None,
                                   "outside_range": not lifecycle.in_range(r["score"], marks)})
-        return pd.DataFrame(out, columns=["bid_id", "criterion", "score", "note", "set_by", "decided_at",
+        return pd.DataFrame(out, columns=["bid_id", "criterion", "score", "note", "reason", "set_by", "decided_at",
                                           "panel_min", "panel_max", "outside_range"])

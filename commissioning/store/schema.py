@@ -50,7 +50,10 @@ rounds = Table(
     Column("rules_sha256", String(64)),
     Column("published_at", String(40)),
     Column("deadline", String(40)),
-    Column("demo", Integer, nullable=False, server_default=text("0")))  # migration 7: made by `demo load`
+    Column("demo", Integer, nullable=False, server_default=text("0")),  # migration 7: made by `demo load`
+    # migration 8: the assessment summaries, issued once with one notice date (the standstill's start)
+    Column("summaries_notice", String(10)),
+    Column("summaries_issued_at", String(40)))
 lots = Table(
     "lots", metadata,
     Column("id", Integer, primary_key=True),
@@ -102,9 +105,10 @@ moderation = Table(
     Column("bid_id", ForeignKey("bids.id"), nullable=False),
     Column("criterion", String(50), nullable=False),
     Column("score", Float, nullable=False),
-    Column("note", Text, nullable=False),
+    Column("note", Text, nullable=False),     # the chair's internal note: never shown to the bidder
     Column("user_id", ForeignKey("users.id"), nullable=False),
     Column("decided_at", String(32), nullable=False),
+    Column("reason", Text),                   # migration 8: the reason the bidder reads in its summary
     UniqueConstraint("bid_id", "criterion"))
 # migration 5: bid intake, drafts, clarifications and flag decisions
 bid_answers = Table(
@@ -133,7 +137,11 @@ clarifications = Table(
     Column("asked_at", String(40), nullable=False),
     Column("answer", Text),
     Column("answered_at", String(40)),
-    Column("recorded_by", ForeignKey("users.id")))
+    Column("recorded_by", ForeignKey("users.id")),
+    # migration 8: an exchange of general interest, published to every bidder without naming the bid
+    Column("published_question", Text),
+    Column("published_answer", Text),
+    Column("published_at", String(40)))
 flag_decisions = Table(
     "flag_decisions", metadata,
     Column("id", Integer, primary_key=True),
@@ -143,6 +151,26 @@ flag_decisions = Table(
     Column("note", Text, nullable=False),
     Column("user_id", ForeignKey("users.id"), nullable=False),
     Column("decided_at", String(40), nullable=False))
+# Migration 8: every version of a provider's bid (submitted, amended, withdrawn) and its drafts.
+bid_versions = Table(
+    "bid_versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("round_id", ForeignKey("rounds.id"), nullable=False),
+    Column("bid_ref", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("action", String(20), nullable=False),     # submit, amend, withdraw
+    Column("content", Text, nullable=False),          # JSON: lot, price, partners, areas, gates, answers
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("at", String(40), nullable=False),
+    UniqueConstraint("round_id", "bid_ref", "version"))
+bid_drafts = Table(
+    "bid_drafts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("round_id", ForeignKey("rounds.id"), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("content", Text, nullable=False),          # JSON: the form as the provider left it
+    Column("updated_at", String(40), nullable=False),
+    UniqueConstraint("round_id", "user_id"))
 audit = Table(
     "audit", metadata,
     Column("id", Integer, primary_key=True),
@@ -297,9 +325,24 @@ def _audit_v1(meta: MetaData) -> Table:
         Column("new_value", Text))
 
 
+def _clarifications_v5(meta: MetaData) -> Table:
+    """The clarifications table as migration 5 created it (before migration 8's published wording);
+    ``meta`` must hold the bids and users tables it refers to."""
+    return Table(
+        "clarifications", meta,
+        Column("id", Integer, primary_key=True),
+        Column("bid_id", ForeignKey("bids.id"), nullable=False),
+        Column("question", Text, nullable=False),
+        Column("asked_by", ForeignKey("users.id"), nullable=False),
+        Column("asked_at", String(40), nullable=False),
+        Column("answer", Text),
+        Column("answered_at", String(40)),
+        Column("recorded_by", ForeignKey("users.id")))
+
+
 def _schema_v1() -> MetaData:
     """The tables as migration 1 created them (rounds and bids before migration 5's columns, audit
-    before migration 4's hash chain)."""
+    before migration 4's hash chain, moderation before migration 8's reason)."""
     meta = MetaData()
     _users_v1(meta)
     Table("rounds", meta,
@@ -320,7 +363,16 @@ def _schema_v1() -> MetaData:
           Column("gates", Text, nullable=False),
           Column("areas", Text, nullable=False),
           UniqueConstraint("round_id", "bid_ref"))
-    for table in (assignments, conflicts, scores, moderation):
+    for table in (assignments, conflicts, scores):
         table.to_metadata(meta)
+    Table("moderation", meta,   # before migration 8's reason
+          Column("id", Integer, primary_key=True),
+          Column("bid_id", ForeignKey("bids.id"), nullable=False),
+          Column("criterion", String(50), nullable=False),
+          Column("score", Float, nullable=False),
+          Column("note", Text, nullable=False),
+          Column("user_id", ForeignKey("users.id"), nullable=False),
+          Column("decided_at", String(32), nullable=False),
+          UniqueConstraint("bid_id", "criterion"))
     _audit_v1(meta)
     return meta

@@ -198,10 +198,16 @@ class ScoresMixin:
 
         self._set_state(actor, round_id, "moderation", "locked", permission="lock_round", check=no_open_flags)
 
-    def record_moderation(self, actor: User | str, bid: int, criterion: str, score: float, note: str) -> None:
-        """The chair's moderated score for a bid and criterion, with the note saying why."""
+    def record_moderation(self, actor: User | str, bid: int, criterion: str, score: float | None, note: str, *,
+                          reason: str) -> None:
+        """The chair's moderated score for a bid and criterion: ``note`` says why for the panel's
+        record (never shown to the bidder), ``reason`` is what the bidder reads in its summary."""
+        if score is None:
+            raise InputError("choose the moderated score: there is no default", column="score")
         if not str(note or "").strip():
             raise InputError("a moderation decision needs a note saying why", column="note")
+        if not str(reason or "").strip():
+            raise InputError("a moderation decision needs the reason the bidder will read", column="reason")
         with self._write() as conn:
             actor = self._actor(conn, actor, "moderate")
             row = self._bid(conn, bid)
@@ -212,12 +218,12 @@ class ScoresMixin:
                                    f"another chair moderates bid {row['bid_ref']}")
             value = self._check_mark(self._rules_of(row["rules_yaml"]), criterion, score)
             self._upsert_moderation(conn, actor, bid, row["round_id"], row["bid_ref"], criterion,
-                                    value, str(note).strip())
+                                    value, str(note).strip(), str(reason).strip())
 
-    def _upsert_moderation(self, conn, actor, bid, round_id, ref, criterion, value, note) -> None:
-        old = conn.execute(select(moderation.c.score, moderation.c.note).where(
+    def _upsert_moderation(self, conn, actor, bid, round_id, ref, criterion, value, note, reason) -> None:
+        old = conn.execute(select(moderation.c.score, moderation.c.note, moderation.c.reason).where(
             moderation.c.bid_id == bid, moderation.c.criterion == criterion)).mappings().first()
-        new = {"score": value, "note": note}
+        new = {"score": value, "note": note, "reason": reason}
         if old is None:
             conn.execute(insert(moderation).values(bid_id=bid, criterion=criterion, user_id=actor.id,
                                                    decided_at=utc_now(), **new))

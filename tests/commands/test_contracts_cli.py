@@ -73,6 +73,8 @@ def test_the_loop_through_the_cli(tmp_path, capsys, monkeypatch):
                        "--bids", EXAMPLE / "bids.csv", "--by", "boss")     # bids come in before the deadline
     assert code == 0, err
     for argv in (("import-scores", "--scores", EXAMPLE / "scores.csv", "--moderation", EXAMPLE / "moderation.csv"),
+                 ("clarify", "--bid", "NE-03", "--question", "How does the price cover five posts?",
+                  "--answer", "A volunteer-supported model, appendix D"),
                  ("resolve", "--bid", "NE-03", "--note", "Costs checked"),
                  ("resolve", "--bid", "W-02", "--note", "The median stands"), ("lock",)):
         code, _, err = run(capsys, monkeypatch, AFTER, "round", argv[0], "--round", rid, *argv[1:], "--by", "boss")

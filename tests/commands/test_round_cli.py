@@ -166,11 +166,14 @@ def test_round_lifecycle_through_the_cli(tmp_path, round_files, capsys, monkeypa
     assert "abnormally low: decided" in report and "Ranked, flags decided" in report
 
     # Assessment summaries: one per assessed bid; own and the winner's, no other bid, no scorer.
-    out_dir = tmp_path / "summaries"
-    out_dir.mkdir()
-    code, _, _ = run(capsys, monkeypatch, after, "summaries", "--round", rid, "--out-dir", out_dir,
-                     "--notice-date", "2027-06-21", "--by", "boss")
-    assert code == 0
+    # Issued once, with one notice date; the output folder is created when missing.
+    out_dir = tmp_path / "summaries" / "issued"
+    code, _, err = run(capsys, monkeypatch, after, "summaries", "--round", rid, "--out-dir", out_dir,
+                       "--notice-date", "2027-06-21", "--by", "boss")
+    assert code == 0 and "issued the assessment summaries with notice date 2027-06-21" in err
+    code, _, err = run(capsys, monkeypatch, after, "summaries", "--round", rid, "--out-dir", out_dir,
+                       "--notice-date", "2027-06-22", "--by", "boss")
+    assert code == 2 and "issued with notice date 2027-06-21" in err and "Traceback" not in err
     assert sorted(p.stem for p in out_dir.glob("*.pdf")) == sorted(
         ["NE-01", "NE-02", "NE-03", "S-01", "S-02", "S-03", "W-01", "W-02", "W-03"])
     text = "\n".join(p.extract_text() for p in PdfReader(out_dir / "NE-02.pdf").pages)
@@ -179,7 +182,9 @@ def test_round_lifecycle_through_the_cli(tmp_path, round_files, capsys, monkeypa
     assert "ranked 3 of 3 in the lot with 64.94 of 100 points" in flat
     assert "the winning bid scored 74.20, 9.26 points more" in flat
     assert "Q1: meets the minimum with gaps (a panel member)" in flat           # a reason, anonymised
-    assert "the chair agreed 3" in flat                                           # the moderation note
+    assert "Moderation: Moderated to 3: good evidence on young" in flat            # the reason for the bidder
+    assert "Panel scores ranged widely" not in flat                               # never the chair's note
+    assert "issued to every bidder on 21 June 2027" in flat
     assert "22 June 2027 to the end of 1 July 2027" in flat                       # 8 working days
     for other in ("NE-03", "S-01", "S-02", "S-03", "W-01", "W-02", "W-03", "Eastgate"):
         assert other not in flat

@@ -56,7 +56,7 @@ def build_all(names=None) -> dict[str, Built]:
     moderation = read_moderation(EXAMPLE / "moderation.csv")
     result = score_bids(rules, read_bids(EXAMPLE / "bids.csv"), read_scores(EXAMPLE / "scores.csv"), moderation)
     notes = {(r.bid_id, r.criterion): r.note for r in moderation.itertuples()}
-    summaries = {s.bid.bid_id: s for s in build_summaries(result, notice=dt.date(2027, 6, 21), moderation_notes=notes)}
+    summaries = {s.bid.bid_id: s for s in build_summaries(result, notice=dt.date(2027, 6, 21), moderation_reasons=notes)}
     sat = satisfaction.build_publication(satisfaction.load_inputs(), "2026Q3")
     builders = {
         "needs": lambda: built(needs_outline(assessment, dpi=30, contract=contract_from_rules(rules), returns=returns,

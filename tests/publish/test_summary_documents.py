@@ -30,8 +30,8 @@ def summaries():
     moderation = read_moderation(EXAMPLE / "moderation.csv")
     result = score_bids(load_rules(), read_bids(EXAMPLE / "bids.csv"), read_scores(EXAMPLE / "scores.csv"),
                         moderation)
-    notes = {(r.bid_id, r.criterion): r.note for r in moderation.itertuples()}
-    return {s.bid.bid_id: s for s in build_summaries(result, notice=dt.date(2027, 6, 21), moderation_notes=notes,
+    reasons = {(r.bid_id, r.criterion): r.reason for r in moderation.itertuples()}
+    return {s.bid.bid_id: s for s in build_summaries(result, notice=dt.date(2027, 6, 21), moderation_reasons=reasons,
                                                      scorer_names=["panel-a", "panel-b", "panel-c"])}
 
 
@@ -49,7 +49,7 @@ def test_summary_html_structure_and_points_by_hand(summaries):
     q1 = [c[2] for c in own["rows"][1]]
     assert q1[:3] == ["Q1. Understanding of victims' needs", "3 of 5", "7.20 of 12.00"]
     q1_cell = summary_html(s).split("Q1. Understanding of victims&#x27; needs</th>")[1].split("</tr>")[0]
-    assert q1_cell.count("<br>") == 3 and "(a panel member)<br>Moderation: Panel scores ranged widely" in q1_cell
+    assert q1_cell.count("<br>") == 3 and "(a panel member)<br>Moderation: Moderated to 3: good evidence" in q1_cell
     points = [float(c[2][2].split(" of ")[0]) for c in own["rows"][1:-2]]
     price = float(own["rows"][-2][2][2].split(" of ")[0])
     assert [c[2] for c in own["rows"][-1]] == ["Total", "", f"{sum(points) + price:.2f} of 100.00", ""]

@@ -52,6 +52,11 @@ def locked_round(db, bids: Path = EXAMPLE / "bids.csv") -> tuple[object, int]:
     store.import_bids("boss", rid, read_bid_file(bids), now=BIDDING)
     store.import_scores("boss", rid, read_scores(EXAMPLE / "scores.csv"),
                         read_moderation(EXAMPLE / "moderation.csv"), now=AFTER)
+    # NE-03's abnormally low price is decided only after an answered clarification (a bid imported
+    # from a file: its answer is recorded as received)
+    asked = store.ask_clarification("boss", store.bid_key(rid, "NE-03"), "How does the price cover five posts?",
+                                    now=AFTER)
+    store.record_answer("boss", asked, "A volunteer-supported model, appendix D", now=AFTER)
     for bid in ("NE-03", "W-02"):
         store.resolve_flags("boss", rid, bid, "decided", now=AFTER)
     store.lock_round("boss", rid)

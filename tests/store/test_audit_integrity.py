@@ -24,7 +24,8 @@ def logged(db_url):
     rid = store.import_round_from_csv(boss, "Round 1", FIX / "bids.csv", FIX / "scores.csv", rules=RULES)
     store.add_member(boss, "chair", role="chair", password="gavel-quiet-lantern")
     store.open_moderation(boss, rid)
-    store.record_moderation("chair", store.bid_key(rid, "A2"), "Q2", 4, "evidence in section 4.2")
+    store.record_moderation("chair", store.bid_key(rid, "A2"), "Q2", 4, "evidence in section 4.2",
+                            reason="Moderated at the panel meeting")
     yield store, db_url
     store.close()
 

@@ -104,19 +104,26 @@ def test_migration_6_adds_the_returns_tables(tmp_path):
 
 
 def test_a_migration_numbered_below_the_latest_still_runs_once(tmp_path, monkeypatch):
-    """Branches number their steps apart (5 on one branch, 6 on another): a store that reached 6
-    without 5 must still get step 5 when it is merged later, once."""
+    """Branches number their steps apart (5 on one branch, 6 on another): a store that reached the
+    latest without 5 (nor 8, which alters 5's table) must still get step 5 when it is merged later,
+    once, and the steps after it that waited for it."""
     from commissioning.store import base
 
     path = tmp_path / "late.sqlite"
-    monkeypatch.setattr(base, "MIGRATIONS", [m for m in MIGRATIONS if m[0] != 5])
-    open_store(path).close()                               # a store at 6 that never saw 5
+    monkeypatch.setattr(base, "MIGRATIONS", [m for m in MIGRATIONS if m[0] not in (5, 8)])
+    open_store(path).close()                               # a store at the latest that never saw 5
     ran = []
-    monkeypatch.setattr(base, "MIGRATIONS", sorted(
-        [m for m in MIGRATIONS if m[0] != 5] + [(5, "a later-merged step", ran.append)]))
+    real_5 = next(step for version, _, step in MIGRATIONS if version == 5)
+
+    def step_5(conn):
+        ran.append(5)
+        real_5(conn)
+
+    monkeypatch.setattr(base, "MIGRATIONS", [(v, d, step_5 if v == 5 else s) for v, d, s in MIGRATIONS])
     open_store(path).close()
     store = open_store(path)                               # reopening runs nothing twice
-    assert len(ran) == 1 and store.schema_version() == max(m[0] for m in MIGRATIONS)
+    assert ran == [5] and store.schema_version() == max(m[0] for m in MIGRATIONS)
     with store.engine.connect() as conn:
         assert conn.execute(text("select count(*) from schema_version where version = 5")).scalar() == 1
+        assert conn.execute(text("select count(*) from schema_version where version = 8")).scalar() == 1
     store.close()

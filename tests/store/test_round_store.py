@@ -147,8 +147,8 @@ def test_moderation_record_shows_who_and_outside_range(rnd):
     for who, mark in (("p1", 2), ("p2", 3)):
         store.save_scores(who, [(key, c.id, mark, "why") for c in RULES.panel_criteria])
     store.open_moderation("boss", rid, now=AFTER)
-    store.record_moderation("chair", key, "Q1", 3, "agreed at the meeting")
-    store.record_moderation("chair", key, "Q2", 5, "evidence in appendix C the panel missed")
+    store.record_moderation("chair", key, "Q1", 3, "agreed at the meeting", reason="Moderated at the panel meeting")
+    store.record_moderation("chair", key, "Q2", 5, "evidence in appendix C the panel missed", reason="Moderated at the panel meeting")
     rec = store.moderation_record("boss", rid).set_index("criterion")
     assert rec.loc["Q1", "set_by"] == "chair" and not rec.loc["Q1", "outside_range"]
     assert rec.loc["Q2", "outside_range"] and (rec.loc["Q2", "panel_min"], rec.loc["Q2", "panel_max"]) == (2, 3)
@@ -241,6 +241,9 @@ def test_a_provider_gets_only_its_own_assessment_summary_after_the_lock(rnd):
         own_summary(store, "birch", k2)
     store.open_moderation("boss", rid, now=AFTER)
     store.lock_round("boss", rid)
+    with pytest.raises(StoreError, match="not been issued yet"):
+        own_summary(store, "birch", k2)
+    store.issue_summaries("boss", rid, dt.date(2027, 6, 21), now=AFTER)
     with pytest.raises(AccessDenied, match="only its own"):
         own_summary(store, "birch", k1)
     summary = own_summary(store, "birch", k2)

@@ -168,14 +168,14 @@ def test_moderation_lock_and_audit(panel):
     store, boss, rid = panel
     a2 = store.bid_key(rid, "A2")
     with pytest.raises(StoreError, match="moderation is not open"):
-        store.record_moderation("chair", a2, "Q2", 4, "agreed")
+        store.record_moderation("chair", a2, "Q2", 4, "agreed", reason="Moderated at the panel meeting")
     store.open_moderation(boss, rid)
     with pytest.raises(AccessDenied):
-        store.record_moderation("s1", a2, "Q2", 4, "agreed")
+        store.record_moderation("s1", a2, "Q2", 4, "agreed", reason="Moderated at the panel meeting")
     with pytest.raises(InputError, match="needs a note"):
-        store.record_moderation("chair", a2, "Q2", 4, "")
-    store.record_moderation("chair", a2, "Q2", 3, "first view")
-    store.record_moderation("chair", a2, "Q2", 4, "Panel missed the safeguarding audit evidence in section 4.2")
+        store.record_moderation("chair", a2, "Q2", 4, "", reason="Moderated at the panel meeting")
+    store.record_moderation("chair", a2, "Q2", 3, "first view", reason="Moderated at the panel meeting")
+    store.record_moderation("chair", a2, "Q2", 4, "Panel missed the safeguarding audit evidence in section 4.2", reason="Moderated at the panel meeting")
 
     # The ranking from the store equals the ranking from the same CSV files.
     from_store = store.rank("chair", rid).ranking
@@ -192,12 +192,12 @@ def test_moderation_lock_and_audit(panel):
     with pytest.raises(StoreError, match="locked"):
         store.save_score("s1", a2, "Q1", 5, "late change")
     with pytest.raises(StoreError):
-        store.record_moderation("chair", a2, "Q2", 5, "late")
+        store.record_moderation("chair", a2, "Q2", 5, "late", reason="Moderated at the panel meeting")
 
     log = store.audit_log("chair", rid)
     changes = log[(log["action"] == "moderation.record")]
     assert len(changes) == 2
-    assert changes.iloc[1]["old_value"] == '{"note": "first view", "score": 3.0}'
+    assert changes.iloc[1]["old_value"] == '{"note": "first view", "reason": "Moderated at the panel meeting", "score": 3.0}'
     assert changes.iloc[1]["username"] == "chair"
     assert {"round.moderation", "round.locked", "bid.add", "assign", "score.save"} <= set(log["action"])
     with pytest.raises(AccessDenied):

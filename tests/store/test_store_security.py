@@ -45,8 +45,9 @@ def test_conflicted_chair_cannot_moderate_or_see_the_bid(panel):
     store.declare_conflict("chair", "Alder Trust", note="I chair its board")
     store.open_moderation(boss, rid)
     with pytest.raises(AccessDenied, match="conflict with Alder Trust"):
-        store.record_moderation("chair", a1, "Q1", 5, "lift it to win the lot")
-    store.record_moderation("chair", a2, "Q2", 4, "safeguarding evidence in section 4.2")   # others: fine
+        store.record_moderation("chair", a1, "Q1", 5, "lift it to win the lot", reason="Moderated at the panel meeting")
+    store.record_moderation("chair", a2, "Q2", 4, "safeguarding evidence in section 4.2",
+                            reason="Safeguarding audit evidence in section 4.2")   # others: fine
     assert store.conflicted_bids("chair", rid) == ["A1"]
     assert "A1" not in set(store.all_scores("chair", rid)["bid_id"])
     _, _, scores, moderation = store.engine_inputs("chair", rid)

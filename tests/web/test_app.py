@@ -414,15 +414,36 @@ def test_chair_records_moderated_score_and_sees_ranking(store):
     at.selectbox(key="moderation_round").set_value(example).run()
     no_exception(at)
     assert any(s.value.startswith("Lot ") for s in at.header)
-    at.selectbox(key="mod_bid").set_value("NE-01")
-    at.selectbox(key="mod_criterion").set_value("Q3")
-    at.number_input(key="mod_score").set_value(2.0)
+    at.selectbox(key="mod_bid").set_value("NE-01").run()
+    at.selectbox(key="mod_criterion").set_value("Q3").run()
+    # beside the form: the bid's answer and each panel member's score with its comment
+    text = page_text(at)
+    assert "(Illustrative answer)" in text
+    _, _, scores, _ = store.engine_inputs(CHAIR, next(i for i, n in zip(store.rounds()["id"], store.rounds()["name"])
+                                                      if n == appdata.EXAMPLE_ROUND))
+    given = scores.loc[(scores["bid_id"] == "NE-01") & (scores["criterion"] == "Q3")]
+    listed = next(m.value for m in at.markdown if m.value.startswith("- **"))
+    assert len(given) == 3 and listed.count("\n- **") == 2
+    assert all(f"**{r.scorer}: {r.score:g}**" in listed for r in given.itertuples())
+    # no default score: a note and a click record nothing
+    assert at.number_input(key="mod_score").value is None
     at.text_area(key="mod_note").input("Agreed at the panel meeting")
-    at.button(key="FormSubmitter:moderate-Record").click().run()
-    no_exception(at)
+    at.text_area(key="mod_reason").input("The answer gives little evidence of partnership working")
+    at.button(key="FormSubmitter:moderate-Check before recording").click().run()
+    assert any("Choose the moderated score" in e.value for e in at.error)
     _, _, _, moderation = store.engine_inputs(ADMIN, example)
-    row = moderation.loc[(moderation["bid_id"] == "NE-01") & (moderation["criterion"] == "Q3")]
-    assert row[["score", "note"]].values.tolist() == [[2.0, "Agreed at the panel meeting"]]
+    assert len(moderation) == 2                                       # the example's two, no new one
+    # chosen, checked, then confirmed
+    at.number_input(key="mod_score").set_value(2.0)
+    at.button(key="FormSubmitter:moderate-Check before recording").click().run()
+    assert any("Record **2** for bid **NE-01** on **Q3**?" in m.value for m in at.markdown)
+    assert len(store.engine_inputs(ADMIN, example)[3]) == 2           # not yet
+    at.button(key="mod_confirm").click().run()
+    no_exception(at)
+    assert any("Moderated score 2 recorded for NE-01 Q3" in s.value for s in at.success)
+    record = store.moderation_record(ADMIN, example).set_index(["bid_id", "criterion"]).loc[("NE-01", "Q3")]
+    assert (record["score"], record["note"], record["reason"]) == (
+        2.0, "Agreed at the panel meeting", "The answer gives little evidence of partnership working")
 
 
 def test_commissioner_locks_round_and_exports_awards(store):
@@ -443,8 +464,12 @@ def test_commissioner_locks_round_and_exports_awards(store):
     at.selectbox(key="rounds_round").set_value(example).run()
     at.selectbox(key="clar_bid").set_value("NE-03")
     at.text_area(key="clar_q").input("Please explain how the price covers the posts")
-    at.text_area(key="clar_a").input("Volunteer-supported model; appendix D")
-    at.button(key="FormSubmitter:clarify-Record the clarification").click().run()
+    at.button(key="FormSubmitter:clarify-Send the question").click().run()
+    no_exception(at)
+    # the example's bids were imported from files: their bidders have no account, so the answer
+    # received outside the app is recorded here
+    at.text_area(key="clar_open_answer").input("Volunteer-supported model; appendix D")
+    at.button(key="FormSubmitter:clar_answer-Record the answer").click().run()
     no_exception(at)
     assert store.clarifications(ADMIN, example)["answer"].tolist() == ["Volunteer-supported model; appendix D"]
     for bid in ("NE-03", "W-02"):

@@ -186,7 +186,98 @@ def test_a_provider_downloads_its_own_assessment_summary_after_the_lock(store, m
     store.open_moderation("boss", store.round_id, now=after)
     store.lock_round("boss", store.round_id)
     monkeypatch.setenv("COMMISSIONING_NOW", AFTER)
-    at = page("bids", auth.User("birch", "provider", organisation="Birch Trust (fictional)"))
+    birch = auth.User("birch", "provider", organisation="Birch Trust (fictional)")
+    at = page("bids", birch)
+    assert not at.download_button and any("follows when the commissioner issues" in i.value for i in at.info)
+    # the commissioner issues the summaries once, with one notice date
+    boss = page("rounds", auth.User("boss", "commissioner"))
+    boss.selectbox(key="rounds_round").set_value(store.round_id).run()
+    boss.date_input(key="summaries_notice").set_value(dt.date(2027, 6, 7)).run()
+    assert any("runs from 08 June 2027 to the end of 17 June 2027" in c.value for c in boss.caption)
+    assert boss.button(key="summaries_issue").disabled                 # until the checkbox is ticked
+    boss.checkbox(key="summaries_sure").check().run()
+    boss.button(key="summaries_issue").click().run()
+    no_exception(boss)
+    assert store.summaries_notice(store.round_id) == dt.date(2027, 6, 7)
+    assert any("Issued to every bidder with notice date **07 June 2027**" in s.value for s in boss.success)
+    at = page("bids", birch)
     no_exception(at)
     labels = [b.label for b in at.download_button]
     assert labels == ["Assessment summary for R1-002 (PDF)", "Assessment summary for R1-002 (HTML)"]
+
+
+def test_the_bid_form_appears_only_while_bids_are_open_and_a_draft_is_kept(store, monkeypatch):
+    monkeypatch.setenv("COMMISSIONING_NOW", "2027-03-01T10:00:00+00:00")
+    acme = auth.User("acme", "provider", organisation="Acme Women's Aid (fictional)")
+    at = page("bids", acme)
+    no_exception(at)
+    assert "bid_price" not in [w.key for w in at.number_input]
+    assert any("bids are taken from **20 April 2027** until **midnight at the end of 4 June 2027 (London time)**" in i.value for i in at.info)
+    monkeypatch.setenv("COMMISSIONING_NOW", OPEN)
+    at = fill_bid(page("bids", acme))
+    at.button(key="bid_save_draft").click().run()
+    no_exception(at)
+    assert any(s.value.startswith("Draft saved 1 May 2027, 10:00 (London time)") for s in at.success)
+    assert store.my_bids("acme").empty and store.bid_draft("acme", store.round_id)["price"] == 310000.0
+    again = page("bids", acme)                     # a new session: the draft fills the form
+    assert again.number_input(key="bid_price").value == 310000.0
+    assert again.text_area(key="bid_answer_Q1").value == ANSWER_Q1
+
+
+def test_a_bidder_amends_and_withdraws_with_the_confirmation_beside_the_button(store, monkeypatch):
+    monkeypatch.setenv("COMMISSIONING_NOW", OPEN)
+    acme = auth.User("acme", "provider", organisation="Acme Women's Aid (fictional)")
+    at = fill_bid(page("bids", acme))
+    at.button(key="bid_submit").click().run()
+    no_exception(at)
+    # the confirmation is beside the button; the lot bid for leaves the form, so a second click
+    # cannot send it again
+    assert any("Bid R1-001 submitted for lot North" in s.value for s in at.success)
+    assert "North" not in at.selectbox(key="bid_lot").options
+    key = store.bid_key(store.round_id, "R1-001")
+    at.number_input(key=f"amend_{key}_price").set_value(295000.0)
+    at.button(key=f"amend_send_{key}").click().run()
+    no_exception(at)
+    assert any("Bid R1-001 amended: version 2" in s.value for s in at.success)
+    assert store.my_bids("acme")["price"].tolist() == [295000.0]
+    assert store.bid_versions("acme", store.round_id, "R1-001")["price"].tolist() == [310000.0, 295000.0]
+    assert at.button(key=f"withdraw_{key}").disabled
+    at.checkbox(key=f"withdraw_sure_{key}").check().run()
+    at.button(key=f"withdraw_{key}").click().run()
+    no_exception(at)
+    assert any("Bid R1-001 was withdrawn" in s.value for s in at.success) and store.my_bids("acme").empty
+
+
+def test_a_question_reaches_the_bidder_who_answers_and_the_answer_is_published_unnamed(store, monkeypatch):
+    import datetime as dt
+
+    open_time = dt.datetime.fromisoformat(OPEN)
+    for who in ("acme", "birch"):
+        store.submit_bid(who, store.round_id, lot="North", price=300000, partners=[], areas="E09000012:1",
+                         gates={g.id: "pass" for g in RULES.gates},
+                         answers={c.id: f"{who} answer {c.id}" for c in RULES.panel_criteria}, now=open_time)
+    monkeypatch.setenv("COMMISSIONING_NOW", AFTER)
+    boss = page("rounds", auth.User("boss", "commissioner"))
+    boss.selectbox(key="rounds_round").set_value(store.round_id).run()
+    # the commissioner reads a bid once unsealed
+    boss.selectbox(key="rounds_read_bid").set_value("R1-001").run()
+    assert "acme answer Q3" in page_text(boss)
+    boss.selectbox(key="clar_bid").set_value("R1-001")
+    boss.text_area(key="clar_q").input("May volunteers hold cases?")
+    boss.button(key="FormSubmitter:clarify-Send the question").click().run()
+    no_exception(boss)
+    acme = page("bids", auth.User("acme", "provider", organisation="Acme Women's Aid (fictional)"))
+    assert "May volunteers hold cases?" in page_text(acme)
+    cid = int(store.my_clarifications("acme")["id"].iloc[0])
+    acme.text_area(key=f"clar_answer_{cid}").input("No: accredited advisers hold every case.")
+    acme.button(key=f"clar_send_{cid}").click().run()
+    no_exception(acme)
+    assert any("Your answer about bid R1-001 was sent" in s.value for s in acme.success)
+    assert store.clarifications("boss", store.round_id)["answered_by"].tolist() == ["acme"]
+    boss = page("rounds", auth.User("boss", "commissioner"))
+    boss.selectbox(key="rounds_round").set_value(store.round_id).run()
+    boss.button(key="pub_send").click().run()
+    no_exception(boss)
+    birch = page("bids", auth.User("birch", "provider", organisation="Birch Trust (fictional)"))
+    text = page_text(birch)
+    assert "No: accredited advisers hold every case." in text and "R1-001" not in text and "Acme" not in text

@@ -44,7 +44,8 @@ def _bid_heading(bid: BidAssessment, own: bool) -> str:
 
 
 def _dates(s: AssessmentSummary) -> str:
-    return (f"This summary is given on {today_text(s.notice)}. The standstill period runs from "
+    return (f"The assessment summaries were issued to every bidder on {today_text(s.notice)}, the notice date. "
+            f"The standstill period runs from "
             f"{today_text(s.standstill_start)} to the end of {today_text(s.standstill_end)} (eight working "
             "days, Procurement Act 2023); the contract will not be entered into before it ends.")
 
