@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -91,6 +92,26 @@ def store_id(text: str) -> int:
     return value
 
 
+def now(env=None) -> dt.datetime | None:
+    """The clock from ``COMMISSIONING_NOW`` (None: the real clock)."""
+    from commissioning.procurement.lifecycle import now_from_env
+
+    return now_from_env(env if env is not None else os.environ)
+
+
+def run_on_store(args, actions: dict) -> int:
+    """Run ``actions[args.action](store, args, clock)`` on the store ``--db`` names (default: the
+    app's, COMMISSIONING_DB), with the clock ``COMMISSIONING_NOW`` gives (None: the real one)."""
+    from commissioning.store import open_store
+    from commissioning.web.appdata import db_location
+
+    store = open_store(args.db or db_location())
+    try:
+        return actions[args.action](store, args, now())
+    finally:
+        store.close()
+
+
 def write_output(text: str, out: Path | None) -> None:
     """Write to --out atomically (:func:`commissioning.safeio.write_atomic`), or to stdout."""
     if out is None:
@@ -131,7 +152,11 @@ def assessment_from_args(args, lines: list[str] | None = None):
     quarter, from COMMISSIONING_DB; then the register). ``lines`` receives the words naming each
     service type's source when returns are used or a quarter is asked for."""
     from commissioning.needs.assessment import run_assessment
-    from commissioning.returns.provision import RETURNS, provenance_lines, resolve_provision
+    from commissioning.returns.provision import (
+        RETURNS,
+        provenance_lines,
+        resolve_provision,
+    )
 
     quarter = getattr(args, "quarter", None)
     as_of = getattr(args, "as_of", None)

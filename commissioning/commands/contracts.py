@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from commissioning.commands.common import write_output
+from commissioning.commands.common import run_on_store, write_output
 from commissioning.safeio import csv_text
 
 
@@ -50,15 +50,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from commissioning.commands.round import now
-    from commissioning.store import open_store
-    from commissioning.web.appdata import db_location
-
-    store = open_store(args.db or db_location())
-    try:
-        return ACTIONS[args.action](store, args, now())
-    finally:
-        store.close()
+    return run_on_store(args, ACTIONS)
 
 
 def _list(store, args, clock) -> int:

@@ -12,7 +12,6 @@ evaluation:  the evaluation report of a round (bids, panel scores, moderation, p
 from __future__ import annotations
 
 import argparse
-
 import sys
 import time
 from pathlib import Path
@@ -171,7 +170,7 @@ def _from_store(read):
 
 def _today():
     """Today in London (``COMMISSIONING_NOW`` stands in for the clock)."""
-    from commissioning.commands.round import now
+    from commissioning.commands.common import now
     from commissioning.procurement.lifecycle import london_date, now_utc
 
     return london_date(now() or now_utc())

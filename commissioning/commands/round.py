@@ -24,13 +24,16 @@ zone) stands in for the clock, for rehearsals and tests of deadlines.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 
-from commissioning.commands.common import parse_date, store_id, write_output
+from commissioning.commands.common import (
+    parse_date,
+    run_on_store,
+    store_id,
+    write_output,
+)
 from commissioning.errors import InputError
 from commissioning.safeio import csv_text
 
@@ -100,22 +103,8 @@ def add_arguments(parser) -> None:
     p.add_argument("--out", type=Path, required=True)
 
 
-def now(env=None) -> dt.datetime | None:
-    """The clock from ``COMMISSIONING_NOW`` (None: the real clock)."""
-    from commissioning.procurement.lifecycle import now_from_env
-
-    return now_from_env(env if env is not None else os.environ)
-
-
 def run(args) -> int:
-    from commissioning.store import open_store
-    from commissioning.web.appdata import db_location
-
-    store = open_store(args.db or db_location())
-    try:
-        return ACTIONS[args.action](store, args, now())
-    finally:
-        store.close()
+    return run_on_store(args, ACTIONS)
 
 
 def _create(store, args, clock) -> int:
