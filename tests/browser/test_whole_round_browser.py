@@ -4,8 +4,8 @@ the bidder on its Bids page; panel scoring; the chair's moderation (a chosen sco
 confirmed, with a reason for the bidder); the lock; the summaries issued once and the bidder's
 download; and a support organisation's quarterly return queried by the commissioner and sent again.
 
-Each step is a function taking the page and the app's address, and signs in at its start, so a
-reload can be added before any step. The app's clock is ``COMMISSIONING_NOW``: one server inside
+Each step is a function taking the page and the app's address; it signs in at its start and
+reloads the page (the session survives: it lives in the store, the browser holds only its cookie). The app's clock is ``COMMISSIONING_NOW``: one server inside
 the bidding window, then one after the deadline, on the same store. The panel member's assignment
 is made in the store between the two (Panel set-up has its own tests)."""
 
@@ -61,7 +61,7 @@ def store_path(tmp_path_factory):
 def app_at(db, now: str, log):
     env = {"COMMISSIONING_DB": str(db), "COMMISSIONING_NOW": now, "COMMISSIONING_ADMIN_USER": "",
            "COMMISSIONING_ADMIN_PASSWORD": ""}
-    with streamlit_server("app.py", env, log) as (url, _):
+    with streamlit_server("serve.py", env, log) as (url, _):
         yield url
 
 
@@ -74,6 +74,10 @@ def sign_in(page, url: str, username: str) -> None:
     sidebar.get_by_role("button", name="Log in").click()
     expect(sidebar.get_by_text(f"Signed in as {username}")).to_be_visible()
     wait_idle(page)
+    # A reload at every step: the session lives in the store and the browser holds only its cookie.
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_test_id("stSidebar").get_by_text(f"Signed in as {username}")).to_be_visible()
 
 
 def sign_out(page) -> None:
@@ -114,15 +118,15 @@ def status(db, sql: str):
 def bid_with_a_draft_and_an_amendment(page, url, db) -> None:
     sign_in(page, url, "acme")
     expect(page.get_by_role("heading", name="Submit a bid", exact=True)).to_be_visible()
-    type_into(page.get_by_label("Price for the contract period (£)"), "310000")
+    type_into(page.get_by_label("Price a year (£)"), "310000")
     type_into(page.get_by_label("Your answer to Q1 (at most 500 words)"), "Advocates in every borough of the lot.")
     page.get_by_role("button", name="Save as draft").click()
-    expect(page.get_by_text("Draft saved 01 May 2027, 10:00 BST")).to_be_visible()
+    expect(page.get_by_text("Draft saved 1 May 2027, 10:00 (London time)")).to_be_visible()
     wait_idle(page)
     sign_out(page)
 
     sign_in(page, url, "acme")                        # the draft comes back in a new session
-    expect(page.get_by_text(re.compile(r"Your draft, saved 01 May 2027"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Your draft, saved 1 May 2027"))).to_be_visible()
     expect(page.get_by_label("Your answer to Q1 (at most 500 words)")).to_have_value(
         "Advocates in every borough of the lot.")
     type_into(page.get_by_label("Areas served", exact=False), "E09000012:2;Newham:1")
@@ -137,7 +141,7 @@ def bid_with_a_draft_and_an_amendment(page, url, db) -> None:
 
     amend = page.get_by_test_id("stExpander").filter(has_text="Read or amend this bid")
     amend.get_by_text("Read or amend this bid").click()
-    type_into(amend.get_by_label("Price for the contract period (£)"), "295000")
+    type_into(amend.get_by_label("Price a year (£)"), "295000")
     amend.get_by_role("button", name="Send the amended bid").click()
     expect(page.get_by_text("Bid R1-002 amended: version 2", exact=False)).to_be_visible()
     wait_idle(page)
@@ -262,9 +266,9 @@ def issued_summaries(page, url, db) -> None:
 
 
 def quarterly_return_queried_and_sent_again(page, url, db, tmp_path) -> None:
-    from commissioning.web.returnsdata import recent_quarters
+    from commissioning.web.returnsdata import quarter_just_ended
 
-    quarter = recent_quarters()[0]
+    quarter = quarter_just_ended()          # what the Returns page offers first
 
     def send(capacity: str) -> None:
         go_to(page, "Quarterly returns", "Quarterly returns")
