@@ -121,23 +121,29 @@ def write_output(text: str, out: Path | None) -> None:
     print(f"wrote {out}", file=sys.stderr)
 
 
-def _store_inputs(required: bool, day):
-    """(approved returns, contract capacity on ``day``) from the store named by COMMISSIONING_DB;
-    (None, None) when the variable is not set (an output does not depend on whatever store happens
-    to be in the working folder) unless ``required`` (``--quarter`` or ``--as-of`` asks for them:
-    the default store is opened)."""
-    import os
-
+def read_named_store(read, *, required: bool = False):
+    """``read(store)`` on the store named by COMMISSIONING_DB; None when the variable is not set (an
+    output does not depend on whatever store happens to be in the working folder) unless
+    ``required`` (``--quarter`` or ``--as-of`` asks for it: the default store is opened)."""
     from commissioning.store import open_store
     from commissioning.web.appdata import DB_ENV, db_location
 
     if not required and not os.environ.get(DB_ENV, "").strip():
-        return None, None
+        return None
     store = open_store(db_location())
     try:
-        return store.approved_returns(), (store.contract_capacity_on(day) if day is not None else None)
+        return read(store)
     finally:
         store.close()
+
+
+def _store_inputs(required: bool, day):
+    """(approved returns, contract capacity on ``day``) from the store (:func:`read_named_store`);
+    (None, None) without one."""
+    found = read_named_store(lambda store: (store.approved_returns(),
+                                            store.contract_capacity_on(day) if day is not None else None),
+                             required=required)
+    return found or (None, None)
 
 
 def approved_returns(required: bool = False):

@@ -21,6 +21,7 @@ from commissioning.commands.common import (
     approved_returns,
     assessment_from_args,
     boundaries_from_args,
+    read_named_store,
 )
 from commissioning.errors import InputError
 from commissioning.paths import DEFAULT_DATA_DIR, DEFAULT_RULES
@@ -149,25 +150,6 @@ def build_evaluation(args, out: Path, progress) -> None:
           illustrative=note, progress=progress)
 
 
-def _from_store(read):
-    """``read(store)`` on the store named by COMMISSIONING_DB; None when the variable is not set (the
-    document does not depend on whatever store happens to be in the working folder)."""
-    import os
-
-    from commissioning.web.appdata import DB_ENV, db_location
-
-    if not os.environ.get(DB_ENV, "").strip():
-        return None
-    location = db_location()
-    from commissioning.store import open_store
-
-    store = open_store(location)
-    try:
-        return read(store)
-    finally:
-        store.close()
-
-
 def _today():
     """Today in London (``COMMISSIONING_NOW`` stands in for the clock)."""
     from commissioning.commands.common import now
@@ -179,4 +161,4 @@ def _today():
 def _contracts_in_place(day):
     """The contracts in place on ``day`` (the document's date) with their latest KPI ratings, for
     the chapter on current contracts."""
-    return _from_store(lambda store: store.published_contracts(day))
+    return read_named_store(lambda store: store.published_contracts(day))
