@@ -118,14 +118,20 @@ class ProvisionInputs:
 ProvisionSource = Callable[[Dataset, ProvisionInputs], dict[str, tuple[pd.DataFrame, Provenance]]]
 
 
+def _as_service_rows(rows: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
+    """``rows`` with exactly ``ds.services``' columns (numbers as floats), to stand in its place."""
+    out = rows.reindex(columns=ds.services.columns)
+    for column in ("lat", "lon", "capacity"):
+        out[column] = out[column].astype(float)
+    return out
+
+
 def from_contracts(ds: Dataset, inputs: ProvisionInputs) -> dict[str, tuple[pd.DataFrame, Provenance]]:
     """The capacity of the contracts active on ``inputs.day``, per service type."""
     if inputs.contracts is None or inputs.day is None or inputs.contracts.empty:
         return {}
     rows = contracted_services(inputs.contracts, inputs.day)
-    extra = rows.reindex(columns=ds.services.columns)
-    for column in ("lat", "lon", "capacity"):
-        extra[column] = extra[column].astype(float)
+    extra = _as_service_rows(rows, ds)
     out = {}
     for service in ds.service_types:
         mine = (rows["service"] == service).to_numpy()
@@ -141,9 +147,7 @@ def from_returns(ds: Dataset, inputs: ProvisionInputs) -> dict[str, tuple[pd.Dat
     if inputs.approved is None or inputs.quarter is None:
         return {}
     returned = returned_services(inputs.approved, inputs.quarter, ds.authorities)
-    extra = returned.reindex(columns=ds.services.columns)
-    for column in ("lat", "lon", "capacity"):
-        extra[column] = extra[column].astype(float)
+    extra = _as_service_rows(returned, ds)
     out = {}
     for service in ds.service_types:
         mine = returned["service"] == service
